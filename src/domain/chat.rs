@@ -1,0 +1,456 @@
+//! The live-chat state machine. [`decide`] is the one function that owns every change of a
+//! conversation's state: the store loads the facts inside a transaction, asks `decide`, and writes
+//! exactly what the [`Decision`] says. Nothing here does I/O, so every state × command pair is
+//! covered by the table test at the bottom.
+
+use super::ids::UserId;
+use super::presence::Status;
+
+/// A conversation's state; `Bot` is "mode bot", the others are the live-chat states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatState {
+    Bot,
+    Pending,
+    Active,
+    Transferred,
+    Resolved,
+}
+
+impl ChatState {
+    pub const ALL: [ChatState; 5] = [Self::Bot, Self::Pending, Self::Active, Self::Transferred, Self::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bot => "bot",
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Transferred => "transferred",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Pending, active or transferred: a human is (about to be) in charge.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Pending | Self::Active | Self::Transferred)
+    }
+
+    /// The widget's `mode`: `bot` until escalated, then `live`.
+    pub fn mode(self, escalated: bool) -> &'static str {
+        if self == Self::Bot || (self == Self::Resolved && !escalated) { "bot" } else { "live" }
+    }
+}
+
+/// Why a chat was escalated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The visitor clicked "Talk to a person".
+    VisitorRequest,
+    /// The bot is in human-only mode and the visitor wrote.
+    HumanOnly,
+    /// The bot had no answer and auto-escalation is on.
+    Unanswered,
+}
+
+/// What `decide` needs to know about an agent, read in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentFacts {
+    pub id: UserId,
+    pub display_name: String,
+    /// Is a chat-capable member of the chat's team with access to its bot.
+    pub has_access: bool,
+    /// Owner or admin of the chat's team.
+    pub is_admin: bool,
+    pub status: Status,
+}
+
+/// The conversation as `decide` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatFacts {
+    pub state: ChatState,
+    pub assignee: Option<(UserId, String)>,
+    pub human_escalation: bool,
+    pub human_only: bool,
+    pub auto_escalate_unanswered: bool,
+}
+
+/// Everything that can happen to a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Escalate(Trigger),
+    VisitorMessage,
+    /// The responder's answer; `unanswered` when it had nothing better than the fallback line.
+    BotReply { unanswered: bool },
+    /// On a transferred chat, a claim by the new assignee is their "accept".
+    Claim(AgentFacts),
+    AgentMessage(AgentFacts),
+    Note(AgentFacts),
+    Transfer { by: AgentFacts, to: AgentFacts },
+    Resolve(Resolver),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolver {
+    Agent(AgentFacts),
+    Visitor,
+}
+
+/// A refused command. Each maps to one API error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("human escalation is turned off for this bot")]
+    EscalationDisabled,
+    #[error("another agent has already claimed this chat")]
+    AlreadyClaimed,
+    #[error("the agent is not available for this chat")]
+    AgentNotAvailable,
+    #[error("claim the chat before replying")]
+    ClaimFirst,
+    #[error("only the assigned agent or an admin can do this")]
+    NotAssignee,
+    #[error("the chat is resolved")]
+    ChatResolved,
+    #[error("a person is already handling this chat")]
+    AlreadyEscalated,
+    #[error("the chat is already with that agent")]
+    SameAgent,
+    /// The caller cannot see this chat (no access, or it is still a bot conversation): the edge
+    /// answers 404 so that nothing leaks.
+    #[error("not found")]
+    NotVisible,
+    /// A bot reply or automatic escalation that lost a race with a human taking over; dropped.
+    #[error("the bot no longer answers this chat")]
+    BotSilenced,
+}
+
+impl TransitionError {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::EscalationDisabled => "escalation_disabled",
+            Self::AlreadyClaimed => "already_claimed",
+            Self::AgentNotAvailable => "agent_not_available",
+            Self::ClaimFirst => "claim_first",
+            Self::NotAssignee => "not_assignee",
+            Self::ChatResolved => "chat_resolved",
+            Self::AlreadyEscalated => "already_escalated",
+            Self::SameAgent => "same_agent",
+            Self::NotVisible => "not_found",
+            Self::BotSilenced => "bot_silenced",
+        }
+    }
+}
+
+/// A state change worth a line in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SystemEvent {
+    Escalated(Trigger),
+    Claimed { agent: String },
+    Accepted { agent: String },
+    Transferred { from: String, to: String },
+    Resolved { by: Option<String> },
+}
+
+impl SystemEvent {
+    /// The system message stored in the history.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Escalated(Trigger::VisitorRequest) => "The visitor asked for a person".into(),
+            Self::Escalated(Trigger::HumanOnly) => "Chat handed to the team".into(),
+            Self::Escalated(Trigger::Unanswered) => "The bot could not answer; chat handed to the team".into(),
+            Self::Claimed { agent } => format!("{agent} claimed the chat"),
+            Self::Accepted { agent } => format!("{agent} joined the chat"),
+            Self::Transferred { from, to } => format!("Transferred from {from} to {to}"),
+            Self::Resolved { by: Some(agent) } => format!("{agent} resolved the chat"),
+            Self::Resolved { by: None } => "The visitor ended the chat".into(),
+        }
+    }
+
+    /// The machine-readable kind, carried beside the text.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Escalated(_) => "escalated",
+            Self::Claimed { .. } => "claimed",
+            Self::Accepted { .. } => "accepted",
+            Self::Transferred { .. } => "transferred",
+            Self::Resolved { .. } => "resolved",
+        }
+    }
+}
+
+/// Whether the command's own message is stored, and seen by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Post {
+    Nothing,
+    Public,
+    Internal,
+}
+
+/// What to write. `state`/`assignee` are the values after the command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub state: ChatState,
+    pub assignee: Option<UserId>,
+    pub post: Post,
+    /// Recorded as a system message after the posted one.
+    pub event: Option<SystemEvent>,
+    /// The bot should answer the visitor's message.
+    pub bot_replies: bool,
+}
+
+impl Decision {
+    fn keep(chat: &ChatFacts, post: Post) -> Self {
+        Self { state: chat.state, assignee: chat.assignee.as_ref().map(|a| a.0.clone()), post, event: None, bot_replies: false }
+    }
+
+    fn to(chat: &ChatFacts, state: ChatState, event: SystemEvent) -> Self {
+        Self { state, event: Some(event), ..Self::keep(chat, Post::Nothing) }
+    }
+
+    pub fn changes_state(&self, chat: &ChatFacts) -> bool {
+        self.state != chat.state || self.assignee.as_ref() != chat.assignee.as_ref().map(|a| &a.0)
+    }
+}
+
+/// The transition function: the lifecycle table of PRODUCT.md.
+pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionError> {
+    use ChatState::*;
+    use TransitionError as E;
+    let is_assignee = |a: &AgentFacts| chat.assignee.as_ref().is_some_and(|(id, _)| *id == a.id);
+    let assignee_name = || chat.assignee.as_ref().map(|a| a.1.clone()).unwrap_or_default();
+
+    // Agents only see live (or resolved, escalated) chats of bots they can access.
+    let agent = match cmd {
+        Command::Claim(a) | Command::AgentMessage(a) | Command::Note(a) | Command::Transfer { by: a, .. } | Command::Resolve(Resolver::Agent(a)) => Some(a),
+        _ => None,
+    };
+    if let Some(a) = agent {
+        if !a.has_access || chat.state == Bot {
+            return Err(E::NotVisible);
+        }
+        if chat.state == Resolved {
+            return Err(E::ChatResolved);
+        }
+    }
+
+    match (cmd, chat.state) {
+        (Command::Escalate(trigger), Bot) => {
+            if *trigger == Trigger::VisitorRequest && !(chat.human_escalation || chat.human_only) {
+                return Err(E::EscalationDisabled);
+            }
+            Ok(Decision { assignee: None, ..Decision::to(chat, Pending, SystemEvent::Escalated(*trigger)) })
+        }
+        (Command::Escalate(Trigger::VisitorRequest), Pending) => Ok(Decision::keep(chat, Post::Nothing)),
+        (Command::Escalate(Trigger::VisitorRequest), Active | Transferred) => Err(E::AlreadyEscalated),
+        (Command::Escalate(_), Resolved) => Err(E::ChatResolved),
+        (Command::Escalate(_), _) => Err(E::BotSilenced),
+
+        (Command::VisitorMessage, Resolved) => Err(E::ChatResolved),
+        (Command::VisitorMessage, Bot) if chat.human_only => Ok(Decision {
+            post: Post::Public,
+            ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::HumanOnly))
+        }),
+        (Command::VisitorMessage, Bot) => Ok(Decision { bot_replies: true, ..Decision::keep(chat, Post::Public) }),
+        (Command::VisitorMessage, _) => Ok(Decision::keep(chat, Post::Public)),
+
+        (Command::BotReply { unanswered }, Bot) => {
+            if *unanswered && chat.auto_escalate_unanswered {
+                Ok(Decision { post: Post::Public, ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::Unanswered)) })
+            } else {
+                Ok(Decision::keep(chat, Post::Public))
+            }
+        }
+        (Command::BotReply { .. }, _) => Err(E::BotSilenced),
+
+        (Command::Claim(a), Pending) => {
+            if !a.status.may_claim() {
+                return Err(E::AgentNotAvailable);
+            }
+            Ok(Decision { assignee: Some(a.id.clone()), ..Decision::to(chat, Active, SystemEvent::Claimed { agent: a.display_name.clone() }) })
+        }
+        (Command::Claim(a), Transferred) if is_assignee(a) => Ok(Decision::to(chat, Active, SystemEvent::Accepted { agent: a.display_name.clone() })),
+        (Command::Claim(_), _) => Err(E::AlreadyClaimed),
+
+        (Command::AgentMessage(_), Pending) => Err(E::ClaimFirst),
+        (Command::AgentMessage(a), Active) if is_assignee(a) => Ok(Decision::keep(chat, Post::Public)),
+        (Command::AgentMessage(a), Transferred) if is_assignee(a) => Ok(Decision {
+            post: Post::Public,
+            ..Decision::to(chat, Active, SystemEvent::Accepted { agent: a.display_name.clone() })
+        }),
+        (Command::AgentMessage(_), _) => Err(E::NotAssignee),
+
+        (Command::Note(_), _) => Ok(Decision::keep(chat, Post::Internal)),
+
+        (Command::Transfer { .. }, Pending) => Err(E::ClaimFirst),
+        (Command::Transfer { by, to }, _) => {
+            if !(is_assignee(by) || by.is_admin) {
+                return Err(E::NotAssignee);
+            }
+            if is_assignee(to) {
+                return Err(E::SameAgent);
+            }
+            if !to.has_access || !to.status.may_receive_transfer() {
+                return Err(E::AgentNotAvailable);
+            }
+            let event = SystemEvent::Transferred { from: assignee_name(), to: to.display_name.clone() };
+            Ok(Decision { assignee: Some(to.id.clone()), ..Decision::to(chat, Transferred, event) })
+        }
+
+        (Command::Resolve(Resolver::Agent(a)), st) => {
+            if st != Pending && !(is_assignee(a) || a.is_admin) {
+                return Err(E::NotAssignee);
+            }
+            Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: Some(a.display_name.clone()) }))
+        }
+        (Command::Resolve(Resolver::Visitor), Resolved) => Err(E::ChatResolved),
+        // The visitor may also end a conversation that never left the bot.
+        (Command::Resolve(Resolver::Visitor), _) => Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: None })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChatState::*;
+    use super::TransitionError as E;
+    use super::*;
+
+    fn agent(name: &str, status: Status, access: bool, admin: bool) -> AgentFacts {
+        AgentFacts { id: UserId::parse(&format!("00000000-0000-7000-8000-{:012}", name.len() * 7 + name.as_bytes()[0] as usize)).unwrap(), display_name: name.into(), has_access: access, is_admin: admin, status }
+    }
+
+    fn alice() -> AgentFacts {
+        agent("Alice", Status::Available, true, false)
+    }
+    fn bob() -> AgentFacts {
+        agent("Bob", Status::Available, true, false)
+    }
+    fn carol() -> AgentFacts {
+        agent("Carol", Status::Available, true, false)
+    }
+    fn admin() -> AgentFacts {
+        agent("Root", Status::Offline, true, true)
+    }
+    fn outsider() -> AgentFacts {
+        agent("Eve", Status::Available, false, true)
+    }
+    fn with(a: AgentFacts, status: Status) -> AgentFacts {
+        AgentFacts { status, ..a }
+    }
+
+    /// Alice holds every active chat; Bob holds every transferred one (from Alice).
+    fn chat(state: ChatState) -> ChatFacts {
+        let assignee = match state {
+            Active => Some((alice().id, "Alice".to_string())),
+            Transferred => Some((bob().id, "Bob".to_string())),
+            _ => None,
+        };
+        ChatFacts { state, assignee, human_escalation: true, human_only: false, auto_escalate_unanswered: true }
+    }
+
+    type Expect = Result<(ChatState, Post), E>;
+
+    fn ok(s: ChatState) -> Expect {
+        Ok((s, Post::Nothing))
+    }
+    fn posted(s: ChatState, p: Post) -> Expect {
+        Ok((s, p))
+    }
+
+    /// Every command against every state: [bot, pending, active, transferred, resolved].
+    #[test]
+    fn every_state_and_command_follows_the_lifecycle_table() {
+        use Post::{Internal, Public};
+        let visitor_end = Command::Resolve(Resolver::Visitor);
+        let rows: Vec<(&str, Command, [Expect; 5])> = vec![
+            ("visitor escalates", Command::Escalate(Trigger::VisitorRequest), [ok(Pending), ok(Pending), Err(E::AlreadyEscalated), Err(E::AlreadyEscalated), Err(E::ChatResolved)]),
+            ("human-only escalation", Command::Escalate(Trigger::HumanOnly), [ok(Pending), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::ChatResolved)]),
+            ("unanswered escalation", Command::Escalate(Trigger::Unanswered), [ok(Pending), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::ChatResolved)]),
+            ("visitor writes", Command::VisitorMessage, [posted(Bot, Public), posted(Pending, Public), posted(Active, Public), posted(Transferred, Public), Err(E::ChatResolved)]),
+            ("bot answers", Command::BotReply { unanswered: false }, [posted(Bot, Public), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced)]),
+            ("bot has no answer", Command::BotReply { unanswered: true }, [posted(Pending, Public), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced)]),
+            ("available agent claims", Command::Claim(carol()), [Err(E::NotVisible), ok(Active), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)]),
+            ("busy agent claims", Command::Claim(with(carol(), Status::Busy)), [Err(E::NotVisible), ok(Active), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)]),
+            ("away agent claims", Command::Claim(with(carol(), Status::Away)), [Err(E::NotVisible), Err(E::AgentNotAvailable), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)]),
+            ("offline agent claims", Command::Claim(with(carol(), Status::Offline)), [Err(E::NotVisible), Err(E::AgentNotAvailable), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)]),
+            ("transfer target accepts", Command::Claim(bob()), [Err(E::NotVisible), ok(Active), Err(E::AlreadyClaimed), ok(Active), Err(E::ChatResolved)]),
+            ("agent without access claims", Command::Claim(outsider()), [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)]),
+            ("assignee-of-active writes", Command::AgentMessage(alice()), [Err(E::NotVisible), Err(E::ClaimFirst), posted(Active, Public), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("transfer target writes", Command::AgentMessage(bob()), [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), posted(Active, Public), Err(E::ChatResolved)]),
+            ("bystander writes", Command::AgentMessage(carol()), [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("admin writes", Command::AgentMessage(admin()), [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("bystander adds a note", Command::Note(carol()), [Err(E::NotVisible), posted(Pending, Internal), posted(Active, Internal), posted(Transferred, Internal), Err(E::ChatResolved)]),
+            ("outsider adds a note", Command::Note(outsider()), [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)]),
+            ("assignee transfers to Carol", Command::Transfer { by: alice(), to: carol() }, [Err(E::NotVisible), Err(E::ClaimFirst), ok(Transferred), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("new assignee transfers on", Command::Transfer { by: bob(), to: carol() }, [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), ok(Transferred), Err(E::ChatResolved)]),
+            ("admin transfers to Carol", Command::Transfer { by: admin(), to: carol() }, [Err(E::NotVisible), Err(E::ClaimFirst), ok(Transferred), ok(Transferred), Err(E::ChatResolved)]),
+            ("bystander transfers", Command::Transfer { by: carol(), to: bob() }, [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("transfer to a busy agent", Command::Transfer { by: admin(), to: with(carol(), Status::Busy) }, [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::AgentNotAvailable), Err(E::AgentNotAvailable), Err(E::ChatResolved)]),
+            ("transfer to an away agent", Command::Transfer { by: admin(), to: with(carol(), Status::Away) }, [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::AgentNotAvailable), Err(E::AgentNotAvailable), Err(E::ChatResolved)]),
+            ("transfer to an agent without access", Command::Transfer { by: admin(), to: outsider() }, [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::AgentNotAvailable), Err(E::AgentNotAvailable), Err(E::ChatResolved)]),
+            ("transfer to the assignee", Command::Transfer { by: admin(), to: bob() }, [Err(E::NotVisible), Err(E::ClaimFirst), ok(Transferred), Err(E::SameAgent), Err(E::ChatResolved)]),
+            ("assignee-of-active resolves", Command::Resolve(Resolver::Agent(alice())), [Err(E::NotVisible), ok(Resolved), ok(Resolved), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("bystander resolves", Command::Resolve(Resolver::Agent(carol())), [Err(E::NotVisible), ok(Resolved), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)]),
+            ("admin resolves", Command::Resolve(Resolver::Agent(admin())), [Err(E::NotVisible), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)]),
+            ("visitor ends the chat", visitor_end, [ok(Resolved), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)]),
+        ];
+        for (name, cmd, expected) in rows {
+            for (state, want) in ChatState::ALL.into_iter().zip(expected) {
+                let got = decide(&chat(state), &cmd).map(|d| (d.state, d.post));
+                assert_eq!(got, want, "{name} in state {}", state.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn visitor_escalation_needs_the_button_or_human_only_mode() {
+        let off = ChatFacts { human_escalation: false, ..chat(Bot) };
+        assert_eq!(decide(&off, &Command::Escalate(Trigger::VisitorRequest)), Err(E::EscalationDisabled));
+        let human_only = ChatFacts { human_only: true, ..off };
+        assert_eq!(decide(&human_only, &Command::Escalate(Trigger::VisitorRequest)).unwrap().state, Pending);
+    }
+
+    #[test]
+    fn human_only_sends_the_first_visitor_message_to_pending_without_a_bot_reply() {
+        let facts = ChatFacts { human_only: true, ..chat(Bot) };
+        let d = decide(&facts, &Command::VisitorMessage).unwrap();
+        assert_eq!((d.state, d.post, d.bot_replies), (Pending, Post::Public, false));
+        assert_eq!(d.event, Some(SystemEvent::Escalated(Trigger::HumanOnly)));
+        assert!(decide(&chat(Bot), &Command::VisitorMessage).unwrap().bot_replies);
+    }
+
+    #[test]
+    fn an_unanswered_question_escalates_only_when_the_bot_is_told_to() {
+        let facts = ChatFacts { auto_escalate_unanswered: false, ..chat(Bot) };
+        assert_eq!(decide(&facts, &Command::BotReply { unanswered: true }).unwrap().state, Bot);
+    }
+
+    #[test]
+    fn transitions_set_the_assignee_and_record_who_did_what() {
+        let d = decide(&chat(Pending), &Command::Claim(carol())).unwrap();
+        assert_eq!(d.assignee, Some(carol().id));
+        assert_eq!(d.event.unwrap().text(), "Carol claimed the chat");
+
+        let d = decide(&chat(Active), &Command::Transfer { by: alice(), to: carol() }).unwrap();
+        assert_eq!(d.assignee, Some(carol().id));
+        assert_eq!(d.event.unwrap().text(), "Transferred from Alice to Carol");
+
+        let d = decide(&chat(Transferred), &Command::AgentMessage(bob())).unwrap();
+        assert_eq!(d.event.unwrap().text(), "Bob joined the chat");
+
+        let d = decide(&chat(Active), &Command::Resolve(Resolver::Visitor)).unwrap();
+        assert_eq!(d.event.unwrap().text(), "The visitor ended the chat");
+        // the assignee is kept on resolve so history shows who handled it
+        assert_eq!(d.assignee, Some(alice().id));
+    }
+
+    #[test]
+    fn messages_and_notes_change_no_state() {
+        for cmd in [Command::AgentMessage(alice()), Command::Note(carol())] {
+            let d = decide(&chat(Active), &cmd).unwrap();
+            assert!(!d.changes_state(&chat(Active)));
+            assert_eq!(d.event, None);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The pure core: types, rules and decisions with no I/O. Everything here is plain Rust that
+//! the store and the HTTP edge call into; it never touches a database, a socket or a clock.
+
+pub mod chat;
+pub mod html;
+pub mod ids;
+pub mod knowledge;
+pub mod presence;
+pub mod team;
+pub mod values;

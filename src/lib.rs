@@ -1,0 +1,16 @@
+//! Baton: a self-hosted live-chat handoff server.
+//!
+//! # Layout
+//! - [`domain`] — the pure core: the live-chat state machine ([`domain::chat::decide`]),
+//!   presence statuses, roles and bot access, parsed values, message HTML, the knowledge-base
+//!   ranking. No I/O.
+//! - [`store`] — the one storage interface ([`store::Store`]) and its two backends, SQLite
+//!   (embedded default) and PostgreSQL, sharing one SQL implementation.
+//! - [`hub`] — the real-time event bus: best-effort wake-ups published after commit.
+//! - [`bot`] — answering visitors: the built-in knowledge base and the webhook responder.
+//! - [`http`] — the HTTP edge: one module per resource, thin handlers, one error type.
+//! - [`app`] — wiring: settings, start-up, the listener and clean shutdown.
+//! - [`clock`] — time as a dependency, so tests control it.
+
+pub mod clock;
+pub mod domain;
