@@ -90,6 +90,16 @@ pub enum Command {
     Note(AgentFacts),
     Transfer { by: AgentFacts, to: AgentFacts },
     Resolve(Resolver),
+    /// The assignee can no longer handle the chat; it goes back to the queue.
+    Requeue(RequeueReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequeueReason {
+    /// The assignee was removed from the team.
+    LeftTeam,
+    /// The assignee went offline and stayed away past the grace period.
+    WentOffline,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +161,7 @@ pub enum SystemEvent {
     Accepted { agent: String },
     Transferred { from: String, to: String },
     Resolved { by: Option<String> },
+    Requeued { agent: String, reason: RequeueReason },
 }
 
 impl SystemEvent {
@@ -165,6 +176,8 @@ impl SystemEvent {
             Self::Transferred { from, to } => format!("Transferred from {from} to {to}"),
             Self::Resolved { by: Some(agent) } => format!("{agent} resolved the chat"),
             Self::Resolved { by: None } => "The visitor ended the chat".into(),
+            Self::Requeued { agent, reason: RequeueReason::LeftTeam } => format!("{agent} left the team; the chat is back in the queue"),
+            Self::Requeued { agent, reason: RequeueReason::WentOffline } => format!("{agent} went offline; the chat is back in the queue"),
         }
     }
 
@@ -176,6 +189,7 @@ impl SystemEvent {
             Self::Accepted { .. } => "accepted",
             Self::Transferred { .. } => "transferred",
             Self::Resolved { .. } => "resolved",
+            Self::Requeued { .. } => "requeued",
         }
     }
 }
@@ -304,6 +318,13 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
             }
             Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: Some(a.display_name.clone()) }))
         }
+        (Command::Requeue(reason), Active | Transferred) => Ok(Decision {
+            assignee: None,
+            ..Decision::to(chat, Pending, SystemEvent::Requeued { agent: assignee_name(), reason: *reason })
+        }),
+        (Command::Requeue(_), Resolved) => Err(E::ChatResolved),
+        (Command::Requeue(_), _) => Err(E::NotAssignee),
+
         (Command::Resolve(Resolver::Visitor), Resolved) => Err(E::ChatResolved),
         // The visitor may also end a conversation that never left the bot.
         (Command::Resolve(Resolver::Visitor), _) => Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: None })),
@@ -393,6 +414,8 @@ mod tests {
             ("assignee-of-active resolves", Command::Resolve(Resolver::Agent(alice())), [Err(E::NotVisible), ok(Resolved), ok(Resolved), Err(E::NotAssignee), Err(E::ChatResolved)]),
             ("bystander resolves", Command::Resolve(Resolver::Agent(carol())), [Err(E::NotVisible), ok(Resolved), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)]),
             ("admin resolves", Command::Resolve(Resolver::Agent(admin())), [Err(E::NotVisible), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)]),
+            ("assignee leaves the team", Command::Requeue(RequeueReason::LeftTeam), [Err(E::NotAssignee), Err(E::NotAssignee), ok(Pending), ok(Pending), Err(E::ChatResolved)]),
+            ("assignee stays offline", Command::Requeue(RequeueReason::WentOffline), [Err(E::NotAssignee), Err(E::NotAssignee), ok(Pending), ok(Pending), Err(E::ChatResolved)]),
             ("visitor ends the chat", visitor_end, [ok(Resolved), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)]),
         ];
         for (name, cmd, expected) in rows {

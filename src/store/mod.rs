@@ -1,0 +1,193 @@
+//! Storage: one interface, two backends.
+//!
+//! [`Store`] is the whole interface, split by area into supertraits so each area's SQL lives in
+//! its own file. Both backends ([`sqlite::SqliteStore`], the embedded default, and
+//! [`postgres::PgStore`]) are generated from the same SQL text by the macros in [`sql`]: SQLite
+//! accepts PostgreSQL's `$1` placeholders, ids are TEXT and times are BIGINT milliseconds in both,
+//! so only transaction start (`BEGIN IMMEDIATE` on SQLite) and row locks (`FOR UPDATE` on
+//! PostgreSQL) differ, and those are macro parameters.
+//!
+//! Every state change is one transaction. Callers publish real-time events only after a method
+//! returns, i.e. after commit.
+
+pub mod postgres;
+pub mod records;
+mod sql;
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::clock::Millis;
+use crate::domain::chat::{TransitionError, Trigger, RequeueReason};
+use crate::domain::ids::*;
+use crate::domain::presence::{Source, Status};
+use crate::domain::team::BotAccess;
+use crate::domain::values::{ClientId, MessageBody};
+pub use records::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A refused write: the code is API.md's (`already_set_up`, `email_taken`, ...).
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Input that only the store can check (a bot id from another team, ...).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Migrations embedded in the binary: (version, description, SQL).
+fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let migrations = files.iter().map(|(v, d, sql)| Migration::new(*v, (*d).into(), MigrationType::Simple, sql.into_sql_str(), false)).collect::<Vec<_>>();
+    Migrator { migrations: migrations.into(), ..Migrator::DEFAULT }
+}
+
+/// The whole storage interface.
+pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + ShortcutStore + Send + Sync + 'static {}
+impl<T: AccountStore + TeamStore + BotStore + ChatStore + ShortcutStore + Send + Sync + 'static> Store for T {}
+
+/// Users, credentials, sessions, profile and presence.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn user_count(&self) -> Result<i64>;
+    /// First-run: creates the first user, their team, and marks the instance set up.
+    /// `Conflict("already_set_up")` once any user exists, even under concurrent calls.
+    async fn setup(&self, user: NewUser, team_name: &str, now: Millis) -> Result<(User, Team)>;
+    async fn user(&self, id: &UserId) -> Result<Option<User>>;
+    async fn credentials(&self, email: &str) -> Result<Option<(User, String)>>;
+    async fn update_user(&self, id: &UserId, patch: UserPatch) -> Result<User>;
+    async fn set_avatar(&self, id: &UserId, png: Vec<u8>, version: Millis) -> Result<()>;
+    async fn avatar(&self, id: &UserId) -> Result<Option<Vec<u8>>>;
+    async fn create_session(&self, session: &Session, now: Millis) -> Result<()>;
+    async fn session(&self, token_hash: &str, now: Millis) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: Millis) -> Result<()>;
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<UserId>>;
+    async fn me(&self, id: &UserId) -> Result<Me>;
+    /// `NotFound` unless the user is a member of the team.
+    async fn set_active_team(&self, user: &UserId, team: &TeamId) -> Result<()>;
+    async fn set_status(&self, user: &UserId, status: Status, source: Source, reason: Option<&str>, now: Millis) -> Result<Presence>;
+}
+
+/// Teams, membership and settings.
+#[async_trait]
+pub trait TeamStore: Send + Sync {
+    async fn create_team(&self, owner: &UserId, name: &str, now: Millis) -> Result<Team>;
+    async fn membership(&self, team: &TeamId, user: &UserId) -> Result<Option<Membership>>;
+    async fn members(&self, team: &TeamId) -> Result<Vec<Member>>;
+    async fn member(&self, team: &TeamId, user: &UserId) -> Result<Option<Member>>;
+    /// Adds an existing user (found by email) or creates one. `Conflict("already_member")`.
+    async fn add_member(&self, team: &TeamId, new: NewMember, now: Millis) -> Result<Member>;
+    /// `Conflict("last_owner")` if the team would be left without an owner.
+    async fn update_member(&self, team: &TeamId, user: &UserId, patch: MemberPatch) -> Result<Member>;
+    /// Removes the member; their live chats in the team go back to the queue (returned so the
+    /// caller can announce them). `Conflict("last_owner")`.
+    async fn remove_member(&self, team: &TeamId, user: &UserId, now: Millis) -> Result<Vec<Applied>>;
+    async fn team(&self, team: &TeamId) -> Result<Option<Team>>;
+    async fn update_team_settings(&self, team: &TeamId, patch: SettingsPatch) -> Result<Team>;
+}
+
+/// Bots, their knowledge and their visitors.
+#[async_trait]
+pub trait BotStore: Send + Sync {
+    async fn create_bot(&self, team: &TeamId, bot: BotInput, now: Millis) -> Result<Bot>;
+    async fn bot(&self, id: &BotId) -> Result<Option<Bot>>;
+    /// The team's bots the member reaches.
+    async fn bots(&self, team: &TeamId, access: &BotAccess) -> Result<Vec<Bot>>;
+    async fn update_bot(&self, id: &BotId, bot: BotInput) -> Result<Bot>;
+    async fn delete_bot(&self, id: &BotId) -> Result<()>;
+    /// Whether an agent with access to the bot is `available`, and the latest activity of any.
+    async fn availability(&self, bot: &BotId) -> Result<(bool, Option<Millis>)>;
+    async fn create_visitor(&self, bot: &BotId, name: Option<&str>, email: Option<&str>, token_hash: &str, now: Millis) -> Result<Visitor>;
+    async fn visitor_by_token(&self, token_hash: &str) -> Result<Option<Visitor>>;
+    async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> Result<Visitor>;
+}
+
+/// Conversations, messages and the live-chat lifecycle.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// The visitor's newest conversation.
+    async fn current_conversation(&self, visitor: &VisitorId) -> Result<Option<Conversation>>;
+    /// Opens a conversation unless one is still open (`Conflict("conversation_open")`).
+    async fn start_conversation(&self, visitor: &Visitor, now: Millis) -> Result<Conversation>;
+    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
+    /// Messages with `seq > after_seq`, in order; internal notes only when asked for.
+    async fn messages(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool) -> Result<Vec<Message>>;
+    /// The one write path for conversations: loads the facts under a row lock, asks
+    /// [`crate::domain::chat::decide`], writes what it decided, commits.
+    async fn apply(&self, conversation: &ConversationId, act: Act, now: Millis) -> Result<Applied>;
+    async fn live_chats(&self, scope: &AgentScope, query: &ChatQuery) -> Result<(Vec<ChatSummary>, Option<ChatCursor>)>;
+    /// A chat the agent may see (team + bot access), or `None`.
+    async fn live_chat(&self, scope: &AgentScope, id: &ConversationId) -> Result<Option<ChatSummary>>;
+    /// Moves the reader's marker forward (never back).
+    async fn mark_read(&self, conversation: &ConversationId, reader: &str, up_to_seq: i64) -> Result<()>;
+}
+
+/// Canned replies.
+#[async_trait]
+pub trait ShortcutStore: Send + Sync {
+    /// Team-wide ones plus the user's personal ones, optionally filtered by `q`.
+    async fn shortcuts(&self, team: &TeamId, user: &UserId, q: Option<&str>) -> Result<Vec<Shortcut>>;
+    async fn shortcut(&self, id: &ShortcutId) -> Result<Option<Shortcut>>;
+    /// `Conflict("shortcut_exists")` for a duplicate name in the same scope.
+    async fn create_shortcut(&self, shortcut: &Shortcut) -> Result<()>;
+    async fn update_shortcut(&self, shortcut: &Shortcut) -> Result<()>;
+    async fn delete_shortcut(&self, id: &ShortcutId) -> Result<()>;
+}
+
+/// A conversation write, with ids instead of facts; the store loads the facts.
+#[derive(Debug, Clone)]
+pub enum Act {
+    Escalate(Trigger),
+    VisitorMessage { visitor: VisitorId, body: MessageBody, client_id: Option<ClientId> },
+    BotReply { body: MessageBody, unanswered: bool },
+    Claim { agent: UserId },
+    AgentMessage { agent: UserId, body: MessageBody, client_id: Option<ClientId> },
+    Note { agent: UserId, body: MessageBody, client_id: Option<ClientId> },
+    Transfer { by: UserId, to: UserId },
+    ResolveByAgent { agent: UserId },
+    ResolveByVisitor { visitor: VisitorId },
+    EscalateByVisitor { visitor: VisitorId },
+    Requeue(RequeueReason),
+}
+
+/// Who is asking for live chats: their active team and their identity (bot access is looked up
+/// from the membership inside every query).
+#[derive(Debug, Clone)]
+pub struct AgentScope {
+    pub team: TeamId,
+    pub user: UserId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatView {
+    Inbox,
+    Mine,
+    Resolved,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatQuery {
+    pub view: ChatView,
+    pub bot: Option<BotId>,
+    pub after: Option<ChatCursor>,
+    pub limit: i64,
+}
+
+/// Keyset position: the last row's activity time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatCursor {
+    pub at: Millis,
+    pub id: String,
+}

@@ -1,0 +1,28 @@
+//! The scale-out backend: PostgreSQL, shared by every node.
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::{Result, migrator};
+
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and runs the migrations (PostgreSQL's advisory lock keeps concurrent nodes from
+    /// migrating twice).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        migrator(&[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))]).run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) fn read(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(crate) fn write(&self) -> &PgPool {
+        &self.pool
+    }
+}

@@ -1,0 +1,294 @@
+//! What the store reads and writes: plain records, already in domain types.
+
+use crate::clock::Millis;
+use crate::domain::chat::ChatState;
+use crate::domain::ids::*;
+use crate::domain::knowledge::Entry;
+use crate::domain::presence::{Source, Status};
+use crate::domain::team::{BotAccess, Role};
+use crate::domain::values::MessageBody;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Set when an avatar was uploaded; part of its URL so browsers refetch a new one.
+    pub avatar_version: Option<Millis>,
+}
+
+impl User {
+    /// "First Last", or the email when both names are blank.
+    pub fn display_name(&self) -> String {
+        let full = format!("{} {}", self.first_name, self.last_name);
+        let full = full.trim();
+        if full.is_empty() { self.email.clone() } else { full.to_string() }
+    }
+
+    pub fn avatar_url(&self) -> Option<String> {
+        self.avatar_version.map(|v| format!("/api/avatars/{}?v={v}", self.id))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub expires_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    pub status: Status,
+    pub source: Source,
+    pub last_active_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub user: User,
+    pub teams: Vec<(Team, Role)>,
+    pub active_team_id: Option<TeamId>,
+    pub presence: Presence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub settings: TeamSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamSettings {
+    pub auto_away_minutes: i64,
+    pub heartbeat_timeout_seconds: i64,
+    pub visitor_email_delay_seconds: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingsPatch {
+    pub auto_away_minutes: Option<i64>,
+    pub heartbeat_timeout_seconds: Option<i64>,
+    pub visitor_email_delay_seconds: Option<i64>,
+}
+
+/// A user's standing in one team.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub team_id: TeamId,
+    pub user_id: UserId,
+    pub role: Role,
+    /// Effective access: always `All` for owners and admins.
+    pub bot_access: BotAccess,
+    pub capacity: Option<i64>,
+}
+
+/// A member as the team's member list shows them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub membership: Membership,
+    pub presence: Presence,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub email: String,
+    pub role: Role,
+    pub first_name: String,
+    pub last_name: String,
+    /// Required when the email is new; ignored for an existing user.
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberPatch {
+    pub role: Option<Role>,
+    pub bot_access: Option<BotAccess>,
+    /// `Some(None)` removes the limit.
+    pub capacity: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotSettings {
+    pub human_escalation: bool,
+    pub human_only: bool,
+    pub show_agent_availability: bool,
+    pub auto_escalate_unanswered: bool,
+    pub allowed_origins: Vec<String>,
+}
+
+/// How a bot answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Responder {
+    /// The built-in knowledge base.
+    Knowledge,
+    /// POST to the team's endpoint; `secret` signs the request body.
+    Webhook { url: String, secret: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct BotInput {
+    pub name: String,
+    pub greeting: String,
+    pub settings: BotSettings,
+    pub responder: Responder,
+    pub knowledge: Vec<Entry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bot {
+    pub id: BotId,
+    pub team_id: TeamId,
+    pub name: String,
+    pub greeting: String,
+    pub settings: BotSettings,
+    pub responder: Responder,
+    pub knowledge: Vec<Entry>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visitor {
+    pub id: VisitorId,
+    pub bot_id: BotId,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub created_at: Millis,
+}
+
+impl Visitor {
+    /// The name, or "Visitor 4F2A" from the id's tail.
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => {
+                let id = self.id.as_str();
+                format!("Visitor {}", id[id.len() - 4..].to_uppercase())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub team_id: TeamId,
+    pub bot_id: BotId,
+    pub visitor_id: VisitorId,
+    pub state: ChatState,
+    pub assignee_id: Option<UserId>,
+    pub escalated_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub created_at: Millis,
+    pub last_activity_at: Millis,
+    pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorKind {
+    Visitor,
+    Bot,
+    Agent,
+    System,
+}
+
+impl AuthorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visitor => "visitor",
+            Self::Bot => "bot",
+            Self::Agent => "agent",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Visitor, Self::Bot, Self::Agent, Self::System].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub kind: AuthorKind,
+    /// User id for agents, visitor id for visitors.
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub author: Author,
+    pub body: MessageBody,
+    pub internal: bool,
+    pub client_id: Option<String>,
+    /// For system messages: the kind of state change (`claimed`, `transferred`, ...).
+    pub event: Option<String>,
+    pub created_at: Millis,
+}
+
+/// The result of [`super::ChatStore::apply`].
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The conversation after the write.
+    pub conversation: Conversation,
+    /// Messages written, in `seq` order (the command's own, then a system message).
+    pub messages: Vec<Message>,
+    /// The state changed (claim, transfer, ...): announce it.
+    pub state_changed: bool,
+    /// The bot should answer the visitor's message just stored.
+    pub bot_replies: bool,
+    /// A repeated `client_id`: `messages` holds the original, nothing was written.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LastMessage {
+    pub preview: String,
+    pub author_kind: AuthorKind,
+    pub at: Millis,
+}
+
+/// A live chat as the inbox lists it.
+#[derive(Debug, Clone)]
+pub struct ChatSummary {
+    pub conversation: Conversation,
+    pub bot_name: String,
+    pub visitor: Visitor,
+    pub assignee: Option<User>,
+    pub last_message: Option<LastMessage>,
+    pub unread_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortcut {
+    pub id: ShortcutId,
+    pub team_id: TeamId,
+    /// `None` for team-wide shortcuts.
+    pub owner_id: Option<UserId>,
+    pub name: String,
+    pub body: String,
+    pub created_at: Millis,
+}

@@ -1,0 +1,198 @@
+//! Users, credentials, sessions, profile and presence.
+
+macro_rules! account_store {
+    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::AccountStore for $Store {
+            async fn user_count(&self) -> $crate::store::Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.read()).await?)
+            }
+
+            async fn setup(&self, user: NewUser, team_name: &str, now: i64) -> $crate::store::Result<(User, Team)> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let first = sqlx::query("INSERT INTO instance (id, set_up_at) VALUES (1, $1) ON CONFLICT DO NOTHING").bind(now).execute(&mut *tx).await?;
+                let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+                if first.rows_affected() == 0 || users > 0 {
+                    return Err(StoreError::Conflict("already_set_up", "Baton is already set up; log in instead".into()));
+                }
+                let id = UserId::new();
+                insert_user!(&mut *tx, &id, &user, now);
+                let team = create_team_in!(&mut *tx, &id, team_name, now);
+                tx.commit().await?;
+                let u = User { id, email: user.email, first_name: user.first_name, last_name: user.last_name, avatar_version: None };
+                Ok((u, team))
+            }
+
+            async fn user(&self, id: &UserId) -> $crate::store::Result<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users u WHERE u.id = $1")).bind(id).fetch_optional(self.read()).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn credentials(&self, email: &str) -> $crate::store::Result<Option<(User, String)>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    user: UserRow,
+                    password_hash: String,
+                }
+                let row: Option<Row> = sqlx::query_as(concat!("SELECT ", user_cols!(), ", u.password_hash FROM users u WHERE u.email = $1")).bind(email).fetch_optional(self.read()).await?;
+                Ok(row.map(|r| (r.user.into(), r.password_hash)))
+            }
+
+            async fn update_user(&self, id: &UserId, patch: UserPatch) -> $crate::store::Result<User> {
+                let res = sqlx::query(
+                    "UPDATE users SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name), email = COALESCE($4, email) WHERE id = $1",
+                )
+                .bind(id)
+                .bind(patch.first_name)
+                .bind(patch.last_name)
+                .bind(patch.email)
+                .execute(self.write())
+                .await;
+                match res {
+                    Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("email_taken", "another account already uses this email".into())),
+                    Err(e) => return Err(e.into()),
+                    Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound),
+                    Ok(_) => {}
+                }
+                self.user(id).await?.ok_or(StoreError::NotFound)
+            }
+
+            async fn set_avatar(&self, id: &UserId, png: Vec<u8>, version: i64) -> $crate::store::Result<()> {
+                let mut tx = self.write().begin_with($begin).await?;
+                sqlx::query("INSERT INTO avatars (user_id, png) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET png = excluded.png").bind(id).bind(png).execute(&mut *tx).await?;
+                sqlx::query("UPDATE users SET avatar_version = $2 WHERE id = $1").bind(id).bind(version).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn avatar(&self, id: &UserId) -> $crate::store::Result<Option<Vec<u8>>> {
+                Ok(sqlx::query_scalar("SELECT png FROM avatars WHERE user_id = $1").bind(id).fetch_optional(self.read()).await?)
+            }
+
+            async fn create_session(&self, s: &Session, now: i64) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&s.token_hash)
+                    .bind(&s.user_id)
+                    .bind(&s.csrf_token)
+                    .bind(now)
+                    .bind(s.expires_at)
+                    .execute(self.write())
+                    .await?;
+                // Expired sessions are dead weight; sweep them while we are writing anyway.
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(self.write()).await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<Session>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    token_hash: String,
+                    user_id: UserId,
+                    csrf_token: String,
+                    expires_at: i64,
+                }
+                let row: Option<Row> = sqlx::query_as("SELECT token_hash, user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(self.read())
+                    .await?;
+                Ok(row.map(|r| Session { token_hash: r.token_hash, user_id: r.user_id, csrf_token: r.csrf_token, expires_at: r.expires_at }))
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> $crate::store::Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.write()).await?;
+                Ok(())
+            }
+
+            async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id)
+                    .bind(user)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(self.write())
+                    .await?;
+                Ok(())
+            }
+
+            async fn api_token_user(&self, token_hash: &str) -> $crate::store::Result<Option<UserId>> {
+                Ok(sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE token_hash = $1").bind(token_hash).fetch_optional(self.read()).await?)
+            }
+
+            async fn me(&self, id: &UserId) -> $crate::store::Result<Me> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    user: UserRow,
+                    #[sqlx(flatten)]
+                    presence: PresenceRow,
+                    active_team_id: Option<TeamId>,
+                }
+                #[derive(sqlx::FromRow)]
+                struct TeamRole {
+                    #[sqlx(flatten)]
+                    team: TeamRow,
+                    role: String,
+                }
+                let row: Row = sqlx::query_as(concat!("SELECT ", user_cols!(), ", ", presence_cols!(), ", u.active_team_id FROM users u WHERE u.id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.read())
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let teams: Vec<TeamRole> = sqlx::query_as(concat!("SELECT ", team_cols!(), ", m.role FROM teams t JOIN members m ON m.team_id = t.id WHERE m.user_id = $1 ORDER BY t.name, t.id"))
+                    .bind(id)
+                    .fetch_all(self.read())
+                    .await?;
+                let teams: Vec<(Team, Role)> = teams.into_iter().map(|t| (t.team.into(), Role::parse(&t.role).unwrap_or(Role::Member))).collect();
+                // The stored active team may have been left since; fall back to the first team.
+                let active_team_id = row.active_team_id.filter(|a| teams.iter().any(|(t, _)| t.id == *a)).or_else(|| teams.first().map(|(t, _)| t.id.clone()));
+                Ok(Me { user: row.user.into(), teams, active_team_id, presence: row.presence.into() })
+            }
+
+            async fn set_active_team(&self, user: &UserId, team: &TeamId) -> $crate::store::Result<()> {
+                let res = sqlx::query("UPDATE users SET active_team_id = $2 WHERE id = $1 AND EXISTS (SELECT 1 FROM members WHERE team_id = $2 AND user_id = $1)")
+                    .bind(user)
+                    .bind(team)
+                    .execute(self.write())
+                    .await?;
+                if res.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn set_status(&self, user: &UserId, status: Status, source: Source, reason: Option<&str>, now: i64) -> $crate::store::Result<Presence> {
+                let row: Option<PresenceRow> = sqlx::query_as(
+                    "UPDATE users SET status = $2, status_source = $3, status_reason = $4, last_active_at = $5 WHERE id = $1 RETURNING status, status_source, last_active_at",
+                )
+                .bind(user)
+                .bind(status.as_str())
+                .bind(source.as_str())
+                .bind(reason)
+                .bind(now)
+                .fetch_optional(self.write())
+                .await?;
+                row.map(Into::into).ok_or(StoreError::NotFound)
+            }
+        }
+    };
+}
+
+/// Inserts a user row inside a transaction.
+macro_rules! insert_user {
+    ($tx:expr, $id:expr, $user:expr, $now:expr) => {{
+        let res = sqlx::query("INSERT INTO users (id, email, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind($id)
+            .bind(&$user.email)
+            .bind(&$user.password_hash)
+            .bind(&$user.first_name)
+            .bind(&$user.last_name)
+            .bind($now)
+            .execute($tx)
+            .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("email_taken", "another account already uses this email".into())),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+    }};
+}

@@ -1,0 +1,174 @@
+//! Bots, their knowledge and their visitors.
+
+macro_rules! bot_store {
+    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+        impl $Store {
+            async fn write_knowledge(conn: &mut <$Db as sqlx::Database>::Connection, bot: &BotId, entries: &[Entry]) -> $crate::store::Result<()> {
+                sqlx::query("DELETE FROM knowledge WHERE bot_id = $1").bind(bot).execute(&mut *conn).await?;
+                for (i, e) in entries.iter().enumerate() {
+                    sqlx::query("INSERT INTO knowledge (bot_id, position, question, answer) VALUES ($1, $2, $3, $4)")
+                        .bind(bot)
+                        .bind(i as i64)
+                        .bind(&e.question)
+                        .bind(&e.answer)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            /// Loads bots with their knowledge in two queries, whatever their number.
+            async fn bots_where(&self, rows: Vec<BotRow>) -> $crate::store::Result<Vec<Bot>> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let team = rows[0].team_id.clone();
+                let entries: Vec<KnowledgeRow> = sqlx::query_as(
+                    "SELECT k.bot_id, k.question, k.answer FROM knowledge k JOIN bots b ON b.id = k.bot_id WHERE b.team_id = $1 ORDER BY k.bot_id, k.position",
+                )
+                .bind(&team)
+                .fetch_all(self.read())
+                .await?;
+                let mut by_bot: std::collections::HashMap<BotId, Vec<Entry>> = std::collections::HashMap::new();
+                for e in entries {
+                    by_bot.entry(e.bot_id).or_default().push(Entry { question: e.question, answer: e.answer });
+                }
+                Ok(rows.into_iter().map(|r| { let k = by_bot.remove(&r.id).unwrap_or_default(); r.into_bot(k) }).collect())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::BotStore for $Store {
+            async fn create_bot(&self, team: &TeamId, bot: BotInput, now: i64) -> $crate::store::Result<Bot> {
+                let id = BotId::new();
+                let (url, secret) = match &bot.responder {
+                    Responder::Webhook { url, secret } => (Some(url.clone()), secret.clone()),
+                    Responder::Knowledge => (None, None),
+                };
+                let mut tx = self.write().begin_with($begin).await?;
+                sqlx::query(
+                    "INSERT INTO bots (id, team_id, name, greeting, human_escalation, human_only, show_agent_availability, auto_escalate_unanswered, allowed_origins, webhook_url, webhook_secret, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&id)
+                .bind(team)
+                .bind(&bot.name)
+                .bind(&bot.greeting)
+                .bind(bot.settings.human_escalation)
+                .bind(bot.settings.human_only)
+                .bind(bot.settings.show_agent_availability)
+                .bind(bot.settings.auto_escalate_unanswered)
+                .bind(serde_json::to_string(&bot.settings.allowed_origins).unwrap_or_else(|_| "[]".into()))
+                .bind(url)
+                .bind(secret)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Self::write_knowledge(&mut tx, &id, &bot.knowledge).await?;
+                tx.commit().await?;
+                Ok(Bot { id, team_id: team.clone(), name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge, created_at: now })
+            }
+
+            async fn bot(&self, id: &BotId) -> $crate::store::Result<Option<Bot>> {
+                let row: Option<BotRow> = sqlx::query_as("SELECT * FROM bots WHERE id = $1").bind(id).fetch_optional(self.read()).await?;
+                let Some(row) = row else { return Ok(None) };
+                let entries: Vec<KnowledgeRow> = sqlx::query_as("SELECT bot_id, question, answer FROM knowledge WHERE bot_id = $1 ORDER BY position").bind(id).fetch_all(self.read()).await?;
+                Ok(Some(row.into_bot(entries.into_iter().map(|e| Entry { question: e.question, answer: e.answer }).collect())))
+            }
+
+            async fn bots(&self, team: &TeamId, access: &BotAccess) -> $crate::store::Result<Vec<Bot>> {
+                let rows: Vec<BotRow> = sqlx::query_as("SELECT * FROM bots WHERE team_id = $1 ORDER BY created_at, id").bind(team).fetch_all(self.read()).await?;
+                let rows = rows.into_iter().filter(|r| access.reaches(&r.id)).collect();
+                self.bots_where(rows).await
+            }
+
+            async fn update_bot(&self, id: &BotId, bot: BotInput) -> $crate::store::Result<Bot> {
+                let (url, secret) = match &bot.responder {
+                    Responder::Webhook { url, secret } => (Some(url.clone()), secret.clone()),
+                    Responder::Knowledge => (None, None),
+                };
+                let mut tx = self.write().begin_with($begin).await?;
+                let res = sqlx::query(
+                    "UPDATE bots SET name = $2, greeting = $3, human_escalation = $4, human_only = $5, show_agent_availability = $6, auto_escalate_unanswered = $7,
+                        allowed_origins = $8, webhook_url = $9, webhook_secret = $10 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&bot.name)
+                .bind(&bot.greeting)
+                .bind(bot.settings.human_escalation)
+                .bind(bot.settings.human_only)
+                .bind(bot.settings.show_agent_availability)
+                .bind(bot.settings.auto_escalate_unanswered)
+                .bind(serde_json::to_string(&bot.settings.allowed_origins).unwrap_or_else(|_| "[]".into()))
+                .bind(url)
+                .bind(secret)
+                .execute(&mut *tx)
+                .await?;
+                if res.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Self::write_knowledge(&mut tx, id, &bot.knowledge).await?;
+                tx.commit().await?;
+                self.bot(id).await?.ok_or(StoreError::NotFound)
+            }
+
+            async fn delete_bot(&self, id: &BotId) -> $crate::store::Result<()> {
+                let res = sqlx::query("DELETE FROM bots WHERE id = $1").bind(id).execute(self.write()).await?;
+                if res.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn availability(&self, bot: &BotId) -> $crate::store::Result<(bool, Option<i64>)> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    online: i64,
+                    last_active_at: Option<i64>,
+                }
+                // `c` stands in for a conversation of this bot so the shared access rule applies.
+                let row: Row = sqlx::query_as(concat!(
+                    "SELECT COUNT(CASE WHEN u.status = 'available' THEN 1 END) AS online, MAX(u.last_active_at) AS last_active_at
+                     FROM users u, (SELECT b.id AS bot_id, b.team_id FROM bots b WHERE b.id = $1) c
+                     WHERE ", chat_scope!("u.id")
+                ))
+                .bind(bot)
+                .fetch_one(self.read())
+                .await?;
+                Ok((row.online > 0, row.last_active_at))
+            }
+
+            async fn create_visitor(&self, bot: &BotId, name: Option<&str>, email: Option<&str>, token_hash: &str, now: i64) -> $crate::store::Result<Visitor> {
+                let id = VisitorId::new();
+                sqlx::query("INSERT INTO visitors (id, bot_id, token_hash, name, email, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&id)
+                    .bind(bot)
+                    .bind(token_hash)
+                    .bind(name)
+                    .bind(email)
+                    .bind(now)
+                    .execute(self.write())
+                    .await?;
+                Ok(Visitor { id, bot_id: bot.clone(), name: name.map(Into::into), email: email.map(Into::into), created_at: now })
+            }
+
+            async fn visitor_by_token(&self, token_hash: &str) -> $crate::store::Result<Option<Visitor>> {
+                let row: Option<VisitorRow> = sqlx::query_as(concat!("SELECT ", visitor_cols!(), " FROM visitors v WHERE v.token_hash = $1")).bind(token_hash).fetch_optional(self.read()).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> $crate::store::Result<Visitor> {
+                // ($2, $3): set the name or not; ($4, $5) the same for the email.
+                let row: Option<VisitorRow> = sqlx::query_as(
+                    "UPDATE visitors SET name = CASE WHEN $2 THEN $3 ELSE name END, email = CASE WHEN $4 THEN $5 ELSE email END
+                     WHERE id = $1 RETURNING id, bot_id, name, email, created_at",
+                )
+                .bind(id)
+                .bind(name.is_some())
+                .bind(name.flatten())
+                .bind(email.is_some())
+                .bind(email.flatten())
+                .fetch_optional(self.write())
+                .await?;
+                row.map(Into::into).ok_or(StoreError::NotFound)
+            }
+        }
+    };
+}

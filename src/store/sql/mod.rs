@@ -1,0 +1,386 @@
+//! The SQL behind both backends. Each area's `impl` is a macro expanded once per backend with
+//! that backend's pool type; the SQL text is the same for both (see the module doc of
+//! [`crate::store`]). Row types here are plain `FromRow` structs that decode from either.
+//!
+//! Macro parameters: `$Store` (the backend type, with `read()`/`write()` pools), `$Db` (the
+//! sqlx database), `begin` (the statement that opens a write transaction) and `lock` (the suffix
+//! that locks a selected row until commit).
+
+#[macro_use]
+mod accounts;
+#[macro_use]
+mod bots;
+#[macro_use]
+mod chats;
+#[macro_use]
+mod shortcuts;
+#[macro_use]
+mod teams;
+
+use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
+use crate::domain::values::ClientId;
+use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, StoreError};
+use crate::domain::ids::*;
+use crate::domain::knowledge::Entry;
+use crate::domain::presence::{Source, Status};
+use crate::domain::team::{BotAccess, Role};
+use crate::domain::values::MessageBody;
+
+use super::records::*;
+
+/// Columns of [`UserRow`] from `users u`.
+macro_rules! user_cols {
+    () => {
+        "u.id, u.email, u.first_name, u.last_name, u.avatar_version"
+    };
+}
+
+/// Columns of [`PresenceRow`] from `users u`.
+macro_rules! presence_cols {
+    () => {
+        "u.status, u.status_source, u.last_active_at"
+    };
+}
+
+macro_rules! team_cols {
+    () => {
+        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds"
+    };
+}
+
+macro_rules! conversation_cols {
+    () => {
+        "c.id, c.team_id, c.bot_id, c.visitor_id, c.state, c.assignee_id, c.escalated_at, c.resolved_at, c.created_at, c.last_activity_at, c.last_seq"
+    };
+}
+
+macro_rules! visitor_cols {
+    () => {
+        "v.id, v.bot_id, v.name, v.email, v.created_at"
+    };
+}
+
+/// A message with its author's current name and avatar.
+macro_rules! message_select {
+    () => {
+        "SELECT m.id, m.conversation_id, m.seq, m.author_kind, m.author_id, m.body, m.text, m.internal, m.client_id, m.event, m.created_at,
+                u.first_name AS u_first, u.last_name AS u_last, u.email AS u_email, u.avatar_version AS u_avatar, v.name AS v_name
+         FROM messages m
+         LEFT JOIN users u ON m.author_kind = 'agent' AND u.id = m.author_id
+         LEFT JOIN visitors v ON m.author_kind = 'visitor' AND v.id = m.author_id"
+    };
+}
+
+/// The one access rule, as SQL: the member `$me` of the conversation's team `c` may see chats
+/// of bot `c.bot_id`. Owners and admins reach every bot; `member`s have no chats.
+macro_rules! chat_scope {
+    ($me:literal) => {
+        concat!(
+            " EXISTS (SELECT 1 FROM members sm WHERE sm.team_id = c.team_id AND sm.user_id = ", $me,
+            " AND sm.role <> 'member' AND (sm.all_bots OR sm.role IN ('owner', 'admin')
+                OR EXISTS (SELECT 1 FROM member_bots smb WHERE smb.team_id = sm.team_id AND smb.user_id = sm.user_id AND smb.bot_id = c.bot_id))) "
+        )
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: UserId,
+    email: String,
+    first_name: String,
+    last_name: String,
+    avatar_version: Option<i64>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User { id: r.id, email: r.email, first_name: r.first_name, last_name: r.last_name, avatar_version: r.avatar_version }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PresenceRow {
+    status: String,
+    status_source: String,
+    last_active_at: Option<i64>,
+}
+
+impl From<PresenceRow> for Presence {
+    fn from(r: PresenceRow) -> Self {
+        Presence {
+            status: Status::parse(&r.status).unwrap_or(Status::Offline),
+            source: Source::parse(&r.status_source).unwrap_or(Source::Manual),
+            last_active_at: r.last_active_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TeamRow {
+    id: TeamId,
+    name: String,
+    auto_away_minutes: i64,
+    heartbeat_timeout_seconds: i64,
+    visitor_email_delay_seconds: i64,
+}
+
+impl From<TeamRow> for Team {
+    fn from(r: TeamRow) -> Self {
+        Team {
+            id: r.id,
+            name: r.name,
+            settings: TeamSettings {
+                auto_away_minutes: r.auto_away_minutes,
+                heartbeat_timeout_seconds: r.heartbeat_timeout_seconds,
+                visitor_email_delay_seconds: r.visitor_email_delay_seconds,
+            },
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MembershipRow {
+    team_id: TeamId,
+    user_id: UserId,
+    role: String,
+    all_bots: bool,
+    capacity: Option<i64>,
+    /// Comma-separated bot ids of a restricted member.
+    bot_ids: Option<String>,
+}
+
+impl From<MembershipRow> for Membership {
+    fn from(r: MembershipRow) -> Self {
+        let role = Role::parse(&r.role).unwrap_or(Role::Member);
+        let stored = if r.all_bots {
+            BotAccess::All
+        } else {
+            let mut ids: Vec<BotId> = r.bot_ids.unwrap_or_default().split(',').filter_map(BotId::parse).collect();
+            ids.sort();
+            BotAccess::Only(ids)
+        };
+        Membership { team_id: r.team_id, user_id: r.user_id, role, bot_access: BotAccess::effective(role, stored), capacity: r.capacity }
+    }
+}
+
+/// Membership columns; needs `members m`.
+macro_rules! membership_cols {
+    () => {
+        "m.team_id, m.user_id, m.role, m.all_bots, m.capacity,
+         (SELECT STRING_AGG(mb.bot_id, ',') FROM member_bots mb WHERE mb.team_id = m.team_id AND mb.user_id = m.user_id) AS bot_ids"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BotRow {
+    id: BotId,
+    team_id: TeamId,
+    name: String,
+    greeting: String,
+    human_escalation: bool,
+    human_only: bool,
+    show_agent_availability: bool,
+    auto_escalate_unanswered: bool,
+    allowed_origins: String,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    created_at: i64,
+}
+
+impl BotRow {
+    fn into_bot(self, knowledge: Vec<Entry>) -> Bot {
+        Bot {
+            id: self.id,
+            team_id: self.team_id,
+            name: self.name,
+            greeting: self.greeting,
+            settings: BotSettings {
+                human_escalation: self.human_escalation,
+                human_only: self.human_only,
+                show_agent_availability: self.show_agent_availability,
+                auto_escalate_unanswered: self.auto_escalate_unanswered,
+                allowed_origins: serde_json::from_str(&self.allowed_origins).unwrap_or_default(),
+            },
+            responder: match self.webhook_url {
+                Some(url) => Responder::Webhook { url, secret: self.webhook_secret },
+                None => Responder::Knowledge,
+            },
+            knowledge,
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KnowledgeRow {
+    bot_id: BotId,
+    question: String,
+    answer: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VisitorRow {
+    id: VisitorId,
+    bot_id: BotId,
+    name: Option<String>,
+    email: Option<String>,
+    created_at: i64,
+}
+
+impl From<VisitorRow> for Visitor {
+    fn from(r: VisitorRow) -> Self {
+        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, created_at: r.created_at }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ConversationRow {
+    id: ConversationId,
+    team_id: TeamId,
+    bot_id: BotId,
+    visitor_id: VisitorId,
+    state: String,
+    assignee_id: Option<UserId>,
+    escalated_at: Option<i64>,
+    resolved_at: Option<i64>,
+    created_at: i64,
+    last_activity_at: i64,
+    last_seq: i64,
+}
+
+impl From<ConversationRow> for Conversation {
+    fn from(r: ConversationRow) -> Self {
+        Conversation {
+            id: r.id,
+            team_id: r.team_id,
+            bot_id: r.bot_id,
+            visitor_id: r.visitor_id,
+            state: ChatState::parse(&r.state).unwrap_or(ChatState::Resolved),
+            assignee_id: r.assignee_id,
+            escalated_at: r.escalated_at,
+            resolved_at: r.resolved_at,
+            created_at: r.created_at,
+            last_activity_at: r.last_activity_at,
+            last_seq: r.last_seq,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: MessageId,
+    conversation_id: ConversationId,
+    seq: i64,
+    author_kind: String,
+    author_id: Option<String>,
+    body: String,
+    text: String,
+    internal: bool,
+    client_id: Option<String>,
+    event: Option<String>,
+    created_at: i64,
+    u_first: Option<String>,
+    u_last: Option<String>,
+    u_email: Option<String>,
+    u_avatar: Option<i64>,
+    v_name: Option<String>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        let kind = AuthorKind::parse(&r.author_kind).unwrap_or(AuthorKind::System);
+        let (display_name, avatar_url) = match kind {
+            AuthorKind::Agent => match (r.author_id.as_deref().and_then(UserId::parse), r.u_email) {
+                (Some(id), Some(email)) => {
+                    let u = User { id, email, first_name: r.u_first.unwrap_or_default(), last_name: r.u_last.unwrap_or_default(), avatar_version: r.u_avatar };
+                    (Some(u.display_name()), u.avatar_url())
+                }
+                _ => (Some("Former agent".to_string()), None),
+            },
+            AuthorKind::Visitor => (r.v_name.filter(|n| !n.is_empty()), None),
+            AuthorKind::Bot | AuthorKind::System => (None, None),
+        };
+        Message {
+            id: r.id,
+            conversation_id: r.conversation_id,
+            seq: r.seq,
+            author: Author { kind, id: r.author_id, display_name, avatar_url },
+            body: MessageBody::from_stored(r.body, r.text),
+            internal: r.internal,
+            client_id: r.client_id,
+            event: r.event,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryRow {
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
+    bot_name: String,
+    v_id: VisitorId,
+    v_name: Option<String>,
+    v_email: Option<String>,
+    v_created_at: i64,
+    a_id: Option<UserId>,
+    a_email: Option<String>,
+    a_first: Option<String>,
+    a_last: Option<String>,
+    a_avatar: Option<i64>,
+    last_preview: Option<String>,
+    last_author_kind: Option<String>,
+    last_message_at: Option<i64>,
+    unread_count: i64,
+}
+
+impl From<SummaryRow> for ChatSummary {
+    fn from(r: SummaryRow) -> Self {
+        let assignee = match (r.a_id, r.a_email) {
+            (Some(id), Some(email)) => Some(User { id, email, first_name: r.a_first.unwrap_or_default(), last_name: r.a_last.unwrap_or_default(), avatar_version: r.a_avatar }),
+            _ => None,
+        };
+        let last_message = match (r.last_preview, r.last_author_kind.as_deref().and_then(AuthorKind::parse), r.last_message_at) {
+            (Some(preview), Some(author_kind), Some(at)) => Some(LastMessage { preview, author_kind, at }),
+            _ => None,
+        };
+        let conversation: Conversation = r.conversation.into();
+        let visitor = Visitor { id: r.v_id, bot_id: conversation.bot_id.clone(), name: r.v_name, email: r.v_email, created_at: r.v_created_at };
+        ChatSummary { conversation, bot_name: r.bot_name, visitor, assignee, last_message, unread_count: r.unread_count }
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (the same check on both backends).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Expands every area's implementation for one backend.
+macro_rules! sql_store {
+    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+        account_store!($Store, $Db, begin = $begin, lock = $lock);
+        team_store!($Store, $Db, begin = $begin, lock = $lock);
+        bot_store!($Store, $Db, begin = $begin, lock = $lock);
+        chat_store!($Store, $Db, begin = $begin, lock = $lock);
+        shortcut_store!($Store, $Db, begin = $begin, lock = $lock);
+    };
+}
+
+sql_store!(super::sqlite::SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE", lock = "");
+sql_store!(super::postgres::PgStore, sqlx::Postgres, begin = "BEGIN", lock = " FOR UPDATE");
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ShortcutRow {
+    id: ShortcutId,
+    team_id: TeamId,
+    owner_id: Option<UserId>,
+    name: String,
+    body: String,
+    created_at: i64,
+}
+
+impl From<ShortcutRow> for Shortcut {
+    fn from(r: ShortcutRow) -> Self {
+        Shortcut { id: r.id, team_id: r.team_id, owner_id: r.owner_id, name: r.name, body: r.body, created_at: r.created_at }
+    }
+}

@@ -1,0 +1,217 @@
+//! Teams, membership and settings.
+
+macro_rules! team_store {
+    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+        impl $Store {
+            async fn member_in(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId, user: &UserId) -> $crate::store::Result<Option<Member>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    user: UserRow,
+                    #[sqlx(flatten)]
+                    membership: MembershipRow,
+                    #[sqlx(flatten)]
+                    presence: PresenceRow,
+                }
+                let row: Option<Row> = sqlx::query_as(concat!(
+                    "SELECT ", user_cols!(), ", ", membership_cols!(), ", ", presence_cols!(),
+                    " FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1 AND m.user_id = $2"
+                ))
+                .bind(team)
+                .bind(user)
+                .fetch_optional(&mut *conn)
+                .await?;
+                Ok(row.map(|r| Member { user: r.user.into(), membership: r.membership.into(), presence: r.presence.into() }))
+            }
+
+            async fn owners_in(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId) -> $crate::store::Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE team_id = $1 AND role = 'owner'").bind(team).fetch_one(&mut *conn).await?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::TeamStore for $Store {
+            async fn create_team(&self, owner: &UserId, name: &str, now: i64) -> $crate::store::Result<Team> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let team = create_team_in!(&mut *tx, owner, name, now);
+                tx.commit().await?;
+                Ok(team)
+            }
+
+            async fn membership(&self, team: &TeamId, user: &UserId) -> $crate::store::Result<Option<Membership>> {
+                let row: Option<MembershipRow> = sqlx::query_as(concat!("SELECT ", membership_cols!(), " FROM members m WHERE m.team_id = $1 AND m.user_id = $2"))
+                    .bind(team)
+                    .bind(user)
+                    .fetch_optional(self.read())
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn members(&self, team: &TeamId) -> $crate::store::Result<Vec<Member>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    user: UserRow,
+                    #[sqlx(flatten)]
+                    membership: MembershipRow,
+                    #[sqlx(flatten)]
+                    presence: PresenceRow,
+                }
+                let rows: Vec<Row> = sqlx::query_as(concat!(
+                    "SELECT ", user_cols!(), ", ", membership_cols!(), ", ", presence_cols!(),
+                    " FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1 ORDER BY m.created_at, u.id"
+                ))
+                .bind(team)
+                .fetch_all(self.read())
+                .await?;
+                Ok(rows.into_iter().map(|r| Member { user: r.user.into(), membership: r.membership.into(), presence: r.presence.into() }).collect())
+            }
+
+            async fn member(&self, team: &TeamId, user: &UserId) -> $crate::store::Result<Option<Member>> {
+                let mut conn = self.read().acquire().await?;
+                Self::member_in(&mut conn, team, user).await
+            }
+
+            async fn add_member(&self, team: &TeamId, new: NewMember, now: i64) -> $crate::store::Result<Member> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let existing: Option<UserId> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(&new.email).fetch_optional(&mut *tx).await?;
+                let user_id = match existing {
+                    Some(id) => id,
+                    None => {
+                        let Some(hash) = new.password_hash.clone() else {
+                            return Err(StoreError::Invalid("password: required to create a new user".into()));
+                        };
+                        let id = UserId::new();
+                        let user = NewUser { email: new.email.clone(), password_hash: hash, first_name: new.first_name.clone(), last_name: new.last_name.clone() };
+                        insert_user!(&mut *tx, &id, &user, now);
+                        id
+                    }
+                };
+                let res = sqlx::query("INSERT INTO members (team_id, user_id, role, all_bots, created_at) VALUES ($1, $2, $3, TRUE, $4)")
+                    .bind(team)
+                    .bind(&user_id)
+                    .bind(new.role.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                match res {
+                    Err(e) if is_unique_violation(&e) => return Err(StoreError::Conflict("already_member", "this user is already a member of the team".into())),
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => {}
+                }
+                sqlx::query("UPDATE users SET active_team_id = $2 WHERE id = $1 AND active_team_id IS NULL").bind(&user_id).bind(team).execute(&mut *tx).await?;
+                let member = Self::member_in(&mut tx, team, &user_id).await?.ok_or(StoreError::NotFound)?;
+                tx.commit().await?;
+                Ok(member)
+            }
+
+            async fn update_member(&self, team: &TeamId, user: &UserId, patch: MemberPatch) -> $crate::store::Result<Member> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let current: Option<String> = sqlx::query_scalar(concat!("SELECT role FROM members WHERE team_id = $1 AND user_id = $2", $lock))
+                    .bind(team)
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let current = current.ok_or(StoreError::NotFound)?;
+                if let Some(role) = patch.role {
+                    if current == "owner" && role != Role::Owner && Self::owners_in(&mut tx, team).await? <= 1 {
+                        return Err(StoreError::Conflict("last_owner", "a team needs at least one owner".into()));
+                    }
+                    sqlx::query("UPDATE members SET role = $3 WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).bind(role.as_str()).execute(&mut *tx).await?;
+                }
+                if let Some(access) = &patch.bot_access {
+                    sqlx::query("DELETE FROM member_bots WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).execute(&mut *tx).await?;
+                    let all = matches!(access, BotAccess::All);
+                    sqlx::query("UPDATE members SET all_bots = $3 WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).bind(all).execute(&mut *tx).await?;
+                    if let BotAccess::Only(bots) = access {
+                        for bot in bots {
+                            let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bots WHERE id = $1 AND team_id = $2").bind(bot).bind(team).fetch_one(&mut *tx).await?;
+                            if known == 0 {
+                                return Err(StoreError::Invalid(format!("bot_access: {bot} is not a bot of this team")));
+                            }
+                            sqlx::query("INSERT INTO member_bots (team_id, user_id, bot_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                                .bind(team)
+                                .bind(user)
+                                .bind(bot)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                if let Some(capacity) = patch.capacity {
+                    sqlx::query("UPDATE members SET capacity = $3 WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).bind(capacity).execute(&mut *tx).await?;
+                }
+                let member = Self::member_in(&mut tx, team, user).await?.ok_or(StoreError::NotFound)?;
+                tx.commit().await?;
+                Ok(member)
+            }
+
+            async fn remove_member(&self, team: &TeamId, user: &UserId, now: i64) -> $crate::store::Result<Vec<Applied>> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let current: Option<String> = sqlx::query_scalar(concat!("SELECT role FROM members WHERE team_id = $1 AND user_id = $2", $lock))
+                    .bind(team)
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let current = current.ok_or(StoreError::NotFound)?;
+                if current == "owner" && Self::owners_in(&mut tx, team).await? <= 1 {
+                    return Err(StoreError::Conflict("last_owner", "a team needs at least one owner".into()));
+                }
+                let held: Vec<ConversationId> = sqlx::query_scalar("SELECT id FROM conversations WHERE team_id = $1 AND assignee_id = $2 AND state IN ('active', 'transferred') ORDER BY id")
+                    .bind(team)
+                    .bind(user)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut requeued = Vec::with_capacity(held.len());
+                for id in held {
+                    requeued.push(Self::apply_in(&mut tx, &id, Act::Requeue(RequeueReason::LeftTeam), now).await?);
+                }
+                sqlx::query("DELETE FROM members WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM shortcuts WHERE team_id = $1 AND owner_id = $2").bind(team).bind(user).execute(&mut *tx).await?;
+                sqlx::query("UPDATE users SET active_team_id = NULL WHERE id = $1 AND active_team_id = $2").bind(user).bind(team).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(requeued)
+            }
+
+            async fn team(&self, team: &TeamId) -> $crate::store::Result<Option<Team>> {
+                let row: Option<TeamRow> = sqlx::query_as(concat!("SELECT ", team_cols!(), " FROM teams t WHERE t.id = $1")).bind(team).fetch_optional(self.read()).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn update_team_settings(&self, team: &TeamId, p: SettingsPatch) -> $crate::store::Result<Team> {
+                let row: Option<TeamRow> = sqlx::query_as(
+                    "UPDATE teams SET auto_away_minutes = COALESCE($2, auto_away_minutes), heartbeat_timeout_seconds = COALESCE($3, heartbeat_timeout_seconds),
+                        visitor_email_delay_seconds = COALESCE($4, visitor_email_delay_seconds)
+                     WHERE id = $1 RETURNING id, name, auto_away_minutes, heartbeat_timeout_seconds, visitor_email_delay_seconds",
+                )
+                .bind(team)
+                .bind(p.auto_away_minutes)
+                .bind(p.heartbeat_timeout_seconds)
+                .bind(p.visitor_email_delay_seconds)
+                .fetch_optional(self.write())
+                .await?;
+                row.map(Into::into).ok_or(StoreError::NotFound)
+            }
+        }
+    };
+}
+
+/// Creates a team with `owner` as its owner (and active team if they had none), in a transaction.
+macro_rules! create_team_in {
+    ($tx:expr, $owner:expr, $name:expr, $now:expr) => {{
+        let row: TeamRow = sqlx::query_as("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, auto_away_minutes, heartbeat_timeout_seconds, visitor_email_delay_seconds")
+            .bind(TeamId::new())
+            .bind($name)
+            .bind($now)
+            .fetch_one(&mut *$tx)
+            .await?;
+        sqlx::query("INSERT INTO members (team_id, user_id, role, all_bots, created_at) VALUES ($1, $2, 'owner', TRUE, $3)")
+            .bind(&row.id)
+            .bind($owner)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("UPDATE users SET active_team_id = $2 WHERE id = $1 AND active_team_id IS NULL").bind($owner).bind(&row.id).execute(&mut *$tx).await?;
+        Team::from(row)
+    }};
+}
