@@ -15,3 +15,10 @@
 pub mod clock;
 pub mod domain;
 pub mod store;
+pub mod app;
+pub mod auth;
+pub mod bot;
+pub mod http;
+pub mod hub;
+pub mod ratelimit;
+pub mod demo;

@@ -1,1 +1,104 @@
-fn main() {}
+//! The `baton` binary: `serve` runs the server, `demo` seeds a team to try it with.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton::app::{Application, Settings};
+use baton::clock::SystemClock;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "baton", version, about = "Self-hosted live-chat handoff: a bot answers first, people take over.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(Common),
+    /// Seed a demo team, bot and agents on a fresh instance, and print their logins.
+    Demo(Common),
+}
+
+#[derive(Args)]
+struct Common {
+    /// Address to listen on.
+    #[arg(long, env = "BATON_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Directory for the SQLite database (used when no database URL is set).
+    #[arg(long, env = "BATON_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://user@host/db) to use instead of SQLite.
+    #[arg(long, env = "BATON_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Public address of this server, for links (defaults to http://<listen>).
+    #[arg(long, env = "BATON_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seconds a webhook bot may take to answer.
+    #[arg(long, env = "BATON_WEBHOOK_TIMEOUT", default_value_t = 10)]
+    webhook_timeout: u64,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "BATON_LOG_JSON")]
+    log_json: bool,
+}
+
+impl Common {
+    fn settings(&self) -> Settings {
+        Settings {
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().filter(|u| !u.is_empty()),
+            public_url: self.public_url.clone().filter(|u| !u.is_empty()),
+            webhook_timeout: Duration::from_secs(self.webhook_timeout.clamp(1, 120)),
+            ..Settings::default()
+        }
+    }
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json { builder.json().init() } else { builder.init() }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(c) => {
+            init_logs(c.log_json);
+            serve(c.settings()).await
+        }
+        Command::Demo(c) => {
+            init_logs(c.log_json);
+            baton::demo::run(&c.settings()).await.map(|text| println!("{text}"))
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("baton: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), baton::app::BoxError> {
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let base = app.state().base_url.to_string();
+    tracing::info!("Baton is listening on {base}");
+    if app.state().store.user_count().await? == 0 {
+        println!("\n  Welcome to Baton. Finish setting up at: {base}/app/setup\n");
+    } else {
+        println!("\n  Baton is running: {base}/app\n");
+    }
+    app.run_until_stopped(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await?;
+    Ok(())
+}

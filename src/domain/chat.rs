@@ -208,15 +208,17 @@ pub struct Decision {
     pub state: ChatState,
     pub assignee: Option<UserId>,
     pub post: Post,
-    /// Recorded as a system message after the posted one.
+    /// Recorded as a system message beside the posted one.
     pub event: Option<SystemEvent>,
+    /// The event is written before the posted message (an agent "joins", then speaks).
+    pub event_first: bool,
     /// The bot should answer the visitor's message.
     pub bot_replies: bool,
 }
 
 impl Decision {
     fn keep(chat: &ChatFacts, post: Post) -> Self {
-        Self { state: chat.state, assignee: chat.assignee.as_ref().map(|a| a.0.clone()), post, event: None, bot_replies: false }
+        Self { state: chat.state, assignee: chat.assignee.as_ref().map(|a| a.0.clone()), post, event: None, event_first: false, bot_replies: false }
     }
 
     fn to(chat: &ChatFacts, state: ChatState, event: SystemEvent) -> Self {
@@ -291,6 +293,7 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
         (Command::AgentMessage(a), Active) if is_assignee(a) => Ok(Decision::keep(chat, Post::Public)),
         (Command::AgentMessage(a), Transferred) if is_assignee(a) => Ok(Decision {
             post: Post::Public,
+            event_first: true,
             ..Decision::to(chat, Active, SystemEvent::Accepted { agent: a.display_name.clone() })
         }),
         (Command::AgentMessage(_), _) => Err(E::NotAssignee),
@@ -460,6 +463,7 @@ mod tests {
         assert_eq!(d.event.unwrap().text(), "Transferred from Alice to Carol");
 
         let d = decide(&chat(Transferred), &Command::AgentMessage(bob())).unwrap();
+        assert!(d.event_first, "the join is recorded before Bob's first words");
         assert_eq!(d.event.unwrap().text(), "Bob joined the chat");
 
         let d = decide(&chat(Active), &Command::Resolve(Resolver::Visitor)).unwrap();

@@ -264,6 +264,13 @@ pub struct Applied {
     pub replayed: bool,
 }
 
+impl Applied {
+    /// The message the command itself stored (not the system line beside it).
+    pub fn posted(&self) -> Option<&Message> {
+        self.messages.iter().find(|m| m.author.kind != AuthorKind::System)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LastMessage {
     pub preview: String,

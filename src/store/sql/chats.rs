@@ -154,38 +154,22 @@ macro_rules! chat_store {
 
                 let decision = decide(&facts, &cmd)?;
 
+                // The command's own message and the system line, in the order decide asked for.
+                let own = match (decision.post, content) {
+                    (Post::Nothing, _) => None,
+                    (post, Some((author, body, client_id))) => Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None)),
+                    (_, None) => return Err(StoreError::Invalid("body: required".into())),
+                };
+                let system = decision.event.as_ref().map(|e| {
+                    let author = Author { kind: AuthorKind::System, id: None, display_name: None, avatar_url: None };
+                    (author, MessageBody::system(&e.text()), false, None, Some(e.kind().to_string()))
+                });
+                let ordered = if decision.event_first { [system, own] } else { [own, system] };
                 let mut written = Vec::with_capacity(2);
                 let mut seq = conv.last_seq;
-                if decision.post != Post::Nothing {
-                    let (author, body, client_id) = content.ok_or(StoreError::Invalid("body: required".into()))?;
+                for (author, body, internal, client_id, event) in ordered.into_iter().flatten() {
                     seq += 1;
-                    let m = Message {
-                        id: MessageId::new(),
-                        conversation_id: conv.id.clone(),
-                        seq,
-                        author,
-                        body,
-                        internal: decision.post == Post::Internal,
-                        client_id: client_id.map(|c| c.as_str().to_string()),
-                        event: None,
-                        created_at: now,
-                    };
-                    Self::insert_message(tx, &m).await?;
-                    written.push(m);
-                }
-                if let Some(event) = &decision.event {
-                    seq += 1;
-                    let m = Message {
-                        id: MessageId::new(),
-                        conversation_id: conv.id.clone(),
-                        seq,
-                        author: Author { kind: AuthorKind::System, id: None, display_name: None, avatar_url: None },
-                        body: MessageBody::system(&event.text()),
-                        internal: false,
-                        client_id: None,
-                        event: Some(event.kind().to_string()),
-                        created_at: now,
-                    };
+                    let m = Message { id: MessageId::new(), conversation_id: conv.id.clone(), seq, author, body, internal, client_id, event, created_at: now };
                     Self::insert_message(tx, &m).await?;
                     written.push(m);
                 }

@@ -1,0 +1,151 @@
+//! Wiring: settings, shared state, start-up and shutdown. `Application::build` binds the
+//! listener first (port 0 in tests), so `port()` is known before `run_until_stopped`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::hub::{Bus, LocalBus};
+use crate::ratelimit::RateLimiter;
+use crate::store::Store;
+use crate::store::postgres::PgStore;
+use crate::store::sqlite::SqliteStore;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: String,
+    /// Where the SQLite file lives when no database URL is given.
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL instead of the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// The address people reach Baton at, for links; defaults to the listen address.
+    pub public_url: Option<String>,
+    /// Login attempts per minute per address and per email.
+    pub login_per_minute: u32,
+    /// Widget requests per minute per address (visitor creation and messages).
+    pub widget_per_minute: u32,
+    pub session_ttl: Duration,
+    /// How long a webhook bot may take to answer.
+    pub webhook_timeout: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    // The database URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            public_url: None,
+            login_per_minute: 10,
+            widget_per_minute: 120,
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            webhook_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything a handler may need; cheap to clone (all shared behind `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub bus: Arc<dyn Bus>,
+    pub settings: Arc<Settings>,
+    /// The URL links point at (no trailing slash).
+    pub base_url: Arc<str>,
+    pub login_limit: RateLimiter,
+    pub widget_limit: RateLimiter,
+    /// Outbound HTTP (webhook bots).
+    pub http: reqwest::Client,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Session cookies are `Secure` only when Baton is reached over https, so plain-http local
+    /// runs can still log in.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the configured store and runs its migrations.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError> {
+    Ok(match &settings.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Arc::new(PgStore::connect(url).await?),
+        Some(url) => return Err(format!("unsupported database URL {:?}: use postgres://... or leave it unset for SQLite", url.split(':').next().unwrap_or("")).into()),
+        None => Arc::new(SqliteStore::open(&settings.data_dir).await?),
+    })
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, BoxError> {
+        let store = open_store(&settings).await?;
+        Self::with_store(settings, clock, store).await
+    }
+
+    pub async fn with_store(settings: Settings, clock: Arc<dyn Clock>, store: Arc<dyn Store>) -> Result<Self, BoxError> {
+        install_crypto_provider();
+        let listener = TcpListener::bind(&settings.listen).await.map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let base_url: Arc<str> = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
+        let http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none()).build()?;
+        let state = AppState {
+            store,
+            login_limit: RateLimiter::new(settings.login_per_minute, 60_000, clock.clone()),
+            widget_limit: RateLimiter::new(settings.widget_per_minute, 60_000, clock.clone()),
+            clock,
+            bus: Arc::new(LocalBus::new(4096)),
+            settings: Arc::new(settings),
+            base_url,
+            http,
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = crate::http::router(self.state);
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// rustls needs one process-wide crypto provider; Baton uses ring everywhere.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,76 @@
+//! Credentials: argon2id password hashes and random bearer secrets.
+//!
+//! Session cookies, API tokens and visitor tokens are 32 random bytes; only their SHA-256 is
+//! stored, so a leaked database does not leak working credentials. (A fast hash is right for
+//! high-entropy secrets; argon2id is for the low-entropy ones people choose.)
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+/// Prefixes tell token kinds apart at a glance (and in logs, where they are never printed whole).
+pub const API_TOKEN_PREFIX: &str = "bt_";
+pub const VISITOR_TOKEN_PREFIX: &str = "bv_";
+
+/// Hashes with argon2id's default parameters. CPU-heavy: call from `spawn_blocking`.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+/// CPU-heavy: call from `spawn_blocking`.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to verify against when the email is unknown, so both paths take the same time.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+/// A new random secret with the given prefix.
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What is stored for a secret.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "wrong"));
+        assert!(!verify_password("garbage", "wrong"));
+    }
+
+    #[test]
+    fn secrets_are_random_prefixed_and_stored_hashed() {
+        let a = new_secret(API_TOKEN_PREFIX);
+        assert!(a.starts_with("bt_") && a.len() > 40);
+        assert_ne!(a, new_secret(API_TOKEN_PREFIX));
+        assert_eq!(hash_secret(&a).len(), 64);
+        assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("abc", "ab"));
+    }
+}

@@ -1,0 +1,229 @@
+//! First-run setup, login/logout, API tokens, and the caller's own profile, avatar, active team
+//! and status.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Agent, AppJson, ClientIp, SESSION_COOKIE};
+use super::{publish, views};
+use crate::app::AppState;
+use crate::auth;
+use crate::domain::ids::{TeamId, TokenId, UserId};
+use crate::domain::presence::{Source, Status};
+use crate::domain::values::{Email, Password, PersonName, TeamName, TokenName};
+use crate::store::{NewUser, Session, UserPatch};
+
+/// Largest accepted avatar upload.
+pub const AVATAR_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/setup", post(setup))
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/tokens", post(create_token))
+        .route("/api/me", get(me).patch(update_me))
+        .route("/api/me/avatar", put(upload_avatar).layer(axum::extract::DefaultBodyLimit::max(AVATAR_MAX_BYTES)))
+        .route("/api/avatars/{user}", get(avatar))
+        .route("/api/me/active-team", put(set_active_team))
+        .route("/api/me/status", put(set_status))
+}
+
+async fn hash(password: Password) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(password.expose())).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetupBody {
+    email: String,
+    password: String,
+    first_name: String,
+    last_name: String,
+    team_name: String,
+}
+
+async fn setup(State(state): State<AppState>, AppJson(b): AppJson<SetupBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let email = Email::parse(&b.email)?;
+    let password = Password::parse(&b.password)?;
+    let first = PersonName::parse_as("first_name", &b.first_name)?;
+    let last = PersonName::parse_as("last_name", &b.last_name)?;
+    let team = TeamName::parse_as("team_name", &b.team_name)?;
+    // Cheap check first so a set-up instance does not spend a password hash on every probe.
+    if state.store.user_count().await? > 0 {
+        return Err(ApiError::Conflict("already_set_up", "Baton is already set up; log in instead".into()));
+    }
+    let new = NewUser { email: email.as_str().into(), password_hash: hash(password).await?, first_name: first.into_inner(), last_name: last.into_inner() };
+    let (user, team) = state.store.setup(new, team.as_str(), state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"user": views::user(&user), "team": views::team(&team)}))))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<LoginBody>) -> ApiResult<Response> {
+    let email = b.email.trim().to_lowercase();
+    for key in [format!("ip:{ip}"), format!("email:{email}")] {
+        state.login_limit.check(&key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    }
+    let found = state.store.credentials(&email).await?;
+    let password = b.password;
+    // Verify against a dummy hash for unknown emails so timing does not reveal which exist.
+    let (user, stored) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, auth::dummy_hash().to_string()),
+    };
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &password)).await.map_err(ApiError::internal)?;
+    let user = match (user, ok) {
+        (Some(u), true) => u,
+        _ => return Err(ApiError::Unauthorized("invalid_credentials", "wrong email or password")),
+    };
+    let token = auth::new_secret("");
+    let csrf = auth::new_secret("");
+    let ttl = state.settings.session_ttl;
+    let session = Session { token_hash: auth::hash_secret(&token), user_id: user.id.clone(), csrf_token: csrf.clone(), expires_at: state.now() + ttl.as_millis() as i64 };
+    state.store.create_session(&session, state.now()).await?;
+    let secure = if state.secure_cookies() { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs());
+    let mut res = Json(json!({"user": views::user(&user), "csrf_token": csrf})).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
+    Ok(res)
+}
+
+async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
+    if let Some(s) = &agent.session {
+        state.store.delete_session(&s.token_hash).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+}
+
+async fn create_token(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TokenBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let name = TokenName::parse(&b.name)?;
+    let id = TokenId::new();
+    let token = auth::new_secret(auth::API_TOKEN_PREFIX);
+    state.store.create_api_token(&id, &agent.user_id, name.as_str(), &auth::hash_secret(&token), state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name.as_str(), "token": token}))))
+}
+
+async fn me(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<Value>> {
+    let me = state.store.me(&agent.user_id).await?;
+    let mut v = json!({
+        "user": views::user(&me.user),
+        "teams": me.teams.iter().map(|(t, r)| json!({"id": t.id, "name": t.name, "role": r})).collect::<Vec<_>>(),
+        "active_team_id": me.active_team_id,
+        "status": me.presence.status,
+        "status_source": me.presence.source,
+        "last_active_at": views::opt_time(me.presence.last_active_at),
+    });
+    if let Some(s) = &agent.session {
+        // Lets a reloaded inbox page recover its CSRF token from the cookie session.
+        v["csrf_token"] = json!(s.csrf_token);
+    }
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeBody {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+}
+
+async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<MeBody>) -> ApiResult<Json<Value>> {
+    let patch = UserPatch {
+        first_name: b.first_name.as_deref().map(|s| PersonName::parse_as("first_name", s)).transpose()?.map(PersonName::into_inner),
+        last_name: b.last_name.as_deref().map(|s| PersonName::parse_as("last_name", s)).transpose()?.map(PersonName::into_inner),
+        email: b.email.as_deref().map(Email::parse).transpose()?.map(|e| e.as_str().to_string()),
+    };
+    let user = state.store.update_user(&agent.user_id, patch).await?;
+    Ok(Json(views::user(&user)))
+}
+
+/// Decodes any supported image (refusing decompression bombs), fits it in 256×256 and
+/// re-encodes it as PNG: what is stored and served is always a clean image Baton wrote.
+fn normalise_avatar(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use image::{ImageFormat, ImageReader, Limits};
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    match reader.format() {
+        Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) => {}
+        _ => return Err("not a PNG, JPEG, WebP or GIF image".into()),
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(8192);
+    limits.max_image_height = Some(8192);
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| format!("cannot decode the image: {e}"))?;
+    let img = if img.width() > 256 || img.height() > 256 { img.thumbnail(256, 256) } else { img };
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+async fn upload_avatar(State(state): State<AppState>, agent: Agent, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> ApiResult<Json<Value>> {
+    let body = body.map_err(|e| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::invalid("body", e.body_text()) })?;
+    if body.is_empty() {
+        return Err(ApiError::invalid("body", "send the image bytes as the request body"));
+    }
+    let png = tokio::task::spawn_blocking(move || normalise_avatar(&body)).await.map_err(ApiError::internal)?.map_err(|e| ApiError::invalid("body", e))?;
+    let version = state.now();
+    state.store.set_avatar(&agent.user_id, png, version).await?;
+    let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(json!({"avatar_url": user.avatar_url()})))
+}
+
+/// Avatars are public: visitors see their agent's picture.
+async fn avatar(State(state): State<AppState>, Path(user): Path<String>) -> ApiResult<Response> {
+    let id = UserId::parse(&user).ok_or(ApiError::NotFound)?;
+    let png = state.store.avatar(&id).await?.ok_or(ApiError::NotFound)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    // The URL changes with every upload (?v=), so the bytes behind one URL never change.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    Ok((headers, png).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActiveTeamBody {
+    team_id: String,
+}
+
+async fn set_active_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<ActiveTeamBody>) -> ApiResult<Json<Value>> {
+    let team = TeamId::parse(&b.team_id).ok_or(ApiError::NotFound)?;
+    state.store.set_active_team(&agent.user_id, &team).await?;
+    Ok(Json(json!({"active_team_id": team})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+}
+
+async fn set_status(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<StatusBody>) -> ApiResult<Json<Value>> {
+    let status = Status::parse(&b.status).ok_or_else(|| ApiError::invalid("status", "must be one of available, away, busy, offline"))?;
+    let presence = state.store.set_status(&agent.user_id, status, Source::Manual, None, state.now()).await?;
+    publish::agent_status(&state, &agent.user_id, &presence, None).await;
+    Ok(Json(json!({"status": presence.status, "source": presence.source})))
+}

@@ -1,0 +1,181 @@
+//! Extractors: JSON bodies and query strings that fail in our error shape, and the two kinds of
+//! caller (agents, visitors) with their authorisation.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ApiResult};
+use crate::app::AppState;
+use crate::auth::{API_TOKEN_PREFIX, VISITOR_TOKEN_PREFIX, constant_time_eq, hash_secret};
+use crate::domain::ids::{TeamId, UserId};
+use crate::store::{AgentScope, Bot, Membership, Session, Visitor};
+
+pub const SESSION_COOKIE: &str = "baton_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A JSON body. Any body is parsed as JSON whatever its content type; a malformed body, a
+/// missing field or a wrong type is a 400 naming the problem, an oversized one a 413.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::InvalidInput(format!("body: {e}")) }
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::InvalidInput("body: a JSON object is required".into()));
+        }
+        serde_json::from_slice(&bytes).map(AppJson).map_err(|e| ApiError::InvalidInput(format!("body: {e}")))
+    }
+}
+
+/// A query string, rejected in our error shape.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        parse_query(q).map(AppQuery)
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(q: &str) -> ApiResult<T> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| ApiError::InvalidInput("query: malformed".into()))?)
+        .map(|axum::extract::Query(t)| t)
+        .map_err(|e| ApiError::InvalidInput(format!("query: {}", e.body_text())))
+}
+
+/// The caller's address (for rate limits); empty when the server runs without connect info.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// A logged-in person: by session cookie (writes need the CSRF header) or by personal API token.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub user_id: UserId,
+    /// Present when authenticated by cookie.
+    pub session: Option<Session>,
+}
+
+impl FromRequestParts<AppState> for Agent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(token) = bearer(parts) {
+            if !token.starts_with(API_TOKEN_PREFIX) {
+                return Err(ApiError::Unauthenticated);
+            }
+            let user_id = state.store.api_token_user(&hash_secret(token)).await?.ok_or(ApiError::Unauthenticated)?;
+            return Ok(Agent { user_id, session: None });
+        }
+        let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
+        let session = state.store.session(&hash_secret(token), state.now()).await?.ok_or(ApiError::Unauthenticated)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !constant_time_eq(sent, &session.csrf_token) {
+                return Err(ApiError::Forbidden("missing or wrong X-CSRF-Token header"));
+            }
+        }
+        Ok(Agent { user_id: session.user_id.clone(), session: Some(session) })
+    }
+}
+
+impl Agent {
+    /// The caller's membership in `team`; 404 when they are not a member (the team's existence
+    /// is not revealed).
+    pub async fn member_of(&self, state: &AppState, team: &TeamId) -> ApiResult<Membership> {
+        state.store.membership(team, &self.user_id).await?.ok_or(ApiError::NotFound)
+    }
+
+    /// Owner or admin of `team`: 404 for outsiders, 403 for plain members.
+    pub async fn admin_of(&self, state: &AppState, team: &TeamId) -> ApiResult<Membership> {
+        let m = self.member_of(state, team).await?;
+        if !m.role.is_admin() {
+            return Err(ApiError::Forbidden("only owners and admins can do this"));
+        }
+        Ok(m)
+    }
+
+    /// The scope of every live-chat query: the active team, for a chat-capable member.
+    pub async fn chat_scope(&self, state: &AppState) -> ApiResult<(AgentScope, Membership)> {
+        let me = state.store.me(&self.user_id).await?;
+        let team = me.active_team_id.ok_or(ApiError::Forbidden("join a team to use the inbox"))?;
+        let m = self.member_of(state, &team).await?;
+        if !m.role.can_chat() {
+            return Err(ApiError::Forbidden("your role has no access to live chats"));
+        }
+        Ok((AgentScope { team, user: self.user_id.clone() }, m))
+    }
+}
+
+/// A widget visitor, with their bot; the request's `Origin` has been checked against the bot's
+/// allow-list.
+#[derive(Debug, Clone)]
+pub struct VisitorCaller {
+    pub visitor: Visitor,
+    pub bot: Bot,
+}
+
+impl FromRequestParts<AppState> for VisitorCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = match bearer(parts) {
+            Some(t) => Some(t.to_string()),
+            // Browsers cannot set headers on WebSocket upgrades: the token comes as `?token=`.
+            None => parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_string))),
+        };
+        let token = token.filter(|t| t.starts_with(VISITOR_TOKEN_PREFIX)).ok_or(ApiError::Unauthenticated)?;
+        let visitor = state.store.visitor_by_token(&hash_secret(&token)).await?.ok_or(ApiError::Unauthenticated)?;
+        let bot = state.store.bot(&visitor.bot_id).await?.ok_or(ApiError::Unauthenticated)?;
+        check_origin(parts, &bot)?;
+        Ok(VisitorCaller { visitor, bot })
+    }
+}
+
+/// Browsers send `Origin` on cross-site requests: it must be in the bot's allow-list when the
+/// list is not empty. Requests without one (servers, curl) are not browsers and pass.
+pub fn check_origin(parts: &Parts, bot: &Bot) -> ApiResult<()> {
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
+    let allowed = &bot.settings.allowed_origins;
+    if allowed.is_empty() || allowed.iter().any(|a| a.eq_ignore_ascii_case(origin.trim_end_matches('/'))) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("this site is not allowed to use this bot's widget"))
+    }
+}
+
+/// For PATCH fields where `null` means "clear" and a missing field means "leave as is".
+pub fn double_option<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}

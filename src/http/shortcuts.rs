@@ -1,0 +1,116 @@
+//! Canned replies: team-wide (managed by owners/admins) and personal.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Agent, AppJson, AppQuery};
+use super::views;
+use crate::app::AppState;
+use crate::domain::ids::ShortcutId;
+use crate::domain::values::{MessageBody, ShortcutName};
+use crate::store::{AgentScope, Membership, Shortcut};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/shortcuts", get(list).post(create)).route("/api/shortcuts/{id}", get(get_one).patch(update).delete(remove))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    q: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
+    let (scope, _) = agent.chat_scope(&state).await?;
+    let q = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::invalid("q", "must be at most 100 characters"));
+    }
+    let items = state.store.shortcuts(&scope.team, &scope.user, q).await?;
+    Ok(Json(Value::Array(items.iter().map(views::shortcut).collect())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    body: String,
+    scope: Option<String>,
+}
+
+fn parse_body(raw: &str) -> ApiResult<String> {
+    if raw.chars().count() > 5000 {
+        return Err(ApiError::invalid("body", "must be at most 5000 characters"));
+    }
+    Ok(MessageBody::parse_html(raw)?.html().to_string())
+}
+
+async fn create(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<CreateBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (scope, m) = agent.chat_scope(&state).await?;
+    let name = ShortcutName::parse(&b.name)?;
+    let body = parse_body(&b.body)?;
+    let owner_id = match b.scope.as_deref().unwrap_or("personal") {
+        "personal" => Some(scope.user.clone()),
+        "team" if m.role.is_admin() => None,
+        "team" => return Err(ApiError::Forbidden("only owners and admins can create team shortcuts")),
+        _ => return Err(ApiError::invalid("scope", "must be team or personal")),
+    };
+    let s = Shortcut { id: ShortcutId::new(), team_id: scope.team, owner_id, name: name.into_inner(), body, created_at: state.now() };
+    state.store.create_shortcut(&s).await?;
+    Ok((StatusCode::CREATED, Json(views::shortcut(&s))))
+}
+
+/// A shortcut the caller can see: in their active team, team-wide or their own.
+async fn visible(state: &AppState, agent: &Agent, raw: &str) -> ApiResult<(Shortcut, AgentScope, Membership)> {
+    let (scope, m) = agent.chat_scope(state).await?;
+    let id = ShortcutId::parse(raw).ok_or(ApiError::NotFound)?;
+    let s = state.store.shortcut(&id).await?.ok_or(ApiError::NotFound)?;
+    if s.team_id != scope.team || s.owner_id.as_ref().is_some_and(|o| *o != scope.user) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((s, scope, m))
+}
+
+fn may_edit(s: &Shortcut, m: &Membership) -> ApiResult<()> {
+    if s.owner_id.is_none() && !m.role.is_admin() {
+        return Err(ApiError::Forbidden("only owners and admins can change team shortcuts"));
+    }
+    Ok(())
+}
+
+async fn get_one(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (s, _, _) = visible(&state, &agent, &id).await?;
+    Ok(Json(views::shortcut(&s)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    name: Option<String>,
+    body: Option<String>,
+}
+
+async fn update(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<UpdateBody>) -> ApiResult<Json<Value>> {
+    let (mut s, _, m) = visible(&state, &agent, &id).await?;
+    may_edit(&s, &m)?;
+    if let Some(n) = b.name {
+        s.name = ShortcutName::parse(&n)?.into_inner();
+    }
+    if let Some(body) = b.body {
+        s.body = parse_body(&body)?;
+    }
+    state.store.update_shortcut(&s).await?;
+    Ok(Json(views::shortcut(&s)))
+}
+
+async fn remove(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let (s, _, m) = visible(&state, &agent, &id).await?;
+    may_edit(&s, &m)?;
+    state.store.delete_shortcut(&s.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,196 @@
+//! Teams, members, agents and team settings.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Agent, AppJson, double_option};
+use super::{publish, views};
+use crate::app::AppState;
+use crate::domain::ids::{BotId, TeamId, UserId};
+use crate::domain::team::{BotAccess, Role};
+use crate::domain::values::{Email, Password, PersonName, TeamName};
+use crate::store::{MemberPatch, NewMember, SettingsPatch};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/teams", post(create_team))
+        .route("/api/teams/{team}", get(get_team))
+        .route("/api/teams/{team}/members", get(list_members).post(add_member))
+        .route("/api/teams/{team}/members/{user}", patch(update_member).delete(remove_member))
+        .route("/api/teams/{team}/agents", get(list_agents))
+        .route("/api/teams/{team}/settings", get(get_settings).patch(update_settings))
+}
+
+fn team_id(raw: &str) -> ApiResult<TeamId> {
+    TeamId::parse(raw).ok_or(ApiError::NotFound)
+}
+
+fn parse_role(raw: &str) -> ApiResult<Role> {
+    Role::parse(raw).ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, chat_agent, member"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamBody {
+    name: String,
+}
+
+async fn create_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TeamBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let name = TeamName::parse(&b.name)?;
+    let team = state.store.create_team(&agent.user_id, name.as_str(), state.now()).await?;
+    Ok((StatusCode::CREATED, Json(views::team(&team))))
+}
+
+async fn get_team(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+    let team = team_id(&team)?;
+    let m = agent.member_of(&state, &team).await?;
+    let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
+    let mut v = views::team(&t);
+    v["role"] = json!(m.role);
+    Ok(Json(v))
+}
+
+async fn list_members(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+    let team = team_id(&team)?;
+    agent.member_of(&state, &team).await?;
+    let members = state.store.members(&team).await?;
+    Ok(Json(Value::Array(members.iter().map(views::member).collect())))
+}
+
+async fn list_agents(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+    let team = team_id(&team)?;
+    agent.member_of(&state, &team).await?;
+    let members = state.store.members(&team).await?;
+    Ok(Json(Value::Array(members.iter().filter(|m| m.membership.role.can_chat()).map(views::member).collect())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddMemberBody {
+    email: String,
+    role: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    password: Option<String>,
+}
+
+async fn add_member(State(state): State<AppState>, agent: Agent, Path(team): Path<String>, AppJson(b): AppJson<AddMemberBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let team = team_id(&team)?;
+    let me = agent.admin_of(&state, &team).await?;
+    let email = Email::parse(&b.email)?;
+    let role = parse_role(&b.role)?;
+    if role == Role::Owner && me.role != Role::Owner {
+        return Err(ApiError::Forbidden("only owners can add owners"));
+    }
+    let first = PersonName::parse_as("first_name", b.first_name.as_deref().unwrap_or(""))?;
+    let last = PersonName::parse_as("last_name", b.last_name.as_deref().unwrap_or(""))?;
+    let password_hash = match b.password.as_deref() {
+        Some(p) => {
+            let p = Password::parse(p)?;
+            Some(tokio::task::spawn_blocking(move || crate::auth::hash_password(p.expose())).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?)
+        }
+        None => None,
+    };
+    let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
+    let member = state.store.add_member(&team, new, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(views::member(&member))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateMemberBody {
+    role: Option<String>,
+    bot_access: Option<Value>,
+    #[serde(default, deserialize_with = "double_option")]
+    capacity: Option<Option<i64>>,
+}
+
+fn parse_access(v: &Value) -> ApiResult<BotAccess> {
+    let bad = || ApiError::invalid("bot_access", "must be \"all\" or a list of bot ids");
+    match v {
+        Value::String(s) if s == "all" => Ok(BotAccess::All),
+        Value::Array(items) => {
+            let ids = items.iter().map(|i| i.as_str().and_then(BotId::parse).ok_or_else(bad)).collect::<ApiResult<Vec<_>>>()?;
+            Ok(BotAccess::Only(ids))
+        }
+        _ => Err(bad()),
+    }
+}
+
+async fn update_member(State(state): State<AppState>, agent: Agent, Path((team, user)): Path<(String, String)>, AppJson(b): AppJson<UpdateMemberBody>) -> ApiResult<Json<Value>> {
+    let team = team_id(&team)?;
+    let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
+    let me = agent.admin_of(&state, &team).await?;
+    let target = state.store.membership(&team, &user).await?.ok_or(ApiError::NotFound)?;
+    let role = b.role.as_deref().map(parse_role).transpose()?;
+    if me.role != Role::Owner && (target.role == Role::Owner || role == Some(Role::Owner)) {
+        return Err(ApiError::Forbidden("only owners can change owners"));
+    }
+    if let Some(Some(c)) = b.capacity {
+        if !(1..=100).contains(&c) {
+            return Err(ApiError::invalid("capacity", "must be between 1 and 100, or null for no limit"));
+        }
+    }
+    let patch = MemberPatch { role, bot_access: b.bot_access.as_ref().map(parse_access).transpose()?, capacity: b.capacity };
+    let member = state.store.update_member(&team, &user, patch).await?;
+    Ok(Json(views::member(&member)))
+}
+
+async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let team = team_id(&team)?;
+    let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
+    // Anyone may leave a team; removing someone else takes an admin (an owner for owners).
+    if user != agent.user_id {
+        let me = agent.admin_of(&state, &team).await?;
+        let target = state.store.membership(&team, &user).await?.ok_or(ApiError::NotFound)?;
+        if target.role == Role::Owner && me.role != Role::Owner {
+            return Err(ApiError::Forbidden("only owners can remove owners"));
+        }
+    } else {
+        agent.member_of(&state, &team).await?;
+    }
+    let requeued = state.store.remove_member(&team, &user, state.now()).await?;
+    for a in &requeued {
+        publish::applied(&state, a).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_settings(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+    let team = team_id(&team)?;
+    agent.member_of(&state, &team).await?;
+    let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(views::settings(&t.settings)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    auto_away_minutes: Option<i64>,
+    heartbeat_timeout_seconds: Option<i64>,
+    visitor_email_delay_seconds: Option<i64>,
+}
+
+fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
+    match v {
+        Some(n) if !(lo..=hi).contains(&n) => Err(ApiError::invalid(field, format!("must be between {lo} and {hi}"))),
+        other => Ok(other),
+    }
+}
+
+async fn update_settings(State(state): State<AppState>, agent: Agent, Path(team): Path<String>, AppJson(b): AppJson<SettingsBody>) -> ApiResult<Json<Value>> {
+    let team = team_id(&team)?;
+    agent.admin_of(&state, &team).await?;
+    let patch = SettingsPatch {
+        auto_away_minutes: in_range("auto_away_minutes", b.auto_away_minutes, 1, 1440)?,
+        heartbeat_timeout_seconds: in_range("heartbeat_timeout_seconds", b.heartbeat_timeout_seconds, 20, 3600)?,
+        visitor_email_delay_seconds: in_range("visitor_email_delay_seconds", b.visitor_email_delay_seconds, 0, 86_400)?,
+    };
+    let t = state.store.update_team_settings(&team, patch).await?;
+    Ok(Json(views::settings(&t.settings)))
+}

@@ -1,0 +1,184 @@
+//! The visitor's API, used by the embeddable widget. Cross-origin by design: authenticated by
+//! visitor token (never cookies), with the bot's origin allow-list enforced on every call.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{AppJson, AppQuery, ClientIp, VisitorCaller, check_origin, double_option};
+use super::{publish, views};
+use crate::app::AppState;
+use crate::auth;
+use crate::domain::ids::BotId;
+use crate::domain::values::{ClientId, Email, MessageBody, PersonName};
+use crate::store::{Act, Conversation};
+
+pub fn router() -> Router<AppState> {
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::mirror_request())
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PATCH])
+        .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600));
+    Router::new()
+        .route("/api/widget/bots/{bot}/config", get(config))
+        .route("/api/widget/bots/{bot}/visitors", post(create_visitor))
+        .route("/api/widget/visitor", patch(update_visitor))
+        .route("/api/widget/conversation", get(current))
+        .route("/api/widget/conversations", post(new_conversation))
+        .route("/api/widget/messages", post(send_message))
+        .route("/api/widget/escalate", post(escalate))
+        .route("/api/widget/end", post(end))
+        .layer(cors)
+}
+
+async fn public_bot(state: &AppState, parts: &Parts, raw: &str) -> ApiResult<crate::store::Bot> {
+    let id = BotId::parse(raw).ok_or(ApiError::NotFound)?;
+    let bot = state.store.bot(&id).await?.ok_or(ApiError::NotFound)?;
+    check_origin(parts, &bot)?;
+    Ok(bot)
+}
+
+async fn config(State(state): State<AppState>, parts: Parts, Path(bot): Path<String>) -> ApiResult<Json<Value>> {
+    let bot = public_bot(&state, &parts, &bot).await?;
+    let s = &bot.settings;
+    let mut v = json!({
+        "name": bot.name,
+        "greeting": bot.greeting,
+        "human_escalation": s.human_escalation,
+        "human_only": s.human_only,
+        "show_agent_availability": s.show_agent_availability,
+    });
+    if s.show_agent_availability {
+        let (online, last) = state.store.availability(&bot.id).await?;
+        v["availability"] = json!({"online": online, "last_active_at": views::opt_time(last)});
+    }
+    Ok(Json(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VisitorBody {
+    #[serde(default, deserialize_with = "double_option")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    email: Option<Option<String>>,
+}
+
+/// `Some(None)` clears, `Some(Some(v))` sets (blank clears too), `None` leaves as is.
+fn parse_visitor(b: &VisitorBody) -> ApiResult<(Option<Option<String>>, Option<Option<String>>)> {
+    let name = match &b.name {
+        Some(Some(n)) => Some(Some(PersonName::parse(n)?.into_inner()).filter(|n| !n.is_empty())),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let email = match &b.email {
+        Some(Some(e)) if e.trim().is_empty() => Some(None),
+        Some(Some(e)) => Some(Some(Email::parse(e)?.as_str().to_string())),
+        Some(None) => Some(None),
+        None => None,
+    };
+    Ok((name, email))
+}
+
+async fn create_visitor(State(state): State<AppState>, ClientIp(ip): ClientIp, parts: Parts, Path(bot): Path<String>, body: axum::body::Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+    let bot = public_bot(&state, &parts, &bot).await?;
+    state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    // The body is optional: a visitor may start anonymously.
+    let b: VisitorBody = if body.iter().all(u8::is_ascii_whitespace) { VisitorBody::default() } else { serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e))? };
+    let (name, email) = parse_visitor(&b)?;
+    let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
+    let now = state.now();
+    let visitor = state.store.create_visitor(&bot.id, name.flatten().as_deref(), email.flatten().as_deref(), &auth::hash_secret(&token), now).await?;
+    let conv = state.store.start_conversation(&visitor, now).await?;
+    Ok((StatusCode::CREATED, Json(json!({"visitor_id": visitor.id, "visitor_token": token, "conversation_id": conv.id}))))
+}
+
+async fn update_visitor(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<VisitorBody>) -> ApiResult<Json<Value>> {
+    let (name, email) = parse_visitor(&b)?;
+    let v = state.store.update_visitor(&caller.visitor.id, name.as_ref().map(|n| n.as_deref()), email.as_ref().map(|e| e.as_deref())).await?;
+    Ok(Json(views::visitor(&v)))
+}
+
+/// The visitor's current conversation; one always exists (made with the visitor).
+async fn current_conversation(state: &AppState, caller: &VisitorCaller) -> ApiResult<Conversation> {
+    match state.store.current_conversation(&caller.visitor.id).await? {
+        Some(c) => Ok(c),
+        None => Ok(state.store.start_conversation(&caller.visitor, state.now()).await?),
+    }
+}
+
+async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64) -> ApiResult<Value> {
+    let agent = match &conv.assignee_id {
+        Some(a) => state.store.user(a).await?,
+        None => None,
+    };
+    let messages = state.store.messages(&conv.id, after_seq, false).await?;
+    Ok(views::widget_conversation(conv, agent.as_ref(), &messages))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CurrentQuery {
+    after_seq: Option<i64>,
+    token: Option<String>,
+}
+
+async fn current(State(state): State<AppState>, caller: VisitorCaller, AppQuery(q): AppQuery<CurrentQuery>) -> ApiResult<Json<Value>> {
+    let _ = q.token;
+    let after = q.after_seq.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::invalid("after_seq", "must not be negative"));
+    }
+    let conv = current_conversation(&state, &caller).await?;
+    Ok(Json(conversation_view(&state, &conv, after).await?))
+}
+
+async fn new_conversation(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<(StatusCode, Json<Value>)> {
+    let conv = state.store.start_conversation(&caller.visitor, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(conversation_view(&state, &conv, 0).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageIn {
+    body: String,
+    client_id: Option<String>,
+}
+
+async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<MessageIn>) -> ApiResult<(StatusCode, Json<Value>)> {
+    state.widget_limit.check(&format!("visitor:{}", caller.visitor.id)).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let body = MessageBody::parse_text(&b.body)?;
+    let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
+    let text = body.text().to_string();
+    let conv = current_conversation(&state, &caller).await?;
+    let applied = state.store.apply(&conv.id, Act::VisitorMessage { visitor: caller.visitor.id.clone(), body, client_id }, state.now()).await?;
+    publish::applied(&state, &applied).await;
+    let message = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
+    let mut out = views::message(message);
+    if applied.bot_replies {
+        // Spawned so that a visitor closing the page mid-request does not cancel the answer.
+        let (st, bot, visitor, conv) = (state.clone(), caller.bot.clone(), caller.visitor.clone(), applied.conversation.clone());
+        let reply = tokio::spawn(async move { crate::bot::answer(&st, &bot, &visitor, &conv, &text).await }).await.map_err(ApiError::internal)?;
+        out["bot_reply"] = reply.as_ref().map(views::message).unwrap_or(Value::Null);
+    }
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
+    let conv = current_conversation(&state, &caller).await?;
+    let applied = state.store.apply(&conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
+    publish::applied(&state, &applied).await;
+    Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
+}
+
+async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
+    let conv = current_conversation(&state, &caller).await?;
+    let applied = state.store.apply(&conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
+    publish::applied(&state, &applied).await;
+    Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
+}
