@@ -1,0 +1,309 @@
+//! Test harness: the real server on port 0 with a controllable clock, on either backend, and
+//! small typed clients for agents and visitors.
+
+use std::sync::Arc;
+
+use baton::app::{Application, Settings};
+use baton::clock::ManualClock;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn name(app: TestApp)` once per backend, as `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+            })*
+        }
+    };
+}
+
+/// The PostgreSQL server tests create their databases on.
+fn pg_admin_url() -> String {
+    std::env::var("BATON_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Drops the test's PostgreSQL database when the test ends, even if it panicked.
+struct PgGuard {
+    name: String,
+}
+
+impl Drop for PgGuard {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).execute(&mut c).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgGuard>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// 2026-01-01T00:00:00Z: tests start at a fixed, readable time.
+pub const T0: i64 = 1_767_225_600_000;
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let name = format!("baton_test_{}", uuid::Uuid::now_v7().simple());
+                let mut c = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("PostgreSQL must be running for the postgres tests");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut c).await.expect("create test database");
+                let mut url = reqwest::Url::parse(&pg_admin_url()).expect("pg url");
+                url.set_path(&name);
+                (Some(url.to_string()), Some(PgGuard { name }))
+            }
+        };
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url,
+            // High enough never to trip by accident; the rate-limit tests lower them.
+            login_per_minute: 1000,
+            widget_per_minute: 1000,
+            webhook_timeout: std::time::Duration::from_secs(2),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let clock = ManualClock::new(T0);
+        let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp { base, clock, http: reqwest::Client::new(), backend, _dir: dir, _pg: pg, _shutdown: tx }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Res {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => req = req.bearer_auth(t),
+            Auth::Cookie { cookie, csrf } => {
+                req = req.header("cookie", cookie);
+                if let Some(c) = csrf {
+                    req = req.header("x-csrf-token", c);
+                }
+            }
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Res::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn raw(&self, req: reqwest::RequestBuilder) -> Res {
+        Res::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Res {
+        self.call(Method::GET, path, &Auth::None, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Res {
+        self.call(Method::POST, path, &Auth::None, Some(body)).await
+    }
+
+    /// First-run setup; returns the owner (with an API token) and the team id.
+    pub async fn setup(&self) -> Agent {
+        let r = self
+            .post("/api/setup", json!({"email": "owner@acme.test", "password": "owner-password", "first_name": "Olivia", "last_name": "Owner", "team_name": "Acme"}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let team = r.body["team"]["id"].as_str().unwrap().to_string();
+        self.login_agent("owner@acme.test", "owner-password", &team).await
+    }
+
+    /// Logs in and creates a personal API token.
+    pub async fn login_agent(&self, email: &str, password: &str, team: &str) -> Agent {
+        let s = self.login(email, password).await;
+        let r = self.call(Method::POST, "/api/tokens", &s, Some(json!({"name": "tests"}))).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let me = self.call(Method::GET, "/api/me", &s, None).await;
+        Agent {
+            auth: Auth::Bearer(r.body["token"].as_str().unwrap().into()),
+            id: me.body["user"]["id"].as_str().unwrap().into(),
+            team: team.into(),
+            email: email.into(),
+        }
+    }
+
+    /// A cookie session with its CSRF token.
+    pub async fn login(&self, email: &str, password: &str) -> Auth {
+        let res = self.http.post(format!("{}/api/auth/login", self.base)).json(&json!({"email": email, "password": password})).send().await.expect("login");
+        assert_eq!(res.status(), 200);
+        let cookie = res.headers().get("set-cookie").expect("session cookie").to_str().unwrap().split(';').next().unwrap().to_string();
+        let body: Value = res.json().await.unwrap();
+        Auth::Cookie { cookie, csrf: Some(body["csrf_token"].as_str().unwrap().into()) }
+    }
+
+    /// Adds a member with the given role to the owner's team and logs them in.
+    pub async fn add_agent(&self, owner: &Agent, first_name: &str, role: &str) -> Agent {
+        let email = format!("{}@acme.test", first_name.to_lowercase());
+        let r = owner.post(self, &format!("/api/teams/{}/members", owner.team), json!({"email": email, "role": role, "first_name": first_name, "last_name": "Agent", "password": "agent-password"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        self.login_agent(&email, "agent-password", &owner.team).await
+    }
+
+    /// Creates a bot in the owner's team.
+    pub async fn bot(&self, owner: &Agent, body: Value) -> String {
+        let r = owner.post(self, &format!("/api/teams/{}/bots", owner.team), body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// A bot with a small knowledge base and human escalation on.
+    pub async fn shop_bot(&self, owner: &Agent) -> String {
+        self.bot(
+            owner,
+            json!({
+                "name": "Shop",
+                "greeting": "Hello! How can I help?",
+                "settings": {"human_escalation": true},
+                "knowledge": [
+                    {"question": "What are your opening hours?", "answer": "We are open 9 to 5."},
+                    {"question": "How long does shipping take?", "answer": "Shipping takes 3 days."}
+                ]
+            }),
+        )
+        .await
+    }
+
+    pub async fn visitor(&self, bot: &str) -> Visitor {
+        let r = self.post(&format!("/api/widget/bots/{bot}/visitors"), json!({"name": "Vera", "email": "vera@example.com"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        Visitor { auth: Auth::Bearer(r.body["visitor_token"].as_str().unwrap().into()), id: r.body["visitor_id"].as_str().unwrap().into() }
+    }
+
+    /// A visitor whose conversation is pending (escalated), with its id.
+    pub async fn pending_chat(&self, bot: &str) -> (Visitor, String) {
+        let v = self.visitor(bot).await;
+        let r = v.post(self, "/api/widget/messages", json!({"body": "I need help with my order"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = v.post(self, "/api/widget/escalate", json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = r.body["conversation_id"].as_str().unwrap().to_string();
+        (v, id)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Cookie { cookie: String, csrf: Option<String> },
+}
+
+#[derive(Clone, Debug)]
+pub struct Agent {
+    pub auth: Auth,
+    pub id: String,
+    pub team: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub auth: Auth,
+    pub id: String,
+}
+
+macro_rules! verbs {
+    ($t:ty) => {
+        impl $t {
+            pub async fn get(&self, app: &TestApp, path: &str) -> Res {
+                app.call(Method::GET, path, &self.auth, None).await
+            }
+            pub async fn post(&self, app: &TestApp, path: &str, body: Value) -> Res {
+                app.call(Method::POST, path, &self.auth, Some(body)).await
+            }
+            pub async fn put(&self, app: &TestApp, path: &str, body: Value) -> Res {
+                app.call(Method::PUT, path, &self.auth, Some(body)).await
+            }
+            pub async fn patch(&self, app: &TestApp, path: &str, body: Value) -> Res {
+                app.call(Method::PATCH, path, &self.auth, Some(body)).await
+            }
+            pub async fn delete(&self, app: &TestApp, path: &str) -> Res {
+                app.call(Method::DELETE, path, &self.auth, None).await
+            }
+        }
+    };
+}
+verbs!(Agent);
+verbs!(Visitor);
+
+impl Agent {
+    pub async fn set_status(&self, app: &TestApp, status: &str) {
+        let r = self.put(app, "/api/me/status", json!({"status": status})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Res {
+    async fn from(r: reqwest::Response) -> Self {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res { status, body, headers }
+    }
+
+    /// The API error code, when this is an error.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts an error in API.md's shape with this status and code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code), "body: {}", self.body);
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {}", self.body);
+    }
+}

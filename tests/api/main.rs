@@ -1,0 +1,14 @@
+//! Black-box tests of the HTTP API (API.md), each against a real server on port 0, on SQLite and
+//! on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod bad_input;
+mod bots;
+mod lifecycle;
+mod lists;
+mod openapi;
+mod shortcuts;
+mod teams;
+mod widget;
