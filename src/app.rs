@@ -26,7 +26,7 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The address people reach Baton at, for links; defaults to the listen address.
     pub public_url: Option<String>,
-    /// Login attempts per minute per address and per email.
+    /// Failed login attempts allowed per minute, per address and per email.
     pub login_per_minute: u32,
     /// Widget requests per minute per address (visitor creation and messages).
     pub widget_per_minute: u32,

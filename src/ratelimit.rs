@@ -1,5 +1,5 @@
-//! Fixed-window rate limits keyed by client (login by address and email, widget by address and
-//! visitor). In memory and per node: good enough to blunt brute force and floods, and it never
+//! Fixed-window rate limits keyed by client (failed logins by address and email, widget calls by
+//! address and visitor). In memory and per node: good enough to blunt brute force and floods, and it never
 //! touches the database.
 
 use std::collections::HashMap;
@@ -24,8 +24,31 @@ impl RateLimiter {
 
     /// Counts one request; `Err(seconds until the window ends)` when over the limit.
     pub fn check(&self, key: &str) -> Result<(), u64> {
+        self.allow(key)?;
+        self.record(key);
+        Ok(())
+    }
+
+    /// Whether `key` is still under its limit, without counting anything.
+    pub fn allow(&self, key: &str) -> Result<(), u64> {
         if self.limit == 0 {
             return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(key) {
+            Some((start, count)) if now - start < self.window_ms && *count >= self.limit => {
+                let left = self.window_ms - (now - start);
+                Err(((left + 999) / 1000) as u64)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one event against `key` (e.g. a failed login).
+    pub fn record(&self, key: &str) {
+        if self.limit == 0 {
+            return;
         }
         let now = self.clock.now_ms();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
@@ -37,11 +60,6 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        if entry.1 > self.limit {
-            let left = self.window_ms - (now - entry.0);
-            return Err(((left + 999) / 1000) as u64);
-        }
-        Ok(())
     }
 }
 
@@ -61,5 +79,13 @@ mod tests {
         assert_eq!(rl.check("a"), Err(30));
         clock.advance_ms(30_000);
         assert!(rl.check("a").is_ok());
+    }
+
+    #[test]
+    fn allow_peeks_and_record_counts() {
+        let rl = RateLimiter::new(1, 60_000, Arc::new(ManualClock::new(0)));
+        assert!(rl.allow("k").is_ok() && rl.allow("k").is_ok());
+        rl.record("k");
+        assert!(rl.allow("k").is_err());
     }
 }

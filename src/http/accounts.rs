@@ -73,8 +73,10 @@ struct LoginBody {
 
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<LoginBody>) -> ApiResult<Response> {
     let email = b.email.trim().to_lowercase();
-    for key in [format!("ip:{ip}"), format!("email:{email}")] {
-        state.login_limit.check(&key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    // Only failures count, so a whole office behind one address can still log in at 9:00.
+    let keys = [format!("ip:{ip}"), format!("email:{email}")];
+    for key in &keys {
+        state.login_limit.allow(key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     }
     let found = state.store.credentials(&email).await?;
     let password = b.password;
@@ -86,7 +88,10 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &password)).await.map_err(ApiError::internal)?;
     let user = match (user, ok) {
         (Some(u), true) => u,
-        _ => return Err(ApiError::Unauthorized("invalid_credentials", "wrong email or password")),
+        _ => {
+            keys.iter().for_each(|k| state.login_limit.record(k));
+            return Err(ApiError::Unauthorized("invalid_credentials", "wrong email or password"));
+        }
     };
     let token = auth::new_secret("");
     let csrf = auth::new_secret("");

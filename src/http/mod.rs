@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method") })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn(ops::track))
+        .layer(widget::cors())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

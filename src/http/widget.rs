@@ -19,11 +19,6 @@ use crate::domain::values::{ClientId, Email, MessageBody, PersonName};
 use crate::store::{Act, Conversation};
 
 pub fn router() -> Router<AppState> {
-    let cors = tower_http::cors::CorsLayer::new()
-        .allow_origin(tower_http::cors::AllowOrigin::mirror_request())
-        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PATCH])
-        .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
-        .max_age(std::time::Duration::from_secs(3600));
     Router::new()
         .route("/api/widget/bots/{bot}/config", get(config))
         .route("/api/widget/bots/{bot}/visitors", post(create_visitor))
@@ -33,7 +28,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/widget/messages", post(send_message))
         .route("/api/widget/escalate", post(escalate))
         .route("/api/widget/end", post(end))
-        .layer(cors)
+}
+
+/// The widget runs on other sites: browsers may call `/api/widget/*` from any origin (each call
+/// then checks the bot's allow-list itself). Every other path stays same-origin.
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::predicate(|_, parts| parts.uri.path().starts_with("/api/widget/")))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 async fn public_bot(state: &AppState, parts: &Parts, raw: &str) -> ApiResult<crate::store::Bot> {
