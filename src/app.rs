@@ -41,7 +41,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<redacted>"),
+            )
             .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
@@ -94,8 +97,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Opens the configured store and runs its migrations.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError> {
     Ok(match &settings.database_url {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Arc::new(PgStore::connect(url).await?),
-        Some(url) => return Err(format!("unsupported database URL {:?}: use postgres://... or leave it unset for SQLite", url.split(':').next().unwrap_or("")).into()),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(PgStore::connect(url).await?)
+        }
+        Some(url) => {
+            return Err(format!(
+                "unsupported database URL {:?}: use postgres://... or leave it unset for SQLite",
+                url.split(':').next().unwrap_or("")
+            )
+            .into());
+        }
         None => Arc::new(SqliteStore::open(&settings.data_dir).await?),
     })
 }
@@ -111,12 +122,26 @@ impl Application {
         Self::with_store(settings, clock, store).await
     }
 
-    pub async fn with_store(settings: Settings, clock: Arc<dyn Clock>, store: Arc<dyn Store>) -> Result<Self, BoxError> {
+    pub async fn with_store(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, BoxError> {
         install_crypto_provider();
-        let listener = TcpListener::bind(&settings.listen).await.map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
-        let base_url: Arc<str> = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
-        let http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none()).build()?;
+        let base_url: Arc<str> = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .into();
+        let http = reqwest::Client::builder()
+            .timeout(settings.webhook_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         let state = AppState {
             store,
             login_limit: RateLimiter::new(settings.login_per_minute, 60_000, clock.clone()),
@@ -139,9 +164,17 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = crate::http::router(self.state);
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 

@@ -43,7 +43,9 @@ pub struct LocalBus {
 
 impl LocalBus {
     pub fn new(capacity: usize) -> Self {
-        Self { tx: broadcast::channel(capacity).0 }
+        Self {
+            tx: broadcast::channel(capacity).0,
+        }
     }
 }
 

@@ -12,13 +12,13 @@
 //! - [`app`] — wiring: settings, start-up, the listener and clean shutdown.
 //! - [`clock`] — time as a dependency, so tests control it.
 
-pub mod clock;
-pub mod domain;
-pub mod store;
 pub mod app;
 pub mod auth;
 pub mod bot;
+pub mod clock;
+pub mod demo;
+pub mod domain;
 pub mod http;
 pub mod hub;
 pub mod ratelimit;
-pub mod demo;
+pub mod store;

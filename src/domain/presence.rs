@@ -76,8 +76,17 @@ mod tests {
     #[test]
     fn only_available_and_busy_agents_claim_and_only_available_receive_transfers() {
         use Status::*;
-        for (s, claim, transfer) in [(Available, true, true), (Busy, true, false), (Away, false, false), (Offline, false, false)] {
-            assert_eq!((s.may_claim(), s.may_receive_transfer()), (claim, transfer), "{s:?}");
+        for (s, claim, transfer) in [
+            (Available, true, true),
+            (Busy, true, false),
+            (Away, false, false),
+            (Offline, false, false),
+        ] {
+            assert_eq!(
+                (s.may_claim(), s.may_receive_transfer()),
+                (claim, transfer),
+                "{s:?}"
+            );
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
     }

@@ -35,7 +35,12 @@ pub async fn applied(state: &AppState, a: &Applied) {
     if !a.state_changed {
         return;
     }
-    let event = a.messages.iter().rev().find_map(|m| m.event.as_deref()).unwrap_or("");
+    let event = a
+        .messages
+        .iter()
+        .rev()
+        .find_map(|m| m.event.as_deref())
+        .unwrap_or("");
     let kind = match event {
         "escalated" => "chat.escalated",
         "claimed" | "accepted" => "chat.claimed",
@@ -71,7 +76,9 @@ pub async fn applied(state: &AppState, a: &Applied) {
 
 /// `agent.status` to every team the agent belongs to.
 pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence, reason: Option<&str>) {
-    let Ok(me) = state.store.me(user).await else { return };
+    let Ok(me) = state.store.me(user).await else {
+        return;
+    };
     for (team, _) in &me.teams {
         let mut data = json!({"agent_id": user, "status": p.status, "source": p.source, "last_active_at": views::opt_time(p.last_active_at)});
         if let Some(r) = reason {

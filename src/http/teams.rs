@@ -20,10 +20,19 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/teams", post(create_team))
         .route("/api/teams/{team}", get(get_team))
-        .route("/api/teams/{team}/members", get(list_members).post(add_member))
-        .route("/api/teams/{team}/members/{user}", patch(update_member).delete(remove_member))
+        .route(
+            "/api/teams/{team}/members",
+            get(list_members).post(add_member),
+        )
+        .route(
+            "/api/teams/{team}/members/{user}",
+            patch(update_member).delete(remove_member),
+        )
         .route("/api/teams/{team}/agents", get(list_agents))
-        .route("/api/teams/{team}/settings", get(get_settings).patch(update_settings))
+        .route(
+            "/api/teams/{team}/settings",
+            get(get_settings).patch(update_settings),
+        )
 }
 
 fn team_id(raw: &str) -> ApiResult<TeamId> {
@@ -31,7 +40,8 @@ fn team_id(raw: &str) -> ApiResult<TeamId> {
 }
 
 fn parse_role(raw: &str) -> ApiResult<Role> {
-    Role::parse(raw).ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, chat_agent, member"))
+    Role::parse(raw)
+        .ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, chat_agent, member"))
 }
 
 #[derive(Deserialize)]
@@ -40,13 +50,24 @@ struct TeamBody {
     name: String,
 }
 
-async fn create_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TeamBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create_team(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppJson(b): AppJson<TeamBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let name = TeamName::parse(&b.name)?;
-    let team = state.store.create_team(&agent.user_id, name.as_str(), state.now()).await?;
+    let team = state
+        .store
+        .create_team(&agent.user_id, name.as_str(), state.now())
+        .await?;
     Ok((StatusCode::CREATED, Json(views::team(&team))))
 }
 
-async fn get_team(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_team(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(team): Path<String>,
+) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     let m = agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
@@ -55,18 +76,34 @@ async fn get_team(State(state): State<AppState>, agent: Agent, Path(team): Path<
     Ok(Json(v))
 }
 
-async fn list_members(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_members(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(team): Path<String>,
+) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
-    Ok(Json(Value::Array(members.iter().map(views::member).collect())))
+    Ok(Json(Value::Array(
+        members.iter().map(views::member).collect(),
+    )))
 }
 
-async fn list_agents(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_agents(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(team): Path<String>,
+) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
-    Ok(Json(Value::Array(members.iter().filter(|m| m.membership.role.can_chat()).map(views::member).collect())))
+    Ok(Json(Value::Array(
+        members
+            .iter()
+            .filter(|m| m.membership.role.can_chat())
+            .map(views::member)
+            .collect(),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -79,7 +116,12 @@ struct AddMemberBody {
     password: Option<String>,
 }
 
-async fn add_member(State(state): State<AppState>, agent: Agent, Path(team): Path<String>, AppJson(b): AppJson<AddMemberBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn add_member(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(team): Path<String>,
+    AppJson(b): AppJson<AddMemberBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let team = team_id(&team)?;
     let me = agent.admin_of(&state, &team).await?;
     let email = Email::parse(&b.email)?;
@@ -92,11 +134,22 @@ async fn add_member(State(state): State<AppState>, agent: Agent, Path(team): Pat
     let password_hash = match b.password.as_deref() {
         Some(p) => {
             let p = Password::parse(p)?;
-            Some(tokio::task::spawn_blocking(move || crate::auth::hash_password(p.expose())).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?)
+            Some(
+                tokio::task::spawn_blocking(move || crate::auth::hash_password(p.expose()))
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::internal)?,
+            )
         }
         None => None,
     };
-    let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
+    let new = NewMember {
+        email: email.as_str().into(),
+        role,
+        first_name: first.into_inner(),
+        last_name: last.into_inner(),
+        password_hash,
+    };
     let member = state.store.add_member(&team, new, state.now()).await?;
     Ok((StatusCode::CREATED, Json(views::member(&member))))
 }
@@ -115,39 +168,66 @@ fn parse_access(v: &Value) -> ApiResult<BotAccess> {
     match v {
         Value::String(s) if s == "all" => Ok(BotAccess::All),
         Value::Array(items) => {
-            let ids = items.iter().map(|i| i.as_str().and_then(BotId::parse).ok_or_else(bad)).collect::<ApiResult<Vec<_>>>()?;
+            let ids = items
+                .iter()
+                .map(|i| i.as_str().and_then(BotId::parse).ok_or_else(bad))
+                .collect::<ApiResult<Vec<_>>>()?;
             Ok(BotAccess::Only(ids))
         }
         _ => Err(bad()),
     }
 }
 
-async fn update_member(State(state): State<AppState>, agent: Agent, Path((team, user)): Path<(String, String)>, AppJson(b): AppJson<UpdateMemberBody>) -> ApiResult<Json<Value>> {
+async fn update_member(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path((team, user)): Path<(String, String)>,
+    AppJson(b): AppJson<UpdateMemberBody>,
+) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     let me = agent.admin_of(&state, &team).await?;
-    let target = state.store.membership(&team, &user).await?.ok_or(ApiError::NotFound)?;
+    let target = state
+        .store
+        .membership(&team, &user)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let role = b.role.as_deref().map(parse_role).transpose()?;
     if me.role != Role::Owner && (target.role == Role::Owner || role == Some(Role::Owner)) {
         return Err(ApiError::Forbidden("only owners can change owners"));
     }
     if let Some(Some(c)) = b.capacity {
         if !(1..=100).contains(&c) {
-            return Err(ApiError::invalid("capacity", "must be between 1 and 100, or null for no limit"));
+            return Err(ApiError::invalid(
+                "capacity",
+                "must be between 1 and 100, or null for no limit",
+            ));
         }
     }
-    let patch = MemberPatch { role, bot_access: b.bot_access.as_ref().map(parse_access).transpose()?, capacity: b.capacity };
+    let patch = MemberPatch {
+        role,
+        bot_access: b.bot_access.as_ref().map(parse_access).transpose()?,
+        capacity: b.capacity,
+    };
     let member = state.store.update_member(&team, &user, patch).await?;
     Ok(Json(views::member(&member)))
 }
 
-async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn remove_member(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path((team, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     // Anyone may leave a team; removing someone else takes an admin (an owner for owners).
     if user != agent.user_id {
         let me = agent.admin_of(&state, &team).await?;
-        let target = state.store.membership(&team, &user).await?.ok_or(ApiError::NotFound)?;
+        let target = state
+            .store
+            .membership(&team, &user)
+            .await?
+            .ok_or(ApiError::NotFound)?;
         if target.role == Role::Owner && me.role != Role::Owner {
             return Err(ApiError::Forbidden("only owners can remove owners"));
         }
@@ -161,7 +241,11 @@ async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, 
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_settings(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_settings(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(team): Path<String>,
+) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
@@ -178,18 +262,36 @@ struct SettingsBody {
 
 fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
     match v {
-        Some(n) if !(lo..=hi).contains(&n) => Err(ApiError::invalid(field, format!("must be between {lo} and {hi}"))),
+        Some(n) if !(lo..=hi).contains(&n) => Err(ApiError::invalid(
+            field,
+            format!("must be between {lo} and {hi}"),
+        )),
         other => Ok(other),
     }
 }
 
-async fn update_settings(State(state): State<AppState>, agent: Agent, Path(team): Path<String>, AppJson(b): AppJson<SettingsBody>) -> ApiResult<Json<Value>> {
+async fn update_settings(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(team): Path<String>,
+    AppJson(b): AppJson<SettingsBody>,
+) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.admin_of(&state, &team).await?;
     let patch = SettingsPatch {
         auto_away_minutes: in_range("auto_away_minutes", b.auto_away_minutes, 1, 1440)?,
-        heartbeat_timeout_seconds: in_range("heartbeat_timeout_seconds", b.heartbeat_timeout_seconds, 20, 3600)?,
-        visitor_email_delay_seconds: in_range("visitor_email_delay_seconds", b.visitor_email_delay_seconds, 0, 86_400)?,
+        heartbeat_timeout_seconds: in_range(
+            "heartbeat_timeout_seconds",
+            b.heartbeat_timeout_seconds,
+            20,
+            3600,
+        )?,
+        visitor_email_delay_seconds: in_range(
+            "visitor_email_delay_seconds",
+            b.visitor_email_delay_seconds,
+            0,
+            86_400,
+        )?,
     };
     let t = state.store.update_team_settings(&team, patch).await?;
     Ok(Json(views::settings(&t.settings)))

@@ -61,7 +61,9 @@ pub fn bot(b: &Bot) -> Value {
     let responder = match &b.responder {
         Responder::Knowledge => json!({"kind": "knowledge"}),
         // The secret is write-only: say whether one is set, never what it is.
-        Responder::Webhook { url, secret } => json!({"kind": "webhook", "url": url, "has_secret": secret.is_some()}),
+        Responder::Webhook { url, secret } => {
+            json!({"kind": "webhook", "url": url, "has_secret": secret.is_some()})
+        }
     };
     json!({
         "id": b.id,

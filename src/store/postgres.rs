@@ -13,8 +13,17 @@ impl PgStore {
     /// Connects and runs the migrations (PostgreSQL's advisory lock keeps concurrent nodes from
     /// migrating twice).
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
-        migrator(&[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))]).run(&pool).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        migrator(&[(
+            1,
+            "init",
+            include_str!("../../migrations/postgres/0001_init.sql"),
+        )])
+        .run(&pool)
+        .await?;
         Ok(Self { pool })
     }
 

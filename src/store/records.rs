@@ -23,11 +23,16 @@ impl User {
     pub fn display_name(&self) -> String {
         let full = format!("{} {}", self.first_name, self.last_name);
         let full = full.trim();
-        if full.is_empty() { self.email.clone() } else { full.to_string() }
+        if full.is_empty() {
+            self.email.clone()
+        } else {
+            full.to_string()
+        }
     }
 
     pub fn avatar_url(&self) -> Option<String> {
-        self.avatar_version.map(|v| format!("/api/avatars/{}?v={v}", self.id))
+        self.avatar_version
+            .map(|v| format!("/api/avatars/{}?v={v}", self.id))
     }
 }
 
@@ -222,7 +227,9 @@ impl AuthorKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Visitor, Self::Bot, Self::Agent, Self::System].into_iter().find(|k| k.as_str() == s)
+        [Self::Visitor, Self::Bot, Self::Agent, Self::System]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -267,7 +274,9 @@ pub struct Applied {
 impl Applied {
     /// The message the command itself stored (not the system line beside it).
     pub fn posted(&self) -> Option<&Message> {
-        self.messages.iter().find(|m| m.author.kind != AuthorKind::System)
+        self.messages
+            .iter()
+            .find(|m| m.author.kind != AuthorKind::System)
     }
 }
 

@@ -36,7 +36,8 @@ macro_rules! backend_tests {
 
 /// The PostgreSQL server tests create their databases on.
 fn pg_admin_url() -> String {
-    std::env::var("BATON_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("BATON_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// Drops the test's PostgreSQL database when the test ends, even if it panicked.
@@ -49,11 +50,18 @@ impl Drop for PgGuard {
         let name = self.name.clone();
         // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).execute(&mut c).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
                 }
             })
         })
@@ -86,8 +94,13 @@ impl TestApp {
             Backend::Postgres => {
                 use sqlx::Connection;
                 let name = format!("baton_test_{}", uuid::Uuid::now_v7().simple());
-                let mut c = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("PostgreSQL must be running for the postgres tests");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut c).await.expect("create test database");
+                let mut c = sqlx::PgConnection::connect(&pg_admin_url())
+                    .await
+                    .expect("PostgreSQL must be running for the postgres tests");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                    .execute(&mut c)
+                    .await
+                    .expect("create test database");
                 let mut url = reqwest::Url::parse(&pg_admin_url()).expect("pg url");
                 url.set_path(&name);
                 (Some(url.to_string()), Some(PgGuard { name }))
@@ -105,13 +118,23 @@ impl TestApp {
         };
         tweak(&mut settings);
         let clock = ManualClock::new(T0);
-        let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
+        let app = Application::build(settings, Arc::new(clock.clone()))
+            .await
+            .expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        TestApp { base, clock, http: reqwest::Client::new(), backend, _dir: dir, _pg: pg, _shutdown: tx }
+        TestApp {
+            base,
+            clock,
+            http: reqwest::Client::new(),
+            backend,
+            _dir: dir,
+            _pg: pg,
+            _shutdown: tx,
+        }
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Res {
@@ -151,13 +174,21 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let team = r.body["team"]["id"].as_str().unwrap().to_string();
-        self.login_agent("owner@acme.test", "owner-password", &team).await
+        self.login_agent("owner@acme.test", "owner-password", &team)
+            .await
     }
 
     /// Logs in and creates a personal API token.
     pub async fn login_agent(&self, email: &str, password: &str, team: &str) -> Agent {
         let s = self.login(email, password).await;
-        let r = self.call(Method::POST, "/api/tokens", &s, Some(json!({"name": "tests"}))).await;
+        let r = self
+            .call(
+                Method::POST,
+                "/api/tokens",
+                &s,
+                Some(json!({"name": "tests"})),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let me = self.call(Method::GET, "/api/me", &s, None).await;
         Agent {
@@ -169,11 +200,29 @@ impl TestApp {
 
     /// A cookie session with its CSRF token.
     pub async fn login(&self, email: &str, password: &str) -> Auth {
-        let res = self.http.post(format!("{}/api/auth/login", self.base)).json(&json!({"email": email, "password": password})).send().await.expect("login");
+        let res = self
+            .http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login");
         assert_eq!(res.status(), 200);
-        let cookie = res.headers().get("set-cookie").expect("session cookie").to_str().unwrap().split(';').next().unwrap().to_string();
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .expect("session cookie")
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let body: Value = res.json().await.unwrap();
-        Auth::Cookie { cookie, csrf: Some(body["csrf_token"].as_str().unwrap().into()) }
+        Auth::Cookie {
+            cookie,
+            csrf: Some(body["csrf_token"].as_str().unwrap().into()),
+        }
     }
 
     /// Adds a member with the given role to the owner's team and logs them in.
@@ -181,12 +230,15 @@ impl TestApp {
         let email = format!("{}@acme.test", first_name.to_lowercase());
         let r = owner.post(self, &format!("/api/teams/{}/members", owner.team), json!({"email": email, "role": role, "first_name": first_name, "last_name": "Agent", "password": "agent-password"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
-        self.login_agent(&email, "agent-password", &owner.team).await
+        self.login_agent(&email, "agent-password", &owner.team)
+            .await
     }
 
     /// Creates a bot in the owner's team.
     pub async fn bot(&self, owner: &Agent, body: Value) -> String {
-        let r = owner.post(self, &format!("/api/teams/{}/bots", owner.team), body).await;
+        let r = owner
+            .post(self, &format!("/api/teams/{}/bots", owner.team), body)
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["id"].as_str().unwrap().to_string()
     }
@@ -209,15 +261,28 @@ impl TestApp {
     }
 
     pub async fn visitor(&self, bot: &str) -> Visitor {
-        let r = self.post(&format!("/api/widget/bots/{bot}/visitors"), json!({"name": "Vera", "email": "vera@example.com"})).await;
+        let r = self
+            .post(
+                &format!("/api/widget/bots/{bot}/visitors"),
+                json!({"name": "Vera", "email": "vera@example.com"}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
-        Visitor { auth: Auth::Bearer(r.body["visitor_token"].as_str().unwrap().into()) }
+        Visitor {
+            auth: Auth::Bearer(r.body["visitor_token"].as_str().unwrap().into()),
+        }
     }
 
     /// A visitor whose conversation is pending (escalated), with its id.
     pub async fn pending_chat(&self, bot: &str) -> (Visitor, String) {
         let v = self.visitor(bot).await;
-        let r = v.post(self, "/api/widget/messages", json!({"body": "I need help with my order"})).await;
+        let r = v
+            .post(
+                self,
+                "/api/widget/messages",
+                json!({"body": "I need help with my order"}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let r = v.post(self, "/api/widget/escalate", json!({})).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -230,7 +295,10 @@ impl TestApp {
 pub enum Auth {
     None,
     Bearer(String),
-    Cookie { cookie: String, csrf: Option<String> },
+    Cookie {
+        cookie: String,
+        csrf: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -273,7 +341,9 @@ verbs!(Visitor);
 
 impl Agent {
     pub async fn set_status(&self, app: &TestApp, status: &str) {
-        let r = self.put(app, "/api/me/status", json!({"status": status})).await;
+        let r = self
+            .put(app, "/api/me/status", json!({"status": status}))
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
 }
@@ -291,7 +361,11 @@ impl Res {
         let headers = r.headers().clone();
         let bytes = r.bytes().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res { status, body, headers }
+        Res {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// The API error code, when this is an error.
@@ -302,7 +376,18 @@ impl Res {
     /// Asserts an error in API.md's shape with this status and code.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!((self.status, self.code()), (status, code), "body: {}", self.body);
-        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {}", self.body);
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "body: {}",
+            self.body
+        );
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "error without a message: {}",
+            self.body
+        );
     }
 }

@@ -17,13 +17,16 @@ mod shortcuts;
 #[macro_use]
 mod teams;
 
-use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
-use crate::domain::values::ClientId;
 use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, StoreError};
+use crate::domain::chat::{
+    AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError,
+    Trigger, decide,
+};
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
 use crate::domain::presence::{Source, Status};
 use crate::domain::team::{BotAccess, Role};
+use crate::domain::values::ClientId;
 use crate::domain::values::MessageBody;
 
 use super::records::*;
@@ -94,7 +97,13 @@ pub(crate) struct UserRow {
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        User { id: r.id, email: r.email, first_name: r.first_name, last_name: r.last_name, avatar_version: r.avatar_version }
+        User {
+            id: r.id,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            avatar_version: r.avatar_version,
+        }
     }
 }
 
@@ -155,11 +164,22 @@ impl From<MembershipRow> for Membership {
         let stored = if r.all_bots {
             BotAccess::All
         } else {
-            let mut ids: Vec<BotId> = r.bot_ids.unwrap_or_default().split(',').filter_map(BotId::parse).collect();
+            let mut ids: Vec<BotId> = r
+                .bot_ids
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(BotId::parse)
+                .collect();
             ids.sort();
             BotAccess::Only(ids)
         };
-        Membership { team_id: r.team_id, user_id: r.user_id, role, bot_access: BotAccess::effective(role, stored), capacity: r.capacity }
+        Membership {
+            team_id: r.team_id,
+            user_id: r.user_id,
+            role,
+            bot_access: BotAccess::effective(role, stored),
+            capacity: r.capacity,
+        }
     }
 }
 
@@ -202,7 +222,10 @@ impl BotRow {
                 allowed_origins: serde_json::from_str(&self.allowed_origins).unwrap_or_default(),
             },
             responder: match self.webhook_url {
-                Some(url) => Responder::Webhook { url, secret: self.webhook_secret },
+                Some(url) => Responder::Webhook {
+                    url,
+                    secret: self.webhook_secret,
+                },
                 None => Responder::Knowledge,
             },
             knowledge,
@@ -229,7 +252,13 @@ pub(crate) struct VisitorRow {
 
 impl From<VisitorRow> for Visitor {
     fn from(r: VisitorRow) -> Self {
-        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, created_at: r.created_at }
+        Visitor {
+            id: r.id,
+            bot_id: r.bot_id,
+            name: r.name,
+            email: r.email,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -290,13 +319,21 @@ impl From<MessageRow> for Message {
     fn from(r: MessageRow) -> Self {
         let kind = AuthorKind::parse(&r.author_kind).unwrap_or(AuthorKind::System);
         let (display_name, avatar_url) = match kind {
-            AuthorKind::Agent => match (r.author_id.as_deref().and_then(UserId::parse), r.u_email) {
-                (Some(id), Some(email)) => {
-                    let u = User { id, email, first_name: r.u_first.unwrap_or_default(), last_name: r.u_last.unwrap_or_default(), avatar_version: r.u_avatar };
-                    (Some(u.display_name()), u.avatar_url())
+            AuthorKind::Agent => {
+                match (r.author_id.as_deref().and_then(UserId::parse), r.u_email) {
+                    (Some(id), Some(email)) => {
+                        let u = User {
+                            id,
+                            email,
+                            first_name: r.u_first.unwrap_or_default(),
+                            last_name: r.u_last.unwrap_or_default(),
+                            avatar_version: r.u_avatar,
+                        };
+                        (Some(u.display_name()), u.avatar_url())
+                    }
+                    _ => (Some("Former agent".to_string()), None),
                 }
-                _ => (Some("Former agent".to_string()), None),
-            },
+            }
             AuthorKind::Visitor => (r.v_name.filter(|n| !n.is_empty()), None),
             AuthorKind::Bot | AuthorKind::System => (None, None),
         };
@@ -304,7 +341,12 @@ impl From<MessageRow> for Message {
             id: r.id,
             conversation_id: r.conversation_id,
             seq: r.seq,
-            author: Author { kind, id: r.author_id, display_name, avatar_url },
+            author: Author {
+                kind,
+                id: r.author_id,
+                display_name,
+                avatar_url,
+            },
             body: MessageBody::from_stored(r.body, r.text),
             internal: r.internal,
             client_id: r.client_id,
@@ -337,16 +379,43 @@ pub(crate) struct SummaryRow {
 impl From<SummaryRow> for ChatSummary {
     fn from(r: SummaryRow) -> Self {
         let assignee = match (r.a_id, r.a_email) {
-            (Some(id), Some(email)) => Some(User { id, email, first_name: r.a_first.unwrap_or_default(), last_name: r.a_last.unwrap_or_default(), avatar_version: r.a_avatar }),
+            (Some(id), Some(email)) => Some(User {
+                id,
+                email,
+                first_name: r.a_first.unwrap_or_default(),
+                last_name: r.a_last.unwrap_or_default(),
+                avatar_version: r.a_avatar,
+            }),
             _ => None,
         };
-        let last_message = match (r.last_preview, r.last_author_kind.as_deref().and_then(AuthorKind::parse), r.last_message_at) {
-            (Some(preview), Some(author_kind), Some(at)) => Some(LastMessage { preview, author_kind, at }),
+        let last_message = match (
+            r.last_preview,
+            r.last_author_kind.as_deref().and_then(AuthorKind::parse),
+            r.last_message_at,
+        ) {
+            (Some(preview), Some(author_kind), Some(at)) => Some(LastMessage {
+                preview,
+                author_kind,
+                at,
+            }),
             _ => None,
         };
         let conversation: Conversation = r.conversation.into();
-        let visitor = Visitor { id: r.v_id, bot_id: conversation.bot_id.clone(), name: r.v_name, email: r.v_email, created_at: r.v_created_at };
-        ChatSummary { conversation, bot_name: r.bot_name, visitor, assignee, last_message, unread_count: r.unread_count }
+        let visitor = Visitor {
+            id: r.v_id,
+            bot_id: conversation.bot_id.clone(),
+            name: r.v_name,
+            email: r.v_email,
+            created_at: r.v_created_at,
+        };
+        ChatSummary {
+            conversation,
+            bot_name: r.bot_name,
+            visitor,
+            assignee,
+            last_message,
+            unread_count: r.unread_count,
+        }
     }
 }
 
@@ -366,8 +435,18 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(super::sqlite::SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE", lock = "");
-sql_store!(super::postgres::PgStore, sqlx::Postgres, begin = "BEGIN", lock = " FOR UPDATE");
+sql_store!(
+    super::sqlite::SqliteStore,
+    sqlx::Sqlite,
+    begin = "BEGIN IMMEDIATE",
+    lock = ""
+);
+sql_store!(
+    super::postgres::PgStore,
+    sqlx::Postgres,
+    begin = "BEGIN",
+    lock = " FOR UPDATE"
+);
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ShortcutRow {
@@ -381,6 +460,13 @@ pub(crate) struct ShortcutRow {
 
 impl From<ShortcutRow> for Shortcut {
     fn from(r: ShortcutRow) -> Self {
-        Shortcut { id: r.id, team_id: r.team_id, owner_id: r.owner_id, name: r.name, body: r.body, created_at: r.created_at }
+        Shortcut {
+            id: r.id,
+            team_id: r.team_id,
+            owner_id: r.owner_id,
+            name: r.name,
+            body: r.body,
+            created_at: r.created_at,
+        }
     }
 }

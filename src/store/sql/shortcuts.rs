@@ -55,7 +55,10 @@ macro_rules! shortcut_store {
 macro_rules! shortcut_result {
     ($res:expr) => {
         match $res {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("shortcut_exists", "a shortcut with this name already exists".into())),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
+                "shortcut_exists",
+                "a shortcut with this name already exists".into(),
+            )),
             Err(e) => Err(e.into()),
             Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
             Ok(_) => Ok(()),
