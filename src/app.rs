@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::hub::{Bus, LocalBus};
+use crate::hub::{Bus, Hub, LocalBus};
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 use crate::store::postgres::PgStore;
@@ -33,6 +33,9 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// How long a webhook bot may take to answer.
     pub webhook_timeout: Duration,
+    /// How often the presence sweeper runs (heartbeat expiry, auto-away, orphaned chats);
+    /// `None` runs none (tests drive `presence::sweep` with their own clock).
+    pub sweep_every: Option<Duration>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -41,10 +44,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self.database_url.as_ref().map(|_| "<redacted>"),
-            )
+            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
             .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
@@ -61,6 +61,7 @@ impl Default for Settings {
             widget_per_minute: 120,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             webhook_timeout: Duration::from_secs(10),
+            sweep_every: Some(Duration::from_secs(1)),
         }
     }
 }
@@ -70,6 +71,9 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// This node's connections by topic.
+    pub hub: Arc<Hub>,
+    /// Where handlers publish; delivers to the hub (of every node, for a multi-node bus).
     pub bus: Arc<dyn Bus>,
     pub settings: Arc<Settings>,
     /// The URL links point at (no trailing slash).
@@ -97,9 +101,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Opens the configured store and runs its migrations.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError> {
     Ok(match &settings.database_url {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Arc::new(PgStore::connect(url).await?)
-        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Arc::new(PgStore::connect(url).await?),
         Some(url) => {
             return Err(format!(
                 "unsupported database URL {:?}: use postgres://... or leave it unset for SQLite",
@@ -122,32 +124,20 @@ impl Application {
         Self::with_store(settings, clock, store).await
     }
 
-    pub async fn with_store(
-        settings: Settings,
-        clock: Arc<dyn Clock>,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, BoxError> {
+    pub async fn with_store(settings: Settings, clock: Arc<dyn Clock>, store: Arc<dyn Store>) -> Result<Self, BoxError> {
         install_crypto_provider();
-        let listener = TcpListener::bind(&settings.listen)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+        let listener = TcpListener::bind(&settings.listen).await.map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
-        let base_url: Arc<str> = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .into();
-        let http = reqwest::Client::builder()
-            .timeout(settings.webhook_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let base_url: Arc<str> = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
+        let http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none()).build()?;
+        let hub = Hub::new();
         let state = AppState {
             store,
+            bus: Arc::new(LocalBus::new(hub.clone())),
+            hub,
             login_limit: RateLimiter::new(settings.login_per_minute, 60_000, clock.clone()),
             widget_limit: RateLimiter::new(settings.widget_per_minute, 60_000, clock.clone()),
             clock,
-            bus: Arc::new(LocalBus::new(4096)),
             settings: Arc::new(settings),
             base_url,
             http,
@@ -164,17 +154,14 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let sweeper = self.state.settings.sweep_every.map(|every| crate::presence::spawn_sweeper(self.state.clone(), every));
         let router = crate::http::router(self.state);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+        if let Some(s) = sweeper {
+            s.abort();
+        }
+        served
     }
 }
 

@@ -17,18 +17,13 @@ pub const VISITOR_TOKEN_PREFIX: &str = "bv_";
 
 /// Hashes with argon2id's default parameters. CPU-heavy: call from `spawn_blocking`.
 pub fn hash_password(password: &str) -> Result<String, String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// CPU-heavy: call from `spawn_blocking`.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -54,11 +49,7 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Compares two secrets in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -80,10 +71,6 @@ mod tests {
         assert!(a.starts_with("bt_") && a.len() > 40);
         assert_ne!(a, new_secret(API_TOKEN_PREFIX));
         assert_eq!(hash_secret(&a).len(), 64);
-        assert!(
-            constant_time_eq("abc", "abc")
-                && !constant_time_eq("abc", "abd")
-                && !constant_time_eq("abc", "ab")
-        );
+        assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("abc", "ab"));
     }
 }

@@ -18,35 +18,23 @@ use crate::store::{Act, Bot, Conversation, Message, Responder, Visitor};
 
 /// Computes the bot's answer and stores it (escalating when unanswered and configured so).
 /// Returns the bot's message, or `None` when a human took over in the meantime.
-pub async fn answer(
-    state: &AppState,
-    bot: &Bot,
-    visitor: &Visitor,
-    conv: &Conversation,
-    text: &str,
-) -> Option<Message> {
+pub async fn answer(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conversation, text: &str) -> Option<Message> {
     let (reply, unanswered) = match &bot.responder {
         Responder::Knowledge => match knowledge::answer(&bot.knowledge, text) {
             Reply::Answer { text, .. } => (text, false),
             Reply::Unanswered => (FALLBACK.to_string(), true),
         },
-        Responder::Webhook { url, secret } => {
-            match call_webhook(state, bot, visitor, conv, text, url, secret.as_deref()).await {
-                Ok(Some(text)) => (text, false),
-                Ok(None) => (FALLBACK.to_string(), true),
-                Err(e) => {
-                    tracing::warn!(bot = %bot.id, error = %e, "webhook bot failed; answering with the fallback");
-                    (FALLBACK.to_string(), true)
-                }
+        Responder::Webhook { url, secret } => match call_webhook(state, bot, visitor, conv, text, url, secret.as_deref()).await {
+            Ok(Some(text)) => (text, false),
+            Ok(None) => (FALLBACK.to_string(), true),
+            Err(e) => {
+                tracing::warn!(bot = %bot.id, error = %e, "webhook bot failed; answering with the fallback");
+                (FALLBACK.to_string(), true)
             }
-        }
+        },
     };
     let body = MessageBody::parse_text(&reply).unwrap_or_else(|_| MessageBody::system(FALLBACK));
-    match state
-        .store
-        .apply(&conv.id, Act::BotReply { body, unanswered }, state.now())
-        .await
-    {
+    match state.store.apply(&conv.id, Act::BotReply { body, unanswered }, state.now()).await {
         Ok(applied) => {
             publish::applied(state, &applied).await;
             applied.posted().cloned()
@@ -68,18 +56,9 @@ async fn call_webhook(
     url: &str,
     secret: Option<&str>,
 ) -> Result<Option<String>, String> {
-    let history = state
-        .store
-        .messages(&conv.id, 0, false)
-        .await
-        .map_err(|e| e.to_string())?;
-    let history: Vec<Value> = history
-        .iter()
-        .rev()
-        .take(20)
-        .rev()
-        .map(|m| json!({"author_kind": m.author.kind.as_str(), "text": m.body.text()}))
-        .collect();
+    let history = state.store.messages(&conv.id, 0, false).await.map_err(|e| e.to_string())?;
+    let history: Vec<Value> =
+        history.iter().rev().take(20).rev().map(|m| json!({"author_kind": m.author.kind.as_str(), "text": m.body.text()})).collect();
     let payload = json!({
         "bot_id": bot.id,
         "conversation_id": conv.id,
@@ -88,15 +67,9 @@ async fn call_webhook(
         "history": history,
     });
     let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
-    let mut req = state
-        .http
-        .post(url)
-        .header("content-type", "application/json");
+    let mut req = state.http.post(url).header("content-type", "application/json");
     if let Some(secret) = secret {
-        req = req.header(
-            "x-baton-signature",
-            format!("sha256={}", sign(secret, &body)),
-        );
+        req = req.header("x-baton-signature", format!("sha256={}", sign(secret, &body)));
     }
     let res = req.body(body).send().await.map_err(|e| e.to_string())?;
     if !res.status().is_success() {
@@ -106,24 +79,14 @@ async fn call_webhook(
     if bytes.len() > 64 * 1024 {
         return Err("webhook reply larger than 64 KiB".into());
     }
-    let v: Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("webhook reply is not JSON: {e}"))?;
-    Ok(v.get("reply")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string))
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| format!("webhook reply is not JSON: {e}"))?;
+    Ok(v.get("reply").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
 }
 
 /// Hex HMAC-SHA256 of `body`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -11,46 +11,23 @@ pub const OWNER_EMAIL: &str = "alice@demo.test";
 pub const AGENT_EMAIL: &str = "bob@demo.test";
 
 const KNOWLEDGE: &[(&str, &str)] = &[
-    (
-        "What are your opening hours?",
-        "Our support team is around Monday to Friday, 9:00 to 18:00 (CET).",
-    ),
-    (
-        "How long does shipping take?",
-        "Orders ship within 1 business day; delivery takes 2-4 days in the EU.",
-    ),
-    (
-        "Can I return an item?",
-        "Yes: returns are free within 30 days. Start one from your order page.",
-    ),
-    (
-        "Do you ship internationally?",
-        "We ship to the EU, the UK, Switzerland and Norway.",
-    ),
-    (
-        "How can I track my order?",
-        "You get a tracking link by email as soon as your parcel leaves our warehouse.",
-    ),
-    (
-        "Which payment methods do you accept?",
-        "Cards (Visa, Mastercard, Amex), PayPal and bank transfer.",
-    ),
+    ("What are your opening hours?", "Our support team is around Monday to Friday, 9:00 to 18:00 (CET)."),
+    ("How long does shipping take?", "Orders ship within 1 business day; delivery takes 2-4 days in the EU."),
+    ("Can I return an item?", "Yes: returns are free within 30 days. Start one from your order page."),
+    ("Do you ship internationally?", "We ship to the EU, the UK, Switzerland and Norway."),
+    ("How can I track my order?", "You get a tracking link by email as soon as your parcel leaves our warehouse."),
+    ("Which payment methods do you accept?", "Cards (Visa, Mastercard, Amex), PayPal and bank transfer."),
 ];
 
 /// Seeds the demo on a fresh instance (a second run only prints it again).
 pub async fn run(settings: &Settings) -> Result<String, BoxError> {
     let store = open_store(settings).await?;
     let now = SystemClock.now_ms();
-    let base = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let base = settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen));
     if let Some((owner, _)) = store.credentials(OWNER_EMAIL).await? {
         let me = store.me(&owner.id).await?;
         let team = me.active_team_id.ok_or("the demo owner has no team")?;
-        let bots = store
-            .bots(&team, &crate::domain::team::BotAccess::All)
-            .await?;
+        let bots = store.bots(&team, &crate::domain::team::BotAccess::All).await?;
         let bot = bots.first().ok_or("the demo team has no bot")?;
         return Ok(summary(&base, &bot.id.to_string(), false));
     }
@@ -58,12 +35,7 @@ pub async fn run(settings: &Settings) -> Result<String, BoxError> {
         return Err("this Baton is already set up by someone else; run the demo on a fresh data directory, e.g. `baton demo --data-dir ./demo-data` and `baton serve --data-dir ./demo-data`".into());
     }
     let hash = tokio::task::spawn_blocking(|| crate::auth::hash_password(PASSWORD)).await??;
-    let owner = NewUser {
-        email: OWNER_EMAIL.into(),
-        password_hash: hash.clone(),
-        first_name: "Alice".into(),
-        last_name: "Martin".into(),
-    };
+    let owner = NewUser { email: OWNER_EMAIL.into(), password_hash: hash.clone(), first_name: "Alice".into(), last_name: "Martin".into() };
     let (_, team) = store.setup(owner, "Demo Shop", now).await?;
     let agent = NewMember {
         email: AGENT_EMAIL.into(),
@@ -76,7 +48,13 @@ pub async fn run(settings: &Settings) -> Result<String, BoxError> {
     let bot = BotInput {
         name: "Shop Assistant".into(),
         greeting: "Hi! I'm the Demo Shop assistant. Ask me about shipping, returns or payments, or ask for a person.".into(),
-        settings: BotSettings { human_escalation: true, human_only: false, show_agent_availability: true, auto_escalate_unanswered: false, allowed_origins: vec![] },
+        settings: BotSettings {
+            human_escalation: true,
+            human_only: false,
+            show_agent_availability: true,
+            auto_escalate_unanswered: false,
+            allowed_origins: vec![],
+        },
         responder: Responder::Knowledge,
         knowledge: KNOWLEDGE.iter().map(|(q, a)| Entry { question: (*q).into(), answer: (*a).into() }).collect(),
     };
@@ -87,10 +65,6 @@ pub async fn run(settings: &Settings) -> Result<String, BoxError> {
 fn summary(base: &str, bot: &str, fresh: bool) -> String {
     format!(
         "{}\n\n  Team:   Demo Shop\n  Owner:  {OWNER_EMAIL} / {PASSWORD}\n  Agent:  {AGENT_EMAIL} / {PASSWORD}\n  Bot id: {bot}\n\n  Start the server with `baton serve` and open {base}/app to log in.\n",
-        if fresh {
-            "Demo seeded."
-        } else {
-            "The demo is already seeded."
-        }
+        if fresh { "Demo seeded." } else { "The demo is already seeded." }
     )
 }

@@ -1,61 +1,221 @@
-//! The real-time event bus. Handlers publish an [`Event`] after their transaction commits; the
-//! bus fans it out to whoever listens. It is a best-effort wake-up: the database stays the truth,
-//! and clients that miss events resync from it by `seq`.
+//! The real-time hub. Handlers publish an [`Event`] after their transaction commits; the hub
+//! hands it to the connections subscribed to its [`Topic`], each through a bounded queue.
+//!
+//! It is a best-effort wake-up: the database stays the truth. A connection whose queue is full
+//! is not waited for (publishing never blocks); its `lagged` flag is set instead, and the
+//! connection resyncs from the database by `seq` once it catches up. So a slow client never
+//! delays others and never silently misses a message.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
-use serde_json::Value;
-use tokio::sync::broadcast;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
-use crate::clock::Millis;
+use crate::clock::{Millis, rfc3339};
 use crate::domain::ids::{BotId, ConversationId, TeamId, UserId, VisitorId};
 
-/// One thing that happened, with what each audience may see of it.
-#[derive(Debug, Clone)]
+/// Who an event is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Agents whose active team this is (further filtered by bot access).
+    Team(TeamId),
+    /// One visitor's widget.
+    Visitor(VisitorId),
+    /// One agent's own sockets (notifications, access changes).
+    User(UserId),
+    /// Every widget of a bot (agent availability).
+    Bot(BotId),
+}
+
+/// One thing that happened, as one audience sees it.
+#[derive(Debug)]
 pub struct Event {
     /// API.md's frame type (`chat.claimed`, `message.created`, ...).
     pub kind: &'static str,
     pub at: Millis,
-    pub team_id: TeamId,
-    /// Set for chat events: only agents with access to this bot receive them.
+    pub topic: Topic,
+    /// Team events about a chat: only agents with access to this bot receive them.
     pub bot_id: Option<BotId>,
     pub conversation_id: Option<ConversationId>,
-    /// Agents' view of the event.
-    pub agent_data: Value,
-    /// The visitor's view, when the visitor should see it at all (never for internal notes).
-    pub visitor: Option<(VisitorId, Value)>,
-    /// Set for events addressed to one agent only (notifications).
-    pub only_agent: Option<UserId>,
+    /// For `message.created`: lets each connection order and de-duplicate by `seq`.
+    pub seq: Option<i64>,
+    /// The connection that caused it (typing), which does not get it back.
+    pub origin: Option<u64>,
+    /// The frame as sent: `{"type", "at", "data"}`, serialised once for every receiver.
+    pub frame: String,
 }
 
-/// Where events go. A second implementation (Redis pub/sub between nodes) plugs in here without
-/// touching handlers.
+impl Event {
+    pub fn new(kind: &'static str, at: Millis, topic: Topic, data: Value) -> Self {
+        let frame = json!({"type": kind, "at": rfc3339(at), "data": data}).to_string();
+        Self { kind, at, topic, bot_id: None, conversation_id: None, seq: None, origin: None, frame }
+    }
+
+    pub fn about_chat(mut self, bot: &BotId, conversation: &ConversationId) -> Self {
+        self.bot_id = Some(bot.clone());
+        self.conversation_id = Some(conversation.clone());
+        self
+    }
+
+    pub fn with_seq(mut self, seq: i64) -> Self {
+        self.seq = Some(seq);
+        self
+    }
+
+    pub fn from_connection(mut self, origin: u64) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+}
+
+/// Where events go. The single-node [`LocalBus`] hands them straight to the hub; a multi-node
+/// bus (Redis pub/sub) would forward them to every node's hub, without touching handlers.
 pub trait Bus: Send + Sync + 'static {
     fn publish(&self, event: Event);
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
 }
 
-/// Single-node bus: one broadcast channel. A receiver that falls behind by more than the
-/// capacity sees `Lagged` and must resync from the database.
 pub struct LocalBus {
-    tx: broadcast::Sender<Arc<Event>>,
+    hub: Arc<Hub>,
 }
 
 impl LocalBus {
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            tx: broadcast::channel(capacity).0,
-        }
+    pub fn new(hub: Arc<Hub>) -> Self {
+        Self { hub }
     }
 }
 
 impl Bus for LocalBus {
     fn publish(&self, event: Event) {
-        // No receivers is fine: nobody is connected.
-        let _ = self.tx.send(Arc::new(event));
+        self.hub.deliver(Arc::new(event));
+    }
+}
+
+struct Sub {
+    id: u64,
+    tx: mpsc::Sender<Arc<Event>>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// The local registry of connections by topic.
+#[derive(Default)]
+pub struct Hub {
+    /// Read-mostly: every publish reads it, only (un)subscribing writes. No lock is held across
+    /// an await: delivery is `try_send`.
+    topics: RwLock<HashMap<Topic, Vec<Sub>>>,
+    next_id: AtomicU64,
+}
+
+/// A connection's subscription; dropping it unsubscribes.
+pub struct Subscription {
+    pub id: u64,
+    pub rx: mpsc::Receiver<Arc<Event>>,
+    /// Set when an event could not be queued: the connection must resync from the database.
+    pub lagged: Arc<AtomicBool>,
+    topics: Vec<Topic>,
+    hub: Arc<Hub>,
+}
+
+impl Hub {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
+    pub fn subscribe(self: &Arc<Self>, topics: Vec<Topic>, capacity: usize) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = mpsc::channel(capacity);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let mut map = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        for t in &topics {
+            map.entry(t.clone()).or_default().push(Sub { id, tx: tx.clone(), lagged: lagged.clone() });
+        }
+        drop(map);
+        Subscription { id, rx, lagged, topics, hub: self.clone() }
+    }
+
+    pub fn deliver(&self, event: Arc<Event>) {
+        let map = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let Some(subs) = map.get(&event.topic) else { return };
+        for sub in subs {
+            if event.origin == Some(sub.id) {
+                continue;
+            }
+            if sub.tx.try_send(event.clone()).is_err() {
+                sub.lagged.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Whether anyone listens on `topic` on this node (e.g. a visitor's widget is open).
+    pub fn has_subscribers(&self, topic: &Topic) -> bool {
+        self.topics.read().unwrap_or_else(|p| p.into_inner()).get(topic).is_some_and(|s| !s.is_empty())
+    }
+
+    fn unsubscribe(&self, id: u64, topics: &[Topic]) {
+        let mut map = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        for t in topics {
+            if let Some(subs) = map.get_mut(t) {
+                subs.retain(|s| s.id != id);
+                if subs.is_empty() {
+                    map.remove(t);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.unsubscribe(self.id, &self.topics);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(topic: Topic) -> Event {
+        Event::new("test", 0, topic, json!({}))
+    }
+
+    #[tokio::test]
+    async fn events_reach_only_their_topic_and_not_their_origin() {
+        let hub = Hub::new();
+        let team = Topic::Team(TeamId::new());
+        let mut a = hub.subscribe(vec![team.clone()], 8);
+        let mut b = hub.subscribe(vec![team.clone()], 8);
+        let mut other = hub.subscribe(vec![Topic::Team(TeamId::new())], 8);
+        hub.deliver(Arc::new(ev(team.clone()).from_connection(a.id)));
+        assert!(b.rx.try_recv().is_ok());
+        assert!(a.rx.try_recv().is_err(), "the sender does not get its own event back");
+        assert!(other.rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_marks_the_connection_lagged_without_blocking() {
+        let hub = Hub::new();
+        let t = Topic::User(UserId::new());
+        let slow = hub.subscribe(vec![t.clone()], 2);
+        let mut fast = hub.subscribe(vec![t.clone()], 100);
+        for _ in 0..10 {
+            hub.deliver(Arc::new(ev(t.clone())));
+        }
+        assert!(slow.lagged.load(Ordering::Acquire));
+        let mut n = 0;
+        while fast.rx.try_recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, 10, "others get everything");
+    }
+
+    #[tokio::test]
+    async fn dropping_a_subscription_unsubscribes() {
+        let hub = Hub::new();
+        let t = Topic::Visitor(VisitorId::new());
+        let s = hub.subscribe(vec![t.clone()], 1);
+        assert!(hub.has_subscribers(&t));
+        drop(s);
+        assert!(!hub.has_subscribers(&t));
     }
 }

@@ -6,7 +6,9 @@
 //!   ranking. No I/O.
 //! - [`store`] — the one storage interface ([`store::Store`]) and its two backends, SQLite
 //!   (embedded default) and PostgreSQL, sharing one SQL implementation.
-//! - [`hub`] — the real-time event bus: best-effort wake-ups published after commit.
+//! - [`hub`] — the real-time hub: topic-routed, bounded, best-effort wake-ups published after
+//!   commit; [`realtime`] — the WebSocket sessions that read from it and resync by `seq`.
+//! - [`presence`] — presence signals, capacity re-checks and the timer sweeper.
 //! - [`bot`] — answering visitors: the built-in knowledge base and the webhook responder.
 //! - [`http`] — the HTTP edge: one module per resource, thin handlers, one error type.
 //! - [`app`] — wiring: settings, start-up, the listener and clean shutdown.
@@ -20,5 +22,7 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod hub;
+pub mod presence;
 pub mod ratelimit;
+pub mod realtime;
 pub mod store;

@@ -9,11 +9,7 @@ use baton::clock::SystemClock;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "baton",
-    version,
-    about = "Self-hosted live-chat handoff: a bot answers first, people take over."
-)]
+#[command(name = "baton", version, about = "Self-hosted live-chat handoff: a bot answers first, people take over.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,14 +59,9 @@ impl Common {
 }
 
 fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if json {
-        builder.json().init()
-    } else {
-        builder.init()
-    }
+    if json { builder.json().init() } else { builder.init() }
 }
 
 #[tokio::main]
@@ -83,9 +74,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Demo(c) => {
             init_logs(c.log_json);
-            baton::demo::run(&c.settings())
-                .await
-                .map(|text| println!("{text}"))
+            baton::demo::run(&c.settings()).await.map(|text| println!("{text}"))
         }
     };
     match result {

@@ -19,12 +19,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32, window_ms: Millis, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            limit,
-            window_ms,
-            clock,
-            windows: Arc::default(),
-        }
+        Self { limit, window_ms, clock, windows: Arc::default() }
     }
 
     /// Counts one request; `Err(seconds until the window ends)` when over the limit.

@@ -17,13 +17,7 @@ pub enum ChatState {
 }
 
 impl ChatState {
-    pub const ALL: [ChatState; 5] = [
-        Self::Bot,
-        Self::Pending,
-        Self::Active,
-        Self::Transferred,
-        Self::Resolved,
-    ];
+    pub const ALL: [ChatState; 5] = [Self::Bot, Self::Pending, Self::Active, Self::Transferred, Self::Resolved];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,11 +40,7 @@ impl ChatState {
 
     /// The widget's `mode`: `bot` until escalated, then `live`.
     pub fn mode(self, escalated: bool) -> &'static str {
-        if self == Self::Bot || (self == Self::Resolved && !escalated) {
-            "bot"
-        } else {
-            "live"
-        }
+        if self == Self::Bot || (self == Self::Resolved && !escalated) { "bot" } else { "live" }
     }
 }
 
@@ -149,6 +139,9 @@ pub enum TransitionError {
     /// A bot reply or automatic escalation that lost a race with a human taking over; dropped.
     #[error("the bot no longer answers this chat")]
     BotSilenced,
+    /// An orphan requeue that lost a race with the assignee coming back; dropped.
+    #[error("the assignee is back")]
+    AssigneeReturned,
 }
 
 impl TransitionError {
@@ -164,6 +157,7 @@ impl TransitionError {
             Self::SameAgent => "same_agent",
             Self::NotVisible => "not_found",
             Self::BotSilenced => "bot_silenced",
+            Self::AssigneeReturned => "assignee_returned",
         }
     }
 }
@@ -172,23 +166,11 @@ impl TransitionError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SystemEvent {
     Escalated(Trigger),
-    Claimed {
-        agent: String,
-    },
-    Accepted {
-        agent: String,
-    },
-    Transferred {
-        from: String,
-        to: String,
-    },
-    Resolved {
-        by: Option<String>,
-    },
-    Requeued {
-        agent: String,
-        reason: RequeueReason,
-    },
+    Claimed { agent: String },
+    Accepted { agent: String },
+    Transferred { from: String, to: String },
+    Resolved { by: Option<String> },
+    Requeued { agent: String, reason: RequeueReason },
 }
 
 impl SystemEvent {
@@ -197,22 +179,14 @@ impl SystemEvent {
         match self {
             Self::Escalated(Trigger::VisitorRequest) => "The visitor asked for a person".into(),
             Self::Escalated(Trigger::HumanOnly) => "Chat handed to the team".into(),
-            Self::Escalated(Trigger::Unanswered) => {
-                "The bot could not answer; chat handed to the team".into()
-            }
+            Self::Escalated(Trigger::Unanswered) => "The bot could not answer; chat handed to the team".into(),
             Self::Claimed { agent } => format!("{agent} claimed the chat"),
             Self::Accepted { agent } => format!("{agent} joined the chat"),
             Self::Transferred { from, to } => format!("Transferred from {from} to {to}"),
             Self::Resolved { by: Some(agent) } => format!("{agent} resolved the chat"),
             Self::Resolved { by: None } => "The visitor ended the chat".into(),
-            Self::Requeued {
-                agent,
-                reason: RequeueReason::LeftTeam,
-            } => format!("{agent} left the team; the chat is back in the queue"),
-            Self::Requeued {
-                agent,
-                reason: RequeueReason::WentOffline,
-            } => format!("{agent} went offline; the chat is back in the queue"),
+            Self::Requeued { agent, reason: RequeueReason::LeftTeam } => format!("{agent} left the team; the chat is back in the queue"),
+            Self::Requeued { agent, reason: RequeueReason::WentOffline } => format!("{agent} went offline; the chat is back in the queue"),
         }
     }
 
@@ -253,22 +227,11 @@ pub struct Decision {
 
 impl Decision {
     fn keep(chat: &ChatFacts, post: Post) -> Self {
-        Self {
-            state: chat.state,
-            assignee: chat.assignee.as_ref().map(|a| a.0.clone()),
-            post,
-            event: None,
-            event_first: false,
-            bot_replies: false,
-        }
+        Self { state: chat.state, assignee: chat.assignee.as_ref().map(|a| a.0.clone()), post, event: None, event_first: false, bot_replies: false }
     }
 
     fn to(chat: &ChatFacts, state: ChatState, event: SystemEvent) -> Self {
-        Self {
-            state,
-            event: Some(event),
-            ..Self::keep(chat, Post::Nothing)
-        }
+        Self { state, event: Some(event), ..Self::keep(chat, Post::Nothing) }
     }
 
     pub fn changes_state(&self, chat: &ChatFacts) -> bool {
@@ -281,20 +244,13 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
     use ChatState::*;
     use TransitionError as E;
     let is_assignee = |a: &AgentFacts| chat.assignee.as_ref().is_some_and(|(id, _)| *id == a.id);
-    let assignee_name = || {
-        chat.assignee
-            .as_ref()
-            .map(|a| a.1.clone())
-            .unwrap_or_default()
-    };
+    let assignee_name = || chat.assignee.as_ref().map(|a| a.1.clone()).unwrap_or_default();
 
     // Agents only see live (or resolved, escalated) chats of bots they can access.
     let agent = match cmd {
-        Command::Claim(a)
-        | Command::AgentMessage(a)
-        | Command::Note(a)
-        | Command::Transfer { by: a, .. }
-        | Command::Resolve(Resolver::Agent(a)) => Some(a),
+        Command::Claim(a) | Command::AgentMessage(a) | Command::Note(a) | Command::Transfer { by: a, .. } | Command::Resolve(Resolver::Agent(a)) => {
+            Some(a)
+        }
         _ => None,
     };
     if let Some(a) = agent {
@@ -311,37 +267,23 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
             if *trigger == Trigger::VisitorRequest && !(chat.human_escalation || chat.human_only) {
                 return Err(E::EscalationDisabled);
             }
-            Ok(Decision {
-                assignee: None,
-                ..Decision::to(chat, Pending, SystemEvent::Escalated(*trigger))
-            })
+            Ok(Decision { assignee: None, ..Decision::to(chat, Pending, SystemEvent::Escalated(*trigger)) })
         }
-        (Command::Escalate(Trigger::VisitorRequest), Pending) => {
-            Ok(Decision::keep(chat, Post::Nothing))
-        }
-        (Command::Escalate(Trigger::VisitorRequest), Active | Transferred) => {
-            Err(E::AlreadyEscalated)
-        }
+        (Command::Escalate(Trigger::VisitorRequest), Pending) => Ok(Decision::keep(chat, Post::Nothing)),
+        (Command::Escalate(Trigger::VisitorRequest), Active | Transferred) => Err(E::AlreadyEscalated),
         (Command::Escalate(_), Resolved) => Err(E::ChatResolved),
         (Command::Escalate(_), _) => Err(E::BotSilenced),
 
         (Command::VisitorMessage, Resolved) => Err(E::ChatResolved),
-        (Command::VisitorMessage, Bot) if chat.human_only => Ok(Decision {
-            post: Post::Public,
-            ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::HumanOnly))
-        }),
-        (Command::VisitorMessage, Bot) => Ok(Decision {
-            bot_replies: true,
-            ..Decision::keep(chat, Post::Public)
-        }),
+        (Command::VisitorMessage, Bot) if chat.human_only => {
+            Ok(Decision { post: Post::Public, ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::HumanOnly)) })
+        }
+        (Command::VisitorMessage, Bot) => Ok(Decision { bot_replies: true, ..Decision::keep(chat, Post::Public) }),
         (Command::VisitorMessage, _) => Ok(Decision::keep(chat, Post::Public)),
 
         (Command::BotReply { unanswered }, Bot) => {
             if *unanswered && chat.auto_escalate_unanswered {
-                Ok(Decision {
-                    post: Post::Public,
-                    ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::Unanswered))
-                })
+                Ok(Decision { post: Post::Public, ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::Unanswered)) })
             } else {
                 Ok(Decision::keep(chat, Post::Public))
             }
@@ -352,40 +294,17 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
             if !a.status.may_claim() {
                 return Err(E::AgentNotAvailable);
             }
-            Ok(Decision {
-                assignee: Some(a.id.clone()),
-                ..Decision::to(
-                    chat,
-                    Active,
-                    SystemEvent::Claimed {
-                        agent: a.display_name.clone(),
-                    },
-                )
-            })
+            Ok(Decision { assignee: Some(a.id.clone()), ..Decision::to(chat, Active, SystemEvent::Claimed { agent: a.display_name.clone() }) })
         }
-        (Command::Claim(a), Transferred) if is_assignee(a) => Ok(Decision::to(
-            chat,
-            Active,
-            SystemEvent::Accepted {
-                agent: a.display_name.clone(),
-            },
-        )),
+        (Command::Claim(a), Transferred) if is_assignee(a) => Ok(Decision::to(chat, Active, SystemEvent::Accepted { agent: a.display_name.clone() })),
         (Command::Claim(_), _) => Err(E::AlreadyClaimed),
 
         (Command::AgentMessage(_), Pending) => Err(E::ClaimFirst),
-        (Command::AgentMessage(a), Active) if is_assignee(a) => {
-            Ok(Decision::keep(chat, Post::Public))
-        }
+        (Command::AgentMessage(a), Active) if is_assignee(a) => Ok(Decision::keep(chat, Post::Public)),
         (Command::AgentMessage(a), Transferred) if is_assignee(a) => Ok(Decision {
             post: Post::Public,
             event_first: true,
-            ..Decision::to(
-                chat,
-                Active,
-                SystemEvent::Accepted {
-                    agent: a.display_name.clone(),
-                },
-            )
+            ..Decision::to(chat, Active, SystemEvent::Accepted { agent: a.display_name.clone() })
         }),
         (Command::AgentMessage(_), _) => Err(E::NotAssignee),
 
@@ -402,49 +321,25 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
             if !to.has_access || !to.status.may_receive_transfer() {
                 return Err(E::AgentNotAvailable);
             }
-            let event = SystemEvent::Transferred {
-                from: assignee_name(),
-                to: to.display_name.clone(),
-            };
-            Ok(Decision {
-                assignee: Some(to.id.clone()),
-                ..Decision::to(chat, Transferred, event)
-            })
+            let event = SystemEvent::Transferred { from: assignee_name(), to: to.display_name.clone() };
+            Ok(Decision { assignee: Some(to.id.clone()), ..Decision::to(chat, Transferred, event) })
         }
 
         (Command::Resolve(Resolver::Agent(a)), st) => {
             if st != Pending && !(is_assignee(a) || a.is_admin) {
                 return Err(E::NotAssignee);
             }
-            Ok(Decision::to(
-                chat,
-                Resolved,
-                SystemEvent::Resolved {
-                    by: Some(a.display_name.clone()),
-                },
-            ))
+            Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: Some(a.display_name.clone()) }))
         }
-        (Command::Requeue(reason), Active | Transferred) => Ok(Decision {
-            assignee: None,
-            ..Decision::to(
-                chat,
-                Pending,
-                SystemEvent::Requeued {
-                    agent: assignee_name(),
-                    reason: *reason,
-                },
-            )
-        }),
+        (Command::Requeue(reason), Active | Transferred) => {
+            Ok(Decision { assignee: None, ..Decision::to(chat, Pending, SystemEvent::Requeued { agent: assignee_name(), reason: *reason }) })
+        }
         (Command::Requeue(_), Resolved) => Err(E::ChatResolved),
         (Command::Requeue(_), _) => Err(E::NotAssignee),
 
         (Command::Resolve(Resolver::Visitor), Resolved) => Err(E::ChatResolved),
         // The visitor may also end a conversation that never left the bot.
-        (Command::Resolve(Resolver::Visitor), _) => Ok(Decision::to(
-            chat,
-            Resolved,
-            SystemEvent::Resolved { by: None },
-        )),
+        (Command::Resolve(Resolver::Visitor), _) => Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: None })),
     }
 }
 
@@ -456,11 +351,7 @@ mod tests {
 
     fn agent(name: &str, status: Status, access: bool, admin: bool) -> AgentFacts {
         AgentFacts {
-            id: UserId::parse(&format!(
-                "00000000-0000-7000-8000-{:012}",
-                name.len() * 7 + name.as_bytes()[0] as usize
-            ))
-            .unwrap(),
+            id: UserId::parse(&format!("00000000-0000-7000-8000-{:012}", name.len() * 7 + name.as_bytes()[0] as usize)).unwrap(),
             display_name: name.into(),
             has_access: access,
             is_admin: admin,
@@ -494,13 +385,7 @@ mod tests {
             Transferred => Some((bob().id, "Bob".to_string())),
             _ => None,
         };
-        ChatFacts {
-            state,
-            assignee,
-            human_escalation: true,
-            human_only: false,
-            auto_escalate_unanswered: true,
-        }
+        ChatFacts { state, assignee, human_escalation: true, human_only: false, auto_escalate_unanswered: true }
     }
 
     type Expect = Result<(ChatState, Post), E>;
@@ -521,379 +406,159 @@ mod tests {
             (
                 "visitor escalates",
                 Command::Escalate(Trigger::VisitorRequest),
-                [
-                    ok(Pending),
-                    ok(Pending),
-                    Err(E::AlreadyEscalated),
-                    Err(E::AlreadyEscalated),
-                    Err(E::ChatResolved),
-                ],
+                [ok(Pending), ok(Pending), Err(E::AlreadyEscalated), Err(E::AlreadyEscalated), Err(E::ChatResolved)],
             ),
             (
                 "human-only escalation",
                 Command::Escalate(Trigger::HumanOnly),
-                [
-                    ok(Pending),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::ChatResolved),
-                ],
+                [ok(Pending), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::ChatResolved)],
             ),
             (
                 "unanswered escalation",
                 Command::Escalate(Trigger::Unanswered),
-                [
-                    ok(Pending),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::ChatResolved),
-                ],
+                [ok(Pending), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::ChatResolved)],
             ),
             (
                 "visitor writes",
                 Command::VisitorMessage,
-                [
-                    posted(Bot, Public),
-                    posted(Pending, Public),
-                    posted(Active, Public),
-                    posted(Transferred, Public),
-                    Err(E::ChatResolved),
-                ],
+                [posted(Bot, Public), posted(Pending, Public), posted(Active, Public), posted(Transferred, Public), Err(E::ChatResolved)],
             ),
             (
                 "bot answers",
                 Command::BotReply { unanswered: false },
-                [
-                    posted(Bot, Public),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                ],
+                [posted(Bot, Public), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced)],
             ),
             (
                 "bot has no answer",
                 Command::BotReply { unanswered: true },
-                [
-                    posted(Pending, Public),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                    Err(E::BotSilenced),
-                ],
+                [posted(Pending, Public), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced)],
             ),
             (
                 "available agent claims",
                 Command::Claim(carol()),
-                [
-                    Err(E::NotVisible),
-                    ok(Active),
-                    Err(E::AlreadyClaimed),
-                    Err(E::AlreadyClaimed),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), ok(Active), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)],
             ),
             (
                 "busy agent claims",
                 Command::Claim(with(carol(), Status::Busy)),
-                [
-                    Err(E::NotVisible),
-                    ok(Active),
-                    Err(E::AlreadyClaimed),
-                    Err(E::AlreadyClaimed),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), ok(Active), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)],
             ),
             (
                 "away agent claims",
                 Command::Claim(with(carol(), Status::Away)),
-                [
-                    Err(E::NotVisible),
-                    Err(E::AgentNotAvailable),
-                    Err(E::AlreadyClaimed),
-                    Err(E::AlreadyClaimed),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), Err(E::AgentNotAvailable), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)],
             ),
             (
                 "offline agent claims",
                 Command::Claim(with(carol(), Status::Offline)),
-                [
-                    Err(E::NotVisible),
-                    Err(E::AgentNotAvailable),
-                    Err(E::AlreadyClaimed),
-                    Err(E::AlreadyClaimed),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), Err(E::AgentNotAvailable), Err(E::AlreadyClaimed), Err(E::AlreadyClaimed), Err(E::ChatResolved)],
             ),
             (
                 "transfer target accepts",
                 Command::Claim(bob()),
-                [
-                    Err(E::NotVisible),
-                    ok(Active),
-                    Err(E::AlreadyClaimed),
-                    ok(Active),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), ok(Active), Err(E::AlreadyClaimed), ok(Active), Err(E::ChatResolved)],
             ),
             (
                 "agent without access claims",
                 Command::Claim(outsider()),
-                [
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                ],
+                [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)],
             ),
             (
                 "assignee-of-active writes",
                 Command::AgentMessage(alice()),
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    posted(Active, Public),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), Err(E::ClaimFirst), posted(Active, Public), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "transfer target writes",
                 Command::AgentMessage(bob()),
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::NotAssignee),
-                    posted(Active, Public),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), posted(Active, Public), Err(E::ChatResolved)],
             ),
             (
                 "bystander writes",
                 Command::AgentMessage(carol()),
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::NotAssignee),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "admin writes",
                 Command::AgentMessage(admin()),
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::NotAssignee),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "bystander adds a note",
                 Command::Note(carol()),
-                [
-                    Err(E::NotVisible),
-                    posted(Pending, Internal),
-                    posted(Active, Internal),
-                    posted(Transferred, Internal),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), posted(Pending, Internal), posted(Active, Internal), posted(Transferred, Internal), Err(E::ChatResolved)],
             ),
             (
                 "outsider adds a note",
                 Command::Note(outsider()),
-                [
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                    Err(E::NotVisible),
-                ],
+                [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)],
             ),
             (
                 "assignee transfers to Carol",
-                Command::Transfer {
-                    by: alice(),
-                    to: carol(),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    ok(Transferred),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: alice(), to: carol() },
+                [Err(E::NotVisible), Err(E::ClaimFirst), ok(Transferred), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "new assignee transfers on",
-                Command::Transfer {
-                    by: bob(),
-                    to: carol(),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::NotAssignee),
-                    ok(Transferred),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: bob(), to: carol() },
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), ok(Transferred), Err(E::ChatResolved)],
             ),
             (
                 "admin transfers to Carol",
-                Command::Transfer {
-                    by: admin(),
-                    to: carol(),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    ok(Transferred),
-                    ok(Transferred),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: admin(), to: carol() },
+                [Err(E::NotVisible), Err(E::ClaimFirst), ok(Transferred), ok(Transferred), Err(E::ChatResolved)],
             ),
             (
                 "bystander transfers",
-                Command::Transfer {
-                    by: carol(),
-                    to: bob(),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::NotAssignee),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: carol(), to: bob() },
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "transfer to a busy agent",
-                Command::Transfer {
-                    by: admin(),
-                    to: with(carol(), Status::Busy),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::AgentNotAvailable),
-                    Err(E::AgentNotAvailable),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: admin(), to: with(carol(), Status::Busy) },
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::AgentNotAvailable), Err(E::AgentNotAvailable), Err(E::ChatResolved)],
             ),
             (
                 "transfer to an away agent",
-                Command::Transfer {
-                    by: admin(),
-                    to: with(carol(), Status::Away),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::AgentNotAvailable),
-                    Err(E::AgentNotAvailable),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: admin(), to: with(carol(), Status::Away) },
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::AgentNotAvailable), Err(E::AgentNotAvailable), Err(E::ChatResolved)],
             ),
             (
                 "transfer to an agent without access",
-                Command::Transfer {
-                    by: admin(),
-                    to: outsider(),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    Err(E::AgentNotAvailable),
-                    Err(E::AgentNotAvailable),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: admin(), to: outsider() },
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::AgentNotAvailable), Err(E::AgentNotAvailable), Err(E::ChatResolved)],
             ),
             (
                 "transfer to the assignee",
-                Command::Transfer {
-                    by: admin(),
-                    to: bob(),
-                },
-                [
-                    Err(E::NotVisible),
-                    Err(E::ClaimFirst),
-                    ok(Transferred),
-                    Err(E::SameAgent),
-                    Err(E::ChatResolved),
-                ],
+                Command::Transfer { by: admin(), to: bob() },
+                [Err(E::NotVisible), Err(E::ClaimFirst), ok(Transferred), Err(E::SameAgent), Err(E::ChatResolved)],
             ),
             (
                 "assignee-of-active resolves",
                 Command::Resolve(Resolver::Agent(alice())),
-                [
-                    Err(E::NotVisible),
-                    ok(Resolved),
-                    ok(Resolved),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), ok(Resolved), ok(Resolved), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "bystander resolves",
                 Command::Resolve(Resolver::Agent(carol())),
-                [
-                    Err(E::NotVisible),
-                    ok(Resolved),
-                    Err(E::NotAssignee),
-                    Err(E::NotAssignee),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), ok(Resolved), Err(E::NotAssignee), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
             (
                 "admin resolves",
                 Command::Resolve(Resolver::Agent(admin())),
-                [
-                    Err(E::NotVisible),
-                    ok(Resolved),
-                    ok(Resolved),
-                    ok(Resolved),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotVisible), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)],
             ),
             (
                 "assignee leaves the team",
                 Command::Requeue(RequeueReason::LeftTeam),
-                [
-                    Err(E::NotAssignee),
-                    Err(E::NotAssignee),
-                    ok(Pending),
-                    ok(Pending),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotAssignee), Err(E::NotAssignee), ok(Pending), ok(Pending), Err(E::ChatResolved)],
             ),
             (
                 "assignee stays offline",
                 Command::Requeue(RequeueReason::WentOffline),
-                [
-                    Err(E::NotAssignee),
-                    Err(E::NotAssignee),
-                    ok(Pending),
-                    ok(Pending),
-                    Err(E::ChatResolved),
-                ],
+                [Err(E::NotAssignee), Err(E::NotAssignee), ok(Pending), ok(Pending), Err(E::ChatResolved)],
             ),
-            (
-                "visitor ends the chat",
-                visitor_end,
-                [
-                    ok(Resolved),
-                    ok(Resolved),
-                    ok(Resolved),
-                    ok(Resolved),
-                    Err(E::ChatResolved),
-                ],
-            ),
+            ("visitor ends the chat", visitor_end, [ok(Resolved), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)]),
         ];
         for (name, cmd, expected) in rows {
             for (state, want) in ChatState::ALL.into_iter().zip(expected) {
@@ -905,57 +570,25 @@ mod tests {
 
     #[test]
     fn visitor_escalation_needs_the_button_or_human_only_mode() {
-        let off = ChatFacts {
-            human_escalation: false,
-            ..chat(Bot)
-        };
-        assert_eq!(
-            decide(&off, &Command::Escalate(Trigger::VisitorRequest)),
-            Err(E::EscalationDisabled)
-        );
-        let human_only = ChatFacts {
-            human_only: true,
-            ..off
-        };
-        assert_eq!(
-            decide(&human_only, &Command::Escalate(Trigger::VisitorRequest))
-                .unwrap()
-                .state,
-            Pending
-        );
+        let off = ChatFacts { human_escalation: false, ..chat(Bot) };
+        assert_eq!(decide(&off, &Command::Escalate(Trigger::VisitorRequest)), Err(E::EscalationDisabled));
+        let human_only = ChatFacts { human_only: true, ..off };
+        assert_eq!(decide(&human_only, &Command::Escalate(Trigger::VisitorRequest)).unwrap().state, Pending);
     }
 
     #[test]
     fn human_only_sends_the_first_visitor_message_to_pending_without_a_bot_reply() {
-        let facts = ChatFacts {
-            human_only: true,
-            ..chat(Bot)
-        };
+        let facts = ChatFacts { human_only: true, ..chat(Bot) };
         let d = decide(&facts, &Command::VisitorMessage).unwrap();
-        assert_eq!(
-            (d.state, d.post, d.bot_replies),
-            (Pending, Post::Public, false)
-        );
+        assert_eq!((d.state, d.post, d.bot_replies), (Pending, Post::Public, false));
         assert_eq!(d.event, Some(SystemEvent::Escalated(Trigger::HumanOnly)));
-        assert!(
-            decide(&chat(Bot), &Command::VisitorMessage)
-                .unwrap()
-                .bot_replies
-        );
+        assert!(decide(&chat(Bot), &Command::VisitorMessage).unwrap().bot_replies);
     }
 
     #[test]
     fn an_unanswered_question_escalates_only_when_the_bot_is_told_to() {
-        let facts = ChatFacts {
-            auto_escalate_unanswered: false,
-            ..chat(Bot)
-        };
-        assert_eq!(
-            decide(&facts, &Command::BotReply { unanswered: true })
-                .unwrap()
-                .state,
-            Bot
-        );
+        let facts = ChatFacts { auto_escalate_unanswered: false, ..chat(Bot) };
+        assert_eq!(decide(&facts, &Command::BotReply { unanswered: true }).unwrap().state, Bot);
     }
 
     #[test]
@@ -964,22 +597,12 @@ mod tests {
         assert_eq!(d.assignee, Some(carol().id));
         assert_eq!(d.event.unwrap().text(), "Carol claimed the chat");
 
-        let d = decide(
-            &chat(Active),
-            &Command::Transfer {
-                by: alice(),
-                to: carol(),
-            },
-        )
-        .unwrap();
+        let d = decide(&chat(Active), &Command::Transfer { by: alice(), to: carol() }).unwrap();
         assert_eq!(d.assignee, Some(carol().id));
         assert_eq!(d.event.unwrap().text(), "Transferred from Alice to Carol");
 
         let d = decide(&chat(Transferred), &Command::AgentMessage(bob())).unwrap();
-        assert!(
-            d.event_first,
-            "the join is recorded before Bob's first words"
-        );
+        assert!(d.event_first, "the join is recorded before Bob's first words");
         assert_eq!(d.event.unwrap().text(), "Bob joined the chat");
 
         let d = decide(&chat(Active), &Command::Resolve(Resolver::Visitor)).unwrap();

@@ -4,23 +4,7 @@
 //! safe to insert as HTML in the inbox and the widget. Hand-written on purpose: the allow-list is
 //! tiny, and a full HTML5 parser would be most of the binary's compile time.
 
-const ALLOWED: &[&str] = &[
-    "a",
-    "b",
-    "blockquote",
-    "br",
-    "code",
-    "em",
-    "i",
-    "li",
-    "ol",
-    "p",
-    "pre",
-    "s",
-    "strong",
-    "u",
-    "ul",
-];
+const ALLOWED: &[&str] = &["a", "b", "blockquote", "br", "code", "em", "i", "li", "ol", "p", "pre", "s", "strong", "u", "ul"];
 const MAX_DEPTH: usize = 32;
 
 /// Escapes plain text for HTML; line breaks become `<br>`.
@@ -84,12 +68,7 @@ pub fn to_text(html: &str) -> String {
         if c == '<' {
             let end = rest.find('>').map(|i| i + 1).unwrap_or(rest.len());
             let tag = &rest[..end];
-            if tag.starts_with("<br")
-                || tag == "</p>"
-                || tag == "</li>"
-                || tag == "</pre>"
-                || tag == "</blockquote>"
-            {
+            if tag.starts_with("<br") || tag == "</p>" || tag == "</li>" || tag == "</pre>" || tag == "</blockquote>" {
                 out.push('\n');
             }
             rest = &rest[end..];
@@ -127,9 +106,7 @@ fn parse_tag(s: &str) -> Option<(Tag, usize)> {
         None => (false, inner),
     };
     let inner = inner.trim_end().trim_end_matches('/');
-    let name_len = inner
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(inner.len());
+    let name_len = inner.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(inner.len());
     let raw_name = inner[..name_len].to_ascii_lowercase();
     let name = *ALLOWED.iter().find(|a| **a == raw_name)?;
     let attrs = &inner[name_len..];
@@ -148,14 +125,7 @@ fn parse_tag(s: &str) -> Option<(Tag, usize)> {
             href = Some(safe_href(href.as_deref()?)?);
         }
     }
-    Some((
-        Tag {
-            name,
-            closing,
-            href,
-        },
-        end + 1,
-    ))
+    Some((Tag { name, closing, href }, end + 1))
 }
 
 fn parse_attrs(mut s: &str) -> Option<Vec<(String, String)>> {
@@ -165,9 +135,7 @@ fn parse_attrs(mut s: &str) -> Option<Vec<(String, String)>> {
         if s.is_empty() {
             return Some(attrs);
         }
-        let n = s
-            .find(|c: char| c == '=' || c.is_whitespace())
-            .unwrap_or(s.len());
+        let n = s.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(s.len());
         let key = s[..n].to_ascii_lowercase();
         if key.is_empty() || key.contains(['"', '\'']) {
             return None;
@@ -197,16 +165,9 @@ fn parse_attrs(mut s: &str) -> Option<Vec<(String, String)>> {
 /// Only web and mail links; the value is entity-decoded first so `&#106;avascript:` cannot hide.
 fn safe_href(raw: &str) -> Option<String> {
     let decoded = to_text(raw);
-    let cleaned: String = decoded
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
+    let cleaned: String = decoded.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
     let lower = cleaned.to_ascii_lowercase();
-    if (lower.starts_with("https://")
-        || lower.starts_with("http://")
-        || lower.starts_with("mailto:"))
-        && cleaned.len() <= 2000
-    {
+    if (lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")) && cleaned.len() <= 2000 {
         Some(cleaned)
     } else {
         None
@@ -278,10 +239,7 @@ fn decode_entity(e: &str) -> String {
         None
     };
     if let Some(c) = code {
-        return char::from_u32(c)
-            .filter(|c| !c.is_control() || *c == '\n')
-            .map(String::from)
-            .unwrap_or_default();
+        return char::from_u32(c).filter(|c| !c.is_control() || *c == '\n').map(String::from).unwrap_or_default();
     }
     match name {
         "amp" => "&",
@@ -301,31 +259,16 @@ mod tests {
 
     #[test]
     fn allowed_formatting_survives_in_canonical_form() {
-        assert_eq!(
-            sanitize("<B>bold</B> <em class=x>it</em>"),
-            "<b>bold</b> <em>it</em>"
-        );
-        assert_eq!(
-            sanitize("<ul><li>one<li>two</ul>"),
-            "<ul><li>one<li>two</li></li></ul>"
-        );
+        assert_eq!(sanitize("<B>bold</B> <em class=x>it</em>"), "<b>bold</b> <em>it</em>");
+        assert_eq!(sanitize("<ul><li>one<li>two</ul>"), "<ul><li>one<li>two</li></li></ul>");
         assert_eq!(sanitize("a<br/>b<br>c"), "a<br>b<br>c");
-        assert_eq!(
-            sanitize("<code>x &amp;&amp; y</code>"),
-            "<code>x &amp;&amp; y</code>"
-        );
+        assert_eq!(sanitize("<code>x &amp;&amp; y</code>"), "<code>x &amp;&amp; y</code>");
     }
 
     #[test]
     fn scripts_handlers_and_unknown_tags_become_text() {
-        assert_eq!(
-            sanitize("<script>alert(1)</script>"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;"
-        );
-        assert_eq!(
-            sanitize("<img src=x onerror=alert(1)>"),
-            "&lt;img src=x onerror=alert(1)&gt;"
-        );
+        assert_eq!(sanitize("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(sanitize("<img src=x onerror=alert(1)>"), "&lt;img src=x onerror=alert(1)&gt;");
         assert_eq!(sanitize("<b onclick=\"x()\">hi</b>"), "<b>hi</b>");
         assert_eq!(sanitize("<!-- c -->"), "&lt;!-- c --&gt;");
         assert_eq!(sanitize("<b<i>>"), "&lt;b<i>&gt;</i>");
@@ -361,19 +304,13 @@ mod tests {
 
     #[test]
     fn stray_ampersands_and_brackets_are_escaped() {
-        assert_eq!(
-            sanitize("Tom & Jerry > cats &copy2"),
-            "Tom &amp; Jerry &gt; cats &amp;copy2"
-        );
+        assert_eq!(sanitize("Tom & Jerry > cats &copy2"), "Tom &amp; Jerry &gt; cats &amp;copy2");
         assert_eq!(sanitize("&#60;b&#62;"), "&#60;b&#62;");
     }
 
     #[test]
     fn text_rendering_decodes_and_breaks_lines() {
-        assert_eq!(
-            to_text("<p>a &amp; b</p><ul><li>x</li></ul>c<br>d"),
-            "a & b\nx\nc\nd"
-        );
+        assert_eq!(to_text("<p>a &amp; b</p><ul><li>x</li></ul>c<br>d"), "a & b\nx\nc\nd");
         assert_eq!(to_text(&escape_text("1 < 2\nok")), "1 < 2\nok");
     }
 }

@@ -54,11 +54,7 @@ pub enum BotAccess {
 
 impl BotAccess {
     pub fn effective(role: Role, stored: BotAccess) -> BotAccess {
-        if role.is_admin() {
-            BotAccess::All
-        } else {
-            stored
-        }
+        if role.is_admin() { BotAccess::All } else { stored }
     }
 
     pub fn reaches(&self, bot: &BotId) -> bool {
@@ -84,12 +80,7 @@ mod tests {
 
     #[test]
     fn roles_parse_and_grant_what_product_md_says() {
-        for (s, chat, admin) in [
-            ("owner", true, true),
-            ("admin", true, true),
-            ("chat_agent", true, false),
-            ("member", false, false),
-        ] {
+        for (s, chat, admin) in [("owner", true, true), ("admin", true, true), ("chat_agent", true, false), ("member", false, false)] {
             let r = Role::parse(s).unwrap();
             assert_eq!((r.as_str(), r.can_chat(), r.is_admin()), (s, chat, admin));
         }
@@ -102,8 +93,6 @@ mod tests {
         let none = BotAccess::Only(vec![]);
         assert!(BotAccess::effective(Role::Admin, none.clone()).reaches(&b));
         assert!(!BotAccess::effective(Role::ChatAgent, none).reaches(&b));
-        assert!(
-            BotAccess::effective(Role::ChatAgent, BotAccess::Only(vec![b.clone()])).reaches(&b)
-        );
+        assert!(BotAccess::effective(Role::ChatAgent, BotAccess::Only(vec![b.clone()])).reaches(&b));
     }
 }

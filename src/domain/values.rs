@@ -12,10 +12,7 @@ pub struct InvalidField {
 
 impl InvalidField {
     pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
+        Self { field, reason: reason.into() }
     }
 }
 
@@ -32,26 +29,13 @@ fn line(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String
     let s = raw.trim();
     let n = s.chars().count();
     if n < min {
-        return Err(InvalidField::new(
-            field,
-            if min == 1 {
-                "must not be blank".to_string()
-            } else {
-                format!("must be at least {min} characters")
-            },
-        ));
+        return Err(InvalidField::new(field, if min == 1 { "must not be blank".to_string() } else { format!("must be at least {min} characters") }));
     }
     if n > max {
-        return Err(InvalidField::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(InvalidField::new(field, format!("must be at most {max} characters")));
     }
     if s.chars().any(char::is_control) {
-        return Err(InvalidField::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(InvalidField::new(field, "must not contain control characters"));
     }
     Ok(s.to_string())
 }
@@ -132,16 +116,10 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, InvalidField> {
         let n = raw.chars().count();
         if n < Self::MIN {
-            return Err(InvalidField::new(
-                "password",
-                format!("must be at least {} characters", Self::MIN),
-            ));
+            return Err(InvalidField::new("password", format!("must be at least {} characters", Self::MIN)));
         }
         if n > Self::MAX {
-            return Err(InvalidField::new(
-                "password",
-                format!("must be at most {} characters", Self::MAX),
-            ));
+            return Err(InvalidField::new("password", format!("must be at most {} characters", Self::MAX)));
         }
         Ok(Self(raw.to_string()))
     }
@@ -184,18 +162,12 @@ impl MessageBody {
 
     /// Text written by Baton itself (system events), trusted but still escaped.
     pub fn system(text: &str) -> Self {
-        Self {
-            html: crate::domain::html::escape_text(text),
-            text: text.to_string(),
-        }
+        Self { html: crate::domain::html::escape_text(text), text: text.to_string() }
     }
 
     fn check_len(raw: &str) -> Result<(), InvalidField> {
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err(InvalidField::new(
-                "body",
-                format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
+            return Err(InvalidField::new("body", format!("must be at most {} characters", Self::MAX_CHARS)));
         }
         Ok(())
     }
@@ -246,10 +218,7 @@ impl ClientId {
     pub fn parse(raw: &str) -> Result<Self, InvalidField> {
         let s = raw.trim();
         if s.is_empty() || s.len() > 100 || !s.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(InvalidField::new(
-                "client_id",
-                "must be 1-100 printable ASCII characters",
-            ));
+            return Err(InvalidField::new("client_id", "must be 1-100 printable ASCII characters"));
         }
         Ok(Self(s.to_string()))
     }
@@ -266,9 +235,7 @@ pub struct Origin(String);
 impl Origin {
     pub fn parse(raw: &str) -> Result<Self, InvalidField> {
         let s = raw.trim().trim_end_matches('/').to_lowercase();
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
+        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
         let ok = match rest {
             Some(host) => {
                 !host.is_empty()
@@ -281,10 +248,7 @@ impl Origin {
             None => false,
         };
         if !ok || s.len() > 255 {
-            return Err(InvalidField::new(
-                "settings.allowed_origins",
-                format!("{raw:?} must be an origin like https://shop.example.com"),
-            ));
+            return Err(InvalidField::new("settings.allowed_origins", format!("{raw:?} must be an origin like https://shop.example.com")));
         }
         Ok(Self(s))
     }
@@ -305,13 +269,8 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
-            "alice@example.com"
-        );
-        for bad in [
-            "", "alice", "@x.com", "a@b", "a@.com", "a@b..c", "a b@c.d", "a@b@c.d",
-        ] {
+        assert_eq!(Email::parse(" Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        for bad in ["", "alice", "@x.com", "a@b", "a@.com", "a@b..c", "a b@c.d", "a@b@c.d"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -346,13 +305,7 @@ mod tests {
         let o = Origin::parse("https://Shop.example.com/").unwrap();
         assert!(o.matches("https://shop.example.com"));
         assert!(!o.matches("https://evil.example.com"));
-        for bad in [
-            "shop.example.com",
-            "ftp://x",
-            "https://x/path",
-            "https://",
-            "https://a b",
-        ] {
+        for bad in ["shop.example.com", "ftp://x", "https://x/path", "https://", "https://a b"] {
             assert!(Origin::parse(bad).is_err(), "{bad:?}");
         }
     }

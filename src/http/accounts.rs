@@ -16,9 +16,9 @@ use super::{publish, views};
 use crate::app::AppState;
 use crate::auth;
 use crate::domain::ids::{TeamId, TokenId, UserId};
-use crate::domain::presence::{Source, Status};
+use crate::domain::presence::Status;
 use crate::domain::values::{Email, Password, PersonName, TeamName, TokenName};
-use crate::store::{NewUser, Session, UserPatch};
+use crate::store::{NewUser, PresenceInput, Session, UserPatch};
 
 /// Largest accepted avatar upload.
 pub const AVATAR_MAX_BYTES: usize = 2 * 1024 * 1024;
@@ -30,20 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/logout", post(logout))
         .route("/api/tokens", post(create_token))
         .route("/api/me", get(me).patch(update_me))
-        .route(
-            "/api/me/avatar",
-            put(upload_avatar).layer(axum::extract::DefaultBodyLimit::max(AVATAR_MAX_BYTES)),
-        )
+        .route("/api/me/avatar", put(upload_avatar).layer(axum::extract::DefaultBodyLimit::max(AVATAR_MAX_BYTES)))
         .route("/api/avatars/{user}", get(avatar))
         .route("/api/me/active-team", put(set_active_team))
         .route("/api/me/status", put(set_status))
 }
 
 async fn hash(password: Password) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || auth::hash_password(password.expose()))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || auth::hash_password(password.expose())).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
 }
 
 #[derive(Deserialize)]
@@ -56,10 +50,7 @@ struct SetupBody {
     team_name: String,
 }
 
-async fn setup(
-    State(state): State<AppState>,
-    AppJson(b): AppJson<SetupBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn setup(State(state): State<AppState>, AppJson(b): AppJson<SetupBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let email = Email::parse(&b.email)?;
     let password = Password::parse(&b.password)?;
     let first = PersonName::parse_as("first_name", &b.first_name)?;
@@ -67,22 +58,12 @@ async fn setup(
     let team = TeamName::parse_as("team_name", &b.team_name)?;
     // Cheap check first so a set-up instance does not spend a password hash on every probe.
     if state.store.user_count().await? > 0 {
-        return Err(ApiError::Conflict(
-            "already_set_up",
-            "Baton is already set up; log in instead".into(),
-        ));
+        return Err(ApiError::Conflict("already_set_up", "Baton is already set up; log in instead".into()));
     }
-    let new = NewUser {
-        email: email.as_str().into(),
-        password_hash: hash(password).await?,
-        first_name: first.into_inner(),
-        last_name: last.into_inner(),
-    };
+    let new =
+        NewUser { email: email.as_str().into(), password_hash: hash(password).await?, first_name: first.into_inner(), last_name: last.into_inner() };
     let (user, team) = state.store.setup(new, team.as_str(), state.now()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"user": views::user(&user), "team": views::team(&team)})),
-    ))
+    Ok((StatusCode::CREATED, Json(json!({"user": views::user(&user), "team": views::team(&team)}))))
 }
 
 #[derive(Deserialize)]
@@ -91,19 +72,12 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    AppJson(b): AppJson<LoginBody>,
-) -> ApiResult<Response> {
+async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<LoginBody>) -> ApiResult<Response> {
     let email = b.email.trim().to_lowercase();
     // Only failures count, so a whole office behind one address can still log in at 9:00.
     let keys = [format!("ip:{ip}"), format!("email:{email}")];
     for key in &keys {
-        state
-            .login_limit
-            .allow(key)
-            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        state.login_limit.allow(key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     }
     let found = state.store.credentials(&email).await?;
     let password = b.password;
@@ -112,17 +86,12 @@ async fn login(
         Some((u, h)) => (Some(u), h),
         None => (None, auth::dummy_hash().to_string()),
     };
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &password))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &password)).await.map_err(ApiError::internal)?;
     let user = match (user, ok) {
         (Some(u), true) => u,
         _ => {
             keys.iter().for_each(|k| state.login_limit.record(k));
-            return Err(ApiError::Unauthorized(
-                "invalid_credentials",
-                "wrong email or password",
-            ));
+            return Err(ApiError::Unauthorized("invalid_credentials", "wrong email or password"));
         }
     };
     let token = auth::new_secret("");
@@ -135,20 +104,10 @@ async fn login(
         expires_at: state.now() + ttl.as_millis() as i64,
     };
     state.store.create_session(&session, state.now()).await?;
-    let secure = if state.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        ttl.as_secs()
-    );
+    let secure = if state.secure_cookies() { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs());
     let mut res = Json(json!({"user": views::user(&user), "csrf_token": csrf})).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
     Ok(res)
 }
 
@@ -157,10 +116,7 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
         state.store.delete_session(&s.token_hash).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
     Ok(res)
 }
 
@@ -170,28 +126,12 @@ struct TokenBody {
     name: String,
 }
 
-async fn create_token(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppJson(b): AppJson<TokenBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create_token(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TokenBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let name = TokenName::parse(&b.name)?;
     let id = TokenId::new();
     let token = auth::new_secret(auth::API_TOKEN_PREFIX);
-    state
-        .store
-        .create_api_token(
-            &id,
-            &agent.user_id,
-            name.as_str(),
-            &auth::hash_secret(&token),
-            state.now(),
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "name": name.as_str(), "token": token})),
-    ))
+    state.store.create_api_token(&id, &agent.user_id, name.as_str(), &auth::hash_secret(&token), state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name.as_str(), "token": token}))))
 }
 
 async fn me(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<Value>> {
@@ -219,30 +159,11 @@ struct MeBody {
     email: Option<String>,
 }
 
-async fn update_me(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppJson(b): AppJson<MeBody>,
-) -> ApiResult<Json<Value>> {
+async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<MeBody>) -> ApiResult<Json<Value>> {
     let patch = UserPatch {
-        first_name: b
-            .first_name
-            .as_deref()
-            .map(|s| PersonName::parse_as("first_name", s))
-            .transpose()?
-            .map(PersonName::into_inner),
-        last_name: b
-            .last_name
-            .as_deref()
-            .map(|s| PersonName::parse_as("last_name", s))
-            .transpose()?
-            .map(PersonName::into_inner),
-        email: b
-            .email
-            .as_deref()
-            .map(Email::parse)
-            .transpose()?
-            .map(|e| e.as_str().to_string()),
+        first_name: b.first_name.as_deref().map(|s| PersonName::parse_as("first_name", s)).transpose()?.map(PersonName::into_inner),
+        last_name: b.last_name.as_deref().map(|s| PersonName::parse_as("last_name", s)).transpose()?.map(PersonName::into_inner),
+        email: b.email.as_deref().map(Email::parse).transpose()?.map(|e| e.as_str().to_string()),
     };
     let user = state.store.update_user(&agent.user_id, patch).await?;
     Ok(Json(views::user(&user)))
@@ -252,9 +173,7 @@ async fn update_me(
 /// re-encodes it as PNG: what is stored and served is always a clean image Baton wrote.
 fn normalise_avatar(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use image::{ImageFormat, ImageReader, Limits};
-    let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     match reader.format() {
         Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) => {}
         _ => return Err("not a PNG, JPEG, WebP or GIF image".into()),
@@ -264,17 +183,10 @@ fn normalise_avatar(bytes: &[u8]) -> Result<Vec<u8>, String> {
     limits.max_image_height = Some(8192);
     limits.max_alloc = Some(128 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader
-        .decode()
-        .map_err(|e| format!("cannot decode the image: {e}"))?;
-    let img = if img.width() > 256 || img.height() > 256 {
-        img.thumbnail(256, 256)
-    } else {
-        img
-    };
+    let img = reader.decode().map_err(|e| format!("cannot decode the image: {e}"))?;
+    let img = if img.width() > 256 || img.height() > 256 { img.thumbnail(256, 256) } else { img };
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
+    img.write_to(&mut out, ImageFormat::Png).map_err(|e| e.to_string())?;
     Ok(out.into_inner())
 }
 
@@ -283,30 +195,16 @@ async fn upload_avatar(
     agent: Agent,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge
-        } else {
-            ApiError::invalid("body", e.body_text())
-        }
-    })?;
+    let body =
+        body.map_err(|e| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::invalid("body", e.body_text()) })?;
     if body.is_empty() {
-        return Err(ApiError::invalid(
-            "body",
-            "send the image bytes as the request body",
-        ));
+        return Err(ApiError::invalid("body", "send the image bytes as the request body"));
     }
-    let png = tokio::task::spawn_blocking(move || normalise_avatar(&body))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::invalid("body", e))?;
+    let png =
+        tokio::task::spawn_blocking(move || normalise_avatar(&body)).await.map_err(ApiError::internal)?.map_err(|e| ApiError::invalid("body", e))?;
     let version = state.now();
     state.store.set_avatar(&agent.user_id, png, version).await?;
-    let user = state
-        .store
-        .user(&agent.user_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(json!({"avatar_url": user.avatar_url()})))
 }
 
@@ -317,14 +215,8 @@ async fn avatar(State(state): State<AppState>, Path(user): Path<String>) -> ApiR
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
     // The URL changes with every upload (?v=), so the bytes behind one URL never change.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok((headers, png).into_response())
 }
 
@@ -334,13 +226,10 @@ struct ActiveTeamBody {
     team_id: String,
 }
 
-async fn set_active_team(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppJson(b): AppJson<ActiveTeamBody>,
-) -> ApiResult<Json<Value>> {
+async fn set_active_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<ActiveTeamBody>) -> ApiResult<Json<Value>> {
     let team = TeamId::parse(&b.team_id).ok_or(ApiError::NotFound)?;
     state.store.set_active_team(&agent.user_id, &team).await?;
+    publish::access_changed(&state, &agent.user_id);
     Ok(Json(json!({"active_team_id": team})))
 }
 
@@ -350,20 +239,9 @@ struct StatusBody {
     status: String,
 }
 
-async fn set_status(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppJson(b): AppJson<StatusBody>,
-) -> ApiResult<Json<Value>> {
-    let status = Status::parse(&b.status).ok_or_else(|| {
-        ApiError::invalid("status", "must be one of available, away, busy, offline")
-    })?;
-    let presence = state
-        .store
-        .set_status(&agent.user_id, status, Source::Manual, None, state.now())
-        .await?;
-    publish::agent_status(&state, &agent.user_id, &presence, None).await;
-    Ok(Json(
-        json!({"status": presence.status, "source": presence.source}),
-    ))
+async fn set_status(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<StatusBody>) -> ApiResult<Json<Value>> {
+    let status = Status::parse(&b.status).ok_or_else(|| ApiError::invalid("status", "must be one of available, away, busy, offline"))?;
+    let change = crate::presence::signal(&state, &agent.user_id, PresenceInput::SetManual(status)).await?;
+    let presence = change.presence();
+    Ok(Json(json!({"status": presence.status, "source": presence.source})))
 }

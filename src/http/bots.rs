@@ -25,10 +25,7 @@ const MAX_ORIGINS: usize = 50;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/teams/{team}/bots", get(list_bots).post(create_bot))
-        .route(
-            "/api/bots/{bot}",
-            get(get_bot).patch(update_bot).delete(delete_bot),
-        )
+        .route("/api/bots/{bot}", get(get_bot).patch(update_bot).delete(delete_bot))
 }
 
 #[derive(Deserialize, Default)]
@@ -73,10 +70,7 @@ fn merge(base: BotInput, b: BotBody) -> ApiResult<BotInput> {
     };
     let greeting = match b.greeting {
         Some(g) if g.chars().count() > MAX_GREETING => {
-            return Err(ApiError::invalid(
-                "greeting",
-                format!("must be at most {MAX_GREETING} characters"),
-            ));
+            return Err(ApiError::invalid("greeting", format!("must be at most {MAX_GREETING} characters")));
         }
         Some(g) => g.trim().to_string(),
         None => base.greeting,
@@ -84,35 +78,22 @@ fn merge(base: BotInput, b: BotBody) -> ApiResult<BotInput> {
     let s = b.settings.unwrap_or_default();
     let allowed_origins = match s.allowed_origins {
         Some(list) if list.len() > MAX_ORIGINS => {
-            return Err(ApiError::invalid(
-                "settings.allowed_origins",
-                format!("at most {MAX_ORIGINS} origins"),
-            ));
+            return Err(ApiError::invalid("settings.allowed_origins", format!("at most {MAX_ORIGINS} origins")));
         }
-        Some(list) => list
-            .iter()
-            .map(|o| Origin::parse(o).map(|o| o.as_str().to_string()))
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(list) => list.iter().map(|o| Origin::parse(o).map(|o| o.as_str().to_string())).collect::<Result<Vec<_>, _>>()?,
         None => base.settings.allowed_origins,
     };
     let settings = BotSettings {
         human_escalation: s.human_escalation.unwrap_or(base.settings.human_escalation),
         human_only: s.human_only.unwrap_or(base.settings.human_only),
-        show_agent_availability: s
-            .show_agent_availability
-            .unwrap_or(base.settings.show_agent_availability),
-        auto_escalate_unanswered: s
-            .auto_escalate_unanswered
-            .unwrap_or(base.settings.auto_escalate_unanswered),
+        show_agent_availability: s.show_agent_availability.unwrap_or(base.settings.show_agent_availability),
+        auto_escalate_unanswered: s.auto_escalate_unanswered.unwrap_or(base.settings.auto_escalate_unanswered),
         allowed_origins,
     };
     let knowledge = match b.knowledge {
         Some(entries) => {
             if entries.len() > MAX_ENTRIES {
-                return Err(ApiError::invalid(
-                    "knowledge",
-                    format!("at most {MAX_ENTRIES} entries"),
-                ));
+                return Err(ApiError::invalid("knowledge", format!("at most {MAX_ENTRIES} entries")));
             }
             entries
                 .into_iter()
@@ -120,21 +101,12 @@ fn merge(base: BotInput, b: BotBody) -> ApiResult<BotInput> {
                 .map(|(i, e)| {
                     let (q, a) = (e.question.trim().to_string(), e.answer.trim().to_string());
                     if q.is_empty() || q.chars().count() > MAX_QUESTION {
-                        return Err(ApiError::invalid(
-                            "knowledge",
-                            format!("entry {i}: question must be 1-{MAX_QUESTION} characters"),
-                        ));
+                        return Err(ApiError::invalid("knowledge", format!("entry {i}: question must be 1-{MAX_QUESTION} characters")));
                     }
                     if a.is_empty() || a.chars().count() > MAX_ANSWER {
-                        return Err(ApiError::invalid(
-                            "knowledge",
-                            format!("entry {i}: answer must be 1-{MAX_ANSWER} characters"),
-                        ));
+                        return Err(ApiError::invalid("knowledge", format!("entry {i}: answer must be 1-{MAX_ANSWER} characters")));
                     }
-                    Ok(Entry {
-                        question: q,
-                        answer: a,
-                    })
+                    Ok(Entry { question: q, answer: a })
                 })
                 .collect::<ApiResult<Vec<_>>>()?
         }
@@ -145,37 +117,23 @@ fn merge(base: BotInput, b: BotBody) -> ApiResult<BotInput> {
         Some(ResponderBody::Knowledge) => Responder::Knowledge,
         Some(ResponderBody::Webhook { url, secret }) => {
             let u = url.trim();
-            let ok = (u.starts_with("https://") || u.starts_with("http://"))
-                && u.len() <= 2000
-                && reqwest::Url::parse(u).is_ok();
+            let ok = (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2000 && reqwest::Url::parse(u).is_ok();
             if !ok {
                 return Err(ApiError::invalid("responder.url", "must be an http(s) URL"));
             }
             let secret = match (secret, &base.responder) {
                 (Some(s), _) if s.len() > 200 => {
-                    return Err(ApiError::invalid(
-                        "responder.secret",
-                        "must be at most 200 characters",
-                    ));
+                    return Err(ApiError::invalid("responder.secret", "must be at most 200 characters"));
                 }
                 (Some(s), _) => Some(s).filter(|s| !s.is_empty()),
                 // Keep the stored secret when a PATCH does not resend it.
                 (None, Responder::Webhook { secret, .. }) => secret.clone(),
                 (None, Responder::Knowledge) => None,
             };
-            Responder::Webhook {
-                url: u.to_string(),
-                secret,
-            }
+            Responder::Webhook { url: u.to_string(), secret }
         }
     };
-    Ok(BotInput {
-        name,
-        greeting,
-        settings,
-        responder,
-        knowledge,
-    })
+    Ok(BotInput { name, greeting, settings, responder, knowledge })
 }
 
 fn defaults() -> BotInput {
@@ -210,11 +168,7 @@ async fn create_bot(
     Ok((StatusCode::CREATED, Json(views::bot(&bot))))
 }
 
-async fn list_bots(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(team): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn list_bots(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
     let team = TeamId::parse(&team).ok_or(ApiError::NotFound)?;
     let m = agent.member_of(&state, &team).await?;
     let bots = state.store.bots(&team, &m.bot_access).await?;
@@ -222,11 +176,7 @@ async fn list_bots(
 }
 
 /// The bot, if the caller is a member of its team with access to it (404 otherwise).
-async fn visible_bot(
-    state: &AppState,
-    agent: &Agent,
-    raw: &str,
-) -> ApiResult<(Bot, crate::store::Membership)> {
+async fn visible_bot(state: &AppState, agent: &Agent, raw: &str) -> ApiResult<(Bot, crate::store::Membership)> {
     let id = BotId::parse(raw).ok_or(ApiError::NotFound)?;
     let bot = state.store.bot(&id).await?.ok_or(ApiError::NotFound)?;
     let m = agent.member_of(state, &bot.team_id).await?;
@@ -236,49 +186,26 @@ async fn visible_bot(
     Ok((bot, m))
 }
 
-async fn get_bot(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(bot): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn get_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path<String>) -> ApiResult<Json<Value>> {
     let (bot, _) = visible_bot(&state, &agent, &bot).await?;
     Ok(Json(views::bot(&bot)))
 }
 
-async fn update_bot(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(bot): Path<String>,
-    AppJson(b): AppJson<BotBody>,
-) -> ApiResult<Json<Value>> {
+async fn update_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path<String>, AppJson(b): AppJson<BotBody>) -> ApiResult<Json<Value>> {
     let (bot, m) = visible_bot(&state, &agent, &bot).await?;
     if !m.role.is_admin() {
-        return Err(ApiError::Forbidden(
-            "only owners and admins can change bots",
-        ));
+        return Err(ApiError::Forbidden("only owners and admins can change bots"));
     }
-    let base = BotInput {
-        name: bot.name,
-        greeting: bot.greeting,
-        settings: bot.settings,
-        responder: bot.responder,
-        knowledge: bot.knowledge,
-    };
+    let base = BotInput { name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge };
     let input = merge(base, b)?;
     let updated = state.store.update_bot(&bot.id, input).await?;
     Ok(Json(views::bot(&updated)))
 }
 
-async fn delete_bot(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(bot): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn delete_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path<String>) -> ApiResult<StatusCode> {
     let (bot, m) = visible_bot(&state, &agent, &bot).await?;
     if !m.role.is_admin() {
-        return Err(ApiError::Forbidden(
-            "only owners and admins can delete bots",
-        ));
+        return Err(ApiError::Forbidden("only owners and admins can delete bots"));
     }
     state.store.delete_bot(&bot.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -46,45 +46,21 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             Self::InvalidInput(m) => (StatusCode::BAD_REQUEST, "invalid_input", m.clone()),
-            Self::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "log in or send a valid token".into(),
-            ),
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "log in or send a valid token".into()),
             Self::Unauthorized(code, m) => (StatusCode::UNAUTHORIZED, code, (*m).into()),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", (*m).into()),
-            Self::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such resource".into(),
-            ),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
             Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
-            Self::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "the request body is too large".into(),
-            ),
-            Self::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests; retry later".into(),
-            ),
-            Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "something went wrong on our side".into(),
-            ),
+            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large".into()),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later".into()),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".into()),
         }
     }
 }
 
 /// The error body, for responses built outside handlers (fallbacks, middleware).
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
+    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -95,10 +71,7 @@ impl IntoResponse for ApiError {
         let (status, code, message) = self.parts();
         let mut res = error_response(status, code, &message);
         if let Self::RateLimited { retry_after_secs } = self {
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs.max(1)),
-            );
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }
         res
     }
@@ -114,9 +87,7 @@ impl From<TransitionError> for ApiError {
     fn from(e: TransitionError) -> Self {
         match e {
             TransitionError::NotVisible => Self::NotFound,
-            TransitionError::SameAgent => {
-                Self::InvalidInput("agent_id: the chat is already with that agent".into())
-            }
+            TransitionError::SameAgent => Self::InvalidInput("agent_id: the chat is already with that agent".into()),
             other => Self::Conflict(other.code(), other.to_string()),
         }
     }

@@ -27,20 +27,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge
-            } else {
-                ApiError::InvalidInput(format!("body: {e}"))
-            }
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::InvalidInput(format!("body: {e}")) }
         })?;
         if bytes.is_empty() {
-            return Err(ApiError::InvalidInput(
-                "body: a JSON object is required".into(),
-            ));
+            return Err(ApiError::InvalidInput("body: a JSON object is required".into()));
         }
-        serde_json::from_slice(&bytes)
-            .map(AppJson)
-            .map_err(|e| ApiError::InvalidInput(format!("body: {e}")))
+        serde_json::from_slice(&bytes).map(AppJson).map_err(|e| ApiError::InvalidInput(format!("body: {e}")))
     }
 }
 
@@ -57,13 +49,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
 }
 
 fn parse_query<T: DeserializeOwned>(q: &str) -> ApiResult<T> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| ApiError::InvalidInput("query: malformed".into()))?,
-    )
-    .map(|axum::extract::Query(t)| t)
-    .map_err(|e| ApiError::InvalidInput(format!("query: {}", e.body_text())))
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| ApiError::InvalidInput("query: malformed".into()))?)
+        .map(|axum::extract::Query(t)| t)
+        .map_err(|e| ApiError::InvalidInput(format!("query: {}", e.body_text())))
 }
 
 /// The caller's address (for rate limits); empty when the server runs without connect info.
@@ -73,35 +61,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default(),
-        ))
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()))
     }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
     let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
 }
 
 /// A logged-in person: by session cookie (writes need the CSRF header) or by personal API token.
@@ -115,45 +89,24 @@ pub struct Agent {
 impl FromRequestParts<AppState> for Agent {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer(parts) {
             if !token.starts_with(API_TOKEN_PREFIX) {
                 return Err(ApiError::Unauthenticated);
             }
-            let user_id = state
-                .store
-                .api_token_user(&hash_secret(token))
-                .await?
-                .ok_or(ApiError::Unauthenticated)?;
-            return Ok(Agent {
-                user_id,
-                session: None,
-            });
+            let user_id = state.store.api_token_user(&hash_secret(token)).await?.ok_or(ApiError::Unauthenticated)?;
+            return Ok(Agent { user_id, session: None });
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
-        let session = state
-            .store
-            .session(&hash_secret(token), state.now())
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let session = state.store.session(&hash_secret(token), state.now()).await?.ok_or(ApiError::Unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
             if !constant_time_eq(sent, &session.csrf_token) {
                 return Err(ApiError::Forbidden("missing or wrong X-CSRF-Token header"));
             }
         }
-        Ok(Agent {
-            user_id: session.user_id.clone(),
-            session: Some(session),
-        })
+        Ok(Agent { user_id: session.user_id.clone(), session: Some(session) })
     }
 }
 
@@ -161,11 +114,7 @@ impl Agent {
     /// The caller's membership in `team`; 404 when they are not a member (the team's existence
     /// is not revealed).
     pub async fn member_of(&self, state: &AppState, team: &TeamId) -> ApiResult<Membership> {
-        state
-            .store
-            .membership(team, &self.user_id)
-            .await?
-            .ok_or(ApiError::NotFound)
+        state.store.membership(team, &self.user_id).await?.ok_or(ApiError::NotFound)
     }
 
     /// Owner or admin of `team`: 404 for outsiders, 403 for plain members.
@@ -180,20 +129,12 @@ impl Agent {
     /// The scope of every live-chat query: the active team, for a chat-capable member.
     pub async fn chat_scope(&self, state: &AppState) -> ApiResult<(AgentScope, Membership)> {
         let me = state.store.me(&self.user_id).await?;
-        let team = me
-            .active_team_id
-            .ok_or(ApiError::Forbidden("join a team to use the inbox"))?;
+        let team = me.active_team_id.ok_or(ApiError::Forbidden("join a team to use the inbox"))?;
         let m = self.member_of(state, &team).await?;
         if !m.role.can_chat() {
             return Err(ApiError::Forbidden("your role has no access to live chats"));
         }
-        Ok((
-            AgentScope {
-                team,
-                user: self.user_id.clone(),
-            },
-            m,
-        ))
+        Ok((AgentScope { team, user: self.user_id.clone() }, m))
     }
 }
 
@@ -208,31 +149,15 @@ pub struct VisitorCaller {
 impl FromRequestParts<AppState> for VisitorCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = match bearer(parts) {
             Some(t) => Some(t.to_string()),
             // Browsers cannot set headers on WebSocket upgrades: the token comes as `?token=`.
-            None => parts.uri.query().and_then(|q| {
-                q.split('&')
-                    .find_map(|kv| kv.strip_prefix("token=").map(str::to_string))
-            }),
+            None => parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_string))),
         };
-        let token = token
-            .filter(|t| t.starts_with(VISITOR_TOKEN_PREFIX))
-            .ok_or(ApiError::Unauthenticated)?;
-        let visitor = state
-            .store
-            .visitor_by_token(&hash_secret(&token))
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        let bot = state
-            .store
-            .bot(&visitor.bot_id)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let token = token.filter(|t| t.starts_with(VISITOR_TOKEN_PREFIX)).ok_or(ApiError::Unauthenticated)?;
+        let visitor = state.store.visitor_by_token(&hash_secret(&token)).await?.ok_or(ApiError::Unauthenticated)?;
+        let bot = state.store.bot(&visitor.bot_id).await?.ok_or(ApiError::Unauthenticated)?;
         check_origin(parts, &bot)?;
         Ok(VisitorCaller { visitor, bot })
     }
@@ -241,30 +166,18 @@ impl FromRequestParts<AppState> for VisitorCaller {
 /// Browsers send `Origin` on cross-site requests: it must be in the bot's allow-list when the
 /// list is not empty. Requests without one (servers, curl) are not browsers and pass.
 pub fn check_origin(parts: &Parts, bot: &Bot) -> ApiResult<()> {
-    let Some(origin) = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
     let allowed = &bot.settings.allowed_origins;
-    if allowed.is_empty()
-        || allowed
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(origin.trim_end_matches('/')))
-    {
+    if allowed.is_empty() || allowed.iter().any(|a| a.eq_ignore_ascii_case(origin.trim_end_matches('/'))) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
-            "this site is not allowed to use this bot's widget",
-        ))
+        Err(ApiError::Forbidden("this site is not allowed to use this bot's widget"))
     }
 }
 
 /// For PATCH fields where `null` means "clear" and a missing field means "leave as is".
-pub fn double_option<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     serde::Deserialize::deserialize(d).map(Some)
 }

@@ -49,17 +49,10 @@ fn decode_cursor(raw: &str) -> ApiResult<ChatCursor> {
     let s = String::from_utf8(bytes).map_err(|_| bad())?;
     let (at, id) = s.split_once(':').ok_or_else(bad)?;
     let id = ConversationId::parse(id).ok_or_else(bad)?;
-    Ok(ChatCursor {
-        at: at.parse().map_err(|_| bad())?,
-        id: id.to_string(),
-    })
+    Ok(ChatCursor { at: at.parse().map_err(|_| bad())?, id: id.to_string() })
 }
 
-async fn list(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppQuery(q): AppQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let view = match q.view.as_deref().unwrap_or("inbox") {
         "inbox" => ChatView::Inbox,
@@ -68,36 +61,16 @@ async fn list(
         _ => return Err(ApiError::invalid("view", "must be inbox, mine or resolved")),
     };
     let bot = match q.bot_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(b) => {
-            Some(BotId::parse(b).ok_or_else(|| ApiError::invalid("bot_id", "is not a bot id"))?)
-        }
+        Some(b) => Some(BotId::parse(b).ok_or_else(|| ApiError::invalid("bot_id", "is not a bot id"))?),
         None => None,
     };
     let limit = q.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 100"));
     }
-    let after = q
-        .cursor
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(decode_cursor)
-        .transpose()?;
-    let (items, next) = state
-        .store
-        .live_chats(
-            &scope,
-            &ChatQuery {
-                view,
-                bot,
-                after,
-                limit,
-            },
-        )
-        .await?;
-    Ok(Json(
-        json!({"items": items.iter().map(views::chat_summary).collect::<Vec<_>>(), "next_cursor": next.as_ref().map(encode_cursor)}),
-    ))
+    let after = q.cursor.as_deref().filter(|s| !s.is_empty()).map(decode_cursor).transpose()?;
+    let (items, next) = state.store.live_chats(&scope, &ChatQuery { view, bot, after, limit }).await?;
+    Ok(Json(json!({"items": items.iter().map(views::chat_summary).collect::<Vec<_>>(), "next_cursor": next.as_ref().map(encode_cursor)})))
 }
 
 fn chat_id(raw: &str) -> ApiResult<ConversationId> {
@@ -106,55 +79,32 @@ fn chat_id(raw: &str) -> ApiResult<ConversationId> {
 
 /// The chat as the agent sees it, with its whole history (notes included).
 async fn chat_view(state: &AppState, scope: &AgentScope, id: &ConversationId) -> ApiResult<Value> {
-    let summary = state
-        .store
-        .live_chat(scope, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let summary = state.store.live_chat(scope, id).await?.ok_or(ApiError::NotFound)?;
     let messages = state.store.messages(id, 0, true).await?;
     Ok(views::chat(&summary, &messages))
 }
 
-async fn detail(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn detail(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     Ok(Json(chat_view(&state, &scope, &chat_id(&id)?).await?))
 }
 
 /// Runs one action on a chat of the caller's active team, publishes what it changed.
-async fn act(
-    state: &AppState,
-    agent: &Agent,
-    raw_id: &str,
-    make: impl FnOnce(UserId) -> Act,
-) -> ApiResult<(AgentScope, ConversationId, Applied)> {
+async fn act(state: &AppState, agent: &Agent, raw_id: &str, make: impl FnOnce(UserId) -> Act) -> ApiResult<(AgentScope, ConversationId, Applied)> {
     let (scope, _) = agent.chat_scope(state).await?;
     let id = chat_id(raw_id)?;
     // Chats of the user's other teams are out of scope here: same answer as a missing one.
-    let conv = state
-        .store
-        .conversation(&id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let conv = state.store.conversation(&id).await?.ok_or(ApiError::NotFound)?;
     if conv.team_id != scope.team {
         return Err(ApiError::NotFound);
     }
-    let applied = state
-        .store
-        .apply(&id, make(agent.user_id.clone()), state.now())
-        .await?;
+    let applied = state.store.apply(&id, make(agent.user_id.clone()), state.now()).await?;
     publish::applied(state, &applied).await;
+    crate::presence::chat_changed(state, &applied).await;
     Ok((scope, id, applied))
 }
 
-async fn claim(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn claim(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Claim { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
@@ -167,17 +117,12 @@ struct MessageBodyIn {
 }
 
 fn parse_message(b: &MessageBodyIn) -> ApiResult<(MessageBody, Option<ClientId>)> {
-    Ok((
-        MessageBody::parse_html(&b.body)?,
-        b.client_id.as_deref().map(ClientId::parse).transpose()?,
-    ))
+    Ok((MessageBody::parse_html(&b.body)?, b.client_id.as_deref().map(ClientId::parse).transpose()?))
 }
 
 /// 201 with the stored message (or, for a repeated `client_id`, the original).
 fn created(applied: &Applied) -> ApiResult<(StatusCode, Json<Value>)> {
-    let m = applied
-        .posted()
-        .ok_or_else(|| ApiError::internal("no message was written"))?;
+    let m = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     Ok((StatusCode::CREATED, Json(views::message(m))))
 }
 
@@ -188,12 +133,7 @@ async fn send_message(
     AppJson(b): AppJson<MessageBodyIn>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (body, client_id) = parse_message(&b)?;
-    let (_, _, applied) = act(&state, &agent, &id, |me| Act::AgentMessage {
-        agent: me,
-        body,
-        client_id,
-    })
-    .await?;
+    let (_, _, applied) = act(&state, &agent, &id, |me| Act::AgentMessage { agent: me, body, client_id }).await?;
     created(&applied)
 }
 
@@ -204,12 +144,7 @@ async fn add_note(
     AppJson(b): AppJson<MessageBodyIn>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (body, client_id) = parse_message(&b)?;
-    let (_, _, applied) = act(&state, &agent, &id, |me| Act::Note {
-        agent: me,
-        body,
-        client_id,
-    })
-    .await?;
+    let (_, _, applied) = act(&state, &agent, &id, |me| Act::Note { agent: me, body, client_id }).await?;
     created(&applied)
 }
 
@@ -219,23 +154,13 @@ struct TransferBody {
     agent_id: String,
 }
 
-async fn transfer(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-    AppJson(b): AppJson<TransferBody>,
-) -> ApiResult<Json<Value>> {
-    let to = UserId::parse(&b.agent_id)
-        .ok_or_else(|| ApiError::invalid("agent_id", "is not a user id"))?;
+async fn transfer(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<TransferBody>) -> ApiResult<Json<Value>> {
+    let to = UserId::parse(&b.agent_id).ok_or_else(|| ApiError::invalid("agent_id", "is not a user id"))?;
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Transfer { by: me, to }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 
-async fn resolve(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn resolve(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::ResolveByAgent { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
@@ -246,31 +171,13 @@ struct ReadBody {
     up_to_seq: i64,
 }
 
-async fn mark_read(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-    AppJson(b): AppJson<ReadBody>,
-) -> ApiResult<StatusCode> {
+async fn mark_read(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let id = chat_id(&id)?;
-    let chat = state
-        .store
-        .live_chat(&scope, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let chat = state.store.live_chat(&scope, &id).await?.ok_or(ApiError::NotFound)?;
     if !(0..=chat.conversation.last_seq).contains(&b.up_to_seq) {
-        return Err(ApiError::invalid(
-            "up_to_seq",
-            format!(
-                "must be between 0 and the chat's last seq ({})",
-                chat.conversation.last_seq
-            ),
-        ));
+        return Err(ApiError::invalid("up_to_seq", format!("must be between 0 and the chat's last seq ({})", chat.conversation.last_seq)));
     }
-    state
-        .store
-        .mark_read(&id, agent.user_id.as_str(), b.up_to_seq)
-        .await?;
+    state.store.mark_read(&id, agent.user_id.as_str(), b.up_to_seq).await?;
     Ok(StatusCode::NO_CONTENT)
 }

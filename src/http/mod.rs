@@ -36,15 +36,10 @@ pub fn router(state: AppState) -> Router {
         .merge(widget::router())
         .merge(ops::router())
         .merge(ui::router())
-        .fallback(|| async {
-            error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-        })
+        .merge(crate::realtime::router())
+        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this endpoint does not accept that method",
-            )
+            error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
         })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn(ops::track))
@@ -56,11 +51,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn security_headers(mut res: axum::response::Response) -> impl IntoResponse {
     let h = res.headers_mut();
-    h.entry("x-content-type-options")
-        .or_insert(axum::http::HeaderValue::from_static("nosniff"));
-    h.entry("referrer-policy")
-        .or_insert(axum::http::HeaderValue::from_static(
-            "strict-origin-when-cross-origin",
-        ));
+    h.entry("x-content-type-options").or_insert(axum::http::HeaderValue::from_static("nosniff"));
+    h.entry("referrer-policy").or_insert(axum::http::HeaderValue::from_static("strict-origin-when-cross-origin"));
     res
 }

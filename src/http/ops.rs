@@ -15,10 +15,7 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(openapi))
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).route("/api/openapi.json", get(openapi))
 }
 
 async fn healthz() -> Json<Value> {
@@ -38,29 +35,21 @@ fn recorder() -> &'static PrometheusHandle {
 
 async fn metrics() -> Response {
     let mut res = recorder().render().into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     res
 }
 
 /// Counts requests and their latency by route template and status.
 pub async fn track(req: Request, next: Next) -> Response {
     recorder();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("baton_http_requests_total", &labels).increment(1);
-    metrics::histogram!("baton_http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    metrics::histogram!("baton_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     res
 }
 

@@ -1,12 +1,12 @@
 //! Turning committed changes into real-time events. Called only after the store returned, i.e.
-//! after commit; failures to look up extra display data never fail the request.
+//! after commit; looking up extra display data never fails the request.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::views;
 use crate::app::AppState;
 use crate::domain::ids::UserId;
-use crate::hub::Event;
+use crate::hub::{Event, Topic};
 use crate::store::{Applied, Presence, User};
 
 /// `message.created` for each written message, and the chat event for a state change.
@@ -15,84 +15,78 @@ pub async fn applied(state: &AppState, a: &Applied) {
         return;
     }
     let c = &a.conversation;
-    let assignee: Option<User> = match &c.assignee_id {
-        Some(id) if a.state_changed => state.store.user(id).await.ok().flatten(),
-        _ => None,
-    };
     for m in &a.messages {
         let data = views::message(m);
-        state.bus.publish(Event {
-            kind: "message.created",
-            at: m.created_at,
-            team_id: c.team_id.clone(),
-            bot_id: Some(c.bot_id.clone()),
-            conversation_id: Some(c.id.clone()),
-            visitor: (!m.internal).then(|| (c.visitor_id.clone(), data.clone())),
-            agent_data: data,
-            only_agent: None,
-        });
+        if !m.internal {
+            state.bus.publish(
+                Event::new("message.created", m.created_at, Topic::Visitor(c.visitor_id.clone()), data.clone())
+                    .about_chat(&c.bot_id, &c.id)
+                    .with_seq(m.seq),
+            );
+        }
+        state
+            .bus
+            .publish(Event::new("message.created", m.created_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id).with_seq(m.seq));
     }
     if !a.state_changed {
         return;
     }
-    let event = a
-        .messages
-        .iter()
-        .rev()
-        .find_map(|m| m.event.as_deref())
-        .unwrap_or("");
-    let kind = match event {
-        "escalated" => "chat.escalated",
-        "claimed" | "accepted" => "chat.claimed",
-        "transferred" => "chat.transferred",
-        "resolved" => "chat.resolved",
-        "requeued" => "chat.requeued",
+    let kind = match a.messages.iter().rev().find_map(|m| m.event.as_deref()) {
+        Some("escalated") => "chat.escalated",
+        Some("claimed" | "accepted") => "chat.claimed",
+        Some("transferred") => "chat.transferred",
+        Some("resolved") => "chat.resolved",
+        Some("requeued") => "chat.requeued",
         _ => return,
+    };
+    let assignee: Option<User> = match &c.assignee_id {
+        Some(id) => state.store.user(id).await.ok().flatten(),
+        None => None,
     };
     let agent_data = json!({
         "conversation_id": c.id,
         "state": c.state.as_str(),
         "bot_id": c.bot_id,
         "assignee": assignee.as_ref().map(views::user),
+        "previous_assignee_id": a.previous_assignee,
         "escalated_at": views::opt_time(c.escalated_at),
         "last_seq": c.last_seq,
     });
     let visitor_data = json!({
         "conversation_id": c.id,
         "state": c.state.as_str(),
-        "agent": assignee.as_ref().map(views::public_agent),
+        "mode": c.state.mode(c.escalated_at.is_some()),
+        "agent": if c.state.is_live() { assignee.as_ref().map(views::public_agent) } else { None },
     });
-    state.bus.publish(Event {
-        kind,
-        at: c.last_activity_at,
-        team_id: c.team_id.clone(),
-        bot_id: Some(c.bot_id.clone()),
-        conversation_id: Some(c.id.clone()),
-        agent_data,
-        visitor: Some((c.visitor_id.clone(), visitor_data)),
-        only_agent: None,
-    });
+    let at = c.last_activity_at;
+    state.bus.publish(Event::new(kind, at, Topic::Team(c.team_id.clone()), agent_data).about_chat(&c.bot_id, &c.id));
+    state.bus.publish(Event::new(kind, at, Topic::Visitor(c.visitor_id.clone()), visitor_data).about_chat(&c.bot_id, &c.id));
 }
 
-/// `agent.status` to every team the agent belongs to.
-pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence, reason: Option<&str>) {
-    let Ok(me) = state.store.me(user).await else {
-        return;
-    };
+/// `agent.status` to every team the agent belongs to, and the new availability to the widgets
+/// of bots that show it.
+pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
+    let Ok(me) = state.store.me(user).await else { return };
+    let data = json!({
+        "agent_id": user,
+        "status": p.status,
+        "source": p.source,
+        "reason": p.reason,
+        "last_active_at": views::opt_time(p.last_active_at),
+    });
     for (team, _) in &me.teams {
-        let mut data = json!({"agent_id": user, "status": p.status, "source": p.source, "last_active_at": views::opt_time(p.last_active_at)});
-        if let Some(r) = reason {
-            data["reason"] = json!(r);
+        state.bus.publish(Event::new("agent.status", state.now(), Topic::Team(team.id.clone()), data.clone()));
+        let Ok(bots) = state.store.bots(&team.id, &crate::domain::team::BotAccess::All).await else { continue };
+        for bot in bots.iter().filter(|b| b.settings.show_agent_availability) {
+            if let Ok((online, last)) = state.store.availability(&bot.id).await {
+                let data = json!({"online": online, "last_active_at": views::opt_time(last)});
+                state.bus.publish(Event::new("availability", state.now(), Topic::Bot(bot.id.clone()), data));
+            }
         }
-        state.bus.publish(Event {
-            kind: "agent.status",
-            at: state.now(),
-            team_id: team.id.clone(),
-            bot_id: None,
-            conversation_id: None,
-            agent_data: data,
-            visitor: None,
-            only_agent: None,
-        });
     }
+}
+
+/// Tells the user's open inboxes that their team or bot access changed: they re-read it.
+pub fn access_changed(state: &AppState, user: &UserId) {
+    state.bus.publish(Event::new("access.changed", state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
 }

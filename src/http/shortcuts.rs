@@ -16,12 +16,7 @@ use crate::domain::values::{MessageBody, ShortcutName};
 use crate::store::{AgentScope, Membership, Shortcut};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/shortcuts", get(list).post(create))
-        .route(
-            "/api/shortcuts/{id}",
-            get(get_one).patch(update).delete(remove),
-        )
+    Router::new().route("/api/shortcuts", get(list).post(create)).route("/api/shortcuts/{id}", get(get_one).patch(update).delete(remove))
 }
 
 #[derive(Deserialize)]
@@ -30,20 +25,14 @@ struct ListQuery {
     q: Option<String>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppQuery(q): AppQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let q = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if q.is_some_and(|q| q.chars().count() > 100) {
         return Err(ApiError::invalid("q", "must be at most 100 characters"));
     }
     let items = state.store.shortcuts(&scope.team, &scope.user, q).await?;
-    Ok(Json(Value::Array(
-        items.iter().map(views::shortcut).collect(),
-    )))
+    Ok(Json(Value::Array(items.iter().map(views::shortcut).collect())))
 }
 
 #[derive(Deserialize)]
@@ -61,11 +50,7 @@ fn parse_body(raw: &str) -> ApiResult<String> {
     Ok(MessageBody::parse_html(raw)?.html().to_string())
 }
 
-async fn create(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppJson(b): AppJson<CreateBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<CreateBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let (scope, m) = agent.chat_scope(&state).await?;
     let name = ShortcutName::parse(&b.name)?;
     let body = parse_body(&b.body)?;
@@ -73,30 +58,17 @@ async fn create(
         "personal" => Some(scope.user.clone()),
         "team" if m.role.is_admin() => None,
         "team" => {
-            return Err(ApiError::Forbidden(
-                "only owners and admins can create team shortcuts",
-            ));
+            return Err(ApiError::Forbidden("only owners and admins can create team shortcuts"));
         }
         _ => return Err(ApiError::invalid("scope", "must be team or personal")),
     };
-    let s = Shortcut {
-        id: ShortcutId::new(),
-        team_id: scope.team,
-        owner_id,
-        name: name.into_inner(),
-        body,
-        created_at: state.now(),
-    };
+    let s = Shortcut { id: ShortcutId::new(), team_id: scope.team, owner_id, name: name.into_inner(), body, created_at: state.now() };
     state.store.create_shortcut(&s).await?;
     Ok((StatusCode::CREATED, Json(views::shortcut(&s))))
 }
 
 /// A shortcut the caller can see: in their active team, team-wide or their own.
-async fn visible(
-    state: &AppState,
-    agent: &Agent,
-    raw: &str,
-) -> ApiResult<(Shortcut, AgentScope, Membership)> {
+async fn visible(state: &AppState, agent: &Agent, raw: &str) -> ApiResult<(Shortcut, AgentScope, Membership)> {
     let (scope, m) = agent.chat_scope(state).await?;
     let id = ShortcutId::parse(raw).ok_or(ApiError::NotFound)?;
     let s = state.store.shortcut(&id).await?.ok_or(ApiError::NotFound)?;
@@ -108,18 +80,12 @@ async fn visible(
 
 fn may_edit(s: &Shortcut, m: &Membership) -> ApiResult<()> {
     if s.owner_id.is_none() && !m.role.is_admin() {
-        return Err(ApiError::Forbidden(
-            "only owners and admins can change team shortcuts",
-        ));
+        return Err(ApiError::Forbidden("only owners and admins can change team shortcuts"));
     }
     Ok(())
 }
 
-async fn get_one(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn get_one(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let (s, _, _) = visible(&state, &agent, &id).await?;
     Ok(Json(views::shortcut(&s)))
 }
@@ -131,12 +97,7 @@ struct UpdateBody {
     body: Option<String>,
 }
 
-async fn update(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-    AppJson(b): AppJson<UpdateBody>,
-) -> ApiResult<Json<Value>> {
+async fn update(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<UpdateBody>) -> ApiResult<Json<Value>> {
     let (mut s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;
     if let Some(n) = b.name {
@@ -149,11 +110,7 @@ async fn update(
     Ok(Json(views::shortcut(&s)))
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn remove(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let (s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;
     state.store.delete_shortcut(&s.id).await?;

@@ -20,19 +20,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/teams", post(create_team))
         .route("/api/teams/{team}", get(get_team))
-        .route(
-            "/api/teams/{team}/members",
-            get(list_members).post(add_member),
-        )
-        .route(
-            "/api/teams/{team}/members/{user}",
-            patch(update_member).delete(remove_member),
-        )
+        .route("/api/teams/{team}/members", get(list_members).post(add_member))
+        .route("/api/teams/{team}/members/{user}", patch(update_member).delete(remove_member))
         .route("/api/teams/{team}/agents", get(list_agents))
-        .route(
-            "/api/teams/{team}/settings",
-            get(get_settings).patch(update_settings),
-        )
+        .route("/api/teams/{team}/settings", get(get_settings).patch(update_settings))
 }
 
 fn team_id(raw: &str) -> ApiResult<TeamId> {
@@ -40,8 +31,7 @@ fn team_id(raw: &str) -> ApiResult<TeamId> {
 }
 
 fn parse_role(raw: &str) -> ApiResult<Role> {
-    Role::parse(raw)
-        .ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, chat_agent, member"))
+    Role::parse(raw).ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, chat_agent, member"))
 }
 
 #[derive(Deserialize)]
@@ -50,24 +40,13 @@ struct TeamBody {
     name: String,
 }
 
-async fn create_team(
-    State(state): State<AppState>,
-    agent: Agent,
-    AppJson(b): AppJson<TeamBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TeamBody>) -> ApiResult<(StatusCode, Json<Value>)> {
     let name = TeamName::parse(&b.name)?;
-    let team = state
-        .store
-        .create_team(&agent.user_id, name.as_str(), state.now())
-        .await?;
+    let team = state.store.create_team(&agent.user_id, name.as_str(), state.now()).await?;
     Ok((StatusCode::CREATED, Json(views::team(&team))))
 }
 
-async fn get_team(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(team): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn get_team(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     let m = agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
@@ -76,34 +55,18 @@ async fn get_team(
     Ok(Json(v))
 }
 
-async fn list_members(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(team): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn list_members(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
-    Ok(Json(Value::Array(
-        members.iter().map(views::member).collect(),
-    )))
+    Ok(Json(Value::Array(members.iter().map(views::member).collect())))
 }
 
-async fn list_agents(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(team): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn list_agents(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
-    Ok(Json(Value::Array(
-        members
-            .iter()
-            .filter(|m| m.membership.role.can_chat())
-            .map(views::member)
-            .collect(),
-    )))
+    Ok(Json(Value::Array(members.iter().filter(|m| m.membership.role.can_chat()).map(views::member).collect())))
 }
 
 #[derive(Deserialize)]
@@ -143,13 +106,7 @@ async fn add_member(
         }
         None => None,
     };
-    let new = NewMember {
-        email: email.as_str().into(),
-        role,
-        first_name: first.into_inner(),
-        last_name: last.into_inner(),
-        password_hash,
-    };
+    let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
     let member = state.store.add_member(&team, new, state.now()).await?;
     Ok((StatusCode::CREATED, Json(views::member(&member))))
 }
@@ -168,10 +125,7 @@ fn parse_access(v: &Value) -> ApiResult<BotAccess> {
     match v {
         Value::String(s) if s == "all" => Ok(BotAccess::All),
         Value::Array(items) => {
-            let ids = items
-                .iter()
-                .map(|i| i.as_str().and_then(BotId::parse).ok_or_else(bad))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let ids = items.iter().map(|i| i.as_str().and_then(BotId::parse).ok_or_else(bad)).collect::<ApiResult<Vec<_>>>()?;
             Ok(BotAccess::Only(ids))
         }
         _ => Err(bad()),
@@ -187,47 +141,33 @@ async fn update_member(
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     let me = agent.admin_of(&state, &team).await?;
-    let target = state
-        .store
-        .membership(&team, &user)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let target = state.store.membership(&team, &user).await?.ok_or(ApiError::NotFound)?;
     let role = b.role.as_deref().map(parse_role).transpose()?;
     if me.role != Role::Owner && (target.role == Role::Owner || role == Some(Role::Owner)) {
         return Err(ApiError::Forbidden("only owners can change owners"));
     }
     if let Some(Some(c)) = b.capacity {
         if !(1..=100).contains(&c) {
-            return Err(ApiError::invalid(
-                "capacity",
-                "must be between 1 and 100, or null for no limit",
-            ));
+            return Err(ApiError::invalid("capacity", "must be between 1 and 100, or null for no limit"));
         }
     }
-    let patch = MemberPatch {
-        role,
-        bot_access: b.bot_access.as_ref().map(parse_access).transpose()?,
-        capacity: b.capacity,
-    };
+    let patch = MemberPatch { role, bot_access: b.bot_access.as_ref().map(parse_access).transpose()?, capacity: b.capacity };
+    let capacity_changed = patch.capacity.is_some();
     let member = state.store.update_member(&team, &user, patch).await?;
+    publish::access_changed(&state, &user);
+    if capacity_changed {
+        crate::presence::signal(&state, &user, crate::store::PresenceInput::Load).await?;
+    }
     Ok(Json(views::member(&member)))
 }
 
-async fn remove_member(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path((team, user)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     // Anyone may leave a team; removing someone else takes an admin (an owner for owners).
     if user != agent.user_id {
         let me = agent.admin_of(&state, &team).await?;
-        let target = state
-            .store
-            .membership(&team, &user)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let target = state.store.membership(&team, &user).await?.ok_or(ApiError::NotFound)?;
         if target.role == Role::Owner && me.role != Role::Owner {
             return Err(ApiError::Forbidden("only owners can remove owners"));
         }
@@ -235,17 +175,14 @@ async fn remove_member(
         agent.member_of(&state, &team).await?;
     }
     let requeued = state.store.remove_member(&team, &user, state.now()).await?;
+    publish::access_changed(&state, &user);
     for a in &requeued {
         publish::applied(&state, a).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_settings(
-    State(state): State<AppState>,
-    agent: Agent,
-    Path(team): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn get_settings(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
@@ -258,14 +195,12 @@ struct SettingsBody {
     auto_away_minutes: Option<i64>,
     heartbeat_timeout_seconds: Option<i64>,
     visitor_email_delay_seconds: Option<i64>,
+    orphan_grace_seconds: Option<i64>,
 }
 
 fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
     match v {
-        Some(n) if !(lo..=hi).contains(&n) => Err(ApiError::invalid(
-            field,
-            format!("must be between {lo} and {hi}"),
-        )),
+        Some(n) if !(lo..=hi).contains(&n) => Err(ApiError::invalid(field, format!("must be between {lo} and {hi}"))),
         other => Ok(other),
     }
 }
@@ -280,18 +215,9 @@ async fn update_settings(
     agent.admin_of(&state, &team).await?;
     let patch = SettingsPatch {
         auto_away_minutes: in_range("auto_away_minutes", b.auto_away_minutes, 1, 1440)?,
-        heartbeat_timeout_seconds: in_range(
-            "heartbeat_timeout_seconds",
-            b.heartbeat_timeout_seconds,
-            20,
-            3600,
-        )?,
-        visitor_email_delay_seconds: in_range(
-            "visitor_email_delay_seconds",
-            b.visitor_email_delay_seconds,
-            0,
-            86_400,
-        )?,
+        heartbeat_timeout_seconds: in_range("heartbeat_timeout_seconds", b.heartbeat_timeout_seconds, 20, 3600)?,
+        visitor_email_delay_seconds: in_range("visitor_email_delay_seconds", b.visitor_email_delay_seconds, 0, 86_400)?,
+        orphan_grace_seconds: in_range("orphan_grace_seconds", b.orphan_grace_seconds, 0, 86_400)?,
     };
     let t = state.store.update_team_settings(&team, patch).await?;
     Ok(Json(views::settings(&t.settings)))

@@ -13,11 +13,5 @@ pub fn router() -> Router<AppState> {
 
 /// The first-run page `baton serve` links to.
 async fn setup() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        include_str!("../../ui/setup.html"),
-    )
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], include_str!("../../ui/setup.html"))
 }

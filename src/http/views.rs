@@ -36,6 +36,7 @@ pub fn settings(s: &TeamSettings) -> Value {
         "auto_away_minutes": s.auto_away_minutes,
         "heartbeat_timeout_seconds": s.heartbeat_timeout_seconds,
         "visitor_email_delay_seconds": s.visitor_email_delay_seconds,
+        "orphan_grace_seconds": s.orphan_grace_seconds,
     })
 }
 
@@ -47,6 +48,7 @@ pub fn member(m: &Member) -> Value {
         "capacity": m.membership.capacity,
         "status": m.presence.status,
         "status_source": m.presence.source,
+        "status_reason": m.presence.reason,
         "last_active_at": opt_time(m.presence.last_active_at),
     })
 }

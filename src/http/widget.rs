@@ -35,9 +35,7 @@ pub fn router() -> Router<AppState> {
 pub fn cors() -> tower_http::cors::CorsLayer {
     use axum::http::{Method, header};
     tower_http::cors::CorsLayer::new()
-        .allow_origin(tower_http::cors::AllowOrigin::predicate(|_, parts| {
-            parts.uri.path().starts_with("/api/widget/")
-        }))
+        .allow_origin(tower_http::cors::AllowOrigin::predicate(|_, parts| parts.uri.path().starts_with("/api/widget/")))
         .allow_methods([Method::GET, Method::POST, Method::PATCH])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(3600))
@@ -50,11 +48,7 @@ async fn public_bot(state: &AppState, parts: &Parts, raw: &str) -> ApiResult<cra
     Ok(bot)
 }
 
-async fn config(
-    State(state): State<AppState>,
-    parts: Parts,
-    Path(bot): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn config(State(state): State<AppState>, parts: Parts, Path(bot): Path<String>) -> ApiResult<Json<Value>> {
     let bot = public_bot(&state, &parts, &bot).await?;
     let s = &bot.settings;
     let mut v = json!({
@@ -104,10 +98,7 @@ async fn create_visitor(
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let bot = public_bot(&state, &parts, &bot).await?;
-    state
-        .widget_limit
-        .check(&format!("visitor-ip:{ip}"))
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // The body is optional: a visitor may start anonymously.
     let b: VisitorBody = if body.iter().all(u8::is_ascii_whitespace) {
         VisitorBody::default()
@@ -117,37 +108,14 @@ async fn create_visitor(
     let (name, email) = parse_visitor(&b)?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
     let now = state.now();
-    let visitor = state
-        .store
-        .create_visitor(
-            &bot.id,
-            name.flatten().as_deref(),
-            email.flatten().as_deref(),
-            &auth::hash_secret(&token),
-            now,
-        )
-        .await?;
+    let visitor = state.store.create_visitor(&bot.id, name.flatten().as_deref(), email.flatten().as_deref(), &auth::hash_secret(&token), now).await?;
     let conv = state.store.start_conversation(&visitor, now).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"visitor_id": visitor.id, "visitor_token": token, "conversation_id": conv.id})),
-    ))
+    Ok((StatusCode::CREATED, Json(json!({"visitor_id": visitor.id, "visitor_token": token, "conversation_id": conv.id}))))
 }
 
-async fn update_visitor(
-    State(state): State<AppState>,
-    caller: VisitorCaller,
-    AppJson(b): AppJson<VisitorBody>,
-) -> ApiResult<Json<Value>> {
+async fn update_visitor(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<VisitorBody>) -> ApiResult<Json<Value>> {
     let (name, email) = parse_visitor(&b)?;
-    let v = state
-        .store
-        .update_visitor(
-            &caller.visitor.id,
-            name.as_ref().map(|n| n.as_deref()),
-            email.as_ref().map(|e| e.as_deref()),
-        )
-        .await?;
+    let v = state.store.update_visitor(&caller.visitor.id, name.as_ref().map(|n| n.as_deref()), email.as_ref().map(|e| e.as_deref())).await?;
     Ok(Json(views::visitor(&v)))
 }
 
@@ -155,18 +123,11 @@ async fn update_visitor(
 async fn current_conversation(state: &AppState, caller: &VisitorCaller) -> ApiResult<Conversation> {
     match state.store.current_conversation(&caller.visitor.id).await? {
         Some(c) => Ok(c),
-        None => Ok(state
-            .store
-            .start_conversation(&caller.visitor, state.now())
-            .await?),
+        None => Ok(state.store.start_conversation(&caller.visitor, state.now()).await?),
     }
 }
 
-async fn conversation_view(
-    state: &AppState,
-    conv: &Conversation,
-    after_seq: i64,
-) -> ApiResult<Value> {
+async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64) -> ApiResult<Value> {
     let agent = match &conv.assignee_id {
         Some(a) => state.store.user(a).await?,
         None => None,
@@ -182,11 +143,7 @@ struct CurrentQuery {
     token: Option<String>,
 }
 
-async fn current(
-    State(state): State<AppState>,
-    caller: VisitorCaller,
-    AppQuery(q): AppQuery<CurrentQuery>,
-) -> ApiResult<Json<Value>> {
+async fn current(State(state): State<AppState>, caller: VisitorCaller, AppQuery(q): AppQuery<CurrentQuery>) -> ApiResult<Json<Value>> {
     let _ = q.token;
     let after = q.after_seq.unwrap_or(0);
     if after < 0 {
@@ -196,18 +153,9 @@ async fn current(
     Ok(Json(conversation_view(&state, &conv, after).await?))
 }
 
-async fn new_conversation(
-    State(state): State<AppState>,
-    caller: VisitorCaller,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let conv = state
-        .store
-        .start_conversation(&caller.visitor, state.now())
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(conversation_view(&state, &conv, 0).await?),
-    ))
+async fn new_conversation(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<(StatusCode, Json<Value>)> {
+    let conv = state.store.start_conversation(&caller.visitor, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(conversation_view(&state, &conv, 0).await?)))
 }
 
 #[derive(Deserialize)]
@@ -217,50 +165,20 @@ struct MessageIn {
     client_id: Option<String>,
 }
 
-async fn send_message(
-    State(state): State<AppState>,
-    caller: VisitorCaller,
-    AppJson(b): AppJson<MessageIn>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    state
-        .widget_limit
-        .check(&format!("visitor:{}", caller.visitor.id))
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<MessageIn>) -> ApiResult<(StatusCode, Json<Value>)> {
+    state.widget_limit.check(&format!("visitor:{}", caller.visitor.id)).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let body = MessageBody::parse_text(&b.body)?;
     let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
     let text = body.text().to_string();
     let conv = current_conversation(&state, &caller).await?;
-    let applied = state
-        .store
-        .apply(
-            &conv.id,
-            Act::VisitorMessage {
-                visitor: caller.visitor.id.clone(),
-                body,
-                client_id,
-            },
-            state.now(),
-        )
-        .await?;
+    let applied = state.store.apply(&conv.id, Act::VisitorMessage { visitor: caller.visitor.id.clone(), body, client_id }, state.now()).await?;
     publish::applied(&state, &applied).await;
-    let message = applied
-        .posted()
-        .ok_or_else(|| ApiError::internal("no message was written"))?;
+    let message = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     let mut out = views::message(message);
     if applied.bot_replies {
         // Spawned so that a visitor closing the page mid-request does not cancel the answer.
-        let (st, bot, visitor, conv) = (
-            state.clone(),
-            caller.bot.clone(),
-            caller.visitor.clone(),
-            applied.conversation.clone(),
-        );
-        let reply =
-            tokio::spawn(
-                async move { crate::bot::answer(&st, &bot, &visitor, &conv, &text).await },
-            )
-            .await
-            .map_err(ApiError::internal)?;
+        let (st, bot, visitor, conv) = (state.clone(), caller.bot.clone(), caller.visitor.clone(), applied.conversation.clone());
+        let reply = tokio::spawn(async move { crate::bot::answer(&st, &bot, &visitor, &conv, &text).await }).await.map_err(ApiError::internal)?;
         out["bot_reply"] = reply.as_ref().map(views::message).unwrap_or(Value::Null);
     }
     Ok((StatusCode::CREATED, Json(out)))
@@ -268,36 +186,15 @@ async fn send_message(
 
 async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
-    let applied = state
-        .store
-        .apply(
-            &conv.id,
-            Act::EscalateByVisitor {
-                visitor: caller.visitor.id.clone(),
-            },
-            state.now(),
-        )
-        .await?;
+    let applied = state.store.apply(&conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
     publish::applied(&state, &applied).await;
-    Ok(Json(
-        json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id}),
-    ))
+    Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
 }
 
 async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
-    let applied = state
-        .store
-        .apply(
-            &conv.id,
-            Act::ResolveByVisitor {
-                visitor: caller.visitor.id.clone(),
-            },
-            state.now(),
-        )
-        .await?;
+    let applied = state.store.apply(&conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
     publish::applied(&state, &applied).await;
-    Ok(Json(
-        json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id}),
-    ))
+    crate::presence::chat_changed(&state, &applied).await;
+    Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
 }

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use crate::clock::Millis;
 use crate::domain::chat::{RequeueReason, TransitionError, Trigger};
 use crate::domain::ids::*;
-use crate::domain::presence::{Source, Status};
+use crate::domain::presence::Status;
 use crate::domain::team::BotAccess;
 use crate::domain::values::{ClientId, MessageBody};
 pub use records::*;
@@ -49,33 +49,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    let migrations = files
-        .iter()
-        .map(|(v, d, sql)| {
-            Migration::new(
-                *v,
-                (*d).into(),
-                MigrationType::Simple,
-                sql.into_sql_str(),
-                false,
-            )
-        })
-        .collect::<Vec<_>>();
-    Migrator {
-        migrations: migrations.into(),
-        ..Migrator::DEFAULT
-    }
+    let migrations =
+        files.iter().map(|(v, d, sql)| Migration::new(*v, (*d).into(), MigrationType::Simple, sql.into_sql_str(), false)).collect::<Vec<_>>();
+    Migrator { migrations: migrations.into(), ..Migrator::DEFAULT }
 }
 
 /// The whole storage interface.
-pub trait Store:
-    AccountStore + TeamStore + BotStore + ChatStore + ShortcutStore + Send + Sync + 'static
-{
-}
-impl<T: AccountStore + TeamStore + BotStore + ChatStore + ShortcutStore + Send + Sync + 'static>
-    Store for T
-{
-}
+pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + ShortcutStore + Send + Sync + 'static {}
+impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + ShortcutStore + Send + Sync + 'static> Store for T {}
 
 /// Users, credentials, sessions, profile and presence.
 #[async_trait]
@@ -92,26 +73,11 @@ pub trait AccountStore: Send + Sync {
     async fn create_session(&self, session: &Session, now: Millis) -> Result<()>;
     async fn session(&self, token_hash: &str, now: Millis) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
-    async fn create_api_token(
-        &self,
-        id: &TokenId,
-        user: &UserId,
-        name: &str,
-        token_hash: &str,
-        now: Millis,
-    ) -> Result<()>;
+    async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: Millis) -> Result<()>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<UserId>>;
     async fn me(&self, id: &UserId) -> Result<Me>;
     /// `NotFound` unless the user is a member of the team.
     async fn set_active_team(&self, user: &UserId, team: &TeamId) -> Result<()>;
-    async fn set_status(
-        &self,
-        user: &UserId,
-        status: Status,
-        source: Source,
-        reason: Option<&str>,
-        now: Millis,
-    ) -> Result<Presence>;
 }
 
 /// Teams, membership and settings.
@@ -124,20 +90,10 @@ pub trait TeamStore: Send + Sync {
     /// Adds an existing user (found by email) or creates one. `Conflict("already_member")`.
     async fn add_member(&self, team: &TeamId, new: NewMember, now: Millis) -> Result<Member>;
     /// `Conflict("last_owner")` if the team would be left without an owner.
-    async fn update_member(
-        &self,
-        team: &TeamId,
-        user: &UserId,
-        patch: MemberPatch,
-    ) -> Result<Member>;
+    async fn update_member(&self, team: &TeamId, user: &UserId, patch: MemberPatch) -> Result<Member>;
     /// Removes the member; their live chats in the team go back to the queue (returned so the
     /// caller can announce them). `Conflict("last_owner")`.
-    async fn remove_member(
-        &self,
-        team: &TeamId,
-        user: &UserId,
-        now: Millis,
-    ) -> Result<Vec<Applied>>;
+    async fn remove_member(&self, team: &TeamId, user: &UserId, now: Millis) -> Result<Vec<Applied>>;
     async fn team(&self, team: &TeamId) -> Result<Option<Team>>;
     async fn update_team_settings(&self, team: &TeamId, patch: SettingsPatch) -> Result<Team>;
 }
@@ -153,21 +109,9 @@ pub trait BotStore: Send + Sync {
     async fn delete_bot(&self, id: &BotId) -> Result<()>;
     /// Whether an agent with access to the bot is `available`, and the latest activity of any.
     async fn availability(&self, bot: &BotId) -> Result<(bool, Option<Millis>)>;
-    async fn create_visitor(
-        &self,
-        bot: &BotId,
-        name: Option<&str>,
-        email: Option<&str>,
-        token_hash: &str,
-        now: Millis,
-    ) -> Result<Visitor>;
+    async fn create_visitor(&self, bot: &BotId, name: Option<&str>, email: Option<&str>, token_hash: &str, now: Millis) -> Result<Visitor>;
     async fn visitor_by_token(&self, token_hash: &str) -> Result<Option<Visitor>>;
-    async fn update_visitor(
-        &self,
-        id: &VisitorId,
-        name: Option<Option<&str>>,
-        email: Option<Option<&str>>,
-    ) -> Result<Visitor>;
+    async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> Result<Visitor>;
 }
 
 /// Conversations, messages and the live-chat lifecycle.
@@ -179,45 +123,45 @@ pub trait ChatStore: Send + Sync {
     async fn start_conversation(&self, visitor: &Visitor, now: Millis) -> Result<Conversation>;
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
     /// Messages with `seq > after_seq`, in order; internal notes only when asked for.
-    async fn messages(
-        &self,
-        conversation: &ConversationId,
-        after_seq: i64,
-        include_internal: bool,
-    ) -> Result<Vec<Message>>;
+    async fn messages(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool) -> Result<Vec<Message>>;
     /// The one write path for conversations: loads the facts under a row lock, asks
     /// [`crate::domain::chat::decide`], writes what it decided, commits.
     async fn apply(&self, conversation: &ConversationId, act: Act, now: Millis) -> Result<Applied>;
-    async fn live_chats(
-        &self,
-        scope: &AgentScope,
-        query: &ChatQuery,
-    ) -> Result<(Vec<ChatSummary>, Option<ChatCursor>)>;
+    async fn live_chats(&self, scope: &AgentScope, query: &ChatQuery) -> Result<(Vec<ChatSummary>, Option<ChatCursor>)>;
     /// A chat the agent may see (team + bot access), or `None`.
-    async fn live_chat(
-        &self,
-        scope: &AgentScope,
-        id: &ConversationId,
-    ) -> Result<Option<ChatSummary>>;
+    async fn live_chat(&self, scope: &AgentScope, id: &ConversationId) -> Result<Option<ChatSummary>>;
     /// Moves the reader's marker forward (never back).
-    async fn mark_read(
-        &self,
-        conversation: &ConversationId,
-        reader: &str,
-        up_to_seq: i64,
-    ) -> Result<()>;
+    async fn mark_read(&self, conversation: &ConversationId, reader: &str, up_to_seq: i64) -> Result<()>;
+}
+
+/// Agent presence: every change goes through [`crate::domain::presence::step`] under the user's
+/// row lock.
+#[async_trait]
+pub trait PresenceStore: Send + Sync {
+    /// Applies one signal; returns the state before and after.
+    async fn presence_signal(&self, user: &UserId, input: PresenceInput, now: Millis) -> Result<PresenceChange>;
+    /// Agents whose heartbeat or idle clock may have run out (the sweeper ticks them).
+    async fn presence_due(&self, now: Millis) -> Result<Vec<UserId>>;
+    /// Live chats whose assignee's heartbeat expired longer ago than the team's grace period.
+    async fn orphaned_chats(&self, now: Millis) -> Result<Vec<ConversationId>>;
+}
+
+/// A presence signal; the store adds the facts (team timers, chat load) the rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceInput {
+    SetManual(Status),
+    Heartbeat,
+    Activity,
+    Tick,
+    /// Re-check capacity after the agent's number of active chats changed.
+    Load,
 }
 
 /// Canned replies.
 #[async_trait]
 pub trait ShortcutStore: Send + Sync {
     /// Team-wide ones plus the user's personal ones, optionally filtered by `q`.
-    async fn shortcuts(
-        &self,
-        team: &TeamId,
-        user: &UserId,
-        q: Option<&str>,
-    ) -> Result<Vec<Shortcut>>;
+    async fn shortcuts(&self, team: &TeamId, user: &UserId, q: Option<&str>) -> Result<Vec<Shortcut>>;
     async fn shortcut(&self, id: &ShortcutId) -> Result<Option<Shortcut>>;
     /// `Conflict("shortcut_exists")` for a duplicate name in the same scope.
     async fn create_shortcut(&self, shortcut: &Shortcut) -> Result<()>;
@@ -264,6 +208,7 @@ pub enum Act {
     EscalateByVisitor {
         visitor: VisitorId,
     },
+    /// `WentOffline` is refused (`AssigneeReturned`) if the assignee is back by the time it runs.
     Requeue(RequeueReason),
 }
 

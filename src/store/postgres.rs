@@ -4,6 +4,12 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::{Result, migrator};
 
+/// This backend's schema history, embedded in the binary.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "presence", include_str!("../../migrations/postgres/0002_presence.sql")),
+];
+
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
@@ -13,17 +19,8 @@ impl PgStore {
     /// Connects and runs the migrations (PostgreSQL's advisory lock keeps concurrent nodes from
     /// migrating twice).
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect(url)
-            .await?;
-        migrator(&[(
-            1,
-            "init",
-            include_str!("../../migrations/postgres/0001_init.sql"),
-        )])
-        .run(&pool)
-        .await?;
+        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        migrator(MIGRATIONS).run(&pool).await?;
         Ok(Self { pool })
     }
 

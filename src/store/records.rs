@@ -4,7 +4,7 @@ use crate::clock::Millis;
 use crate::domain::chat::ChatState;
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
-use crate::domain::presence::{Source, Status};
+use crate::domain::presence::{self, Reason, Source, Status};
 use crate::domain::team::{BotAccess, Role};
 use crate::domain::values::MessageBody;
 
@@ -23,16 +23,11 @@ impl User {
     pub fn display_name(&self) -> String {
         let full = format!("{} {}", self.first_name, self.last_name);
         let full = full.trim();
-        if full.is_empty() {
-            self.email.clone()
-        } else {
-            full.to_string()
-        }
+        if full.is_empty() { self.email.clone() } else { full.to_string() }
     }
 
     pub fn avatar_url(&self) -> Option<String> {
-        self.avatar_version
-            .map(|v| format!("/api/avatars/{}?v={v}", self.id))
+        self.avatar_version.map(|v| format!("/api/avatars/{}?v={v}", self.id))
     }
 }
 
@@ -63,7 +58,27 @@ pub struct Session {
 pub struct Presence {
     pub status: Status,
     pub source: Source,
+    pub reason: Option<Reason>,
     pub last_active_at: Option<Millis>,
+}
+
+/// The result of a presence signal.
+#[derive(Debug, Clone, Copy)]
+pub struct PresenceChange {
+    pub before: presence::State,
+    pub after: presence::State,
+    pub last_active_at: Option<Millis>,
+}
+
+impl PresenceChange {
+    /// Status, source or reason changed: announce it.
+    pub fn changed(&self) -> bool {
+        self.before.differs(&self.after)
+    }
+
+    pub fn presence(&self) -> Presence {
+        Presence { status: self.after.status, source: self.after.source, reason: self.after.reason, last_active_at: self.last_active_at }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +101,7 @@ pub struct TeamSettings {
     pub auto_away_minutes: i64,
     pub heartbeat_timeout_seconds: i64,
     pub visitor_email_delay_seconds: i64,
+    pub orphan_grace_seconds: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -93,6 +109,7 @@ pub struct SettingsPatch {
     pub auto_away_minutes: Option<i64>,
     pub heartbeat_timeout_seconds: Option<i64>,
     pub visitor_email_delay_seconds: Option<i64>,
+    pub orphan_grace_seconds: Option<i64>,
 }
 
 /// A user's standing in one team.
@@ -227,9 +244,7 @@ impl AuthorKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Visitor, Self::Bot, Self::Agent, Self::System]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [Self::Visitor, Self::Bot, Self::Agent, Self::System].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -269,14 +284,14 @@ pub struct Applied {
     pub bot_replies: bool,
     /// A repeated `client_id`: `messages` holds the original, nothing was written.
     pub replayed: bool,
+    /// The assignee before the write (to re-check their capacity when it changed).
+    pub previous_assignee: Option<UserId>,
 }
 
 impl Applied {
     /// The message the command itself stored (not the system line beside it).
     pub fn posted(&self) -> Option<&Message> {
-        self.messages
-            .iter()
-            .find(|m| m.author.kind != AuthorKind::System)
+        self.messages.iter().find(|m| m.author.kind != AuthorKind::System)
     }
 }
 

@@ -4,11 +4,13 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::{Result, migrator};
+
+/// This backend's schema history, embedded in the binary.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql")), (2, "presence", include_str!("../../migrations/sqlite/0002_presence.sql"))];
 
 /// SQLite allows one writer at a time. Writes go through a one-connection pool so they queue in
 /// Baton (fairly, without busy-wait retries); reads use their own pool and run concurrently with
@@ -22,11 +24,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `baton.db` in `dir` and runs the migrations.
     pub async fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            sqlx::Error::Configuration(
-                format!("cannot create data directory {}: {e}", dir.display()).into(),
-            )
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| sqlx::Error::Configuration(format!("cannot create data directory {}: {e}", dir.display()).into()))?;
         let url = format!("sqlite://{}", dir.join("baton.db").display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -35,21 +34,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        migrator(&[(
-            1,
-            "init",
-            include_str!("../../migrations/sqlite/0001_init.sql"),
-        )])
-        .run(&writer)
-        .await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true))
-            .await?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        migrator(MIGRATIONS).run(&writer).await?;
+        let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
         Ok(Self { reader, writer })
     }
 

@@ -7,9 +7,7 @@ use crate::backend_tests;
 use crate::helpers::*;
 
 fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -37,17 +35,22 @@ async fn setup_happens_once_even_when_raced(app: TestApp) {
 }
 
 async fn setup_returns_the_user_and_team_and_validates_input(app: TestApp) {
-    let bad = app.post("/api/setup", json!({"email": "nope", "password": "long-enough", "first_name": "A", "last_name": "B", "team_name": "T"})).await;
+    let bad =
+        app.post("/api/setup", json!({"email": "nope", "password": "long-enough", "first_name": "A", "last_name": "B", "team_name": "T"})).await;
     bad.assert_error(400, "invalid_input");
-    assert!(
-        bad.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("email")
-    );
-    app.post("/api/setup", json!({"email": "a@b.test", "password": "short", "first_name": "A", "last_name": "B", "team_name": "T"})).await.assert_error(400, "invalid_input");
-    app.post("/api/setup", json!({"email": "a@b.test", "password": "long-enough", "first_name": "A", "last_name": "B", "team_name": " "})).await.assert_error(400, "invalid_input");
-    let ok = app.post("/api/setup", json!({"email": "Ada@Example.test", "password": "long-enough", "first_name": "Ada", "last_name": "Lovelace", "team_name": "Engines"})).await;
+    assert!(bad.body["error"]["message"].as_str().unwrap().starts_with("email"));
+    app.post("/api/setup", json!({"email": "a@b.test", "password": "short", "first_name": "A", "last_name": "B", "team_name": "T"}))
+        .await
+        .assert_error(400, "invalid_input");
+    app.post("/api/setup", json!({"email": "a@b.test", "password": "long-enough", "first_name": "A", "last_name": "B", "team_name": " "}))
+        .await
+        .assert_error(400, "invalid_input");
+    let ok = app
+        .post(
+            "/api/setup",
+            json!({"email": "Ada@Example.test", "password": "long-enough", "first_name": "Ada", "last_name": "Lovelace", "team_name": "Engines"}),
+        )
+        .await;
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(ok.body["user"]["email"], "ada@example.test");
     assert_eq!(ok.body["user"]["display_name"], "Ada Lovelace");
@@ -56,19 +59,9 @@ async fn setup_returns_the_user_and_team_and_validates_input(app: TestApp) {
 
 async fn login_sets_an_http_only_cookie_and_refuses_bad_credentials(app: TestApp) {
     app.setup().await;
-    let wrong = app
-        .post(
-            "/api/auth/login",
-            json!({"email": "owner@acme.test", "password": "wrong-password"}),
-        )
-        .await;
+    let wrong = app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "wrong-password"})).await;
     wrong.assert_error(401, "invalid_credentials");
-    app.post(
-        "/api/auth/login",
-        json!({"email": "ghost@acme.test", "password": "owner-password"}),
-    )
-    .await
-    .assert_error(401, "invalid_credentials");
+    app.post("/api/auth/login", json!({"email": "ghost@acme.test", "password": "owner-password"})).await.assert_error(401, "invalid_credentials");
     let res = app
         .http
         .post(format!("{}/api/auth/login", app.base))
@@ -78,159 +71,62 @@ async fn login_sets_an_http_only_cookie_and_refuses_bad_credentials(app: TestApp
         .unwrap();
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(
-        cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax")
-            && cookie.starts_with("baton_session="),
-        "{cookie}"
-    );
-    assert!(
-        !cookie.contains("Secure"),
-        "plain-http local runs must be able to log in"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.starts_with("baton_session="), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain-http local runs must be able to log in");
 }
 
 async fn cookie_writes_need_the_csrf_token_but_tokens_do_not(app: TestApp) {
     app.setup().await;
     let session = app.login("owner@acme.test", "owner-password").await;
-    let Auth::Cookie { cookie, csrf } = session.clone() else {
-        unreachable!()
-    };
-    let no_csrf = Auth::Cookie {
-        cookie: cookie.clone(),
-        csrf: None,
-    };
-    let wrong = Auth::Cookie {
-        cookie: cookie.clone(),
-        csrf: Some("forged".into()),
-    };
+    let Auth::Cookie { cookie, csrf } = session.clone() else { unreachable!() };
+    let no_csrf = Auth::Cookie { cookie: cookie.clone(), csrf: None };
+    let wrong = Auth::Cookie { cookie: cookie.clone(), csrf: Some("forged".into()) };
     for auth in [&no_csrf, &wrong] {
-        let r = app
-            .call(
-                Method::PATCH,
-                "/api/me",
-                auth,
-                Some(json!({"first_name": "Mallory"})),
-            )
-            .await;
+        let r = app.call(Method::PATCH, "/api/me", auth, Some(json!({"first_name": "Mallory"}))).await;
         r.assert_error(403, "forbidden");
     }
     // reads need no token
     let me = app.call(Method::GET, "/api/me", &no_csrf, None).await;
-    assert_eq!(
-        me.body["user"]["first_name"], "Olivia",
-        "the forged write changed nothing"
-    );
-    assert_eq!(
-        me.body["csrf_token"].as_str(),
-        csrf.as_deref(),
-        "a reloaded page can recover its token"
-    );
-    let ok = app
-        .call(
-            Method::PATCH,
-            "/api/me",
-            &session,
-            Some(json!({"first_name": "Liv"})),
-        )
-        .await;
+    assert_eq!(me.body["user"]["first_name"], "Olivia", "the forged write changed nothing");
+    assert_eq!(me.body["csrf_token"].as_str(), csrf.as_deref(), "a reloaded page can recover its token");
+    let ok = app.call(Method::PATCH, "/api/me", &session, Some(json!({"first_name": "Liv"}))).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    let token = app
-        .call(
-            Method::POST,
-            "/api/tokens",
-            &session,
-            Some(json!({"name": "ci"})),
-        )
-        .await;
+    let token = app.call(Method::POST, "/api/tokens", &session, Some(json!({"name": "ci"}))).await;
     assert_eq!(token.status, 201);
     assert!(token.body["token"].as_str().unwrap().starts_with("bt_"));
     let bearer = Auth::Bearer(token.body["token"].as_str().unwrap().into());
-    let r = app
-        .call(
-            Method::PATCH,
-            "/api/me",
-            &bearer,
-            Some(json!({"last_name": "Token"})),
-        )
-        .await;
+    let r = app.call(Method::PATCH, "/api/me", &bearer, Some(json!({"last_name": "Token"}))).await;
     assert_eq!(r.body["display_name"], "Liv Token");
 }
 
 async fn logout_ends_the_session(app: TestApp) {
     app.setup().await;
     let session = app.login("owner@acme.test", "owner-password").await;
-    assert_eq!(
-        app.call(Method::POST, "/api/auth/logout", &session, None)
-            .await
-            .status,
-        204
-    );
-    app.call(Method::GET, "/api/me", &session, None)
-        .await
-        .assert_error(401, "unauthenticated");
+    assert_eq!(app.call(Method::POST, "/api/auth/logout", &session, None).await.status, 204);
+    app.call(Method::GET, "/api/me", &session, None).await.assert_error(401, "unauthenticated");
 }
 
 async fn unauthenticated_and_forged_credentials_get_401(app: TestApp) {
     app.setup().await;
-    app.get("/api/me")
+    app.get("/api/me").await.assert_error(401, "unauthenticated");
+    app.call(Method::GET, "/api/me", &Auth::Bearer("bt_not-a-real-token".into()), None).await.assert_error(401, "unauthenticated");
+    app.call(Method::GET, "/api/me", &Auth::Cookie { cookie: "baton_session=nope".into(), csrf: None }, None)
         .await
         .assert_error(401, "unauthenticated");
-    app.call(
-        Method::GET,
-        "/api/me",
-        &Auth::Bearer("bt_not-a-real-token".into()),
-        None,
-    )
-    .await
-    .assert_error(401, "unauthenticated");
-    app.call(
-        Method::GET,
-        "/api/me",
-        &Auth::Cookie {
-            cookie: "baton_session=nope".into(),
-            csrf: None,
-        },
-        None,
-    )
-    .await
-    .assert_error(401, "unauthenticated");
 }
 
 async fn login_is_rate_limited(app: TestApp) {
     let app = TestApp::spawn_with(app.backend, |s| s.login_per_minute = 3).await;
     app.setup().await;
     for _ in 0..3 {
-        app.post(
-            "/api/auth/login",
-            json!({"email": "owner@acme.test", "password": "wrong-password"}),
-        )
-        .await
-        .assert_error(401, "invalid_credentials");
+        app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "wrong-password"})).await.assert_error(401, "invalid_credentials");
     }
-    let limited = app
-        .post(
-            "/api/auth/login",
-            json!({"email": "owner@acme.test", "password": "owner-password"}),
-        )
-        .await;
+    let limited = app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "owner-password"})).await;
     limited.assert_error(429, "rate_limited");
-    let retry: u64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
     app.clock.advance_ms(61_000);
-    assert_eq!(
-        app.post(
-            "/api/auth/login",
-            json!({"email": "owner@acme.test", "password": "owner-password"})
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "owner-password"})).await.status, 200);
 }
 
 async fn me_reports_teams_and_display_name_falls_back_to_the_email(app: TestApp) {
@@ -238,117 +134,52 @@ async fn me_reports_teams_and_display_name_falls_back_to_the_email(app: TestApp)
     let me = owner.get(&app, "/api/me").await;
     assert_eq!(me.body["teams"][0]["role"], "owner");
     assert_eq!(me.body["active_team_id"], owner.team.as_str());
-    assert_eq!(
-        (
-            me.body["status"].as_str(),
-            me.body["status_source"].as_str()
-        ),
-        (Some("offline"), Some("manual")),
-        "new agents start offline"
-    );
-    let r = owner
-        .patch(
-            &app,
-            "/api/me",
-            json!({"first_name": "", "last_name": "  "}),
-        )
-        .await;
+    assert_eq!((me.body["status"].as_str(), me.body["status_source"].as_str()), (Some("offline"), Some("manual")), "new agents start offline");
+    let r = owner.patch(&app, "/api/me", json!({"first_name": "", "last_name": "  "})).await;
     assert_eq!(r.body["display_name"], "owner@acme.test");
-    let r = owner
-        .patch(&app, "/api/me", json!({"email": "Olivia@Acme.test"}))
-        .await;
+    let r = owner.patch(&app, "/api/me", json!({"email": "Olivia@Acme.test"})).await;
     assert_eq!(r.body["email"], "olivia@acme.test");
 }
 
 async fn changing_to_a_taken_email_is_refused(app: TestApp) {
     let owner = app.setup().await;
     app.add_agent(&owner, "Alice", "chat_agent").await;
-    owner
-        .patch(&app, "/api/me", json!({"email": "alice@acme.test"}))
-        .await
-        .assert_error(409, "email_taken");
-    assert_eq!(
-        owner.get(&app, "/api/me").await.body["user"]["email"],
-        "owner@acme.test"
-    );
+    owner.patch(&app, "/api/me", json!({"email": "alice@acme.test"})).await.assert_error(409, "email_taken");
+    assert_eq!(owner.get(&app, "/api/me").await.body["user"]["email"], "owner@acme.test");
 }
 
 async fn avatars_are_decoded_resized_and_served(app: TestApp) {
     let owner = app.setup().await;
-    let Auth::Bearer(token) = &owner.auth else {
-        unreachable!()
-    };
-    let r = app
-        .raw(
-            app.http
-                .put(format!("{}/api/me/avatar", app.base))
-                .bearer_auth(token)
-                .body(png(600, 300)),
-        )
-        .await;
+    let Auth::Bearer(token) = &owner.auth else { unreachable!() };
+    let r = app.raw(app.http.put(format!("{}/api/me/avatar", app.base)).bearer_auth(token).body(png(600, 300))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let url = r.body["avatar_url"].as_str().unwrap().to_string();
     let me = owner.get(&app, "/api/me").await;
     assert_eq!(me.body["user"]["avatar_url"], url.as_str());
-    let img = app
-        .http
-        .get(format!("{}{}", app.base, url))
-        .send()
-        .await
-        .unwrap();
+    let img = app.http.get(format!("{}{}", app.base, url)).send().await.unwrap();
     assert_eq!(img.headers()["content-type"], "image/png");
     let decoded = image::load_from_memory(&img.bytes().await.unwrap()).unwrap();
-    assert_eq!(
-        (decoded.width(), decoded.height()),
-        (256, 128),
-        "fitted into 256×256"
-    );
+    assert_eq!((decoded.width(), decoded.height()), (256, 128), "fitted into 256×256");
 }
 
 async fn bad_avatars_are_refused_and_change_nothing(app: TestApp) {
     let owner = app.setup().await;
-    let Auth::Bearer(token) = &owner.auth else {
-        unreachable!()
-    };
-    let put = |body: Vec<u8>| {
-        app.http
-            .put(format!("{}/api/me/avatar", app.base))
-            .bearer_auth(token)
-            .body(body)
-    };
-    app.raw(put(b"<svg onload=alert(1)></svg>".to_vec()))
-        .await
-        .assert_error(400, "invalid_input");
+    let Auth::Bearer(token) = &owner.auth else { unreachable!() };
+    let put = |body: Vec<u8>| app.http.put(format!("{}/api/me/avatar", app.base)).bearer_auth(token).body(body);
+    app.raw(put(b"<svg onload=alert(1)></svg>".to_vec())).await.assert_error(400, "invalid_input");
     let mut truncated = png(64, 64);
     truncated.truncate(100);
-    app.raw(put(truncated))
-        .await
-        .assert_error(400, "invalid_input");
-    app.raw(put(vec![]))
-        .await
-        .assert_error(400, "invalid_input");
-    app.raw(put(vec![0u8; 2 * 1024 * 1024 + 1]))
-        .await
-        .assert_error(413, "too_large");
-    assert_eq!(
-        owner.get(&app, "/api/me").await.body["user"]["avatar_url"],
-        serde_json::Value::Null
-    );
+    app.raw(put(truncated)).await.assert_error(400, "invalid_input");
+    app.raw(put(vec![])).await.assert_error(400, "invalid_input");
+    app.raw(put(vec![0u8; 2 * 1024 * 1024 + 1])).await.assert_error(413, "too_large");
+    assert_eq!(owner.get(&app, "/api/me").await.body["user"]["avatar_url"], serde_json::Value::Null);
 }
 
 async fn status_is_set_manually_and_validated(app: TestApp) {
     let owner = app.setup().await;
-    let r = owner
-        .put(&app, "/api/me/status", json!({"status": "busy"}))
-        .await;
-    assert_eq!(
-        (r.body["status"].as_str(), r.body["source"].as_str()),
-        (Some("busy"), Some("manual"))
-    );
-    owner
-        .put(&app, "/api/me/status", json!({"status": "online"}))
-        .await
-        .assert_error(400, "invalid_input");
+    let r = owner.put(&app, "/api/me/status", json!({"status": "busy"})).await;
+    assert_eq!((r.body["status"].as_str(), r.body["source"].as_str()), (Some("busy"), Some("manual")));
+    owner.put(&app, "/api/me/status", json!({"status": "online"})).await.assert_error(400, "invalid_input");
     let me = owner.get(&app, "/api/me").await;
     assert_eq!(me.body["status"], "busy");
     assert!(me.body["last_active_at"].is_string());

@@ -36,8 +36,7 @@ macro_rules! backend_tests {
 
 /// The PostgreSQL server tests create their databases on.
 fn pg_admin_url() -> String {
-    std::env::var("BATON_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("BATON_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// Drops the test's PostgreSQL database when the test ends, even if it panicked.
@@ -50,18 +49,11 @@ impl Drop for PgGuard {
         let name = self.name.clone();
         // Drop runs inside the test's runtime: do the async cleanup on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .execute(&mut c)
-                    .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).execute(&mut c).await;
                 }
             })
         })
@@ -74,6 +66,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub http: reqwest::Client,
     pub backend: Backend,
+    /// The running server's state, for driving its timers.
+    pub state: baton::app::AppState,
     _dir: tempfile::TempDir,
     _pg: Option<PgGuard>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -94,13 +88,8 @@ impl TestApp {
             Backend::Postgres => {
                 use sqlx::Connection;
                 let name = format!("baton_test_{}", uuid::Uuid::now_v7().simple());
-                let mut c = sqlx::PgConnection::connect(&pg_admin_url())
-                    .await
-                    .expect("PostgreSQL must be running for the postgres tests");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .execute(&mut c)
-                    .await
-                    .expect("create test database");
+                let mut c = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("PostgreSQL must be running for the postgres tests");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut c).await.expect("create test database");
                 let mut url = reqwest::Url::parse(&pg_admin_url()).expect("pg url");
                 url.set_path(&name);
                 (Some(url.to_string()), Some(PgGuard { name }))
@@ -114,27 +103,20 @@ impl TestApp {
             login_per_minute: 1000,
             widget_per_minute: 1000,
             webhook_timeout: std::time::Duration::from_secs(2),
+            // Timers run only when a test calls `sweep()` after moving the clock.
+            sweep_every: None,
             ..Settings::default()
         };
         tweak(&mut settings);
         let clock = ManualClock::new(T0);
-        let app = Application::build(settings, Arc::new(clock.clone()))
-            .await
-            .expect("build app");
+        let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        TestApp {
-            base,
-            clock,
-            http: reqwest::Client::new(),
-            backend,
-            _dir: dir,
-            _pg: pg,
-            _shutdown: tx,
-        }
+        TestApp { base, clock, http: reqwest::Client::new(), backend, state, _dir: dir, _pg: pg, _shutdown: tx }
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Res {
@@ -155,6 +137,11 @@ impl TestApp {
         Res::from(req.send().await.expect("request")).await
     }
 
+    /// Runs the presence timers once, at the test clock's time.
+    pub async fn sweep(&self) {
+        baton::presence::sweep(&self.state).await
+    }
+
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Res {
         Res::from(req.send().await.expect("request")).await
     }
@@ -170,75 +157,52 @@ impl TestApp {
     /// First-run setup; returns the owner (with an API token) and the team id.
     pub async fn setup(&self) -> Agent {
         let r = self
-            .post("/api/setup", json!({"email": "owner@acme.test", "password": "owner-password", "first_name": "Olivia", "last_name": "Owner", "team_name": "Acme"}))
+            .post(
+                "/api/setup",
+                json!({"email": "owner@acme.test", "password": "owner-password", "first_name": "Olivia", "last_name": "Owner", "team_name": "Acme"}),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let team = r.body["team"]["id"].as_str().unwrap().to_string();
-        self.login_agent("owner@acme.test", "owner-password", &team)
-            .await
+        self.login_agent("owner@acme.test", "owner-password", &team).await
     }
 
     /// Logs in and creates a personal API token.
     pub async fn login_agent(&self, email: &str, password: &str, team: &str) -> Agent {
         let s = self.login(email, password).await;
-        let r = self
-            .call(
-                Method::POST,
-                "/api/tokens",
-                &s,
-                Some(json!({"name": "tests"})),
-            )
-            .await;
+        let r = self.call(Method::POST, "/api/tokens", &s, Some(json!({"name": "tests"}))).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let me = self.call(Method::GET, "/api/me", &s, None).await;
-        Agent {
-            auth: Auth::Bearer(r.body["token"].as_str().unwrap().into()),
-            id: me.body["user"]["id"].as_str().unwrap().into(),
-            team: team.into(),
-        }
+        Agent { auth: Auth::Bearer(r.body["token"].as_str().unwrap().into()), id: me.body["user"]["id"].as_str().unwrap().into(), team: team.into() }
     }
 
     /// A cookie session with its CSRF token.
     pub async fn login(&self, email: &str, password: &str) -> Auth {
-        let res = self
-            .http
-            .post(format!("{}/api/auth/login", self.base))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("login");
+        let res =
+            self.http.post(format!("{}/api/auth/login", self.base)).json(&json!({"email": email, "password": password})).send().await.expect("login");
         assert_eq!(res.status(), 200);
-        let cookie = res
-            .headers()
-            .get("set-cookie")
-            .expect("session cookie")
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        let cookie = res.headers().get("set-cookie").expect("session cookie").to_str().unwrap().split(';').next().unwrap().to_string();
         let body: Value = res.json().await.unwrap();
-        Auth::Cookie {
-            cookie,
-            csrf: Some(body["csrf_token"].as_str().unwrap().into()),
-        }
+        Auth::Cookie { cookie, csrf: Some(body["csrf_token"].as_str().unwrap().into()) }
     }
 
     /// Adds a member with the given role to the owner's team and logs them in.
     pub async fn add_agent(&self, owner: &Agent, first_name: &str, role: &str) -> Agent {
         let email = format!("{}@acme.test", first_name.to_lowercase());
-        let r = owner.post(self, &format!("/api/teams/{}/members", owner.team), json!({"email": email, "role": role, "first_name": first_name, "last_name": "Agent", "password": "agent-password"})).await;
+        let r = owner
+            .post(
+                self,
+                &format!("/api/teams/{}/members", owner.team),
+                json!({"email": email, "role": role, "first_name": first_name, "last_name": "Agent", "password": "agent-password"}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
-        self.login_agent(&email, "agent-password", &owner.team)
-            .await
+        self.login_agent(&email, "agent-password", &owner.team).await
     }
 
     /// Creates a bot in the owner's team.
     pub async fn bot(&self, owner: &Agent, body: Value) -> String {
-        let r = owner
-            .post(self, &format!("/api/teams/{}/bots", owner.team), body)
-            .await;
+        let r = owner.post(self, &format!("/api/teams/{}/bots", owner.team), body).await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["id"].as_str().unwrap().to_string()
     }
@@ -261,28 +225,15 @@ impl TestApp {
     }
 
     pub async fn visitor(&self, bot: &str) -> Visitor {
-        let r = self
-            .post(
-                &format!("/api/widget/bots/{bot}/visitors"),
-                json!({"name": "Vera", "email": "vera@example.com"}),
-            )
-            .await;
+        let r = self.post(&format!("/api/widget/bots/{bot}/visitors"), json!({"name": "Vera", "email": "vera@example.com"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
-        Visitor {
-            auth: Auth::Bearer(r.body["visitor_token"].as_str().unwrap().into()),
-        }
+        Visitor { auth: Auth::Bearer(r.body["visitor_token"].as_str().unwrap().into()) }
     }
 
     /// A visitor whose conversation is pending (escalated), with its id.
     pub async fn pending_chat(&self, bot: &str) -> (Visitor, String) {
         let v = self.visitor(bot).await;
-        let r = v
-            .post(
-                self,
-                "/api/widget/messages",
-                json!({"body": "I need help with my order"}),
-            )
-            .await;
+        let r = v.post(self, "/api/widget/messages", json!({"body": "I need help with my order"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let r = v.post(self, "/api/widget/escalate", json!({})).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -295,10 +246,7 @@ impl TestApp {
 pub enum Auth {
     None,
     Bearer(String),
-    Cookie {
-        cookie: String,
-        csrf: Option<String>,
-    },
+    Cookie { cookie: String, csrf: Option<String> },
 }
 
 #[derive(Clone, Debug)]
@@ -341,9 +289,7 @@ verbs!(Visitor);
 
 impl Agent {
     pub async fn set_status(&self, app: &TestApp, status: &str) {
-        let r = self
-            .put(app, "/api/me/status", json!({"status": status}))
-            .await;
+        let r = self.put(app, "/api/me/status", json!({"status": status})).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
 }
@@ -361,11 +307,7 @@ impl Res {
         let headers = r.headers().clone();
         let bytes = r.bytes().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res {
-            status,
-            body,
-            headers,
-        }
+        Res { status, body, headers }
     }
 
     /// The API error code, when this is an error.
@@ -376,18 +318,7 @@ impl Res {
     /// Asserts an error in API.md's shape with this status and code.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(
-            (self.status, self.code()),
-            (status, code),
-            "body: {}",
-            self.body
-        );
-        assert!(
-            self.body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "error without a message: {}",
-            self.body
-        );
+        assert_eq!((self.status, self.code()), (status, code), "body: {}", self.body);
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {}", self.body);
     }
 }

@@ -60,63 +60,33 @@ async fn the_document_covers_the_contract_and_only_served_routes(app: TestApp) {
     assert_eq!(doc.body["openapi"], "3.1.0");
     let paths = doc.body["paths"].as_object().unwrap();
     for (method, path) in CONTRACT {
-        assert!(
-            paths.get(*path).and_then(|p| p.get(*method)).is_some(),
-            "{method} {path} is not documented"
-        );
+        assert!(paths.get(*path).and_then(|p| p.get(*method)).is_some(), "{method} {path} is not documented");
     }
     for (path, ops) in paths {
-        let concrete = path
-            .replace("{team}", "01900000-0000-7000-8000-000000000001")
-            .replace("{user}", "x")
-            .replace("{bot}", "x")
-            .replace("{id}", "x");
+        let concrete =
+            path.replace("{team}", "01900000-0000-7000-8000-000000000001").replace("{user}", "x").replace("{bot}", "x").replace("{id}", "x");
         for method in ops.as_object().unwrap().keys() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = app.call(m, &concrete, &Auth::None, None).await;
-            let unrouted = r.status == 405
-                || (r.status == 404 && r.body["error"]["message"] == "no such endpoint");
-            assert!(
-                !unrouted,
-                "{method} {path} is documented but not served ({})",
-                r.status
-            );
+            let unrouted = r.status == 405 || (r.status == 404 && r.body["error"]["message"] == "no such endpoint");
+            assert!(!unrouted, "{method} {path} is documented but not served ({})", r.status);
         }
     }
     // every documented operation lists its error shape
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
-            assert!(
-                op["responses"].as_object().unwrap().len() >= 1,
-                "{method} {path}"
-            );
+            assert!(op["responses"].as_object().unwrap().len() >= 1, "{method} {path}");
         }
     }
 }
 
 async fn health_and_metrics_are_served(app: TestApp) {
-    assert_eq!(
-        app.get("/healthz").await.body,
-        serde_json::json!({"status": "ok"})
-    );
+    assert_eq!(app.get("/healthz").await.body, serde_json::json!({"status": "ok"}));
     app.get("/api/nope").await;
-    let m = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        m.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    let m = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert!(m.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = m.text().await.unwrap();
     assert!(text.contains("baton_http_requests_total"), "{text}");
 }
 
-backend_tests!(
-    the_document_covers_the_contract_and_only_served_routes,
-    health_and_metrics_are_served
-);
+backend_tests!(the_document_covers_the_contract_and_only_served_routes, health_and_metrics_are_served);

@@ -13,48 +13,17 @@ async fn adding_a_member_creates_the_user_or_reuses_an_existing_one(app: TestApp
     let owner = app.setup().await;
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
     // Alice makes her own team and adds the owner by email: no password needed for a known user.
-    let t = alice
-        .post(&app, "/api/teams", json!({"name": "Side project"}))
-        .await;
+    let t = alice.post(&app, "/api/teams", json!({"name": "Side project"})).await;
     assert_eq!(t.status, 201, "{}", t.body);
     let side = t.body["id"].as_str().unwrap();
-    let r = alice
-        .post(
-            &app,
-            &members(side),
-            json!({"email": "owner@acme.test", "role": "admin"}),
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.body["role"].as_str()),
-        (201, Some("admin")),
-        "{}",
-        r.body
-    );
-    alice
-        .post(
-            &app,
-            &members(side),
-            json!({"email": "owner@acme.test", "role": "admin"}),
-        )
-        .await
-        .assert_error(409, "already_member");
+    let r = alice.post(&app, &members(side), json!({"email": "owner@acme.test", "role": "admin"})).await;
+    assert_eq!((r.status, r.body["role"].as_str()), (201, Some("admin")), "{}", r.body);
+    alice.post(&app, &members(side), json!({"email": "owner@acme.test", "role": "admin"})).await.assert_error(409, "already_member");
     // a new user without a password cannot be created
-    alice
-        .post(
-            &app,
-            &members(side),
-            json!({"email": "new@acme.test", "role": "chat_agent"}),
-        )
-        .await
-        .assert_error(400, "invalid_input");
+    alice.post(&app, &members(side), json!({"email": "new@acme.test", "role": "chat_agent"})).await.assert_error(400, "invalid_input");
     let me = owner.get(&app, "/api/me").await;
     assert_eq!(me.body["teams"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        me.body["active_team_id"],
-        owner.team.as_str(),
-        "joining a team does not switch the active one"
-    );
+    assert_eq!(me.body["active_team_id"], owner.team.as_str(), "joining a team does not switch the active one");
 }
 
 async fn only_owners_and_admins_manage_members(app: TestApp) {
@@ -62,106 +31,37 @@ async fn only_owners_and_admins_manage_members(app: TestApp) {
     let admin = app.add_agent(&owner, "Adam", "admin").await;
     let agent = app.add_agent(&owner, "Alice", "chat_agent").await;
     agent
-        .post(
-            &app,
-            &members(&owner.team),
-            json!({"email": "x@acme.test", "role": "member", "password": "password1"}),
-        )
+        .post(&app, &members(&owner.team), json!({"email": "x@acme.test", "role": "member", "password": "password1"}))
         .await
         .assert_error(403, "forbidden");
     admin
-        .post(
-            &app,
-            &members(&owner.team),
-            json!({"email": "x@acme.test", "role": "owner", "password": "password1"}),
-        )
+        .post(&app, &members(&owner.team), json!({"email": "x@acme.test", "role": "owner", "password": "password1"}))
         .await
         .assert_error(403, "forbidden");
-    admin
-        .patch(
-            &app,
-            &format!("{}/{}", members(&owner.team), owner.id),
-            json!({"role": "member"}),
-        )
-        .await
-        .assert_error(403, "forbidden");
-    let r = admin
-        .patch(
-            &app,
-            &format!("{}/{}", members(&owner.team), agent.id),
-            json!({"role": "admin", "capacity": 3}),
-        )
-        .await;
-    assert_eq!(
-        (r.body["role"].as_str(), r.body["capacity"].as_i64()),
-        (Some("admin"), Some(3))
-    );
-    let r = admin
-        .patch(
-            &app,
-            &format!("{}/{}", members(&owner.team), agent.id),
-            json!({"capacity": null}),
-        )
-        .await;
+    admin.patch(&app, &format!("{}/{}", members(&owner.team), owner.id), json!({"role": "member"})).await.assert_error(403, "forbidden");
+    let r = admin.patch(&app, &format!("{}/{}", members(&owner.team), agent.id), json!({"role": "admin", "capacity": 3})).await;
+    assert_eq!((r.body["role"].as_str(), r.body["capacity"].as_i64()), (Some("admin"), Some(3)));
+    let r = admin.patch(&app, &format!("{}/{}", members(&owner.team), agent.id), json!({"capacity": null})).await;
     assert_eq!(r.body["capacity"], Value::Null);
     let list = agent.get(&app, &members(&owner.team)).await;
-    assert_eq!(
-        list.body.as_array().unwrap().len(),
-        3,
-        "any member lists members"
-    );
+    assert_eq!(list.body.as_array().unwrap().len(), 3, "any member lists members");
 }
 
 async fn a_team_keeps_at_least_one_owner(app: TestApp) {
     let owner = app.setup().await;
-    owner
-        .patch(
-            &app,
-            &format!("{}/{}", members(&owner.team), owner.id),
-            json!({"role": "admin"}),
-        )
-        .await
-        .assert_error(409, "last_owner");
-    owner
-        .delete(&app, &format!("{}/{}", members(&owner.team), owner.id))
-        .await
-        .assert_error(409, "last_owner");
+    owner.patch(&app, &format!("{}/{}", members(&owner.team), owner.id), json!({"role": "admin"})).await.assert_error(409, "last_owner");
+    owner.delete(&app, &format!("{}/{}", members(&owner.team), owner.id)).await.assert_error(409, "last_owner");
     let second = app.add_agent(&owner, "Sam", "owner").await;
-    assert_eq!(
-        owner
-            .patch(
-                &app,
-                &format!("{}/{}", members(&owner.team), owner.id),
-                json!({"role": "admin"})
-            )
-            .await
-            .status,
-        200
-    );
-    second
-        .delete(&app, &format!("{}/{}", members(&owner.team), second.id))
-        .await
-        .assert_error(409, "last_owner");
+    assert_eq!(owner.patch(&app, &format!("{}/{}", members(&owner.team), owner.id), json!({"role": "admin"})).await.status, 200);
+    second.delete(&app, &format!("{}/{}", members(&owner.team), second.id)).await.assert_error(409, "last_owner");
 }
 
 async fn members_can_leave_and_lose_access(app: TestApp) {
     let owner = app.setup().await;
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
-    assert_eq!(
-        alice
-            .delete(&app, &format!("{}/{}", members(&owner.team), alice.id))
-            .await
-            .status,
-        204
-    );
-    alice
-        .get(&app, &members(&owner.team))
-        .await
-        .assert_error(404, "not_found");
-    alice
-        .get(&app, "/api/live-chats")
-        .await
-        .assert_error(403, "forbidden");
+    assert_eq!(alice.delete(&app, &format!("{}/{}", members(&owner.team), alice.id)).await.status, 204);
+    alice.get(&app, &members(&owner.team)).await.assert_error(404, "not_found");
+    alice.get(&app, "/api/live-chats").await.assert_error(403, "forbidden");
 }
 
 async fn outsiders_get_404_for_everything_of_a_team(app: TestApp) {
@@ -170,19 +70,9 @@ async fn outsiders_get_404_for_everything_of_a_team(app: TestApp) {
     let (_, chat) = app.pending_chat(&bot).await;
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
     // Alice leaves and starts her own team: Acme's things are invisible to her.
-    alice
-        .delete(&app, &format!("{}/{}", members(&owner.team), alice.id))
-        .await;
-    let own = alice
-        .post(&app, "/api/teams", json!({"name": "Elsewhere"}))
-        .await;
-    alice
-        .put(
-            &app,
-            "/api/me/active-team",
-            json!({"team_id": own.body["id"]}),
-        )
-        .await;
+    alice.delete(&app, &format!("{}/{}", members(&owner.team), alice.id)).await;
+    let own = alice.post(&app, "/api/teams", json!({"name": "Elsewhere"})).await;
+    alice.put(&app, "/api/me/active-team", json!({"team_id": own.body["id"]})).await;
     alice.set_status(&app, "available").await;
     for path in [
         members(&owner.team),
@@ -193,28 +83,10 @@ async fn outsiders_get_404_for_everything_of_a_team(app: TestApp) {
     ] {
         alice.get(&app, &path).await.assert_error(404, "not_found");
     }
-    alice
-        .post(&app, &format!("/api/live-chats/{chat}/claim"), json!({}))
-        .await
-        .assert_error(404, "not_found");
-    alice
-        .patch(
-            &app,
-            &format!("/api/teams/{}/settings", owner.team),
-            json!({"auto_away_minutes": 5}),
-        )
-        .await
-        .assert_error(404, "not_found");
-    alice
-        .put(&app, "/api/me/active-team", json!({"team_id": owner.team}))
-        .await
-        .assert_error(404, "not_found");
-    assert!(
-        alice.get(&app, "/api/live-chats").await.body["items"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    alice.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await.assert_error(404, "not_found");
+    alice.patch(&app, &format!("/api/teams/{}/settings", owner.team), json!({"auto_away_minutes": 5})).await.assert_error(404, "not_found");
+    alice.put(&app, "/api/me/active-team", json!({"team_id": owner.team})).await.assert_error(404, "not_found");
+    assert!(alice.get(&app, "/api/live-chats").await.body["items"].as_array().unwrap().is_empty());
 }
 
 async fn the_member_role_has_no_inbox(app: TestApp) {
@@ -222,24 +94,10 @@ async fn the_member_role_has_no_inbox(app: TestApp) {
     let mia = app.add_agent(&owner, "Mia", "member").await;
     let bot = app.shop_bot(&owner).await;
     let (_, chat) = app.pending_chat(&bot).await;
-    mia.get(&app, "/api/live-chats")
-        .await
-        .assert_error(403, "forbidden");
-    mia.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({}))
-        .await
-        .assert_error(403, "forbidden");
-    let agents = owner
-        .get(&app, &format!("/api/teams/{}/agents", owner.team))
-        .await;
-    assert!(
-        agents
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["user"]["id"] != mia.id.as_str()),
-        "members are not agents"
-    );
+    mia.get(&app, "/api/live-chats").await.assert_error(403, "forbidden");
+    mia.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await.assert_error(403, "forbidden");
+    let agents = owner.get(&app, &format!("/api/teams/{}/agents", owner.team)).await;
+    assert!(agents.body.as_array().unwrap().iter().all(|a| a["user"]["id"] != mia.id.as_str()), "members are not agents");
 }
 
 async fn bot_access_limits_what_an_agent_sees_and_does(app: TestApp) {
@@ -248,167 +106,54 @@ async fn bot_access_limits_what_an_agent_sees_and_does(app: TestApp) {
     let support = app.bot(&owner, json!({"name": "Support"})).await;
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
     alice.set_status(&app, "available").await;
-    let r = owner
-        .patch(
-            &app,
-            &format!("{}/{}", members(&owner.team), alice.id),
-            json!({"bot_access": [sales]}),
-        )
-        .await;
+    let r = owner.patch(&app, &format!("{}/{}", members(&owner.team), alice.id), json!({"bot_access": [sales]})).await;
     assert_eq!(r.body["bot_access"], json!([sales]));
     let (_, sales_chat) = app.pending_chat(&sales).await;
     let (_, support_chat) = app.pending_chat(&support).await;
-    let bots = alice
-        .get(&app, &format!("/api/teams/{}/bots", owner.team))
-        .await;
-    assert_eq!(
-        bots.body
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["name"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        vec!["Sales"]
-    );
+    let bots = alice.get(&app, &format!("/api/teams/{}/bots", owner.team)).await;
+    assert_eq!(bots.body.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect::<Vec<_>>(), vec!["Sales"]);
     let list = alice.get(&app, "/api/live-chats").await;
-    assert_eq!(
-        list.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        vec![sales_chat.as_str()]
-    );
-    alice
-        .get(&app, &format!("/api/bots/{support}"))
-        .await
-        .assert_error(404, "not_found");
+    assert_eq!(list.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect::<Vec<_>>(), vec![sales_chat.as_str()]);
+    alice.get(&app, &format!("/api/bots/{support}")).await.assert_error(404, "not_found");
     for action in ["claim", "resolve"] {
-        alice
-            .post(
-                &app,
-                &format!("/api/live-chats/{support_chat}/{action}"),
-                json!({}),
-            )
-            .await
-            .assert_error(404, "not_found");
+        alice.post(&app, &format!("/api/live-chats/{support_chat}/{action}"), json!({})).await.assert_error(404, "not_found");
     }
-    alice
-        .post(
-            &app,
-            &format!("/api/live-chats/{support_chat}/notes"),
-            json!({"body": "peek"}),
-        )
-        .await
-        .assert_error(404, "not_found");
-    alice
-        .get(&app, &format!("/api/live-chats/{support_chat}"))
-        .await
-        .assert_error(404, "not_found");
+    alice.post(&app, &format!("/api/live-chats/{support_chat}/notes"), json!({"body": "peek"})).await.assert_error(404, "not_found");
+    alice.get(&app, &format!("/api/live-chats/{support_chat}")).await.assert_error(404, "not_found");
     // owners and admins always reach every bot
-    assert_eq!(
-        owner.get(&app, "/api/live-chats").await.body["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(owner.get(&app, "/api/live-chats").await.body["items"].as_array().unwrap().len(), 2);
     // access back to all
-    owner
-        .patch(
-            &app,
-            &format!("{}/{}", members(&owner.team), alice.id),
-            json!({"bot_access": "all"}),
-        )
-        .await;
-    assert_eq!(
-        alice.get(&app, "/api/live-chats").await.body["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    owner.patch(&app, &format!("{}/{}", members(&owner.team), alice.id), json!({"bot_access": "all"})).await;
+    assert_eq!(alice.get(&app, "/api/live-chats").await.body["items"].as_array().unwrap().len(), 2);
 }
 
 async fn bot_access_must_name_bots_of_the_team(app: TestApp) {
     let owner = app.setup().await;
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
     let path = format!("{}/{}", members(&owner.team), alice.id);
-    owner
-        .patch(
-            &app,
-            &path,
-            json!({"bot_access": ["01900000-0000-7000-8000-000000000000"]}),
-        )
-        .await
-        .assert_error(400, "invalid_input");
-    owner
-        .patch(&app, &path, json!({"bot_access": "some"}))
-        .await
-        .assert_error(400, "invalid_input");
-    owner
-        .patch(&app, &path, json!({"bot_access": [42]}))
-        .await
-        .assert_error(400, "invalid_input");
-    owner
-        .patch(&app, &path, json!({"role": "superuser"}))
-        .await
-        .assert_error(400, "invalid_input");
-    owner
-        .patch(&app, &path, json!({"capacity": 0}))
-        .await
-        .assert_error(400, "invalid_input");
+    owner.patch(&app, &path, json!({"bot_access": ["01900000-0000-7000-8000-000000000000"]})).await.assert_error(400, "invalid_input");
+    owner.patch(&app, &path, json!({"bot_access": "some"})).await.assert_error(400, "invalid_input");
+    owner.patch(&app, &path, json!({"bot_access": [42]})).await.assert_error(400, "invalid_input");
+    owner.patch(&app, &path, json!({"role": "superuser"})).await.assert_error(400, "invalid_input");
+    owner.patch(&app, &path, json!({"capacity": 0})).await.assert_error(400, "invalid_input");
     let m = owner.get(&app, &members(&owner.team)).await;
-    let alice_row = m
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["user"]["id"] == alice.id.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(
-        (alice_row["bot_access"].as_str(), alice_row["role"].as_str()),
-        (Some("all"), Some("chat_agent")),
-        "nothing changed"
-    );
+    let alice_row = m.body.as_array().unwrap().iter().find(|x| x["user"]["id"] == alice.id.as_str()).unwrap().clone();
+    assert_eq!((alice_row["bot_access"].as_str(), alice_row["role"].as_str()), (Some("all"), Some("chat_agent")), "nothing changed");
 }
 
 async fn the_inbox_follows_the_active_team(app: TestApp) {
     let owner = app.setup().await;
     let bot = app.shop_bot(&owner).await;
     let (_, chat) = app.pending_chat(&bot).await;
-    let other = owner
-        .post(&app, "/api/teams", json!({"name": "Other"}))
-        .await;
+    let other = owner.post(&app, "/api/teams", json!({"name": "Other"})).await;
     let other_id = other.body["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        owner.get(&app, "/api/live-chats").await.body["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    let r = owner
-        .put(&app, "/api/me/active-team", json!({"team_id": other_id}))
-        .await;
+    assert_eq!(owner.get(&app, "/api/live-chats").await.body["items"].as_array().unwrap().len(), 1);
+    let r = owner.put(&app, "/api/me/active-team", json!({"team_id": other_id})).await;
     assert_eq!(r.body["active_team_id"], other_id.as_str());
-    assert!(
-        owner.get(&app, "/api/live-chats").await.body["items"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    owner
-        .get(&app, &format!("/api/live-chats/{chat}"))
-        .await
-        .assert_error(404, "not_found");
+    assert!(owner.get(&app, "/api/live-chats").await.body["items"].as_array().unwrap().is_empty());
+    owner.get(&app, &format!("/api/live-chats/{chat}")).await.assert_error(404, "not_found");
     owner.set_status(&app, "available").await;
-    owner
-        .post(&app, &format!("/api/live-chats/{chat}/claim"), json!({}))
-        .await
-        .assert_error(404, "not_found");
+    owner.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await.assert_error(404, "not_found");
 }
 
 async fn team_settings_are_validated_and_admin_only(app: TestApp) {
@@ -416,27 +161,11 @@ async fn team_settings_are_validated_and_admin_only(app: TestApp) {
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
     let path = format!("/api/teams/{}/settings", owner.team);
     let r = owner.patch(&app, &path, json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0})).await;
-    assert_eq!(
-        r.body,
-        json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0})
-    );
-    owner
-        .patch(&app, &path, json!({"auto_away_minutes": 0}))
-        .await
-        .assert_error(400, "invalid_input");
-    owner
-        .patch(&app, &path, json!({"heartbeat_timeout_seconds": "60"}))
-        .await
-        .assert_error(400, "invalid_input");
-    alice
-        .patch(&app, &path, json!({"auto_away_minutes": 30}))
-        .await
-        .assert_error(403, "forbidden");
-    assert_eq!(
-        alice.get(&app, &path).await.body["auto_away_minutes"],
-        5,
-        "nothing changed"
-    );
+    assert_eq!(r.body, json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0, "orphan_grace_seconds": 120}));
+    owner.patch(&app, &path, json!({"auto_away_minutes": 0})).await.assert_error(400, "invalid_input");
+    owner.patch(&app, &path, json!({"heartbeat_timeout_seconds": "60"})).await.assert_error(400, "invalid_input");
+    alice.patch(&app, &path, json!({"auto_away_minutes": 30})).await.assert_error(403, "forbidden");
+    assert_eq!(alice.get(&app, &path).await.body["auto_away_minutes"], 5, "nothing changed");
 }
 
 backend_tests!(

@@ -159,20 +159,6 @@ macro_rules! account_store {
                     .await?;
                 if res.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
             }
-
-            async fn set_status(&self, user: &UserId, status: Status, source: Source, reason: Option<&str>, now: i64) -> $crate::store::Result<Presence> {
-                let row: Option<PresenceRow> = sqlx::query_as(
-                    "UPDATE users SET status = $2, status_source = $3, status_reason = $4, last_active_at = $5 WHERE id = $1 RETURNING status, status_source, last_active_at",
-                )
-                .bind(user)
-                .bind(status.as_str())
-                .bind(source.as_str())
-                .bind(reason)
-                .bind(now)
-                .fetch_optional(self.write())
-                .await?;
-                row.map(Into::into).ok_or(StoreError::NotFound)
-            }
         }
     };
 }

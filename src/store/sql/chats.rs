@@ -4,7 +4,9 @@
 macro_rules! summary_select {
     () => {
         concat!(
-            "SELECT ", conversation_cols!(), ", b.name AS bot_name,
+            "SELECT ",
+            conversation_cols!(),
+            ", b.name AS bot_name,
                 v.id AS v_id, v.name AS v_name, v.email AS v_email, v.created_at AS v_created_at,
                 a.id AS a_id, a.email AS a_email, a.first_name AS a_first, a.last_name AS a_last, a.avatar_version AS a_avatar,
                 c.last_preview, c.last_author_kind, c.last_message_at,
@@ -15,7 +17,8 @@ macro_rules! summary_select {
              JOIN bots b ON b.id = c.bot_id
              JOIN visitors v ON v.id = c.visitor_id
              LEFT JOIN users a ON a.id = c.assignee_id
-             WHERE c.team_id = $1 AND c.escalated_at IS NOT NULL AND ", chat_scope!("$2")
+             WHERE c.team_id = $1 AND c.escalated_at IS NOT NULL AND ",
+            chat_scope!("$2")
         )
     };
 }
@@ -24,7 +27,8 @@ macro_rules! summary_select {
 macro_rules! list_page {
     ($view:literal) => {
         concat!(
-            summary_select!(), $view,
+            summary_select!(),
+            $view,
             " AND ($3 IS NULL OR c.bot_id = $3)
               AND ($4 IS NULL OR c.last_activity_at < $4 OR (c.last_activity_at = $4 AND c.id < $5))
              ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $6"
@@ -95,7 +99,7 @@ macro_rules! chat_store {
                         .fetch_optional(&mut **tx)
                         .await?;
                     if let Some(first) = first {
-                        return Ok(Applied { conversation: conv, messages: vec![first.into()], state_changed: false, bot_replies: false, replayed: true });
+                        return Ok(Applied { conversation: conv, messages: vec![first.into()], state_changed: false, bot_replies: false, replayed: true, previous_assignee: None });
                     }
                 }
 
@@ -117,7 +121,19 @@ macro_rules! chat_store {
                     Act::Escalate(trigger) => Command::Escalate(trigger),
                     Act::EscalateByVisitor { .. } => Command::Escalate(Trigger::VisitorRequest),
                     Act::ResolveByVisitor { .. } => Command::Resolve(Resolver::Visitor),
-                    Act::Requeue(reason) => Command::Requeue(reason),
+                    Act::Requeue(reason) => {
+                        // The sweeper found the assignee gone; make sure they still are, under the lock.
+                        if reason == RequeueReason::WentOffline {
+                            let gone: Option<(String, Option<String>)> = sqlx::query_as("SELECT status, status_reason FROM users WHERE id = $1")
+                                .bind(&conv.assignee_id)
+                                .fetch_optional(&mut **tx)
+                                .await?;
+                            if !matches!(gone, Some((s, Some(r))) if s == "offline" && r == "heartbeat_expired") {
+                                return Err(TransitionError::AssigneeReturned.into());
+                            }
+                        }
+                        Command::Requeue(reason)
+                    }
                     Act::VisitorMessage { visitor, body, client_id } => {
                         let name: Option<Option<String>> = sqlx::query_scalar("SELECT name FROM visitors WHERE id = $1").bind(&visitor).fetch_optional(&mut **tx).await?;
                         let author = Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.flatten().filter(|n| !n.is_empty()), avatar_url: None };
@@ -198,8 +214,9 @@ macro_rules! chat_store {
                 .execute(&mut **tx)
                 .await?;
 
+                let previous_assignee = conv.assignee_id.clone();
                 let conversation = Conversation { state: decision.state, assignee_id: decision.assignee.clone(), escalated_at, resolved_at, last_activity_at, last_seq: seq, ..conv };
-                Ok(Applied { conversation, messages: written, state_changed, bot_replies: decision.bot_replies, replayed: false })
+                Ok(Applied { conversation, messages: written, state_changed, bot_replies: decision.bot_replies, replayed: false, previous_assignee })
             }
 
             async fn insert_message(tx: &mut sqlx::Transaction<'static, $Db>, m: &Message) -> $crate::store::Result<()> {

@@ -13,18 +13,17 @@ mod bots;
 #[macro_use]
 mod chats;
 #[macro_use]
+mod presence;
+#[macro_use]
 mod shortcuts;
 #[macro_use]
 mod teams;
 
-use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, StoreError};
-use crate::domain::chat::{
-    AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError,
-    Trigger, decide,
-};
+use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, PresenceInput, StoreError};
+use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
-use crate::domain::presence::{Source, Status};
+use crate::domain::presence::{Reason, Source, Status};
 use crate::domain::team::{BotAccess, Role};
 use crate::domain::values::ClientId;
 use crate::domain::values::MessageBody;
@@ -41,13 +40,13 @@ macro_rules! user_cols {
 /// Columns of [`PresenceRow`] from `users u`.
 macro_rules! presence_cols {
     () => {
-        "u.status, u.status_source, u.last_active_at"
+        "u.status, u.status_source, u.status_reason, u.last_active_at"
     };
 }
 
 macro_rules! team_cols {
     () => {
-        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds"
+        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds"
     };
 }
 
@@ -97,13 +96,7 @@ pub(crate) struct UserRow {
 
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
-        User {
-            id: r.id,
-            email: r.email,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            avatar_version: r.avatar_version,
-        }
+        User { id: r.id, email: r.email, first_name: r.first_name, last_name: r.last_name, avatar_version: r.avatar_version }
     }
 }
 
@@ -111,6 +104,7 @@ impl From<UserRow> for User {
 pub(crate) struct PresenceRow {
     status: String,
     status_source: String,
+    status_reason: Option<String>,
     last_active_at: Option<i64>,
 }
 
@@ -119,6 +113,7 @@ impl From<PresenceRow> for Presence {
         Presence {
             status: Status::parse(&r.status).unwrap_or(Status::Offline),
             source: Source::parse(&r.status_source).unwrap_or(Source::Manual),
+            reason: r.status_reason.as_deref().and_then(Reason::parse),
             last_active_at: r.last_active_at,
         }
     }
@@ -131,6 +126,7 @@ pub(crate) struct TeamRow {
     auto_away_minutes: i64,
     heartbeat_timeout_seconds: i64,
     visitor_email_delay_seconds: i64,
+    orphan_grace_seconds: i64,
 }
 
 impl From<TeamRow> for Team {
@@ -142,6 +138,7 @@ impl From<TeamRow> for Team {
                 auto_away_minutes: r.auto_away_minutes,
                 heartbeat_timeout_seconds: r.heartbeat_timeout_seconds,
                 visitor_email_delay_seconds: r.visitor_email_delay_seconds,
+                orphan_grace_seconds: r.orphan_grace_seconds,
             },
         }
     }
@@ -164,22 +161,11 @@ impl From<MembershipRow> for Membership {
         let stored = if r.all_bots {
             BotAccess::All
         } else {
-            let mut ids: Vec<BotId> = r
-                .bot_ids
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(BotId::parse)
-                .collect();
+            let mut ids: Vec<BotId> = r.bot_ids.unwrap_or_default().split(',').filter_map(BotId::parse).collect();
             ids.sort();
             BotAccess::Only(ids)
         };
-        Membership {
-            team_id: r.team_id,
-            user_id: r.user_id,
-            role,
-            bot_access: BotAccess::effective(role, stored),
-            capacity: r.capacity,
-        }
+        Membership { team_id: r.team_id, user_id: r.user_id, role, bot_access: BotAccess::effective(role, stored), capacity: r.capacity }
     }
 }
 
@@ -222,10 +208,7 @@ impl BotRow {
                 allowed_origins: serde_json::from_str(&self.allowed_origins).unwrap_or_default(),
             },
             responder: match self.webhook_url {
-                Some(url) => Responder::Webhook {
-                    url,
-                    secret: self.webhook_secret,
-                },
+                Some(url) => Responder::Webhook { url, secret: self.webhook_secret },
                 None => Responder::Knowledge,
             },
             knowledge,
@@ -252,13 +235,7 @@ pub(crate) struct VisitorRow {
 
 impl From<VisitorRow> for Visitor {
     fn from(r: VisitorRow) -> Self {
-        Visitor {
-            id: r.id,
-            bot_id: r.bot_id,
-            name: r.name,
-            email: r.email,
-            created_at: r.created_at,
-        }
+        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, created_at: r.created_at }
     }
 }
 
@@ -319,21 +296,19 @@ impl From<MessageRow> for Message {
     fn from(r: MessageRow) -> Self {
         let kind = AuthorKind::parse(&r.author_kind).unwrap_or(AuthorKind::System);
         let (display_name, avatar_url) = match kind {
-            AuthorKind::Agent => {
-                match (r.author_id.as_deref().and_then(UserId::parse), r.u_email) {
-                    (Some(id), Some(email)) => {
-                        let u = User {
-                            id,
-                            email,
-                            first_name: r.u_first.unwrap_or_default(),
-                            last_name: r.u_last.unwrap_or_default(),
-                            avatar_version: r.u_avatar,
-                        };
-                        (Some(u.display_name()), u.avatar_url())
-                    }
-                    _ => (Some("Former agent".to_string()), None),
+            AuthorKind::Agent => match (r.author_id.as_deref().and_then(UserId::parse), r.u_email) {
+                (Some(id), Some(email)) => {
+                    let u = User {
+                        id,
+                        email,
+                        first_name: r.u_first.unwrap_or_default(),
+                        last_name: r.u_last.unwrap_or_default(),
+                        avatar_version: r.u_avatar,
+                    };
+                    (Some(u.display_name()), u.avatar_url())
                 }
-            }
+                _ => (Some("Former agent".to_string()), None),
+            },
             AuthorKind::Visitor => (r.v_name.filter(|n| !n.is_empty()), None),
             AuthorKind::Bot | AuthorKind::System => (None, None),
         };
@@ -341,12 +316,7 @@ impl From<MessageRow> for Message {
             id: r.id,
             conversation_id: r.conversation_id,
             seq: r.seq,
-            author: Author {
-                kind,
-                id: r.author_id,
-                display_name,
-                avatar_url,
-            },
+            author: Author { kind, id: r.author_id, display_name, avatar_url },
             body: MessageBody::from_stored(r.body, r.text),
             internal: r.internal,
             client_id: r.client_id,
@@ -388,34 +358,13 @@ impl From<SummaryRow> for ChatSummary {
             }),
             _ => None,
         };
-        let last_message = match (
-            r.last_preview,
-            r.last_author_kind.as_deref().and_then(AuthorKind::parse),
-            r.last_message_at,
-        ) {
-            (Some(preview), Some(author_kind), Some(at)) => Some(LastMessage {
-                preview,
-                author_kind,
-                at,
-            }),
+        let last_message = match (r.last_preview, r.last_author_kind.as_deref().and_then(AuthorKind::parse), r.last_message_at) {
+            (Some(preview), Some(author_kind), Some(at)) => Some(LastMessage { preview, author_kind, at }),
             _ => None,
         };
         let conversation: Conversation = r.conversation.into();
-        let visitor = Visitor {
-            id: r.v_id,
-            bot_id: conversation.bot_id.clone(),
-            name: r.v_name,
-            email: r.v_email,
-            created_at: r.v_created_at,
-        };
-        ChatSummary {
-            conversation,
-            bot_name: r.bot_name,
-            visitor,
-            assignee,
-            last_message,
-            unread_count: r.unread_count,
-        }
+        let visitor = Visitor { id: r.v_id, bot_id: conversation.bot_id.clone(), name: r.v_name, email: r.v_email, created_at: r.v_created_at };
+        ChatSummary { conversation, bot_name: r.bot_name, visitor, assignee, last_message, unread_count: r.unread_count }
     }
 }
 
@@ -431,22 +380,13 @@ macro_rules! sql_store {
         team_store!($Store, $Db, begin = $begin, lock = $lock);
         bot_store!($Store, $Db, begin = $begin, lock = $lock);
         chat_store!($Store, $Db, begin = $begin, lock = $lock);
+        presence_store!($Store, $Db, begin = $begin, lock = $lock);
         shortcut_store!($Store, $Db, begin = $begin, lock = $lock);
     };
 }
 
-sql_store!(
-    super::sqlite::SqliteStore,
-    sqlx::Sqlite,
-    begin = "BEGIN IMMEDIATE",
-    lock = ""
-);
-sql_store!(
-    super::postgres::PgStore,
-    sqlx::Postgres,
-    begin = "BEGIN",
-    lock = " FOR UPDATE"
-);
+sql_store!(super::sqlite::SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE", lock = "");
+sql_store!(super::postgres::PgStore, sqlx::Postgres, begin = "BEGIN", lock = " FOR UPDATE");
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ShortcutRow {
@@ -460,13 +400,6 @@ pub(crate) struct ShortcutRow {
 
 impl From<ShortcutRow> for Shortcut {
     fn from(r: ShortcutRow) -> Self {
-        Shortcut {
-            id: r.id,
-            team_id: r.team_id,
-            owner_id: r.owner_id,
-            name: r.name,
-            body: r.body,
-            created_at: r.created_at,
-        }
+        Shortcut { id: r.id, team_id: r.team_id, owner_id: r.owner_id, name: r.name, body: r.body, created_at: r.created_at }
     }
 }

@@ -22,7 +22,10 @@ macro_rules! shortcut_store {
             }
 
             async fn shortcut(&self, id: &ShortcutId) -> $crate::store::Result<Option<Shortcut>> {
-                let row: Option<ShortcutRow> = sqlx::query_as("SELECT id, team_id, owner_id, name, body, created_at FROM shortcuts WHERE id = $1").bind(id).fetch_optional(self.read()).await?;
+                let row: Option<ShortcutRow> = sqlx::query_as("SELECT id, team_id, owner_id, name, body, created_at FROM shortcuts WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.read())
+                    .await?;
                 Ok(row.map(Into::into))
             }
 
@@ -40,7 +43,12 @@ macro_rules! shortcut_store {
             }
 
             async fn update_shortcut(&self, s: &Shortcut) -> $crate::store::Result<()> {
-                let res = sqlx::query("UPDATE shortcuts SET name = $2, body = $3 WHERE id = $1").bind(&s.id).bind(&s.name).bind(&s.body).execute(self.write()).await;
+                let res = sqlx::query("UPDATE shortcuts SET name = $2, body = $3 WHERE id = $1")
+                    .bind(&s.id)
+                    .bind(&s.name)
+                    .bind(&s.body)
+                    .execute(self.write())
+                    .await;
                 shortcut_result!(res)
             }
 
@@ -55,10 +63,7 @@ macro_rules! shortcut_store {
 macro_rules! shortcut_result {
     ($res:expr) => {
         match $res {
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
-                "shortcut_exists",
-                "a shortcut with this name already exists".into(),
-            )),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("shortcut_exists", "a shortcut with this name already exists".into())),
             Err(e) => Err(e.into()),
             Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
             Ok(_) => Ok(()),

@@ -1,0 +1,79 @@
+//! Real time over WebSocket: `GET /ws` for agents, `GET /api/widget/ws` for visitors.
+//! The protocol is described in docs/REALTIME.md.
+
+mod frames;
+mod session;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::auth::{API_TOKEN_PREFIX, hash_secret};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Agent, VisitorCaller};
+pub use session::Peer;
+
+/// Largest frame a client may send.
+pub const MAX_FRAME: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws", get(agent_socket)).route("/api/widget/ws", get(visitor_socket))
+}
+
+fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
+    let ws = ws.map_err(|e| ApiError::InvalidInput(format!("upgrade: {e}")))?;
+    Ok(ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME))
+}
+
+fn query_token(parts: &Parts) -> Option<String> {
+    parts.uri.query()?.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_string))
+}
+
+/// The upgrade is a GET, so the CSRF token cannot guard it: a browser's `Origin` must be this
+/// server's own (scripts without an `Origin` authenticate with a token anyway).
+fn same_origin(parts: &Parts) -> ApiResult<()> {
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("cross-site WebSocket connections are not allowed"))
+    }
+}
+
+async fn agent_socket(
+    State(state): State<AppState>,
+    mut parts: Parts,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    same_origin(&parts)?;
+    let agent = match query_token(&parts) {
+        Some(token) if token.starts_with(API_TOKEN_PREFIX) => {
+            let user_id = state.store.api_token_user(&hash_secret(&token)).await?.ok_or(ApiError::Unauthenticated)?;
+            Agent { user_id, session: None }
+        }
+        Some(_) => return Err(ApiError::Unauthenticated),
+        None => <Agent as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await?,
+    };
+    let (scope, membership) = agent.chat_scope(&state).await?;
+    let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    let ws = upgrade(ws)?;
+    let peer = Peer::Agent { user: agent.user_id, display_name: user.display_name(), scope, membership };
+    Ok(ws.on_upgrade(move |socket| session::run(state, peer, socket)))
+}
+
+async fn visitor_socket(
+    State(state): State<AppState>,
+    caller: VisitorCaller,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let ws = upgrade(ws)?;
+    let peer = Peer::Visitor { visitor: caller.visitor, bot: caller.bot };
+    Ok(ws.on_upgrade(move |socket| session::run(state, peer, socket)))
+}

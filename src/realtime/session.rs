@@ -1,0 +1,279 @@
+//! One WebSocket connection: hub events out (filtered, ordered and de-duplicated by `seq`),
+//! client frames in. Generic over the socket so the logic does not depend on axum's type.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::ws::Message;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::frames::{self, ClientFrame};
+use crate::app::AppState;
+use crate::domain::ids::{ConversationId, UserId};
+use crate::http::views;
+use crate::hub::{Event, Subscription, Topic};
+use crate::store::{AgentScope, Bot, Membership, PresenceInput, Visitor};
+
+/// Events queued per connection before it counts as lagging (and resyncs from the database).
+const QUEUE: usize = 256;
+/// A client that cannot take a frame for this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// Typing indicators are forwarded at most this often per conversation and connection.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// Activity frames count at most this often per connection.
+const ACTIVITY_EVERY: Duration = Duration::from_secs(20);
+
+/// Who is on the other end.
+pub enum Peer {
+    Agent { user: UserId, display_name: String, scope: AgentScope, membership: Membership },
+    Visitor { visitor: Visitor, bot: Bot },
+}
+
+struct Session {
+    state: AppState,
+    peer: Peer,
+    sub: Subscription,
+    /// Highest `seq` sent per conversation: later duplicates are dropped, gaps filled from the
+    /// database.
+    sent: HashMap<ConversationId, i64>,
+    typing: HashMap<ConversationId, Instant>,
+    activity: Option<Instant>,
+}
+
+fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
+    let _ = state;
+    match peer {
+        Peer::Agent { user, scope, .. } => vec![Topic::Team(scope.team.clone()), Topic::User(user.clone())],
+        Peer::Visitor { visitor, bot } => {
+            let mut t = vec![Topic::Visitor(visitor.id.clone())];
+            if bot.settings.show_agent_availability {
+                t.push(Topic::Bot(bot.id.clone()));
+            }
+            t
+        }
+    }
+}
+
+/// Runs the connection until either side closes.
+pub async fn run<S>(state: AppState, peer: Peer, socket: S)
+where
+    S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
+{
+    let (mut sink, mut stream) = socket.split();
+    let sub = state.hub.subscribe(topics(&state, &peer), QUEUE);
+    let mut s = Session { state, peer, sub, sent: HashMap::new(), typing: HashMap::new(), activity: None };
+    if let Peer::Agent { user, .. } = &s.peer {
+        // Opening the inbox is a sign of life.
+        let _ = crate::presence::signal(&s.state, user, PresenceInput::Heartbeat).await;
+    }
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        let out: Vec<String> = tokio::select! {
+            ev = s.sub.rx.recv() => {
+                let Some(ev) = ev else { break };
+                let mut out = s.on_event(&ev).await;
+                if s.sub.lagged.swap(false, Ordering::AcqRel) {
+                    out.extend(s.resync().await);
+                }
+                out
+            }
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(text))) => s.on_client(text.as_str()).await,
+                Some(Ok(Message::Binary(_))) => vec![frames::error(s.state.now(), "invalid_frame", "frames are JSON text")],
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => vec![],
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            _ = ping.tick() => {
+                if !send(&mut sink, Message::Ping(Default::default())).await { break }
+                vec![]
+            }
+        };
+        for f in out {
+            if !send(&mut sink, Message::Text(f.into())).await {
+                return;
+            }
+        }
+    }
+}
+
+async fn send<S: Sink<Message, Error = axum::Error> + Unpin>(sink: &mut S, m: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(m)).await, Ok(Ok(())))
+}
+
+impl Session {
+    fn is_agent(&self) -> bool {
+        matches!(self.peer, Peer::Agent { .. })
+    }
+
+    async fn on_event(&mut self, ev: &Event) -> Vec<String> {
+        if let (Peer::Agent { membership, .. }, Some(bot)) = (&self.peer, &ev.bot_id) {
+            if matches!(ev.topic, Topic::Team(_)) && !membership.bot_access.reaches(bot) {
+                return vec![];
+            }
+        }
+        if ev.kind == "access.changed" {
+            return self.refresh_access(ev).await;
+        }
+        match (ev.kind, &ev.conversation_id, ev.seq) {
+            ("message.created", Some(conv), Some(seq)) => match self.sent.get(conv).copied() {
+                Some(last) if seq <= last => vec![],
+                Some(last) if seq > last + 1 => self.replay(conv, last).await,
+                _ => {
+                    self.sent.insert(conv.clone(), seq);
+                    vec![ev.frame.clone()]
+                }
+            },
+            _ => vec![ev.frame.clone()],
+        }
+    }
+
+    /// Messages of `conv` after `after`, from the database, as frames; advances `sent`.
+    async fn replay(&mut self, conv: &ConversationId, after: i64) -> Vec<String> {
+        let include_internal = self.is_agent();
+        let messages = match self.state.store.messages(conv, after, include_internal).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(conversation = %conv, error = %e, "replay failed");
+                return vec![frames::error(self.state.now(), "sync_failed", "could not read the history; sync again")];
+            }
+        };
+        let last = messages.last().map(|m| m.seq).unwrap_or(after);
+        let entry = self.sent.entry(conv.clone()).or_insert(last);
+        *entry = (*entry).max(last);
+        messages.iter().map(|m| frames::frame("message.created", m.created_at, views::message(m))).collect()
+    }
+
+    /// After a lag: every conversation this connection follows is replayed from the database,
+    /// then `resync` tells the client that other events (state changes, statuses) may have been
+    /// missed and lists should be re-read.
+    async fn resync(&mut self) -> Vec<String> {
+        let followed: Vec<(ConversationId, i64)> = self.sent.iter().map(|(c, s)| (c.clone(), *s)).collect();
+        let mut out = Vec::new();
+        for (conv, after) in followed {
+            out.extend(self.replay(&conv, after).await);
+        }
+        out.push(frames::frame("resync", self.state.now(), json!({"reason": "lagged"})));
+        out
+    }
+
+    /// The agent's team or bot access changed: re-read it, and follow the new active team.
+    async fn refresh_access(&mut self, ev: &Event) -> Vec<String> {
+        let Peer::Agent { user, scope, membership, .. } = &mut self.peer else { return vec![] };
+        let me = match self.state.store.me(user).await {
+            Ok(me) => me,
+            Err(_) => return vec![],
+        };
+        let team = me.active_team_id.clone();
+        let m = match &team {
+            Some(t) => self.state.store.membership(t, user).await.ok().flatten(),
+            None => None,
+        };
+        match (team, m) {
+            (Some(team), Some(m)) if m.role.can_chat() => {
+                let moved = team != scope.team;
+                scope.team = team;
+                *membership = m;
+                if moved {
+                    let topics = topics(&self.state, &self.peer);
+                    self.sub = self.state.hub.subscribe(topics, QUEUE);
+                    self.sent.clear();
+                }
+                vec![ev.frame.clone()]
+            }
+            // No inbox any more: nothing of the old team may reach this socket.
+            _ => {
+                membership.bot_access = crate::domain::team::BotAccess::Only(vec![]);
+                let topics = vec![Topic::User(user.clone())];
+                self.sub = self.state.hub.subscribe(topics, QUEUE);
+                self.sent.clear();
+                vec![ev.frame.clone()]
+            }
+        }
+    }
+
+    async fn on_client(&mut self, text: &str) -> Vec<String> {
+        let now = self.state.now();
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(f) => f,
+            Err(e) => return vec![frames::error(now, "invalid_frame", &e.to_string())],
+        };
+        match frame {
+            ClientFrame::Heartbeat => {
+                if let Peer::Agent { user, .. } = &self.peer {
+                    let _ = crate::presence::signal(&self.state, user, PresenceInput::Heartbeat).await;
+                }
+                vec![]
+            }
+            ClientFrame::Activity => {
+                if let Peer::Agent { user, .. } = &self.peer {
+                    if self.activity.is_none_or(|t| t.elapsed() >= ACTIVITY_EVERY) {
+                        self.activity = Some(Instant::now());
+                        let _ = crate::presence::signal(&self.state, user, PresenceInput::Activity).await;
+                    }
+                }
+                vec![]
+            }
+            ClientFrame::Sync { conversation_id, after_seq } => {
+                if after_seq < 0 {
+                    return vec![frames::error(now, "invalid_frame", "after_seq: must not be negative")];
+                }
+                match self.visible(&conversation_id).await {
+                    Some(conv) => self.replay(&conv, after_seq).await,
+                    None => vec![frames::error(now, "not_found", "no such conversation")],
+                }
+            }
+            ClientFrame::Typing { conversation_id, note } => self.typing(&conversation_id, note).await,
+        }
+    }
+
+    /// The conversation, if this peer may see it.
+    async fn visible(&self, raw: &str) -> Option<ConversationId> {
+        let id = ConversationId::parse(raw)?;
+        match &self.peer {
+            Peer::Agent { scope, .. } => self.state.store.live_chat(scope, &id).await.ok().flatten().map(|c| c.conversation.id),
+            Peer::Visitor { visitor, .. } => {
+                self.state.store.conversation(&id).await.ok().flatten().filter(|c| c.visitor_id == visitor.id).map(|c| c.id)
+            }
+        }
+    }
+
+    async fn typing(&mut self, raw: &str, note: bool) -> Vec<String> {
+        let now = self.state.now();
+        let Some(id) = ConversationId::parse(raw) else { return vec![frames::error(now, "not_found", "no such conversation")] };
+        if self.typing.get(&id).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+            return vec![];
+        }
+        let Ok(Some(conv)) = self.state.store.conversation(&id).await else { return vec![frames::error(now, "not_found", "no such conversation")] };
+        match &self.peer {
+            Peer::Visitor { visitor, .. } => {
+                if conv.visitor_id != visitor.id {
+                    return vec![frames::error(now, "not_found", "no such conversation")];
+                }
+                let data = json!({"conversation_id": conv.id, "author": {"kind": "visitor"}});
+                self.state.bus.publish(Event::new("typing", now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
+            }
+            Peer::Agent { user, display_name, scope, .. } => {
+                if self.state.store.live_chat(scope, &id).await.ok().flatten().is_none() {
+                    return vec![frames::error(now, "not_found", "no such conversation")];
+                }
+                let author = json!({"kind": "agent", "id": user, "display_name": display_name});
+                let data = json!({"conversation_id": conv.id, "author": author, "note": note});
+                self.state.bus.publish(
+                    Event::new("typing", now, Topic::Team(conv.team_id.clone()), data)
+                        .about_chat(&conv.bot_id, &conv.id)
+                        .from_connection(self.sub.id),
+                );
+                if !note && conv.assignee_id.as_ref() == Some(user) {
+                    let data = json!({"conversation_id": conv.id, "author": {"kind": "agent", "display_name": display_name}});
+                    self.state.bus.publish(Event::new("typing", now, Topic::Visitor(conv.visitor_id.clone()), data));
+                }
+            }
+        }
+        self.typing.insert(id, Instant::now());
+        vec![]
+    }
+}
