@@ -22,10 +22,11 @@ const QUEUE: usize = 256;
 /// A client that cannot take a frame for this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(30);
-/// Typing indicators are forwarded at most this often per conversation and connection.
-const TYPING_EVERY: Duration = Duration::from_secs(2);
-/// Activity frames count at most this often per connection.
-const ACTIVITY_EVERY: Duration = Duration::from_secs(20);
+/// Typing indicators are forwarded at most this often (ms of the app clock) per conversation
+/// and connection.
+const TYPING_EVERY: i64 = 2_000;
+/// Activity frames count at most this often (ms of the app clock) per connection.
+const ACTIVITY_EVERY: i64 = 20_000;
 
 /// Who is on the other end.
 pub enum Peer {
@@ -40,8 +41,8 @@ struct Session {
     /// Highest `seq` sent per conversation: later duplicates are dropped, gaps filled from the
     /// database.
     sent: HashMap<ConversationId, i64>,
-    typing: HashMap<ConversationId, Instant>,
-    activity: Option<Instant>,
+    typing: HashMap<ConversationId, i64>,
+    activity: Option<i64>,
 }
 
 fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
@@ -210,8 +211,8 @@ impl Session {
             }
             ClientFrame::Activity => {
                 if let Peer::Agent { user, .. } = &self.peer {
-                    if self.activity.is_none_or(|t| t.elapsed() >= ACTIVITY_EVERY) {
-                        self.activity = Some(Instant::now());
+                    if self.activity.is_none_or(|t| now - t >= ACTIVITY_EVERY) {
+                        self.activity = Some(now);
                         let _ = crate::presence::signal(&self.state, user, PresenceInput::Activity).await;
                     }
                 }
@@ -244,7 +245,7 @@ impl Session {
     async fn typing(&mut self, raw: &str, note: bool) -> Vec<String> {
         let now = self.state.now();
         let Some(id) = ConversationId::parse(raw) else { return vec![frames::error(now, "not_found", "no such conversation")] };
-        if self.typing.get(&id).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+        if self.typing.get(&id).is_some_and(|t| now - t < TYPING_EVERY) {
             return vec![];
         }
         let Ok(Some(conv)) = self.state.store.conversation(&id).await else { return vec![frames::error(now, "not_found", "no such conversation")] };
@@ -273,7 +274,7 @@ impl Session {
                 }
             }
         }
-        self.typing.insert(id, Instant::now());
+        self.typing.insert(id, now);
         vec![]
     }
 }

@@ -322,3 +322,102 @@ impl Res {
         assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "error without a message: {}", self.body);
     }
 }
+
+/// A real WebSocket client.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// How long a test waits for a frame that must come.
+const FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Ws {
+    pub async fn connect(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let (stream, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(Ws { stream })
+    }
+
+    /// The agent's inbox socket, authenticated with their API token.
+    pub async fn agent(app: &TestApp, a: &Agent) -> Ws {
+        let Auth::Bearer(token) = &a.auth else { panic!("agent without token") };
+        Ws::connect(&format!("{}/ws?token={token}", app.base.replace("http://", "ws://"))).await.expect("agent socket")
+    }
+
+    pub async fn visitor(app: &TestApp, v: &Visitor) -> Ws {
+        let Auth::Bearer(token) = &v.auth else { panic!("visitor without token") };
+        Ws::connect(&format!("{}/api/widget/ws?token={token}", app.base.replace("http://", "ws://"))).await.expect("visitor socket")
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.stream.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.expect("send frame");
+    }
+
+    pub async fn send_raw(&mut self, m: tokio_tungstenite::tungstenite::Message) {
+        use futures_util::SinkExt;
+        let _ = self.stream.send(m).await;
+    }
+
+    /// The next text frame; `None` once the server closed the socket.
+    pub async fn next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        loop {
+            let m = tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("no frame within 5 s")?;
+            match m {
+                Ok(tokio_tungstenite::tungstenite::Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// Skips frames until one of `kind` comes.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let f = self.next().await.unwrap_or_else(|| panic!("socket closed while waiting for {kind}"));
+            if f["type"] == kind {
+                return f;
+            }
+        }
+    }
+
+    /// Collects frames up to and including the first one `stop` accepts.
+    pub async fn until(&mut self, stop: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let f = self.next().await.expect("socket closed");
+            let done = stop(&f);
+            seen.push(f);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
+
+impl Ws {
+    /// Returns once the server has handled every frame sent before: frames on one socket are
+    /// handled in order, and a sync for an unknown conversation is answered with an error.
+    pub async fn flush(&mut self) {
+        self.send(serde_json::json!({"type": "sync", "conversation_id": "01900000-0000-7000-8000-00000000f1f1", "after_seq": 0})).await;
+        loop {
+            let f = self.next().await.expect("socket closed while flushing");
+            if f["type"] == "error" && f["data"]["code"] == "not_found" {
+                return;
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// An agent's status as the team sees it: (status, status_source, status_reason).
+    pub async fn status_of(&self, viewer: &Agent, who: &Agent) -> (String, String, Option<String>) {
+        let m = viewer.get(self, &format!("/api/teams/{}/members", viewer.team)).await;
+        let row = m.body.as_array().unwrap().iter().find(|r| r["user"]["id"] == who.id.as_str()).expect("member").clone();
+        (row["status"].as_str().unwrap().into(), row["status_source"].as_str().unwrap().into(), row["status_reason"].as_str().map(Into::into))
+    }
+}
