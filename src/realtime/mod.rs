@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::{API_TOKEN_PREFIX, hash_secret};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Agent, VisitorCaller};
-pub use session::Peer;
+pub use session::{Peer, run};
 
 /// Largest frame a client may send.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -61,11 +61,16 @@ async fn agent_socket(
         Some(_) => return Err(ApiError::Unauthenticated),
         None => <Agent as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await?,
     };
-    let (scope, membership) = agent.chat_scope(&state).await?;
-    let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    let peer = agent_peer(&state, &agent).await?;
     let ws = upgrade(ws)?;
-    let peer = Peer::Agent { user: agent.user_id, display_name: user.display_name(), scope, membership };
     Ok(ws.on_upgrade(move |socket| session::run(state, peer, socket)))
+}
+
+/// The agent as a socket peer: their active team, a chat-capable role, their bot access.
+pub async fn agent_peer(state: &AppState, agent: &Agent) -> ApiResult<Peer> {
+    let (scope, membership) = agent.chat_scope(state).await?;
+    let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    Ok(Peer::Agent { user: agent.user_id.clone(), display_name: user.display_name(), scope, membership })
 }
 
 async fn visitor_socket(

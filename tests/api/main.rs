@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod bots;
+mod lag;
 mod lifecycle;
 mod lists;
 mod openapi;

@@ -6,7 +6,7 @@ use reqwest::Method;
 use crate::backend_tests;
 use crate::helpers::*;
 
-/// API.md's HTTP routes (the WebSocket and notification sections are covered where they are built).
+/// API.md's routes (the notification endpoints are covered where they are built).
 const CONTRACT: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("post", "/api/setup"),
@@ -52,6 +52,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/widget/end"),
     ("get", "/api/openapi.json"),
     ("get", "/metrics"),
+    ("get", "/ws"),
+    ("get", "/api/widget/ws"),
 ];
 
 async fn the_document_covers_the_contract_and_only_served_routes(app: TestApp) {

@@ -37,7 +37,10 @@ async fn without_heartbeats_an_agent_goes_offline_and_the_team_is_told(app: Test
             break f;
         }
     };
-    assert_eq!((f["data"]["status"].as_str(), f["data"]["source"].as_str(), f["data"]["reason"].as_str()), (Some("offline"), Some("auto"), Some("heartbeat_expired")));
+    assert_eq!(
+        (f["data"]["status"].as_str(), f["data"]["source"].as_str(), f["data"]["reason"].as_str()),
+        (Some("offline"), Some("auto"), Some("heartbeat_expired"))
+    );
     assert!(f["data"]["last_active_at"].is_string());
 }
 

@@ -115,7 +115,12 @@ async fn a_resynced_client_gets_every_message_exactly_once(app: TestApp) {
             l.visitor.post(&app, "/api/widget/messages", json!({"body": format!("r{round} m{i}")})).await;
         }
         let frames = ws.until(is_message(&format!("r{round} m2"))).await;
-        seen.extend(frames.iter().filter(|f| f["type"] == "message.created" && f["data"]["conversation_id"] == l.chat.as_str()).map(|f| f["data"]["seq"].as_i64().unwrap()));
+        seen.extend(
+            frames
+                .iter()
+                .filter(|f| f["type"] == "message.created" && f["data"]["conversation_id"] == l.chat.as_str())
+                .map(|f| f["data"]["seq"].as_i64().unwrap()),
+        );
         ws.close().await;
         // missed while away
         l.visitor.post(&app, "/api/widget/messages", json!({"body": format!("gap {round}")})).await;

@@ -161,7 +161,10 @@ async fn team_settings_are_validated_and_admin_only(app: TestApp) {
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
     let path = format!("/api/teams/{}/settings", owner.team);
     let r = owner.patch(&app, &path, json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0})).await;
-    assert_eq!(r.body, json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0, "orphan_grace_seconds": 120}));
+    assert_eq!(
+        r.body,
+        json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0, "orphan_grace_seconds": 120})
+    );
     owner.patch(&app, &path, json!({"auto_away_minutes": 0})).await.assert_error(400, "invalid_input");
     owner.patch(&app, &path, json!({"heartbeat_timeout_seconds": "60"})).await.assert_error(400, "invalid_input");
     alice.patch(&app, &path, json!({"auto_away_minutes": 30})).await.assert_error(403, "forbidden");
