@@ -180,6 +180,14 @@ async fn sockets_check_who_and_where_from(app: TestApp) {
     let mia = app.add_agent(&l.owner, "Mia", "member").await;
     let Auth::Bearer(t) = &mia.auth else { unreachable!() };
     assert!(Ws::connect(&format!("{ws_base}/ws?token={t}")).await.is_err(), "members have no inbox");
+    // the inbox page's way: the session cookie, from Baton's own origin
+    let Auth::Cookie { cookie, .. } = app.login("alice@acme.test", "agent-password").await else { unreachable!() };
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("{ws_base}/ws")).unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    req.headers_mut().insert("origin", app.base.parse().unwrap());
+    let (mut by_cookie, _) = tokio_tungstenite::connect_async(req).await.expect("cookie socket from the same origin");
+    use futures_util::SinkExt;
+    by_cookie.close(None).await.ok();
     // a cross-site page cannot open an agent socket
     let Auth::Bearer(t) = &l.alice.auth else { unreachable!() };
     let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("{ws_base}/ws?token={t}")).unwrap();
