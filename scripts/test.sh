@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# Runs Baton's whole test suite: unit tests, and the HTTP API tests against both backends
-# (SQLite in a temporary directory, PostgreSQL in a fresh database per test).
+# Runs Baton's whole test suite:
+#   1. cargo tests: unit tests, and the HTTP/WebSocket tests against both backends (SQLite in a
+#      temporary directory, PostgreSQL in a fresh database per test);
+#   2. the browser tests: the inbox and the widget in headless Chromium (tests/browser).
 #
-# Needs PostgreSQL on 127.0.0.1:5432 with trust auth (override with BATON_TEST_PG_URL, e.g.
-# postgres://postgres@127.0.0.1:5432/test); installs nothing else a fresh machine lacks.
+# Needs PostgreSQL on 127.0.0.1:5432 with trust auth (override with BATON_TEST_PG_URL).
+# Installs what a fresh Debian machine lacks: Chromium (apt) and the test's npm package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "cargo is required: install Rust from your distribution or rustup" >&2
-  exit 1
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing ${need_apt[*]} with apt-get…"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 export BATON_TEST_PG_URL="${BATON_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 cargo test --locked --all-targets "$@"
+
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+BATON_BIN="$target/debug/baton" CHROMIUM="$(command -v chromium)" \
+  node --test --test-concurrency=1 tests/browser/e2e.test.js

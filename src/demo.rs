@@ -64,7 +64,7 @@ pub async fn run(settings: &Settings) -> Result<String, BoxError> {
 
 fn summary(base: &str, bot: &str, fresh: bool) -> String {
     format!(
-        "{}\n\n  Team:   Demo Shop\n  Owner:  {OWNER_EMAIL} / {PASSWORD}\n  Agent:  {AGENT_EMAIL} / {PASSWORD}\n  Bot id: {bot}\n\n  Start the server with `baton serve` and open {base}/app to log in.\n",
+        "{}\n\n  Team:   Demo Shop\n  Owner:  {OWNER_EMAIL} / {PASSWORD}\n  Agent:  {AGENT_EMAIL} / {PASSWORD}\n  Bot id: {bot}\n\n  Start the server with `baton serve`, then:\n    agents:   {base}/app  (log in as Alice in one window, Bob in a private window)\n    visitors: {base}/demo?bot={bot}  (the demo shop with the chat widget)\n",
         if fresh { "Demo seeded." } else { "The demo is already seeded." }
     )
 }

@@ -25,7 +25,7 @@ pub const AVATAR_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/setup", post(setup))
+        .route("/api/setup", get(setup_status).post(setup))
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/tokens", post(create_token))
@@ -38,6 +38,11 @@ pub fn router() -> Router<AppState> {
 
 async fn hash(password: Password) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || auth::hash_password(password.expose())).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+}
+
+/// Whether first-run setup is done (the UI shows login or setup).
+async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"set_up": state.store.user_count().await? > 0})))
 }
 
 #[derive(Deserialize)]

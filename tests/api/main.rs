@@ -15,4 +15,5 @@ mod realtime;
 mod resync_property;
 mod shortcuts;
 mod teams;
+mod ui;
 mod widget;

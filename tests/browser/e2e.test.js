@@ -1,0 +1,242 @@
+// End to end in real headless Chromium: a visitor and two agents complete the whole lifecycle
+// through the UI. Screenshots of the main screens land in tests/browser/screenshots/.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import readline from "node:readline";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = join(here, "screenshots");
+const bin = process.env.BATON_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(here, "..", "..", "target"), "debug", "baton");
+let server;
+let base;
+let browser;
+let dataDir;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "baton-e2e-"));
+  server = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BATON_LOG: "warn" } });
+  base = await new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: server.stdout });
+    lines.on("line", (l) => {
+      const m = l.match(/(http:\/\/127\.0\.0\.1:\d+)\/app\/setup/);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`baton exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function newPage(name, viewport = { width: 1360, height: 840 }) {
+  const ctx = await browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
+  page.errors = errors;
+  return page;
+}
+
+const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+async function login(page, email, password) {
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", email);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.locator(".app").waitFor();
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  if (await dismiss.count()) await dismiss.click();
+}
+
+async function setStatus(page, label) {
+  await page.locator(".status-button").click();
+  await page.getByRole("menuitemradio", { name: new RegExp(label) }).click();
+  await page.locator("[data-testid=my-status]", { hasText: label }).waitFor();
+}
+
+test("a visitor and two agents go through the whole lifecycle in the browser", async () => {
+  // --- the owner sets Baton up, adds two agents, a bot and a team shortcut ---
+  const owner = await newPage("owner");
+  await owner.goto(`${base}/app`);
+  await owner.getByRole("heading", { name: "Welcome to Baton" }).waitFor();
+  await shot(owner, "01-setup");
+  await owner.fill("input[name=first_name]", "Olivia");
+  await owner.fill("input[name=last_name]", "Owner");
+  await owner.fill("input[name=email]", "olivia@shop.test");
+  await owner.fill("input[name=password]", "owner-password");
+  await owner.fill("input[name=team_name]", "Northwind Support");
+  await owner.click("button[type=submit]");
+  await owner.getByText("Select a conversation to start chatting").waitFor();
+  const banner = owner.getByRole("region", { name: "Notifications" });
+  await banner.getByText("Get notified about new chats.").waitFor();
+  await shot(owner, "02-inbox-first-visit");
+  await banner.getByRole("button", { name: "Dismiss" }).click();
+
+  await owner.goto(`${base}/app/team`);
+  for (const [first, email] of [["Alice", "alice@shop.test"], ["Bob", "bob@shop.test"]]) {
+    await owner.fill("form input[name=email]", email);
+    await owner.fill("form input[name=first_name]", first);
+    await owner.fill("form input[name=last_name]", "Agent");
+    await owner.fill("form input[name=password]", "agent-password");
+    await owner.getByRole("button", { name: "Add member" }).click();
+    await owner.locator("table.grid", { hasText: email }).waitFor();
+  }
+  await shot(owner, "03-team-members");
+
+  await owner.goto(`${base}/app/team/bots`);
+  await owner.fill("input[name=name]", "Shop Assistant");
+  await owner.getByRole("button", { name: "Create bot" }).click();
+  await owner.waitForURL(/\/app\/team\/bots\/[0-9a-f-]+$/);
+  const botId = owner.url().split("/").pop();
+  await owner.getByLabel("Greeting").fill("Hi! Ask me about shipping, or ask for a person.");
+  await owner.locator("label.switch", { hasText: "Show agent availability" }).locator("input").check();
+  await owner.getByRole("button", { name: "Add an answer" }).click();
+  await owner.locator("[data-q]").last().fill("Do you ship internationally?");
+  await owner.locator("[data-a]").last().fill("We ship to the EU and the UK.");
+  await owner.getByRole("button", { name: "Save bot" }).click();
+  await owner.getByText("Bot saved").waitFor();
+  await owner.locator("pre.snippet", { hasText: `data-bot="${botId}"` }).waitFor();
+  await shot(owner, "04-bot-editor");
+
+  await owner.goto(`${base}/app/shortcuts`);
+  await owner.fill("input[name=name]", "refund");
+  await owner.selectOption("select[name=scope]", "team");
+  await owner.fill("textarea[name=body]", "Refunds reach your account within 5 business days.");
+  await owner.getByRole("button", { name: "Add shortcut" }).click();
+  await owner.locator(".list-plain", { hasText: "/refund" }).waitFor();
+
+  // --- a visitor on the shop asks the bot, then for a person ---
+  const visitor = await newPage("visitor", { width: 1280, height: 800 });
+  await visitor.goto(`${base}/demo?bot=${botId}`);
+  const w = visitor.locator("[data-baton-widget]");
+  await w.locator(".launcher").click();
+  await w.getByText("Hi! Ask me about shipping").waitFor();
+  await w.locator(".line", { hasText: /We'll reply|Last active/ }).waitFor();
+  await w.locator("textarea").fill("Do you ship internationally?");
+  await w.locator("textarea").press("Enter");
+  await w.locator(".m.bot", { hasText: "We ship to the EU and the UK." }).waitFor();
+  await w.getByRole("button", { name: "Talk to a person" }).click();
+  await w.getByText("Connecting you to a person…").waitFor();
+  await w.locator("input[type=email]").fill("vera@example.com");
+  await w.getByRole("button", { name: "Save" }).click();
+  await w.getByText("We'll email you at").waitFor();
+  await shot(visitor, "05-widget-waiting");
+
+  // --- Alice goes available (the widget sees the team come online), claims and replies ---
+  const alice = await newPage("alice");
+  await login(alice, "alice@shop.test", "agent-password");
+  await alice.locator("[data-testid=my-status]", { hasText: "Offline" }).waitFor();
+  await setStatus(alice, "Available");
+  await w.locator(".line", { hasText: "We're online" }).waitFor();
+  const row = alice.locator(".chat-row").first();
+  await row.locator(".pill", { hasText: "pending" }).waitFor();
+  await row.click();
+  await alice.locator(".msg.visitor", { hasText: "Do you ship internationally?" }).waitFor();
+  await shot(alice, "06-inbox-pending-chat");
+  await alice.locator(".conv-head").getByRole("button", { name: "Claim" }).click();
+  await alice.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  await w.getByText("Alice Agent joined the chat").waitFor();
+
+  const editor = alice.locator(".editor");
+  await editor.click();
+  await alice.keyboard.type("Hello ");
+  await alice.keyboard.press("Control+b");
+  await alice.keyboard.type("Vera");
+  await alice.keyboard.press("Control+b");
+  await alice.keyboard.type("! ");
+  await alice.keyboard.type("/ref");
+  await alice.locator(".popover .opt", { hasText: "/refund" }).waitFor();
+  await alice.keyboard.press("Enter");
+  await editor.getByText("Refunds reach your account").waitFor();
+  await alice.keyboard.press("Enter");
+  const reply = w.locator(".m.them", { hasText: "Refunds reach your account within 5 business days." });
+  await reply.waitFor();
+  assert.equal(await reply.locator("b").innerText(), "Vera", "formatting reaches the visitor");
+
+  await alice.getByRole("button", { name: "Internal note" }).click();
+  await editor.click();
+  await alice.keyboard.type("VIP customer, be generous");
+  await alice.keyboard.press("Enter");
+  await alice.locator(".msg.note", { hasText: "VIP customer" }).waitFor();
+  await w.locator("textarea").fill("Great, thanks!");
+  await w.locator("textarea").press("Enter");
+  await alice.locator(".msg.visitor", { hasText: "Great, thanks!" }).waitFor();
+  await shot(alice, "07-conversation-active");
+
+  // --- transfer to Bob, who answers and resolves ---
+  const bob = await newPage("bob");
+  await login(bob, "bob@shop.test", "agent-password");
+  await setStatus(bob, "Available");
+  await alice.getByRole("button", { name: "Transfer" }).click();
+  const dialog = alice.getByRole("dialog", { name: "Transfer chat" });
+  await dialog.getByRole("button", { name: /Bob Agent/ }).waitFor();
+  await shot(alice, "08-transfer-picker");
+  await dialog.getByRole("button", { name: /Bob Agent/ }).click();
+  await w.getByText("You're now chatting with Bob Agent").waitFor();
+  await bob.getByRole("link", { name: "Assigned to me" }).click();
+  await bob.locator(".chat-row", { hasText: "transferred" }).click();
+  await bob.locator(".editor").click();
+  await bob.keyboard.type("Bob here, happy to help.");
+  await bob.keyboard.press("Enter");
+  await w.locator(".m.them", { hasText: "Bob here, happy to help." }).waitFor();
+  await bob.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  await shot(visitor, "09-widget-transferred");
+  assert.equal(await w.getByText("VIP customer").count(), 0, "the visitor never sees internal notes");
+
+  await bob.locator(".conv-head").getByRole("button", { name: "Resolve" }).click();
+  await w.getByText("This chat has ended.").waitFor();
+  await shot(visitor, "10-widget-resolved");
+  await w.getByRole("button", { name: "Start a new chat" }).click();
+  await w.getByRole("button", { name: "Talk to a person" }).waitFor();
+  assert.equal(await w.getByText("Bob here, happy to help.").count(), 0, "a new chat starts empty");
+  await w.getByText("Hi! Ask me about shipping").waitFor();
+
+  // --- presence shows in the header and the widget ---
+  await setStatus(bob, "Away");
+  await setStatus(alice, "Offline");
+  await w.locator(".line", { hasText: "Last active" }).waitFor();
+  await alice.goto(`${base}/app/resolved`);
+  await alice.locator(".chat-row", { hasText: "resolved" }).waitFor();
+  await shot(alice, "11-resolved-list");
+
+  // --- the widget on a phone ---
+  const phone = await newPage("phone", { width: 390, height: 780 });
+  await phone.goto(`${base}/demo?bot=${botId}`);
+  await phone.locator("[data-baton-widget] .launcher").click();
+  await phone.locator("[data-baton-widget]").getByText("Hi! Ask me about shipping").waitFor();
+  await shot(phone, "12-widget-phone");
+
+  for (const p of [owner, visitor, alice, bob, phone]) assert.deepEqual(p.errors, [], "no script errors");
+});
+
+test("the profile page uploads an avatar with a preview and saves the name", async () => {
+  const page = await newPage("profile");
+  await login(page, "alice@shop.test", "agent-password");
+  await page.goto(`${base}/app/profile`);
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==", "base64");
+  await page.setInputFiles("#avatar-file", { name: "me.png", mimeType: "image/png", buffer: png });
+  await page.getByRole("img", { name: "New profile picture preview" }).waitFor();
+  await page.fill("input[name=first_name]", "Alicia");
+  await page.getByRole("button", { name: "Save Changes" }).click();
+  await page.getByText("Profile saved").waitFor();
+  await page.locator(".avatar.lg img[src*='/api/avatars/']").waitFor();
+  await shot(page, "13-profile");
+  assert.deepEqual(page.errors, []);
+});

@@ -1,0 +1,184 @@
+// One conversation: the whole history, the actions of the lifecycle, the composer.
+
+import { ApiError, get, post } from "./api.js";
+import { avatar, clear, clock, h, icon, since, toast } from "./dom.js";
+import { app } from "./main.js";
+import { composer } from "./composer.js";
+
+export async function conversationPane(pane, id, { onRead }) {
+  let chat = null;
+  let lastSeq = 0;
+  let readSeq = 0;
+  const shown = new Set();
+  const messages = h("div", { class: "messages", role: "log", "aria-label": "Messages", "aria-live": "polite" });
+  const typing = h("div", { class: "typing", "aria-live": "polite" });
+  const head = h("header", { class: "conv-head" });
+  const foot = h("div");
+  clear(pane, head, messages, typing, foot);
+
+  const me = () => app.me.user.id;
+  const admin = () => app.role === "owner" || app.role === "admin";
+
+  async function load() {
+    try {
+      chat = await get(`/api/live-chats/${id}`);
+    } catch (e) {
+      clear(pane, h("div", { class: "placeholder" }, h("div", {}, h("h2", {}, "This conversation is not available"), h("p", {}, e.message))));
+      return false;
+    }
+    renderHead();
+    renderComposer();
+    for (const m of chat.messages) add(m);
+    markRead();
+    return true;
+  }
+
+  function add(m) {
+    if (shown.has(m.seq)) return;
+    shown.add(m.seq);
+    lastSeq = Math.max(lastSeq, m.seq);
+    const el = messageEl(m);
+    // keep seq order even if a late frame arrives
+    const after = [...messages.children].find((c) => Number(c.dataset.seq) > m.seq);
+    messages.insertBefore(el, after ?? null);
+    if (!after) messages.scrollTop = messages.scrollHeight;
+  }
+
+  function messageEl(m) {
+    if (m.author.kind === "system") return h("div", { class: "sys", "data-seq": m.seq, role: "note" }, m.text, " · ", clock(m.created_at));
+    const note = m.visibility === "internal";
+    const kind = note ? "note" : m.author.kind;
+    const who = m.author.kind === "visitor" ? chat.visitor.display_name : m.author.kind === "bot" ? chat.bot.name : m.author.display_name ?? "Agent";
+    const label = note ? `Internal note · ${who}` : who;
+    return h("div", { class: `msg ${kind}`, "data-seq": m.seq, "data-kind": kind },
+      m.author.kind === "bot" ? h("span", { class: "avatar bot", "aria-hidden": "true" }, icon("bot")) : avatar(who, m.author.avatar_url),
+      h("div", { class: "stack" },
+        h("div", { class: "label" }, label, " · ", clock(m.created_at)),
+        h("div", { class: "bubble", html: m.body })));
+  }
+
+  function renderHead() {
+    const s = chat.state;
+    const mine = chat.assignee?.id === me();
+    const actions = [];
+    if (s === "pending") actions.push(h("button", { class: "btn primary", onclick: () => act("claim") }, "Claim"));
+    if (s === "transferred" && mine) actions.push(h("button", { class: "btn primary", onclick: () => act("claim") }, "Accept"));
+    if ((s === "active" || s === "transferred") && (mine || admin())) actions.push(h("button", { class: "btn", onclick: transferDialog }, "Transfer"));
+    if (s === "pending" || ((s === "active" || s === "transferred") && (mine || admin()))) actions.push(h("button", { class: "btn", onclick: () => act("resolve") }, "Resolve"));
+    clear(head,
+      avatar(chat.visitor.display_name, null),
+      h("div", { class: "title" },
+        h("b", {}, chat.visitor.display_name),
+        h("div", {}, [chat.visitor.email, `via ${chat.bot.name}`, chat.escalated_at ? `handed off ${since(chat.escalated_at)} ago`.replace("just now ago", "just now") : null].filter(Boolean).join(" · "))),
+      h("span", { class: `pill ${s}`, "data-testid": "chat-state" }, s),
+      chat.assignee ? h("span", { class: "tag" }, chat.assignee.id === me() ? "You" : chat.assignee.display_name) : null,
+      h("div", { class: "actions" }, actions));
+  }
+
+  function renderComposer() {
+    const s = chat.state;
+    if (s === "resolved") return clear(foot, h("div", { class: "composer" }, h("div", { class: "locked" }, "This chat is resolved.")));
+    const mine = chat.assignee?.id === me();
+    let locked = null;
+    if (s === "pending") locked = ["Claim this chat to reply to the visitor.", h("button", { class: "btn primary small", onclick: () => act("claim") }, "Claim")];
+    else if (!mine) locked = [`${chat.assignee?.display_name ?? "Another agent"} is handling this chat. You can still leave an internal note.`];
+    clear(foot, composer({
+      conversationId: id,
+      locked,
+      onSend: send,
+      onTyping: (note) => app.live?.send({ type: "typing", conversation_id: id, note }),
+    }));
+  }
+
+  async function send(html, note) {
+    const path = `/api/live-chats/${id}/${note ? "notes" : "messages"}`;
+    try {
+      const m = await post(path, { body: html, client_id: crypto.randomUUID() });
+      add(m);
+      if (chat.state === "transferred" && !note) await refresh();
+      return true;
+    } catch (e) {
+      toast(e.message);
+      if (e instanceof ApiError && e.status === 409) refresh();
+      return false;
+    }
+  }
+
+  async function act(action, body = {}) {
+    try {
+      chat = await post(`/api/live-chats/${id}/${action}`, body);
+      renderHead();
+      renderComposer();
+      for (const m of chat.messages) add(m);
+      onRead?.();
+    } catch (e) {
+      toast(e.message);
+      refresh();
+    }
+  }
+
+  async function transferDialog() {
+    const agents = await get(`/api/teams/${app.teamId}/agents`);
+    const candidates = agents.filter((a) => a.status === "available" && a.user.id !== chat.assignee?.id
+      && (a.bot_access === "all" || a.bot_access.includes(chat.bot.id)));
+    const close = () => overlay.remove();
+    const overlay = h("div", { class: "overlay", onclick: (e) => { if (e.target === overlay) close(); } },
+      h("div", { class: "dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": "transfer-title" },
+        h("h2", { id: "transfer-title" }, "Transfer chat"),
+        h("p", { class: "sub" }, "Available agents who can see this bot."),
+        h("div", { class: "choices" }, candidates.length ? candidates.map((a) => h("button", { class: "choice", onclick: async () => { close(); await act("transfer", { agent_id: a.user.id }); } },
+          avatar(a.user.display_name, a.user.avatar_url), h("span", { style: { flex: 1 } }, a.user.display_name), h("span", { class: "dot available" }), "Available"))
+          : h("p", { class: "sub" }, "Nobody else is available right now.")),
+        h("div", { class: "foot" }, h("button", { class: "btn", onclick: close }, "Cancel"))));
+    overlay.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+    document.body.append(overlay);
+    overlay.querySelector(".choice, .btn")?.focus();
+  }
+
+  async function refresh() {
+    try {
+      chat = await get(`/api/live-chats/${id}`);
+      renderHead();
+      renderComposer();
+      for (const m of chat.messages) add(m);
+    } catch { /* gone from view: the list refresh handles it */ }
+  }
+
+  function markRead() {
+    if (lastSeq > readSeq && document.visibilityState === "visible") {
+      readSeq = lastSeq;
+      post(`/api/live-chats/${id}/read`, { up_to_seq: lastSeq }).then(() => onRead?.()).catch(() => {});
+    }
+  }
+
+  let typingTimer = null;
+  const onFrame = (e) => {
+    const f = e.detail;
+    const d = f.data ?? {};
+    if (f.type === "message.created" && d.conversation_id === id) {
+      if (d.seq > lastSeq + 1) app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
+      add(d);
+      markRead();
+      if (d.author.kind === "visitor") typing.textContent = "";
+    } else if (f.type.startsWith("chat.") && d.conversation_id === id) {
+      refresh();
+    } else if (f.type === "typing" && d.conversation_id === id) {
+      const who = d.author.kind === "visitor" ? chat?.visitor.display_name : d.author.display_name;
+      typing.textContent = `${who} is ${d.note ? "writing a note" : "typing"}…`;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { typing.textContent = ""; }, 4000);
+    }
+  };
+  const onReconnect = () => app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
+  const onVisible = () => markRead();
+  app.live?.addEventListener("frame", onFrame);
+  app.live?.addEventListener("reconnected", onReconnect);
+  document.addEventListener("visibilitychange", onVisible);
+  app.cleanup.push(() => {
+    app.live?.removeEventListener("frame", onFrame);
+    app.live?.removeEventListener("reconnected", onReconnect);
+    document.removeEventListener("visibilitychange", onVisible);
+    clearTimeout(typingTimer);
+  });
+  await load();
+}

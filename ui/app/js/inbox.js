@@ -1,0 +1,112 @@
+// The inbox: the conversation list (live, filterable by bot) and the selected conversation.
+
+import { get } from "./api.js";
+import { avatar, clear, h, icon, since } from "./dom.js";
+import { app, navigate } from "./main.js";
+import { conversationPane } from "./conversation.js";
+
+const EMPTY = {
+  inbox: ["No live chats right now", "When a visitor asks for a person, the chat shows up here."],
+  mine: ["Nothing assigned to you", "Chats you claim or receive by transfer appear here."],
+  resolved: ["No resolved chats yet", "Finished conversations are kept here."],
+};
+
+export async function inboxView(content, view, selectedId) {
+  const filterKey = `baton:bot-filter:${app.teamId}`;
+  let botFilter = localStorage.getItem(filterKey) ?? "";
+  let chats = [];
+  let nextCursor = null;
+
+  const rows = h("div", { class: "rows", role: "listbox", "aria-label": "Conversations" });
+  const botSelect = h("select", { class: "input", "aria-label": "Filter by bot", onchange: (e) => {
+    botFilter = e.target.value;
+    localStorage.setItem(filterKey, botFilter);
+    load();
+  } }, h("option", { value: "" }, "All bots"));
+  const list = h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "list-tools" }, botSelect), rows);
+  const pane = h("section", { class: "pane", "aria-label": "Conversation" });
+  clear(content, list, pane);
+
+  get(`/api/teams/${app.teamId}/bots`).then((bots) => {
+    for (const b of bots) botSelect.append(h("option", { value: b.id, selected: b.id === botFilter }, b.name));
+    if (botFilter && !bots.some((b) => b.id === botFilter)) botFilter = "";
+  }).catch(() => {});
+
+  async function load() {
+    const q = new URLSearchParams({ view });
+    if (botFilter) q.set("bot_id", botFilter);
+    try {
+      const page = await get(`/api/live-chats?${q}`);
+      chats = page.items;
+      nextCursor = page.next_cursor;
+      render();
+    } catch (e) {
+      clear(rows, h("div", { class: "empty" }, e.message));
+    }
+  }
+
+  async function more() {
+    const q = new URLSearchParams({ view, cursor: nextCursor });
+    if (botFilter) q.set("bot_id", botFilter);
+    const page = await get(`/api/live-chats?${q}`);
+    chats = chats.concat(page.items.filter((c) => !chats.some((x) => x.id === c.id)));
+    nextCursor = page.next_cursor;
+    render();
+  }
+
+  function row(c) {
+    const name = c.visitor.display_name;
+    const selected = c.id === selectedId;
+    return h("button", { class: "chat-row", role: "option", "aria-selected": String(selected), "data-chat": c.id,
+      onclick: () => navigate(`/app/${view}/${c.id}`) },
+      avatar(name, null),
+      h("div", { style: { minWidth: 0 } },
+        h("div", { class: "who" }, h("span", {}, name)),
+        h("div", { class: "preview" }, c.last_message?.preview ?? "No messages yet"),
+        h("div", { class: "meta" },
+          h("span", { class: `pill ${c.state}` }, c.state),
+          h("span", { class: "tag" }, c.bot.name),
+          c.assignee ? h("span", { class: "tag" }, "→ ", c.assignee.display_name) : null)),
+      h("div", { class: "side" },
+        h("time", { datetime: c.escalated_at, title: "Time since handoff", "data-since": c.escalated_at }, since(c.escalated_at)),
+        c.unread_count > 0 ? h("span", { class: "badge", "aria-label": `${c.unread_count} unread` }, c.unread_count) : null));
+  }
+
+  function render() {
+    if (!chats.length) {
+      const [title, sub] = EMPTY[view];
+      return clear(rows, h("div", { class: "empty" }, h("b", {}, title), h("div", {}, sub)));
+    }
+    clear(rows, chats.map(row), nextCursor ? h("div", { style: { padding: "12px", textAlign: "center" } }, h("button", { class: "btn small", onclick: more }, "Load more")) : null);
+  }
+
+  // Live: any chat event or new message re-reads the list (once per burst).
+  let pending = null;
+  const refresh = () => {
+    clearTimeout(pending);
+    pending = setTimeout(load, 150);
+  };
+  const onFrame = (e) => {
+    const t = e.detail.type;
+    if (t.startsWith("chat.") || t === "message.created") refresh();
+  };
+  app.live?.addEventListener("frame", onFrame);
+  app.live?.addEventListener("reconnected", refresh);
+  const ticker = setInterval(() => {
+    for (const t of rows.querySelectorAll("time[data-since]")) t.textContent = since(t.dataset.since);
+  }, 30_000);
+  app.cleanup.push(() => {
+    app.live?.removeEventListener("frame", onFrame);
+    app.live?.removeEventListener("reconnected", refresh);
+    clearInterval(ticker);
+    clearTimeout(pending);
+  });
+
+  await load();
+  if (selectedId) {
+    conversationPane(pane, selectedId, { onRead: refresh });
+  } else {
+    clear(pane, h("div", { class: "placeholder" }, h("div", {}, icon("chat"), h("h2", {}, "Select a conversation to start chatting"),
+      h("p", {}, "Pick a chat from the list. New ones appear as soon as a visitor asks for a person."))));
+  }
+}

@@ -1,0 +1,212 @@
+// Team administration: members (role, bot access, capacity), bots (settings, knowledge base,
+// embed snippet) and team settings. Owners and admins only.
+
+import { del, get, patch, post } from "./api.js";
+import { avatar, clear, h, statusLabel, toast } from "./dom.js";
+import { app, navigate } from "./main.js";
+
+function tabs(current) {
+  const t = (href, label, key) => h("a", { href, "data-link": true, "aria-current": current === key ? "page" : false }, label);
+  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"));
+}
+
+function page(content, current, ...cards) {
+  clear(content, h("div", { class: "page" }, h("div", { class: "page-inner" }, tabs(current), cards)));
+}
+
+function field(label, attrs, help) {
+  return h("label", { class: "field" }, h("span", {}, label), h("input", { class: "input", ...attrs }), help ? h("small", {}, help) : null);
+}
+
+function errorBox() {
+  return h("div", { class: "error-box", role: "alert", hidden: true });
+}
+
+async function guarded(box, f) {
+  box.hidden = true;
+  try {
+    await f();
+  } catch (e) {
+    box.textContent = e.message;
+    box.hidden = false;
+  }
+}
+
+export async function teamView(content, rest) {
+  if (!(app.role === "owner" || app.role === "admin")) return navigate("/app/inbox", { replace: true });
+  if (rest[0] === "bots" && rest[1]) return botEditor(content, rest[1]);
+  if (rest[0] === "bots") return botsPage(content);
+  if (rest[0] === "settings") return settingsPage(content);
+  return membersPage(content);
+}
+
+async function membersPage(content) {
+  const team = app.teamId;
+  const [members, bots] = await Promise.all([get(`/api/teams/${team}/members`), get(`/api/teams/${team}/bots`)]);
+  const error = errorBox();
+  const roles = app.role === "owner" ? ["owner", "admin", "chat_agent", "member"] : ["admin", "chat_agent", "member"];
+  const roleName = { owner: "Owner", admin: "Admin", chat_agent: "Chat agent", member: "Member (no inbox)" };
+  const update = (m, body) => guarded(error, async () => { await patch(`/api/teams/${team}/members/${m.user.id}`, body); toast("Saved"); membersPage(content); });
+
+  const accessCell = (m) => {
+    if (m.role === "owner" || m.role === "admin") return h("span", { class: "tag" }, "All bots");
+    const all = m.bot_access === "all";
+    const boxes = bots.map((b) => h("label", { style: { display: "block", fontSize: "13px" } },
+      h("input", { type: "checkbox", checked: all || m.bot_access.includes(b.id), disabled: all, "data-bot": b.id }), " ", b.name));
+    const wrap = h("div", {}, boxes);
+    const mode = h("select", { class: "input", "aria-label": `Bot access of ${m.user.display_name}`, onchange: (e) => {
+      if (e.target.value === "all") update(m, { bot_access: "all" });
+      else update(m, { bot_access: [] });
+    } }, h("option", { value: "all", selected: all }, "All bots"), h("option", { value: "some", selected: !all }, "Selected bots"));
+    wrap.addEventListener("change", (e) => {
+      if (!e.target.matches("input[data-bot]")) return;
+      update(m, { bot_access: [...wrap.querySelectorAll("input[data-bot]:checked")].map((i) => i.dataset.bot) });
+    });
+    return h("div", {}, mode, all ? null : wrap);
+  };
+
+  const rows = members.map((m) => h("tr", {},
+    h("td", {}, h("div", { class: "person" }, avatar(m.user.display_name, m.user.avatar_url), h("div", {}, h("b", {}, m.user.display_name), h("small", {}, m.user.email)))),
+    h("td", {}, m.role === "owner" && app.role !== "owner" ? roleName.owner
+      : h("select", { class: "input", "aria-label": `Role of ${m.user.display_name}`, onchange: (e) => update(m, { role: e.target.value }) },
+        (roles.includes(m.role) ? roles : [m.role, ...roles]).map((r) => h("option", { value: r, selected: r === m.role }, roleName[r])))),
+    h("td", {}, accessCell(m)),
+    h("td", {}, h("input", { class: "input", type: "number", min: 1, max: 100, value: m.capacity ?? "", placeholder: "No limit", style: { width: "96px" },
+      "aria-label": `Chat capacity of ${m.user.display_name}`, onchange: (e) => update(m, { capacity: e.target.value ? Number(e.target.value) : null }) })),
+    h("td", {}, h("span", { class: `dot ${m.status}` }), " ", statusLabel(m.status)),
+    h("td", {}, m.user.id === app.me.user.id ? null : h("button", { class: "btn small danger", onclick: () => {
+      if (confirm(`Remove ${m.user.display_name} from the team? Their open chats go back to the queue.`)) {
+        guarded(error, async () => { await del(`/api/teams/${team}/members/${m.user.id}`); membersPage(content); });
+      }
+    } }, "Remove"))));
+
+  const addError = errorBox();
+  const add = h("form", { novalidate: true }, addError,
+    h("div", { class: "row" }, field("Email", { name: "email", type: "email", required: true }),
+      h("label", { class: "field" }, h("span", {}, "Role"), h("select", { class: "input", name: "role" }, roles.map((r) => h("option", { value: r, selected: r === "chat_agent" }, roleName[r]))))),
+    h("div", { class: "row" }, field("First name", { name: "first_name" }), field("Last name", { name: "last_name" })),
+    field("Password", { name: "password", type: "password", autocomplete: "new-password" }, "Needed when the email has no Baton account yet; share it with them privately."),
+    h("button", { class: "btn primary", type: "submit" }, "Add member"));
+  add.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const v = Object.fromEntries(new FormData(add));
+    if (!v.password) delete v.password;
+    guarded(addError, async () => { await post(`/api/teams/${team}/members`, v); toast("Member added"); membersPage(content); });
+  });
+
+  page(content, "members",
+    h("section", { class: "card" }, h("h2", {}, "Members"), h("p", { class: "sub" }, "Roles, the bots each agent handles, and how many chats they take at once."), error,
+      h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Member", "Role", "Bot access", "Capacity", "Status", ""].map((c) => h("th", {}, c)))), h("tbody", {}, rows))),
+    h("section", { class: "card" }, h("h2", {}, "Add a member"), h("p", { class: "sub" }, "Add an existing Baton user by email, or create their account."), add));
+}
+
+async function botsPage(content) {
+  const bots = await get(`/api/teams/${app.teamId}/bots`);
+  const error = errorBox();
+  const create = h("form", { novalidate: true, style: { display: "flex", gap: "8px", alignItems: "flex-start" } },
+    h("input", { class: "input", name: "name", placeholder: "Support bot", "aria-label": "New bot name", required: true }),
+    h("button", { class: "btn primary", type: "submit" }, "Create bot"));
+  create.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const name = new FormData(create).get("name");
+    guarded(error, async () => {
+      const b = await post(`/api/teams/${app.teamId}/bots`, { name, greeting: "Hi! How can I help you today?", settings: { human_escalation: true } });
+      navigate(`/app/team/bots/${b.id}`);
+    });
+  });
+  page(content, "bots", h("section", { class: "card" }, h("h2", {}, "Bots"), h("p", { class: "sub" }, "Each bot has its own widget, knowledge base and handoff settings."), error,
+    h("ul", { class: "list-plain" }, bots.map((b) => h("li", {},
+      h("div", { class: "grow" }, h("b", {}, b.name), h("span", {}, `${b.knowledge.length} answers · ${b.settings.human_only ? "human-only" : b.settings.human_escalation ? "visitors can ask for a person" : "bot only"}`)),
+      h("a", { class: "btn small", href: `/app/team/bots/${b.id}`, "data-link": true }, "Edit")))),
+    h("div", { style: { marginTop: "16px" } }, create)));
+}
+
+async function botEditor(content, id) {
+  const bot = await get(`/api/bots/${id}`);
+  const error = errorBox();
+  const s = bot.settings;
+  const toggle = (name, title, help) => h("label", { class: "switch" }, h("input", { type: "checkbox", name, checked: s[name] }), h("span", {}, h("b", {}, title), h("em", {}, help)));
+  const entries = h("div", {});
+  const entry = (q = "", a = "") => {
+    const el = h("div", { class: "kb-entry" },
+      h("label", { class: "field" }, h("span", {}, "Question"), h("input", { class: "input", value: q, "data-q": true })),
+      h("label", { class: "field" }, h("span", {}, "Answer"), h("textarea", { class: "input", rows: 2, "data-a": true }, a)),
+      h("button", { type: "button", class: "btn small danger", onclick: () => el.remove() }, "Remove"));
+    return el;
+  };
+  for (const e of bot.knowledge) entries.append(entry(e.question, e.answer));
+  const webhook = bot.responder.kind === "webhook";
+  const responderKind = h("select", { class: "input", name: "responder_kind" }, h("option", { value: "knowledge", selected: !webhook }, "Built-in knowledge base"), h("option", { value: "webhook", selected: webhook }, "Webhook (your own bot or LLM)"));
+  const webhookFields = h("div", { hidden: !webhook },
+    field("Webhook URL", { name: "url", value: bot.responder.url ?? "", placeholder: "https://bots.example.com/answer" }),
+    field("Signing secret", { name: "secret", type: "password", placeholder: bot.responder.has_secret ? "•••••• (unchanged)" : "optional" }, "Requests carry X-Baton-Signature: sha256=<HMAC of the body>."));
+  responderKind.addEventListener("change", () => { webhookFields.hidden = responderKind.value !== "webhook"; });
+  const form = h("form", { novalidate: true }, error,
+    field("Name", { name: "name", value: bot.name, required: true }),
+    h("label", { class: "field" }, h("span", {}, "Greeting"), h("textarea", { class: "input", name: "greeting", rows: 2 }, bot.greeting)),
+    h("h3", {}, "Handoff"),
+    toggle("human_escalation", "Visitors can ask for a person", "Shows “Talk to a person” in the widget."),
+    toggle("human_only", "Human-only mode", "The bot stays quiet; every chat goes straight to the team."),
+    toggle("auto_escalate_unanswered", "Hand over when the bot has no answer", "A question the bot cannot answer goes to the team."),
+    toggle("show_agent_availability", "Show agent availability", "The widget says “We're online” or when the team was last active."),
+    h("label", { class: "field", style: { marginTop: "14px" } }, h("span", {}, "Allowed websites"),
+      h("textarea", { class: "input", name: "allowed_origins", rows: 2, placeholder: "https://shop.example.com" }, s.allowed_origins.join("\n")),
+      h("small", {}, "One origin per line. Empty: the widget works on any site.")),
+    h("h3", {}, "Answers"),
+    h("label", { class: "field" }, h("span", {}, "Responder"), responderKind),
+    webhookFields,
+    entries,
+    h("button", { type: "button", class: "btn small", onclick: () => entries.append(entry()) }, "Add an answer"),
+    h("div", { style: { marginTop: "20px", display: "flex", gap: "8px" } }, h("button", { class: "btn primary", type: "submit" }, "Save bot")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const v = new FormData(form);
+    const knowledge = [...entries.querySelectorAll(".kb-entry")].map((el) => ({ question: el.querySelector("[data-q]").value, answer: el.querySelector("[data-a]").value }))
+      .filter((k) => k.question.trim() || k.answer.trim());
+    const responder = v.get("responder_kind") === "webhook" ? { kind: "webhook", url: v.get("url"), ...(v.get("secret") ? { secret: v.get("secret") } : {}) } : { kind: "knowledge" };
+    guarded(error, async () => {
+      await patch(`/api/bots/${id}`, {
+        name: v.get("name"), greeting: v.get("greeting"), knowledge, responder,
+        settings: {
+          human_escalation: v.has("human_escalation"), human_only: v.has("human_only"),
+          auto_escalate_unanswered: v.has("auto_escalate_unanswered"), show_agent_availability: v.has("show_agent_availability"),
+          allowed_origins: String(v.get("allowed_origins")).split(/\s+/).filter(Boolean),
+        },
+      });
+      toast("Bot saved");
+      botEditor(content, id);
+    });
+  });
+  const snippet = `<script src="${location.origin}/widget.js" data-bot="${bot.id}" async></script>`;
+  page(content, "bots",
+    h("section", { class: "card" }, h("h2", {}, bot.name), h("p", { class: "sub" }, "Settings, answers and handoff rules for this bot."), form),
+    h("section", { class: "card" }, h("h2", {}, "Add the widget to your site"), h("p", { class: "sub" }, "Paste this before </body> on every page where visitors should see the chat."),
+      h("pre", { class: "snippet" }, snippet),
+      h("div", { style: { display: "flex", gap: "8px", marginTop: "12px" } },
+        h("button", { class: "btn", onclick: async () => { await navigator.clipboard?.writeText(snippet).catch(() => {}); toast("Copied"); } }, "Copy snippet"),
+        h("a", { class: "btn", href: `/demo?bot=${bot.id}`, target: "_blank", rel: "noopener" }, "Try it on the demo shop"))),
+    h("section", { class: "card" }, h("h2", {}, "Delete this bot"), h("p", { class: "sub" }, "Its widget stops working and its conversations are deleted."),
+      h("button", { class: "btn danger", onclick: async () => {
+        if (!confirm(`Delete ${bot.name} and all its conversations?`)) return;
+        await del(`/api/bots/${id}`);
+        navigate("/app/team/bots");
+      } }, "Delete bot")));
+}
+
+async function settingsPage(content) {
+  const s = await get(`/api/teams/${app.teamId}/settings`);
+  const error = errorBox();
+  const num = (name, label, help, min, max) => field(label, { name, type: "number", min, max, value: s[name], required: true }, help);
+  const form = h("form", { novalidate: true }, error,
+    num("auto_away_minutes", "Auto-away after (minutes)", "An available agent with no activity in the inbox becomes Away.", 1, 1440),
+    num("heartbeat_timeout_seconds", "Offline after no heartbeat for (seconds)", "When every inbox tab of an agent has been closed this long, they go Offline.", 20, 3600),
+    num("orphan_grace_seconds", "Requeue an offline agent's chats after (seconds)", "Their active chats go back to the queue if they stay offline this long.", 0, 86400),
+    num("visitor_email_delay_seconds", "Email an unread reply after (seconds)", "When a visitor left their email and is not in the chat.", 0, 86400),
+    h("button", { class: "btn primary", type: "submit" }, "Save settings"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const v = Object.fromEntries([...new FormData(form)].map(([k, x]) => [k, Number(x)]));
+    guarded(error, async () => { await patch(`/api/teams/${app.teamId}/settings`, v); toast("Settings saved"); });
+  });
+  page(content, "settings", h("section", { class: "card" }, h("h2", {}, "Team settings"), h("p", { class: "sub" }, "Presence timers and handoff rules for everyone in the team."), form));
+}
