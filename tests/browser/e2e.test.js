@@ -19,18 +19,26 @@ let base;
 let browser;
 let dataDir;
 
+/// Starts `baton serve` and resolves with its address once it prints it.
+function startServer(listen) {
+  const child = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", listen], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BATON_LOG: "warn" } });
+  const url = new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on("line", (l) => {
+      const m = l.match(/(http:\/\/127\.0\.0\.1:\d+)\/app/);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`baton exited with ${code}`)));
+  });
+  return { child, url };
+}
+
 before(async () => {
   mkdirSync(shots, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), "baton-e2e-"));
-  server = spawn(bin, ["serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BATON_LOG: "warn" } });
-  base = await new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: server.stdout });
-    lines.on("line", (l) => {
-      const m = l.match(/(http:\/\/127\.0\.0\.1:\d+)\/app\/setup/);
-      if (m) resolve(m[1]);
-    });
-    server.on("exit", (code) => reject(new Error(`baton exited with ${code}`)));
-  });
+  const started = startServer("127.0.0.1:0");
+  server = started.child;
+  base = await started.url;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -239,4 +247,57 @@ test("the profile page uploads an avatar with a preview and saves the name", asy
   await page.locator(".avatar.lg img[src*='/api/avatars/']").waitFor();
   await shot(page, "13-profile");
   assert.deepEqual(page.errors, []);
+});
+
+test("the inbox reconnects after a crash and misses nothing; the widget survives a reload", async () => {
+  const api = async (method, path, body, token) => {
+    const res = await fetch(base + path, { method, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body && JSON.stringify(body) });
+    return res.status === 204 ? null : res.json();
+  };
+  // Bob's inbox shows an active chat with a visitor on the demo shop.
+  const bob = await newPage("bob-again");
+  await login(bob, "bob@shop.test", "agent-password");
+  await setStatus(bob, "Available");
+  const bots = await bob.evaluate(async () => (await fetch("/api/me")).json());
+  const teamBots = await bob.evaluate(async (team) => (await fetch(`/api/teams/${team}/bots`)).json(), bots.active_team_id);
+  const botId = teamBots[0].id;
+  const visitor = await newPage("visitor-again", { width: 1280, height: 800 });
+  await visitor.goto(`${base}/demo?bot=${botId}`);
+  const w = visitor.locator("[data-baton-widget]");
+  await w.locator(".launcher").click();
+  await w.locator("textarea").fill("Hello again, I need a person");
+  await w.locator("textarea").press("Enter");
+  await w.getByRole("button", { name: "Talk to a person" }).click();
+  await bob.locator(".chat-row", { hasText: "pending" }).first().click();
+  await bob.locator(".conv-head").getByRole("button", { name: "Claim" }).click();
+  await w.getByText("Bob Agent joined the chat").waitFor();
+
+  // The widget picks the conversation up again after a reload.
+  await visitor.reload();
+  await w.locator(".launcher").click();
+  await w.getByText("Hello again, I need a person").waitFor();
+  await w.getByText("Bob Agent joined the chat").waitFor();
+  const token = await visitor.evaluate((bot) => localStorage.getItem(`baton:${bot}:token`), botId);
+  assert.ok(token?.startsWith("bv_"), "the visitor token is kept");
+
+  // The server dies hard and comes back on the same address.
+  const port = new URL(base).port;
+  server.kill("SIGKILL");
+  await new Promise((r) => server.once("exit", r));
+  await bob.getByText("Reconnecting…").waitFor();
+  await shot(bob, "14-inbox-reconnecting");
+  const restarted = startServer(`127.0.0.1:${port}`);
+  server = restarted.child;
+  await restarted.url;
+  // A message sent while Bob's inbox is still reconnecting reaches him through the resync.
+  const sent = await api("POST", "/api/widget/messages", { body: "Are you still there after the outage?" }, token);
+  assert.ok(sent.seq > 0, "the server took the message");
+  await bob.getByText("Reconnecting…").waitFor({ state: "detached" });
+  await bob.locator(".msg.visitor", { hasText: "Are you still there after the outage?" }).waitFor();
+  await bob.locator(".msg.visitor", { hasText: "Hello again, I need a person" }).waitFor();
+  const seqs = await bob.locator(".messages [data-seq]").evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "in order");
+  assert.equal(new Set(seqs).size, seqs.length, "no message twice");
+  await w.getByText("Are you still there after the outage?").waitFor();
+  for (const p of [bob, visitor]) assert.deepEqual(p.errors, []);
 });
