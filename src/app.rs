@@ -34,8 +34,13 @@ pub struct Settings {
     /// How long a webhook bot may take to answer.
     pub webhook_timeout: Duration,
     /// How often the presence sweeper runs (heartbeat expiry, auto-away, orphaned chats);
-    /// `None` runs none (tests drive `presence::sweep` with their own clock).
+    /// `None` runs none (tests call `sweeper::sweep` after moving their clock).
     pub sweep_every: Option<Duration>,
+    /// SMTP for visitor emails; `None` turns them off.
+    pub smtp: Option<crate::notify::email::SmtpSettings>,
+    /// Contact URL sent to push services with every push (mailto: or https:); defaults to the
+    /// public URL.
+    pub vapid_subject: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -62,6 +67,8 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             webhook_timeout: Duration::from_secs(10),
             sweep_every: Some(Duration::from_secs(1)),
+            smtp: None,
+            vapid_subject: None,
         }
     }
 }
@@ -80,8 +87,9 @@ pub struct AppState {
     pub base_url: Arc<str>,
     pub login_limit: RateLimiter,
     pub widget_limit: RateLimiter,
-    /// Outbound HTTP (webhook bots).
+    /// Outbound HTTP (webhook bots, push services).
     pub http: reqwest::Client,
+    pub notifier: Arc<crate::notify::Notifier>,
 }
 
 impl AppState {
@@ -130,8 +138,13 @@ impl Application {
         let addr = listener.local_addr()?;
         let base_url: Arc<str> = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
         let http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none()).build()?;
+        let subject = settings.vapid_subject.clone().unwrap_or_else(|| base_url.to_string());
+        let vapid = crate::notify::push::Vapid::load(store.as_ref(), subject).await?;
+        let mailer = settings.smtp.as_ref().map(crate::notify::email::Mailer::new).transpose()?;
+        let notifier = Arc::new(crate::notify::Notifier { vapid, mailer });
         let hub = Hub::new();
         let state = AppState {
+            notifier,
             store,
             bus: Arc::new(LocalBus::new(hub.clone())),
             hub,
@@ -155,7 +168,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let sweeper = self.state.settings.sweep_every.map(|every| crate::presence::spawn_sweeper(self.state.clone(), every));
+        let sweeper = self.state.settings.sweep_every.map(|every| crate::sweeper::spawn(self.state.clone(), every));
         let router = crate::http::router(self.state);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
         if let Some(s) = sweeper {

@@ -13,7 +13,6 @@ use sha2::Sha256;
 use crate::app::AppState;
 use crate::domain::knowledge::{self, FALLBACK, Reply};
 use crate::domain::values::MessageBody;
-use crate::http::publish;
 use crate::store::{Act, Bot, Conversation, Message, Responder, Visitor};
 
 /// Computes the bot's answer and stores it (escalating when unanswered and configured so).
@@ -36,7 +35,7 @@ pub async fn answer(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conve
     let body = MessageBody::parse_text(&reply).unwrap_or_else(|_| MessageBody::system(FALLBACK));
     match state.store.apply(&conv.id, Act::BotReply { body, unanswered }, state.now()).await {
         Ok(applied) => {
-            publish::applied(state, &applied).await;
+            crate::effects::chat_changed(state, &applied).await;
             applied.posted().cloned()
         }
         // A person took over while the bot was thinking: its answer is dropped.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use baton::app::{Application, Settings};
 use baton::clock::SystemClock;
+use baton::notify::email::{SmtpSettings, Tls};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -43,18 +44,45 @@ struct Common {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "BATON_LOG_JSON")]
     log_json: bool,
+    /// SMTP server for unread-reply emails to visitors (emails are off without it).
+    #[arg(long, env = "BATON_SMTP_HOST")]
+    smtp_host: Option<String>,
+    #[arg(long, env = "BATON_SMTP_PORT", default_value_t = 587)]
+    smtp_port: u16,
+    /// starttls (port 587), tls (port 465) or none (a relay on this machine only).
+    #[arg(long, env = "BATON_SMTP_TLS", default_value = "starttls")]
+    smtp_tls: String,
+    #[arg(long, env = "BATON_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    #[arg(long, env = "BATON_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// Sender of visitor emails, e.g. "Acme Support <support@acme.example>".
+    #[arg(long, env = "BATON_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// Contact sent to push services (mailto: or https: URL); defaults to the public URL.
+    #[arg(long, env = "BATON_VAPID_SUBJECT")]
+    vapid_subject: Option<String>,
 }
 
 impl Common {
-    fn settings(&self) -> Settings {
-        Settings {
+    fn smtp(&self) -> Result<Option<SmtpSettings>, String> {
+        let Some(host) = self.smtp_host.clone().filter(|h| !h.is_empty()) else { return Ok(None) };
+        let from = self.smtp_from.clone().filter(|f| !f.is_empty()).ok_or("--smtp-from (BATON_SMTP_FROM) is required with --smtp-host")?;
+        let tls = Tls::parse(&self.smtp_tls).ok_or_else(|| format!("--smtp-tls must be starttls, tls or none, not {:?}", self.smtp_tls))?;
+        Ok(Some(SmtpSettings { host, port: self.smtp_port, tls, username: self.smtp_username.clone(), password: self.smtp_password.clone(), from }))
+    }
+
+    fn settings(&self) -> Result<Settings, String> {
+        Ok(Settings {
             listen: self.listen.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone().filter(|u| !u.is_empty()),
             public_url: self.public_url.clone().filter(|u| !u.is_empty()),
             webhook_timeout: Duration::from_secs(self.webhook_timeout.clamp(1, 120)),
+            smtp: self.smtp()?,
+            vapid_subject: self.vapid_subject.clone().filter(|s| !s.is_empty()),
             ..Settings::default()
-        }
+        })
     }
 }
 
@@ -70,11 +98,17 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(c) => {
             init_logs(c.log_json);
-            serve(c.settings()).await
+            match c.settings() {
+                Ok(s) => serve(s).await,
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Demo(c) => {
             init_logs(c.log_json);
-            baton::demo::run(&c.settings()).await.map(|text| println!("{text}"))
+            match c.settings() {
+                Ok(s) => baton::demo::run(&s).await.map(|text| println!("{text}")),
+                Err(e) => Err(e.into()),
+            }
         }
     };
     match result {
@@ -87,9 +121,16 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(settings: Settings) -> Result<(), baton::app::BoxError> {
+    let smtp = settings.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port));
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let base = app.state().base_url.to_string();
     tracing::info!("Baton is listening on {base}");
+    match smtp {
+        Some(server) => tracing::info!("Visitor emails go out through {server}"),
+        None => tracing::warn!(
+            "Visitor emails are off: set --smtp-host and --smtp-from (BATON_SMTP_HOST, BATON_SMTP_FROM) to email visitors replies they have not read"
+        ),
+    }
     if app.state().store.user_count().await? == 0 {
         println!("\n  Welcome to Baton. Finish setting up at: {base}/app/setup\n");
     } else {

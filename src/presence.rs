@@ -1,10 +1,6 @@
 //! Presence in motion: applying signals (and announcing what changed), capacity re-checks after
 //! chat changes, and the sweeper that runs the timers — heartbeat expiry, auto-away, orphaned
-//! chats — against the application's clock, so tests move time by hand.
-
-use std::time::Duration;
-
-use tokio::task::JoinHandle;
+//! chats — run by [`crate::sweeper`] against the application's clock.
 
 use crate::app::AppState;
 use crate::domain::chat::RequeueReason;
@@ -52,10 +48,7 @@ pub async fn sweep(state: &AppState) {
         Ok(chats) => {
             for id in chats {
                 match state.store.apply(&id, Act::Requeue(RequeueReason::WentOffline), state.now()).await {
-                    Ok(applied) => {
-                        publish::applied(state, &applied).await;
-                        chat_changed(state, &applied).await;
-                    }
+                    Ok(applied) => crate::effects::chat_changed(state, &applied).await,
                     Err(StoreError::Transition(_)) => {} // the assignee came back meanwhile
                     Err(e) => tracing::warn!(conversation = %id, error = %e, "requeue failed"),
                 }
@@ -63,15 +56,4 @@ pub async fn sweep(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = %e, "orphan sweep failed"),
     }
-}
-
-pub fn spawn_sweeper(state: AppState, every: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            sweep(&state).await;
-        }
-    })
 }

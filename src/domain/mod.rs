@@ -5,6 +5,7 @@ pub mod chat;
 pub mod html;
 pub mod ids;
 pub mod knowledge;
+pub mod notify;
 pub mod presence;
 pub mod team;
 pub mod values;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppQuery};
-use super::{publish, views};
+use super::views;
 use crate::app::AppState;
 use crate::domain::ids::{BotId, ConversationId, UserId};
 use crate::domain::values::{ClientId, MessageBody};
@@ -99,8 +99,7 @@ async fn act(state: &AppState, agent: &Agent, raw_id: &str, make: impl FnOnce(Us
         return Err(ApiError::NotFound);
     }
     let applied = state.store.apply(&id, make(agent.user_id.clone()), state.now()).await?;
-    publish::applied(state, &applied).await;
-    crate::presence::chat_changed(state, &applied).await;
+    crate::effects::chat_changed(state, &applied).await;
     Ok((scope, id, applied))
 }
 

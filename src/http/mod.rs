@@ -6,6 +6,7 @@ pub mod bots;
 pub mod error;
 pub mod extract;
 pub mod live_chats;
+pub mod notifications;
 pub mod ops;
 pub mod publish;
 pub mod shortcuts;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(teams::router())
         .merge(bots::router())
         .merge(live_chats::router())
+        .merge(notifications::router())
         .merge(shortcuts::router())
         .merge(widget::router())
         .merge(ops::router())

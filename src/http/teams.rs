@@ -177,7 +177,7 @@ async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, 
     let requeued = state.store.remove_member(&team, &user, state.now()).await?;
     publish::access_changed(&state, &user);
     for a in &requeued {
-        publish::applied(&state, a).await;
+        crate::effects::chat_changed(&state, a).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

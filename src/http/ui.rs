@@ -4,6 +4,8 @@
 //! - `/app/...`: the inbox. Paths that are not files are the app's own routes and get its page.
 //! - `/widget.js`: the embeddable widget, for any site.
 //! - `/demo`: a sample shop page with the widget, for trying Baton out.
+//! - `/chat`: a plain page with the widget open, where email links lead when the visitor's page
+//!   is unknown.
 
 use axum::Router;
 use axum::extract::Path;
@@ -28,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/{*path}", get(app_path))
         .route("/widget.js", get(|headers: HeaderMap| async move { asset("widget/widget.js", &headers, None) }))
         .route("/demo", get(|headers: HeaderMap| async move { page("demo/index.html", &headers) }))
+        .route("/chat", get(|headers: HeaderMap| async move { page("chat/index.html", &headers) }))
+        .route("/chat/{*path}", get(|Path(p): Path<String>, headers: HeaderMap| async move { asset(&format!("chat/{p}"), &headers, None) }))
         .route("/demo/{*path}", get(|Path(p): Path<String>, headers: HeaderMap| async move { asset(&format!("demo/{p}"), &headers, None) }))
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppQuery, ClientIp, VisitorCaller, check_origin, double_option};
-use super::{publish, views};
+use super::views;
 use crate::app::AppState;
 use crate::auth;
 use crate::domain::ids::BotId;
@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/widget/bots/{bot}/config", get(config))
         .route("/api/widget/bots/{bot}/visitors", post(create_visitor))
+        .route("/api/widget/bots/{bot}/resume", post(resume))
+        .route("/api/widget/read", post(mark_read))
         .route("/api/widget/visitor", patch(update_visitor))
         .route("/api/widget/conversation", get(current))
         .route("/api/widget/conversations", post(new_conversation))
@@ -90,6 +92,25 @@ fn parse_visitor(b: &VisitorBody) -> ApiResult<(Option<Option<String>>, Option<O
     Ok((name, email))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewVisitorBody {
+    name: Option<String>,
+    email: Option<String>,
+    /// The page the widget runs on, so an email can link back to it.
+    page_url: Option<String>,
+}
+
+fn parse_page_url(raw: &str) -> ApiResult<String> {
+    let url = reqwest::Url::parse(raw.trim()).map_err(|_| ApiError::invalid("page_url", "must be a web address"))?;
+    if !matches!(url.scheme(), "http" | "https") || raw.len() > 2000 {
+        return Err(ApiError::invalid("page_url", "must be an http(s) address of at most 2000 characters"));
+    }
+    let mut url = url;
+    url.set_fragment(None);
+    Ok(url.to_string())
+}
+
 async fn create_visitor(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -100,17 +121,62 @@ async fn create_visitor(
     let bot = public_bot(&state, &parts, &bot).await?;
     state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // The body is optional: a visitor may start anonymously.
-    let b: VisitorBody = if body.iter().all(u8::is_ascii_whitespace) {
-        VisitorBody::default()
+    let b: NewVisitorBody = if body.iter().all(u8::is_ascii_whitespace) {
+        NewVisitorBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e))?
     };
-    let (name, email) = parse_visitor(&b)?;
+    let (name, email) = parse_visitor(&VisitorBody { name: b.name.map(Some), email: b.email.map(Some) })?;
+    let page_url = b.page_url.as_deref().map(parse_page_url).transpose()?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
     let now = state.now();
-    let visitor = state.store.create_visitor(&bot.id, name.flatten().as_deref(), email.flatten().as_deref(), &auth::hash_secret(&token), now).await?;
+    let visitor = state
+        .store
+        .create_visitor(&bot.id, name.flatten().as_deref(), email.flatten().as_deref(), page_url.as_deref(), &auth::hash_secret(&token), now)
+        .await?;
     let conv = state.store.start_conversation(&visitor, now).await?;
     Ok((StatusCode::CREATED, Json(json!({"visitor_id": visitor.id, "visitor_token": token, "conversation_id": conv.id}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResumeBody {
+    token: String,
+}
+
+/// A visitor back from an email link (maybe on another device): a resume token from the link
+/// buys a fresh visitor token for the same visitor and conversation.
+async fn resume(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    parts: Parts,
+    Path(bot): Path<String>,
+    AppJson(b): AppJson<ResumeBody>,
+) -> ApiResult<Json<Value>> {
+    let bot = public_bot(&state, &parts, &bot).await?;
+    state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let visitor = state.store.resume_visitor(&auth::hash_secret(b.token.trim()), state.now()).await?.filter(|v| v.bot_id == bot.id);
+    let visitor = visitor.ok_or(ApiError::Unauthorized("invalid_token", "this link has expired; start a new chat instead"))?;
+    let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
+    state.store.add_visitor_token(&visitor.id, &auth::hash_secret(&token), state.now()).await?;
+    Ok(Json(json!({"visitor_id": visitor.id, "visitor_token": token})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadBody {
+    up_to_seq: i64,
+}
+
+/// The visitor saw the messages up to `up_to_seq` (the widget reports it while open): an
+/// unread-reply email for them is no longer needed.
+async fn mark_read(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {
+    let conv = current_conversation(&state, &caller).await?;
+    if !(0..=conv.last_seq).contains(&b.up_to_seq) {
+        return Err(ApiError::invalid("up_to_seq", format!("must be between 0 and the conversation's last seq ({})", conv.last_seq)));
+    }
+    state.store.mark_read(&conv.id, caller.visitor.id.as_str(), b.up_to_seq).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn update_visitor(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<VisitorBody>) -> ApiResult<Json<Value>> {
@@ -172,7 +238,7 @@ async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJ
     let text = body.text().to_string();
     let conv = current_conversation(&state, &caller).await?;
     let applied = state.store.apply(&conv.id, Act::VisitorMessage { visitor: caller.visitor.id.clone(), body, client_id }, state.now()).await?;
-    publish::applied(&state, &applied).await;
+    crate::effects::chat_changed(&state, &applied).await;
     let message = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     let mut out = views::message(message);
     if applied.bot_replies {
@@ -187,14 +253,13 @@ async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJ
 async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = state.store.apply(&conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
-    publish::applied(&state, &applied).await;
+    crate::effects::chat_changed(&state, &applied).await;
     Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
 }
 
 async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = state.store.apply(&conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
-    publish::applied(&state, &applied).await;
-    crate::presence::chat_changed(&state, &applied).await;
+    crate::effects::chat_changed(&state, &applied).await;
     Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
 }

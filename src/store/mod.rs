@@ -55,8 +55,8 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migra
 }
 
 /// The whole storage interface.
-pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + ShortcutStore + Send + Sync + 'static {}
-impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + ShortcutStore + Send + Sync + 'static> Store for T {}
+pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + Send + Sync + 'static {}
+impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + Send + Sync + 'static> Store for T {}
 
 /// Users, credentials, sessions, profile and presence.
 #[async_trait]
@@ -109,8 +109,17 @@ pub trait BotStore: Send + Sync {
     async fn delete_bot(&self, id: &BotId) -> Result<()>;
     /// Whether an agent with access to the bot is `available`, and the latest activity of any.
     async fn availability(&self, bot: &BotId) -> Result<(bool, Option<Millis>)>;
-    async fn create_visitor(&self, bot: &BotId, name: Option<&str>, email: Option<&str>, token_hash: &str, now: Millis) -> Result<Visitor>;
+    async fn create_visitor(
+        &self,
+        bot: &BotId,
+        name: Option<&str>,
+        email: Option<&str>,
+        page_url: Option<&str>,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Visitor>;
     async fn visitor_by_token(&self, token_hash: &str) -> Result<Option<Visitor>>;
+    async fn visitor(&self, id: &VisitorId) -> Result<Option<Visitor>>;
     async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> Result<Visitor>;
 }
 
@@ -155,6 +164,46 @@ pub enum PresenceInput {
     Tick,
     /// Re-check capacity after the agent's number of active chats changed.
     Load,
+}
+
+/// Agent notifications (preferences, push subscriptions, the push outbox), the visitor email
+/// outbox, and the keys that outlive a restart.
+#[async_trait]
+pub trait NotifyStore: Send + Sync {
+    async fn prefs(&self, user: &UserId) -> Result<crate::domain::notify::Prefs>;
+    async fn set_prefs(&self, user: &UserId, prefs: &crate::domain::notify::Prefs) -> Result<()>;
+    /// Adds a device, or moves an endpoint already known to this user.
+    async fn add_push_subscription(&self, sub: &PushSubscription) -> Result<()>;
+    async fn remove_push_subscription(&self, user: &UserId, endpoint: &str) -> Result<bool>;
+    async fn push_subscriptions(&self, user: &UserId) -> Result<Vec<PushSubscription>>;
+    /// Queues `payload` for every device of the user; returns how many.
+    async fn enqueue_push(&self, user: &UserId, payload: &str, now: Millis) -> Result<usize>;
+    /// Claims due pushes for a minute (another node skips them meanwhile).
+    async fn claim_pushes(&self, now: Millis, limit: i64) -> Result<Vec<PushJob>>;
+    async fn push_delivered(&self, job: &str, subscription: &str, now: Millis) -> Result<()>;
+    /// Records the error; `retry_at: None` gives the job up.
+    async fn push_failed(&self, job: &str, subscription: &str, error: &str, now: Millis, retry_at: Option<Millis>) -> Result<()>;
+    /// The push service says the device is gone: forget it and its pending pushes.
+    async fn push_gone(&self, subscription: &str) -> Result<()>;
+    /// The stored value of a named key, storing `candidate` first if there is none (first start).
+    async fn instance_key(&self, name: &str, candidate: &str) -> Result<String>;
+    /// Chat-capable members with access to the bot, with their status and preferences.
+    async fn recipients(&self, bot: &BotId) -> Result<Vec<Recipient>>;
+    async fn recipient(&self, user: &UserId) -> Result<Option<Recipient>>;
+    /// Schedules an unread-reply email unless one is already pending for the conversation.
+    async fn schedule_email(&self, conversation: &ConversationId, from_seq: i64, due_at: Millis, now: Millis) -> Result<bool>;
+    /// Claims due emails for a minute.
+    async fn claim_emails(&self, now: Millis, limit: i64) -> Result<Vec<EmailJob>>;
+    /// Ends a job: `sent`, `cancelled` or `failed`.
+    async fn email_done(&self, id: &str, state: &'static str, error: Option<&str>, now: Millis) -> Result<()>;
+    async fn email_later(&self, id: &str, due_at: Millis, error: Option<&str>) -> Result<()>;
+    /// The visitor's read marker in a conversation (0 when none).
+    async fn read_marker(&self, conversation: &ConversationId, reader: &str) -> Result<i64>;
+    async fn add_resume_token(&self, visitor: &VisitorId, token_hash: &str, expires_at: Millis) -> Result<()>;
+    /// The visitor an unexpired resume token belongs to.
+    async fn resume_visitor(&self, token_hash: &str, now: Millis) -> Result<Option<Visitor>>;
+    /// Another token for the same visitor (a second device).
+    async fn add_visitor_token(&self, visitor: &VisitorId, token_hash: &str, now: Millis) -> Result<()>;
 }
 
 /// Canned replies.

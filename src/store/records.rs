@@ -194,6 +194,8 @@ pub struct Visitor {
     pub bot_id: BotId,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The page the visitor started on: an unread-reply email links back there.
+    pub page_url: Option<String>,
     pub created_at: Millis,
 }
 
@@ -322,4 +324,47 @@ pub struct Shortcut {
     pub name: String,
     pub body: String,
     pub created_at: Millis,
+}
+
+/// A browser or device that receives Web Push for an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub id: String,
+    pub user_id: UserId,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub user_agent: Option<String>,
+    pub created_at: Millis,
+    pub last_success_at: Option<Millis>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Millis>,
+}
+
+/// One push waiting to be delivered to one device.
+#[derive(Debug, Clone)]
+pub struct PushJob {
+    pub id: String,
+    pub subscription: PushSubscription,
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// An unread-reply email waiting for its time.
+#[derive(Debug, Clone)]
+pub struct EmailJob {
+    pub id: String,
+    pub conversation_id: ConversationId,
+    /// The first agent message of the burst.
+    pub from_seq: i64,
+    pub attempts: i64,
+}
+
+/// An agent who may be notified, with what decides it.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: UserId,
+    pub status: Status,
+    pub prefs: crate::domain::notify::Prefs,
 }

@@ -9,8 +9,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use super::{Result, migrator};
 
 /// This backend's schema history, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql")), (2, "presence", include_str!("../../migrations/sqlite/0002_presence.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "presence", include_str!("../../migrations/sqlite/0002_presence.sql")),
+    (3, "notifications", include_str!("../../migrations/sqlite/0003_notifications.sql")),
+];
 
 /// SQLite allows one writer at a time. Writes go through a one-connection pool so they queue in
 /// Baton (fairly, without busy-wait retries); reads use their own pool and run concurrently with

@@ -139,7 +139,7 @@ impl TestApp {
 
     /// Runs the presence timers once, at the test clock's time.
     pub async fn sweep(&self) {
-        baton::presence::sweep(&self.state).await
+        baton::sweeper::sweep(&self.state).await
     }
 
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Res {

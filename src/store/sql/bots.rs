@@ -135,22 +135,35 @@ macro_rules! bot_store {
                 Ok((row.online > 0, row.last_active_at))
             }
 
-            async fn create_visitor(&self, bot: &BotId, name: Option<&str>, email: Option<&str>, token_hash: &str, now: i64) -> $crate::store::Result<Visitor> {
+            async fn create_visitor(&self, bot: &BotId, name: Option<&str>, email: Option<&str>, page_url: Option<&str>, token_hash: &str, now: i64) -> $crate::store::Result<Visitor> {
                 let id = VisitorId::new();
-                sqlx::query("INSERT INTO visitors (id, bot_id, token_hash, name, email, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO visitors (id, bot_id, token_hash, name, email, page_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(&id)
                     .bind(bot)
                     .bind(token_hash)
                     .bind(name)
                     .bind(email)
+                    .bind(page_url)
                     .bind(now)
                     .execute(self.write())
                     .await?;
-                Ok(Visitor { id, bot_id: bot.clone(), name: name.map(Into::into), email: email.map(Into::into), created_at: now })
+                Ok(Visitor { id, bot_id: bot.clone(), name: name.map(Into::into), email: email.map(Into::into), page_url: page_url.map(Into::into), created_at: now })
             }
 
             async fn visitor_by_token(&self, token_hash: &str) -> $crate::store::Result<Option<Visitor>> {
-                let row: Option<VisitorRow> = sqlx::query_as(concat!("SELECT ", visitor_cols!(), " FROM visitors v WHERE v.token_hash = $1")).bind(token_hash).fetch_optional(self.read()).await?;
+                // The visitor's first token, or one added when they came back through an email link.
+                let row: Option<VisitorRow> = sqlx::query_as(concat!(
+                    "SELECT ", visitor_cols!(), " FROM visitors v WHERE v.token_hash = $1
+                     UNION ALL SELECT ", visitor_cols!(), " FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id WHERE t.token_hash = $1 LIMIT 1"
+                ))
+                .bind(token_hash)
+                .fetch_optional(self.read())
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn visitor(&self, id: &VisitorId) -> $crate::store::Result<Option<Visitor>> {
+                let row: Option<VisitorRow> = sqlx::query_as(concat!("SELECT ", visitor_cols!(), " FROM visitors v WHERE v.id = $1")).bind(id).fetch_optional(self.read()).await?;
                 Ok(row.map(Into::into))
             }
 
@@ -158,7 +171,7 @@ macro_rules! bot_store {
                 // ($2, $3): set the name or not; ($4, $5) the same for the email.
                 let row: Option<VisitorRow> = sqlx::query_as(
                     "UPDATE visitors SET name = CASE WHEN $2 THEN $3 ELSE name END, email = CASE WHEN $4 THEN $5 ELSE email END
-                     WHERE id = $1 RETURNING id, bot_id, name, email, created_at",
+                     WHERE id = $1 RETURNING id, bot_id, name, email, page_url, created_at",
                 )
                 .bind(id)
                 .bind(name.is_some())

@@ -13,6 +13,8 @@ mod bots;
 #[macro_use]
 mod chats;
 #[macro_use]
+mod notify;
+#[macro_use]
 mod presence;
 #[macro_use]
 mod shortcuts;
@@ -23,6 +25,7 @@ use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, PresenceInput, Sto
 use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
+use crate::domain::notify::Prefs;
 use crate::domain::presence::{Reason, Source, Status};
 use crate::domain::team::{BotAccess, Role};
 use crate::domain::values::ClientId;
@@ -58,7 +61,7 @@ macro_rules! conversation_cols {
 
 macro_rules! visitor_cols {
     () => {
-        "v.id, v.bot_id, v.name, v.email, v.created_at"
+        "v.id, v.bot_id, v.name, v.email, v.page_url, v.created_at"
     };
 }
 
@@ -230,12 +233,13 @@ pub(crate) struct VisitorRow {
     bot_id: BotId,
     name: Option<String>,
     email: Option<String>,
+    page_url: Option<String>,
     created_at: i64,
 }
 
 impl From<VisitorRow> for Visitor {
     fn from(r: VisitorRow) -> Self {
-        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, created_at: r.created_at }
+        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, page_url: r.page_url, created_at: r.created_at }
     }
 }
 
@@ -363,7 +367,8 @@ impl From<SummaryRow> for ChatSummary {
             _ => None,
         };
         let conversation: Conversation = r.conversation.into();
-        let visitor = Visitor { id: r.v_id, bot_id: conversation.bot_id.clone(), name: r.v_name, email: r.v_email, created_at: r.v_created_at };
+        let visitor =
+            Visitor { id: r.v_id, bot_id: conversation.bot_id.clone(), name: r.v_name, email: r.v_email, page_url: None, created_at: r.v_created_at };
         ChatSummary { conversation, bot_name: r.bot_name, visitor, assignee, last_message, unread_count: r.unread_count }
     }
 }
@@ -375,7 +380,8 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// Expands every area's implementation for one backend.
 macro_rules! sql_store {
-    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal, skip_locked = $skip:literal) => {
+        notify_store!($Store, $Db, begin = $begin, skip_locked = $skip);
         account_store!($Store, $Db, begin = $begin, lock = $lock);
         team_store!($Store, $Db, begin = $begin, lock = $lock);
         bot_store!($Store, $Db, begin = $begin, lock = $lock);
@@ -385,8 +391,8 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(super::sqlite::SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE", lock = "");
-sql_store!(super::postgres::PgStore, sqlx::Postgres, begin = "BEGIN", lock = " FOR UPDATE");
+sql_store!(super::sqlite::SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE", lock = "", skip_locked = "");
+sql_store!(super::postgres::PgStore, sqlx::Postgres, begin = "BEGIN", lock = " FOR UPDATE", skip_locked = " FOR UPDATE SKIP LOCKED");
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ShortcutRow {
@@ -401,5 +407,86 @@ pub(crate) struct ShortcutRow {
 impl From<ShortcutRow> for Shortcut {
     fn from(r: ShortcutRow) -> Self {
         Shortcut { id: r.id, team_id: r.team_id, owner_id: r.owner_id, name: r.name, body: r.body, created_at: r.created_at }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PrefsRow {
+    while_online: bool,
+    while_offline: bool,
+    new_escalation: bool,
+    visitor_message: bool,
+    transfer: bool,
+}
+
+impl From<PrefsRow> for Prefs {
+    fn from(r: PrefsRow) -> Self {
+        Prefs {
+            while_online: r.while_online,
+            while_offline: r.while_offline,
+            new_escalation: r.new_escalation,
+            visitor_message: r.visitor_message,
+            transfer: r.transfer,
+        }
+    }
+}
+
+/// A user with optional preferences (`NULL` columns: never set, so the defaults).
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecipientRow {
+    user_id: UserId,
+    status: String,
+    while_online: Option<bool>,
+    while_offline: Option<bool>,
+    new_escalation: Option<bool>,
+    visitor_message: Option<bool>,
+    transfer: Option<bool>,
+}
+
+impl From<RecipientRow> for Recipient {
+    fn from(r: RecipientRow) -> Self {
+        let d = Prefs::default();
+        Recipient {
+            user_id: r.user_id,
+            status: Status::parse(&r.status).unwrap_or(Status::Offline),
+            prefs: Prefs {
+                while_online: r.while_online.unwrap_or(d.while_online),
+                while_offline: r.while_offline.unwrap_or(d.while_offline),
+                new_escalation: r.new_escalation.unwrap_or(d.new_escalation),
+                visitor_message: r.visitor_message.unwrap_or(d.visitor_message),
+                transfer: r.transfer.unwrap_or(d.transfer),
+            },
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SubscriptionRow {
+    id: String,
+    user_id: UserId,
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+    user_agent: Option<String>,
+    created_at: i64,
+    last_success_at: Option<i64>,
+    last_error: Option<String>,
+    last_error_at: Option<i64>,
+}
+
+impl From<SubscriptionRow> for PushSubscription {
+    fn from(r: SubscriptionRow) -> Self {
+        PushSubscription {
+            id: r.id,
+            user_id: r.user_id,
+            endpoint: r.endpoint,
+            p256dh: r.p256dh,
+            auth: r.auth,
+            user_agent: r.user_agent,
+            created_at: r.created_at,
+            last_success_at: r.last_success_at,
+            last_error: r.last_error,
+            last_error_at: r.last_error_at,
+        }
     }
 }

@@ -1,0 +1,171 @@
+//! The unread-reply email to visitors: SMTP configuration and delivery of the email outbox.
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::app::AppState;
+use crate::auth;
+use crate::hub::Topic;
+use crate::store::{AuthorKind, EmailJob};
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or a test server.
+    None,
+}
+
+impl Tls {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "starttls" => Some(Self::StartTls),
+            "tls" => Some(Self::Tls),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(s: &SmtpSettings) -> Result<Self, String> {
+        let from: Mailbox = s.from.parse().map_err(|e| format!("--smtp-from {:?}: {e}", s.from))?;
+        let builder = match s.tls {
+            Tls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(|e| e.to_string())?,
+            Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(|e| e.to_string())?,
+            Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+        };
+        let mut builder = builder.port(s.port).timeout(Some(std::time::Duration::from_secs(20)));
+        if let (Some(u), Some(p)) = (&s.username, &s.password) {
+            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        Ok(Self { transport: builder.build(), from })
+    }
+}
+
+/// Gives up on an email after this many attempts.
+const MAX_ATTEMPTS: i64 = 5;
+/// How long the link in an email keeps working.
+const RESUME_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+enum Outcome {
+    Sent,
+    Cancel(&'static str),
+    Later(i64),
+    Failed(String),
+}
+
+async fn process(state: &AppState, mailer: &Mailer, job: &EmailJob) -> Result<Outcome, crate::store::StoreError> {
+    let store = &state.store;
+    let Some(conv) = store.conversation(&job.conversation_id).await? else { return Ok(Outcome::Cancel("conversation gone")) };
+    let Some(visitor) = store.visitor(&conv.visitor_id).await? else { return Ok(Outcome::Cancel("visitor gone")) };
+    let Some(to) = visitor.email.clone() else { return Ok(Outcome::Cancel("the visitor left no email")) };
+    let read = store.read_marker(&conv.id, visitor.id.as_str()).await?;
+    let unread: Vec<_> =
+        store.messages(&conv.id, read.max(job.from_seq - 1), false).await?.into_iter().filter(|m| m.author.kind == AuthorKind::Agent).collect();
+    if unread.is_empty() {
+        return Ok(Outcome::Cancel("the visitor read the reply"));
+    }
+    let team = store.team(&conv.team_id).await?;
+    let delay = team.map(|t| t.settings.visitor_email_delay_seconds).unwrap_or(120).max(30) * 1000;
+    if state.hub.has_subscribers(&Topic::Visitor(visitor.id.clone())) {
+        // The widget is open right now: it shows the reply; look again later.
+        return Ok(Outcome::Later(state.now() + delay));
+    }
+    let bot = store.bot(&conv.bot_id).await?;
+    let bot_name = bot.as_ref().map(|b| b.name.clone()).unwrap_or_else(|| "our team".into());
+
+    let token = auth::new_secret("");
+    store.add_resume_token(&visitor.id, &auth::hash_secret(&token), state.now() + RESUME_TTL_MS).await?;
+    let back = match &visitor.page_url {
+        Some(page) => page.split('#').next().unwrap_or(page).to_string(),
+        None => format!("{}/chat?bot={}", state.base_url, conv.bot_id),
+    };
+    let link = format!("{back}#baton-resume={token}");
+    let agent = unread.last().and_then(|m| m.author.display_name.clone()).unwrap_or_else(|| "Our team".into());
+    let mut body = format!("Hi {},\n\n{agent} replied to your chat with {bot_name}:\n\n", visitor.name.as_deref().unwrap_or("there"));
+    for m in &unread {
+        body.push_str(&format!("{}:\n{}\n\n", m.author.display_name.as_deref().unwrap_or("Agent"), m.body.text()));
+    }
+    body.push_str(&format!("Continue the conversation: {link}\n\nYou are getting this email because you left your address in the chat.\n"));
+    let to: Mailbox = match to.parse() {
+        Ok(m) => m,
+        Err(_) => return Ok(Outcome::Cancel("the visitor's email is not deliverable")),
+    };
+    let message = Message::builder()
+        .from(mailer.from.clone())
+        .to(to)
+        .subject(format!("{agent} replied to your message"))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body);
+    let message = match message {
+        Ok(m) => m,
+        Err(e) => return Ok(Outcome::Failed(format!("cannot build the email: {e}"))),
+    };
+    match mailer.transport.send(message).await {
+        Ok(_) => Ok(Outcome::Sent),
+        Err(e) if job.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(error = %e, "sending an email failed; retrying");
+            Ok(Outcome::Later(state.now() + 60_000 * (1 << job.attempts.min(6))))
+        }
+        Err(e) => Ok(Outcome::Failed(e.to_string())),
+    }
+}
+
+/// Sends (or cancels) every due email.
+pub async fn drain(state: &AppState) {
+    let Some(mailer) = &state.notifier.mailer else { return };
+    loop {
+        let jobs = match state.store.claim_emails(state.now(), 20).await {
+            Ok(j) if !j.is_empty() => j,
+            Ok(_) => return,
+            Err(e) => return tracing::warn!(error = %e, "claiming emails failed"),
+        };
+        for job in jobs {
+            let now = state.now();
+            let result = match process(state, mailer, &job).await {
+                Ok(Outcome::Sent) => state.store.email_done(&job.id, "sent", None, now).await,
+                Ok(Outcome::Cancel(why)) => state.store.email_done(&job.id, "cancelled", Some(why), now).await,
+                Ok(Outcome::Later(at)) => state.store.email_later(&job.id, at, None).await,
+                Ok(Outcome::Failed(e)) => state.store.email_done(&job.id, "failed", Some(&e), now).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "an email job failed; it is retried after its lease");
+                    Ok(())
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "recording an email result failed");
+            }
+        }
+    }
+}

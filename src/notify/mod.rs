@@ -1,0 +1,117 @@
+//! Notifications: telling agents about chats that need them (in the open inbox, or by Web Push
+//! when it is closed), and emailing visitors a reply they have not read.
+//!
+//! Everything here runs after commit. Pushes and emails go through durable outboxes in the
+//! database, drained by the sweeper with retries; nothing is sent inside a transaction.
+
+pub mod email;
+pub mod push;
+
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::domain::ids::UserId;
+use crate::domain::notify::{Kind, should_notify};
+use crate::domain::values::preview;
+use crate::hub::{Event, Topic};
+use crate::store::{Applied, AuthorKind, Recipient};
+
+/// What the notification side needs for the life of the process.
+pub struct Notifier {
+    pub vapid: push::Vapid,
+    /// `None` when SMTP is not configured: no visitor emails are scheduled.
+    pub mailer: Option<email::Mailer>,
+}
+
+/// Sends `payload` to the agent: as an in-page notification when an inbox of theirs is open on
+/// this node, by Web Push otherwise.
+async fn deliver(state: &AppState, user: &UserId, payload: &Value) {
+    if state.hub.has_subscribers(&Topic::User(user.clone())) {
+        state.bus.publish(Event::new("notification", state.now(), Topic::User(user.clone()), payload.clone()));
+    } else if let Err(e) = state.store.enqueue_push(user, &payload.to_string(), state.now()).await {
+        tracing::warn!(%user, error = %e, "queueing a push failed");
+    }
+}
+
+fn payload(kind: Kind, title: String, body: String, conversation: &str) -> Value {
+    json!({"kind": kind.as_str(), "title": title, "body": body, "conversation_id": conversation, "url": format!("/app/inbox/{conversation}"), "tag": format!("baton-{conversation}")})
+}
+
+/// After a committed chat change: notify the agents it concerns, schedule a visitor email for an
+/// agent's reply.
+pub async fn after_chat_change(state: &AppState, a: &Applied) {
+    if a.replayed {
+        return;
+    }
+    let c = &a.conversation;
+    let event = a.messages.iter().rev().find_map(|m| m.event.as_deref());
+    let posted = a.posted();
+    let (Ok(Some(visitor)), Ok(bot)) = (state.store.visitor(&c.visitor_id).await, state.store.bot(&c.bot_id).await) else { return };
+    let who = visitor.display_name();
+    let bot_name = bot.map(|b| b.name).unwrap_or_default();
+    let id = c.id.to_string();
+    let last_words = || {
+        preview(&a.messages.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.body.text().to_string()).unwrap_or_default(), 120)
+    };
+
+    let mut targets: Vec<(Recipient, Kind, Value)> = vec![];
+    match event {
+        Some("escalated" | "requeued") => {
+            let text = if last_words().is_empty() { format!("via {bot_name}") } else { format!("{who}: {}", last_words()) };
+            for r in state.store.recipients(&c.bot_id).await.unwrap_or_default() {
+                targets.push((r, Kind::NewEscalation, payload(Kind::NewEscalation, format!("{who} is waiting for a person"), text.clone(), &id)));
+            }
+        }
+        Some("transferred") => {
+            if let Some(to) = &c.assignee_id {
+                if let Ok(Some(r)) = state.store.recipient(to).await {
+                    targets.push((
+                        r,
+                        Kind::Transfer,
+                        payload(Kind::Transfer, "A chat was transferred to you".into(), format!("{who} via {bot_name}"), &id),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    if let (Some(m), Some(assignee)) = (posted, &c.assignee_id) {
+        if m.author.kind == AuthorKind::Visitor && c.state.is_live() {
+            if let Ok(Some(r)) = state.store.recipient(assignee).await {
+                targets.push((
+                    r,
+                    Kind::VisitorMessage,
+                    payload(Kind::VisitorMessage, format!("New message from {who}"), preview(m.body.text(), 120), &id),
+                ));
+            }
+        }
+    }
+    for (r, kind, p) in targets {
+        if should_notify(&r.prefs, r.status, kind) {
+            deliver(state, &r.user_id, &p).await;
+        }
+    }
+
+    // An agent's public reply: email it to the visitor if it stays unread.
+    if let Some(m) = posted {
+        if m.author.kind == AuthorKind::Agent && !m.internal && state.notifier.mailer.is_some() {
+            let delay = state.store.team(&c.team_id).await.ok().flatten().map(|t| t.settings.visitor_email_delay_seconds).unwrap_or(120);
+            if let Err(e) = state.store.schedule_email(&c.id, m.seq, state.now() + delay * 1000, state.now()).await {
+                tracing::warn!(conversation = %c.id, error = %e, "scheduling an email failed");
+            }
+        }
+    }
+}
+
+/// The agent's "send test notification": to every open inbox and every push device.
+pub async fn test(state: &AppState, user: &UserId) -> usize {
+    let p = json!({"kind": "test", "title": "Baton test notification", "body": "Notifications work on this device.", "url": "/app/notifications", "tag": "baton-test"});
+    state.bus.publish(Event::new("notification", state.now(), Topic::User(user.clone()), p.clone()));
+    state.store.enqueue_push(user, &p.to_string(), state.now()).await.unwrap_or(0)
+}
+
+/// Drains the push and email outboxes (called by the sweeper).
+pub async fn deliver_due(state: &AppState) {
+    push::drain(state).await;
+    email::drain(state).await;
+}
