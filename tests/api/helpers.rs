@@ -68,9 +68,10 @@ pub struct TestApp {
     pub backend: Backend,
     /// The running server's state, for driving its timers.
     pub state: baton::app::AppState,
+    settings: Settings,
     _dir: tempfile::TempDir,
     _pg: Option<PgGuard>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// 2026-01-01T00:00:00Z: tests start at a fixed, readable time.
@@ -109,6 +110,11 @@ impl TestApp {
         };
         tweak(&mut settings);
         let clock = ManualClock::new(T0);
+        let (base, state, shutdown) = Self::start(settings.clone(), &clock).await;
+        TestApp { base, clock, http: reqwest::Client::new(), backend, state, settings, _dir: dir, _pg: pg, shutdown: Some(shutdown) }
+    }
+
+    async fn start(settings: Settings, clock: &ManualClock) -> (String, baton::app::AppState, tokio::sync::oneshot::Sender<()>) {
         let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
@@ -116,7 +122,18 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        TestApp { base, clock, http: reqwest::Client::new(), backend, state, _dir: dir, _pg: pg, _shutdown: tx }
+        (base, state, tx)
+    }
+
+    /// Stops the server and starts a new one on the same database (and the same clock).
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
+        }
+        let (base, state, shutdown) = Self::start(self.settings.clone(), &self.clock).await;
+        self.base = base;
+        self.state = state;
+        self.shutdown = Some(shutdown);
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Res {
@@ -280,6 +297,9 @@ macro_rules! verbs {
             }
             pub async fn delete(&self, app: &TestApp, path: &str) -> Res {
                 app.call(Method::DELETE, path, &self.auth, None).await
+            }
+            pub async fn delete_with(&self, app: &TestApp, path: &str, body: Value) -> Res {
+                app.call(Method::DELETE, path, &self.auth, Some(body)).await
             }
         }
     };

@@ -9,6 +9,7 @@ mod bots;
 mod lag;
 mod lifecycle;
 mod lists;
+mod notifications;
 mod openapi;
 mod presence;
 mod realtime;

@@ -186,7 +186,6 @@ async fn sockets_check_who_and_where_from(app: TestApp) {
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
     req.headers_mut().insert("origin", app.base.parse().unwrap());
     let (mut by_cookie, _) = tokio_tungstenite::connect_async(req).await.expect("cookie socket from the same origin");
-    use futures_util::SinkExt;
     by_cookie.close(None).await.ok();
     // a cross-site page cannot open an agent socket
     let Auth::Bearer(t) = &l.alice.auth else { unreachable!() };
