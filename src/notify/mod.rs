@@ -50,14 +50,18 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
     let who = visitor.display_name();
     let bot_name = bot.map(|b| b.name).unwrap_or_default();
     let id = c.id.to_string();
-    let last_words = || {
-        preview(&a.messages.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| m.body.text().to_string()).unwrap_or_default(), 120)
-    };
 
     let mut targets: Vec<(Recipient, Kind, Value)> = vec![];
     match event {
         Some("escalated" | "requeued") => {
-            let text = if last_words().is_empty() { format!("via {bot_name}") } else { format!("{who}: {}", last_words()) };
+            // What the visitor last said, from the recent history (the escalation itself may be
+            // a button press with no words of its own).
+            let recent = state.store.messages(&c.id, (c.last_seq - 20).max(0), false).await.unwrap_or_default();
+            let said = recent.iter().rev().find(|m| m.author.kind == AuthorKind::Visitor).map(|m| preview(m.body.text(), 120));
+            let text = match said {
+                Some(words) => format!("{words} · via {bot_name}"),
+                None => format!("via {bot_name}"),
+            };
             for r in state.store.recipients(&c.bot_id).await.unwrap_or_default() {
                 targets.push((r, Kind::NewEscalation, payload(Kind::NewEscalation, format!("{who} is waiting for a person"), text.clone(), &id)));
             }

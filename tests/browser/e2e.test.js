@@ -301,3 +301,61 @@ test("the inbox reconnects after a crash and misses nothing; the widget survives
   await w.getByText("Are you still there after the outage?").waitFor();
   for (const p of [bob, visitor]) assert.deepEqual(p.errors, []);
 });
+
+test("the Enable banner turns notifications on and a new escalation shows one that opens the chat", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1360, height: 840 } });
+  // Record every notification the page shows.
+  await ctx.addInitScript(() => {
+    const Native = window.Notification;
+    window.__shown = [];
+    class Recorded extends Native {
+      constructor(title, options) {
+        super(title, options);
+        window.__shown.push({ title, body: options?.body, note: this });
+      }
+    }
+    Object.defineProperty(Recorded, "permission", { get: () => Native.permission });
+    Recorded.requestPermission = (...a) => Native.requestPermission(...a);
+    window.Notification = Recorded;
+  });
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e.message));
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", "alice@shop.test");
+  await page.fill("input[name=password]", "agent-password");
+  await page.click("button[type=submit]");
+  const banner = page.getByRole("region", { name: "Notifications" });
+  await banner.waitFor();
+  await ctx.grantPermissions(["notifications"], { origin: base });
+  await banner.getByRole("button", { name: "Enable notifications" }).click();
+  await banner.waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => Notification.permission), "granted");
+  await setStatus(page, "Available");
+
+  const bots = await page.evaluate(async () => {
+    const me = await (await fetch("/api/me")).json();
+    return (await fetch(`/api/teams/${me.active_team_id}/bots`)).json();
+  });
+  const visitor = await newPage("notified-visitor", { width: 1280, height: 800 });
+  await visitor.goto(`${base}/demo?bot=${bots[0].id}`);
+  const w = visitor.locator("[data-baton-widget]");
+  await w.locator(".launcher").click();
+  await w.locator("textarea").fill("Can somebody help me with a return?");
+  await w.locator("textarea").press("Enter");
+  await w.getByRole("button", { name: "Talk to a person" }).click();
+  await page.waitForFunction(() => window.__shown.some((n) => /waiting for a person/.test(n.title)));
+  const shown = await page.evaluate(() => window.__shown.map(({ title, body }) => ({ title, body })));
+  assert.ok(shown.some((n) => n.body.includes("Can somebody help me with a return?")), JSON.stringify(shown));
+  await page.evaluate(() => window.__shown.find((n) => /waiting/.test(n.title)).note.onclick());
+  await page.waitForURL(/\/app\/inbox\/[0-9a-f-]+$/);
+  await page.locator(".msg.visitor", { hasText: "Can somebody help me with a return?" }).waitFor();
+
+  await page.goto(`${base}/app/notifications`);
+  await page.getByText("Notifications are allowed in this browser.").waitFor();
+  await page.getByRole("button", { name: "Send test notification" }).click();
+  await page.waitForFunction(() => window.__shown.some((n) => n.title === "Baton test notification"));
+  await shot(page, "15-notification-settings");
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(visitor.errors, []);
+});

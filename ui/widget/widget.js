@@ -255,7 +255,21 @@
       count.hidden = false;
     }
     if (m.author.kind === "agent") typing.textContent = "";
+    markRead();
   }
+
+  // While the panel is open the visitor sees what arrives: tell Baton (no reply email needed).
+  let readSent = 0;
+  let readTimer = null;
+  function markRead() {
+    if (!open || lastSeq <= readSent || document.visibilityState !== "visible") return;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      const upTo = lastSeq;
+      call("POST", "/api/widget/read", { up_to_seq: upTo }).then(() => { readSent = Math.max(readSent, upTo); }).catch(() => {});
+    }, 300);
+  }
+  document.addEventListener("visibilitychange", markRead);
 
   function resetConversation(c) {
     conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent };
@@ -270,7 +284,7 @@
   // ---------- actions ----------
   async function ensureVisitor() {
     if (store.token) return;
-    const v = await call("POST", `/api/widget/bots/${BOT}/visitors`, {});
+    const v = await call("POST", `/api/widget/bots/${BOT}/visitors`, { page_url: location.href.split("#")[0] });
     store.token = v.visitor_token;
   }
 
@@ -396,6 +410,7 @@
       await ensureVisitor();
       if (!conv) await loadConversation();
       connect(false);
+      markRead();
     } catch (e) {
       banners.replaceChildren(h("div", { class: "banner wait" }, "Chat is unavailable right now. Please try again later."));
     }
@@ -410,6 +425,18 @@
     }
     document.body.append(host);
     renderState();
+    // Back from an email link: trade its resume token for a visitor token, then open the chat.
+    const resume = location.hash.match(/baton-resume=([\w-]+)/);
+    if (resume) {
+      history.replaceState(null, "", location.pathname + location.search);
+      try {
+        const r = await call("POST", `/api/widget/bots/${BOT}/resume`, { token: resume[1] });
+        store.token = r.visitor_token;
+        conv = null;
+      } catch { /* expired: a fresh chat starts on open */ }
+      return toggle(true);
+    }
+    if (script.dataset.open === "true") return toggle(true);
     if (store.token) {
       // A returning visitor: pick the conversation up where it was, and hear replies while closed.
       try { await loadConversation(); connect(false); } catch { /* starts fresh on open */ }

@@ -7,6 +7,7 @@ import { STATUSES, avatar, clear, h, icon, statusLabel, toast } from "./dom.js";
 import { inboxView } from "./inbox.js";
 import { notificationsView, profileView, shortcutsView } from "./pages.js";
 import { teamView } from "./team.js";
+import * as notify from "./notify.js";
 
 const root = document.getElementById("root");
 
@@ -60,6 +61,9 @@ function startLive() {
     }
   });
   app.live.addEventListener("status", renderConn);
+  app.live.addEventListener("notification", (e) => notify.show(e.detail.data, navigate));
+  // Keep this browser's push subscription current once notifications are allowed.
+  if ("Notification" in window && Notification.permission === "granted") notify.enablePush();
   app.live.addEventListener("access.changed", async () => {
     await refreshMe();
     route();
@@ -232,7 +236,7 @@ function notificationBanner() {
     icon("bell"),
     h("p", {}, h("b", {}, "Get notified about new chats. "), "Turn on browser notifications so you never miss a visitor waiting for a person."),
     h("button", { class: "btn primary small", onclick: async () => {
-      const p = await Notification.requestPermission();
+      const p = await notify.enable();
       if (p !== "default") banner.remove();
       if (p === "granted") toast("Notifications are on");
     } }, "Enable notifications"),

@@ -1,6 +1,7 @@
 // Profile, Shortcuts and Notification pages.
 
-import { api, del, get, patch, post } from "./api.js";
+import { api, del, get, patch, post, put } from "./api.js";
+import { enablePush } from "./notify.js";
 import { avatar, clear, h, toast } from "./dom.js";
 import { app, refreshMe } from "./main.js";
 import { invalidateShortcuts } from "./composer.js";
@@ -106,26 +107,76 @@ export async function shortcutsView(content) {
   await load();
 }
 
-export function notificationsView(content) {
-  const state = h("p", { class: "sub" });
-  const button = h("button", { class: "btn primary" });
-  function render() {
+export async function notificationsView(content) {
+  const permission = h("p", { class: "sub" });
+  const enableButton = h("button", { class: "btn primary" }, "Enable notifications");
+  const pushState = h("p", { class: "sub", role: "status" });
+  function renderPermission() {
     if (!("Notification" in window)) {
-      state.textContent = "This browser does not support notifications.";
-      button.hidden = true;
+      permission.textContent = "This browser does not support notifications.";
+      enableButton.hidden = true;
       return;
     }
     const p = Notification.permission;
-    state.textContent = p === "granted" ? "Browser notifications are on for this browser."
-      : p === "denied" ? "Notifications are blocked for this site. Allow them in your browser's site settings."
-      : "Browser notifications are off. Turn them on to hear about new chats while the inbox is open.";
-    button.hidden = p !== "default";
-    button.textContent = "Enable notifications";
+    permission.textContent = p === "granted" ? "Notifications are allowed in this browser."
+      : p === "denied" ? "Notifications are blocked for this site. Allow them in your browser's site settings, then reload."
+      : "Notifications are off in this browser. Turn them on to hear about chats that need you.";
+    enableButton.hidden = p !== "default";
   }
-  button.addEventListener("click", async () => {
-    await Notification.requestPermission();
-    render();
+  enableButton.addEventListener("click", async () => {
+    const p = await Notification.requestPermission();
+    renderPermission();
+    if (p === "granted") {
+      pushState.textContent = await enablePush();
+      loadDevices();
+    }
   });
-  render();
-  page(content, h("section", { class: "card" }, h("h2", {}, "Browser notifications"), state, button));
+
+  const prefs = await get("/api/me/notification-preferences");
+  const toggle = (name, title, help) => h("label", { class: "switch" }, h("input", { type: "checkbox", name, checked: prefs[name] }), h("span", {}, h("b", {}, title), h("em", {}, help)));
+  const saved = h("span", { role: "status", style: { color: "var(--muted)", marginLeft: "10px" } });
+  const form = h("form", {},
+    h("h3", {}, "When"),
+    toggle("while_online", "While I'm online", "Available, busy or away."),
+    toggle("while_offline", "While I'm offline", "Delivered by push to your devices."),
+    h("h3", {}, "About"),
+    toggle("new_escalation", "New chats waiting for a person", "Chats from bots you can access."),
+    toggle("visitor_message", "Visitor messages in my chats", "When a visitor writes in a chat assigned to you."),
+    toggle("transfer", "Chats transferred to me", ""),
+    h("div", { style: { marginTop: "16px" } }, h("button", { class: "btn primary", type: "submit" }, "Save preferences"), saved));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = new FormData(form);
+    await put("/api/me/notification-preferences", Object.fromEntries(["while_online", "while_offline", "new_escalation", "visitor_message", "transfer"].map((k) => [k, v.has(k)])));
+    saved.textContent = "Saved";
+  });
+
+  const devices = h("ul", { class: "list-plain", "aria-label": "Devices" });
+  async function loadDevices() {
+    const subs = await get("/api/me/push-subscriptions");
+    clear(devices, subs.length ? subs.map((d) => h("li", {},
+      h("div", { class: "grow" }, h("b", {}, describe(d.user_agent)),
+        h("span", {}, d.last_error ? `Last error: ${d.last_error}` : d.last_success_at ? `Last delivered ${new Date(d.last_success_at).toLocaleString()}` : "Nothing delivered yet")),
+      h("button", { class: "btn small danger", onclick: async () => { await api("DELETE", "/api/me/push-subscriptions", { endpoint: d.endpoint }); loadDevices(); } }, "Remove")))
+      : h("li", {}, h("span", { style: { color: "var(--muted)" } }, "No device receives push notifications yet.")));
+  }
+  const testButton = h("button", { class: "btn", onclick: async () => {
+    const r = await post("/api/me/notifications/test");
+    toast(r.push_devices ? `Test sent here and to ${r.push_devices} device(s)` : "Test sent to your open inbox");
+    setTimeout(loadDevices, 1500);
+  } }, "Send test notification");
+
+  renderPermission();
+  page(content,
+    h("section", { class: "card" }, h("h2", {}, "Browser notifications"), permission, enableButton, pushState),
+    h("section", { class: "card" }, h("h2", {}, "Notify me"), h("p", { class: "sub" }, "Choose what reaches you and when."), form),
+    h("section", { class: "card" }, h("h2", {}, "Devices"), h("p", { class: "sub" }, "Browsers that get push notifications when the inbox is closed."), devices, h("div", { style: { marginTop: "12px" } }, testButton)));
+  loadDevices();
+}
+
+function describe(ua) {
+  if (!ua) return "Browser";
+  const browser = /Edg\//.test(ua) ? "Edge" : /Chrome\//.test(ua) ? "Chrome" : /Firefox\//.test(ua) ? "Firefox" : /Safari\//.test(ua) ? "Safari" : "Browser";
+  const os = /Windows/.test(ua) ? "Windows" : /Mac OS X/.test(ua) ? "macOS" : /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Linux/.test(ua) ? "Linux" : "";
+  return os ? `${browser} on ${os}` : browser;
 }
