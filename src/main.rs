@@ -41,6 +41,12 @@ struct Common {
     /// Seconds a webhook bot may take to answer.
     #[arg(long, env = "BATON_WEBHOOK_TIMEOUT", default_value_t = 10)]
     webhook_timeout: u64,
+    /// Failed logins allowed per minute, per address and per email (0: no limit).
+    #[arg(long, env = "BATON_LOGIN_PER_MINUTE", default_value_t = 10)]
+    login_per_minute: u32,
+    /// Widget calls (new visitors, messages) allowed per minute per address and visitor (0: no limit).
+    #[arg(long, env = "BATON_WIDGET_PER_MINUTE", default_value_t = 120)]
+    widget_per_minute: u32,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "BATON_LOG_JSON")]
     log_json: bool,
@@ -80,6 +86,8 @@ impl Common {
             public_url: self.public_url.clone().filter(|u| !u.is_empty()),
             webhook_timeout: Duration::from_secs(self.webhook_timeout.clamp(1, 120)),
             smtp: self.smtp()?,
+            login_per_minute: self.login_per_minute,
+            widget_per_minute: self.widget_per_minute,
             vapid_subject: self.vapid_subject.clone().filter(|s| !s.is_empty()),
             ..Settings::default()
         })

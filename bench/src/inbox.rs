@@ -1,0 +1,91 @@
+//! The inbox list with a large history: 100,000 stored conversations (seeded straight into
+//! Baton's SQLite file, in the shape Baton writes), then `GET /api/live-chats` timed.
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use sqlx::Connection;
+
+use crate::baton_api::Api;
+use crate::server::Server;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxResult {
+    pub conversations: u64,
+    pub requests: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+pub async fn run(server: &Server, conversations: usize, requests: usize) -> InboxResult {
+    let api = Api::new(&server.url);
+    let (owner, team) = api.owner().await;
+    let bot = api.call(reqwest::Method::POST, &format!("/api/teams/{team}/bots"), Some(&owner), Some(serde_json::json!({"name": "Busy bot"}))).await;
+    let bot = bot["id"].as_str().unwrap().to_string();
+    let db = server.data_dir.join("baton.db");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("open baton.db");
+    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut conn).await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    let t0: i64 = 1_767_225_600_000;
+    for i in 0..conversations as i64 {
+        let (v, c) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+        let at = t0 + i * 1000;
+        let state = ["pending", "resolved", "resolved", "resolved"][(i % 4) as usize];
+        sqlx::query("INSERT INTO visitors (id, bot_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&v)
+            .bind(&bot)
+            .bind(format!("seed-{v}"))
+            .bind(format!("Visitor {i}"))
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO conversations (id, team_id, bot_id, visitor_id, state, escalated_at, resolved_at, created_at, last_activity_at, last_seq, last_preview, last_author_kind, last_message_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6, 1, 'Where is my order?', 'visitor', $6)",
+        )
+        .bind(&c)
+        .bind(&team)
+        .bind(&bot)
+        .bind(&v)
+        .bind(state)
+        .bind(at)
+        .bind(if state == "resolved" { Some(at) } else { None })
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, created_at) VALUES ($1, $2, 1, 'visitor', $3, 'Where is my order?', 'Where is my order?', FALSE, $4)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&c)
+            .bind(&v)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    drop(conn);
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let views = ["inbox", "resolved"];
+    for i in 0..requests + 50 {
+        let url = format!("{}/api/live-chats?view={}", server.url, views[i % 2]);
+        let start = Instant::now();
+        let r = api.http.get(&url).bearer_auth(&owner).send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        let _ = r.bytes().await;
+        if i >= 50 {
+            // the first 50 warm caches
+            let _ = hist.record(start.elapsed().as_micros().max(1) as u64);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    InboxResult {
+        conversations: conversations as u64,
+        requests: requests as u64,
+        p50_us: hist.value_at_quantile(0.5),
+        p99_us: hist.value_at_quantile(0.99),
+        max_us: hist.max(),
+    }
+}

@@ -1,0 +1,259 @@
+//! The live-chat run: every chat has a visitor socket and its agent's socket; visitors send at a
+//! total of R messages/s on an open-loop schedule; latency is visitor send → agent receipt,
+//! counted from the *intended* send time so a stalled server cannot hide its stalls
+//! (coordinated omission).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::baton_api::Api;
+use crate::proc;
+use crate::server::{Kind, Server};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveResult {
+    pub chats: usize,
+    pub rate: u64,
+    pub seconds: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub errors: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    pub delivered_per_s: f64,
+    pub cpu_us_per_msg: f64,
+    pub rss_bytes: u64,
+}
+
+/// How the visitors of one run send, and the agent sockets that receive.
+pub struct Lanes {
+    /// One per chat: send a payload as that chat's visitor.
+    senders: Vec<mpsc::UnboundedSender<String>>,
+    errors: Arc<AtomicU64>,
+    /// Latencies (µs) from every agent reader.
+    latencies: mpsc::UnboundedReceiver<u64>,
+}
+
+/// Microseconds since `base`; payloads carry their intended send time this way.
+fn micros(base: Instant, at: Instant) -> u64 {
+    at.saturating_duration_since(base).as_micros() as u64
+}
+
+/// Finds `b|<µs>|` in a frame and returns the latency now.
+fn latency(frame: &str, base: Instant) -> Option<u64> {
+    let i = frame.find("b|")? + 2;
+    let j = frame[i..].find('|')? + i;
+    let sent: u64 = frame[i..j].parse().ok()?;
+    Some(micros(base, Instant::now()).saturating_sub(sent))
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(url: &str) -> Ws {
+    for attempt in 0..5 {
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((ws, _)) => return ws,
+            Err(e) if attempt == 4 => panic!("connect {url}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100 << attempt)).await,
+        }
+    }
+    unreachable!()
+}
+
+/// Completes the Engine.IO/Socket.IO handshake on a fresh websocket.
+async fn socketio_handshake(ws: &mut Ws) {
+    while let Some(Ok(m)) = ws.next().await {
+        if let Message::Text(t) = m {
+            if t.starts_with('0') {
+                ws.send(Message::Text("40".into())).await.expect("socket.io connect");
+            } else if t.starts_with("40") {
+                return;
+            }
+        }
+    }
+    panic!("socket.io handshake failed");
+}
+
+/// Reads an agent socket, reporting latencies; answers Socket.IO pings.
+fn spawn_reader(mut ws: Ws, base: Instant, out: mpsc::UnboundedSender<u64>) {
+    tokio::spawn(async move {
+        while let Some(Ok(m)) = ws.next().await {
+            let Message::Text(t) = m else { continue };
+            if t.as_str() == "2" {
+                let _ = ws.send(Message::Text("3".into())).await;
+                continue;
+            }
+            if let Some(l) = latency(&t, base) {
+                if out.send(l).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Drains a visitor socket (echoes, acks) and writes what its lane sends.
+fn spawn_ws_visitor(ws: Ws, socketio: bool) -> (mpsc::UnboundedSender<String>, Arc<AtomicU64>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let errors = Arc::new(AtomicU64::new(0));
+    let errs = errors.clone();
+    let (mut sink, mut stream) = ws.split();
+    let (pong_tx, mut pong_rx) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        while let Some(Ok(m)) = stream.next().await {
+            if socketio && matches!(&m, Message::Text(t) if t.as_str() == "2") {
+                let _ = pong_tx.send(());
+            }
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                Some(body) = rx.recv() => {
+                    let frame = if socketio { format!("42[\"message\",{{\"body\":\"{body}\"}}]") } else { format!("{{\"body\":\"{body}\"}}") };
+                    if sink.send(Message::Text(frame.into())).await.is_err() {
+                        errs.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Some(()) = pong_rx.recv() => { let _ = sink.send(Message::Text("3".into())).await; }
+                else => return,
+            }
+        }
+    });
+    (tx, errors)
+}
+
+/// Sets `chats` live chats up on the server and connects every socket.
+pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
+    let (lat_tx, latencies) = mpsc::unbounded_channel();
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut senders = Vec::with_capacity(chats);
+    match server.kind {
+        Kind::Baton => {
+            let api = Arc::new(Api::new(&server.url));
+            let (owner, _) = api.owner().await;
+            let live = api.live_chats(&owner, chats, 10).await;
+            let mut agents_seen = std::collections::HashSet::new();
+            // In-flight requests are capped so a slow server cannot exhaust file descriptors;
+            // waiting for a slot still counts in the latency (it is measured from the schedule).
+            let slots = Arc::new(Semaphore::new(2000));
+            for chat in live {
+                if agents_seen.insert(chat.agent_token.clone()) {
+                    spawn_reader(connect(&format!("{}/ws?token={}", server.ws(), chat.agent_token)).await, base, lat_tx.clone());
+                }
+                let visitor = connect(&format!("{}/api/widget/ws?token={}", server.ws(), chat.visitor_token)).await;
+                tokio::spawn(async move {
+                    let mut v = visitor;
+                    while let Some(Ok(_)) = v.next().await {}
+                });
+                let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+                let (api, slots, errs, token) = (api.clone(), slots.clone(), errors.clone(), chat.visitor_token);
+                tokio::spawn(async move {
+                    while let Some(body) = rx.recv().await {
+                        let permit = slots.clone().acquire_owned().await.expect("semaphore");
+                        let (api, errs, token) = (api.clone(), errs.clone(), token.clone());
+                        tokio::spawn(async move {
+                            let r = api
+                                .http
+                                .post(format!("{}/api/widget/messages", api.url))
+                                .bearer_auth(&token)
+                                .json(&serde_json::json!({"body": body}))
+                                .send()
+                                .await;
+                            if !matches!(r, Ok(ref r) if r.status().is_success()) {
+                                errs.fetch_add(1, Ordering::Relaxed);
+                            }
+                            drop(permit);
+                        });
+                    }
+                });
+                senders.push(tx);
+            }
+        }
+        Kind::Relay | Kind::SocketIo => {
+            let io = server.kind == Kind::SocketIo;
+            for i in 0..chats {
+                let (agent_url, visitor_url) = if io {
+                    let base = format!("{}/socket.io/?EIO=4&transport=websocket", server.ws());
+                    (format!("{base}&role=agent&chat={i}"), format!("{base}&role=visitor&chat={i}"))
+                } else {
+                    (format!("{}/a/{i}", server.ws()), format!("{}/v/{i}", server.ws()))
+                };
+                let mut agent = connect(&agent_url).await;
+                let mut visitor = connect(&visitor_url).await;
+                if io {
+                    socketio_handshake(&mut agent).await;
+                    socketio_handshake(&mut visitor).await;
+                }
+                spawn_reader(agent, base, lat_tx.clone());
+                let (tx, errs) = spawn_ws_visitor(visitor, io);
+                let total = errors.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        let e = errs.swap(0, Ordering::Relaxed);
+                        if e > 0 {
+                            total.fetch_add(e, Ordering::Relaxed);
+                        }
+                    }
+                });
+                senders.push(tx);
+            }
+        }
+    }
+    Lanes { senders, errors, latencies }
+}
+
+/// Sends `rate` messages/s for `seconds` across the lanes and measures.
+pub async fn run(server: &Server, lanes: &mut Lanes, base: Instant, rate: u64, seconds: u64) -> LiveResult {
+    while lanes.latencies.try_recv().is_ok() {}
+    lanes.errors.store(0, Ordering::Relaxed);
+    let total = rate * seconds;
+    let cpu_before = proc::cpu_us(server.pid);
+    let start = Instant::now() + Duration::from_millis(50);
+    let pad = "x".repeat(60);
+    for i in 0..total {
+        let at = start + Duration::from_nanos(i * 1_000_000_000 / rate);
+        tokio::time::sleep_until(at.into()).await;
+        let lane = (i as usize) % lanes.senders.len();
+        let _ = lanes.senders[lane].send(format!("b|{}|{lane}|{pad}", micros(base, at)));
+    }
+    // Collect until everything arrived or nothing moves for two seconds.
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("histogram");
+    let mut delivered = 0u64;
+    while delivered < total {
+        match tokio::time::timeout(Duration::from_secs(2), lanes.latencies.recv()).await {
+            Ok(Some(l)) => {
+                delivered += 1;
+                let _ = hist.record(l.max(1));
+            }
+            _ => break,
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64().max(seconds as f64);
+    let cpu = proc::cpu_us(server.pid).saturating_sub(cpu_before);
+    LiveResult {
+        chats: lanes.senders.len(),
+        rate,
+        seconds,
+        sent: total,
+        delivered,
+        errors: lanes.errors.load(Ordering::Relaxed),
+        p50_us: hist.value_at_quantile(0.5),
+        p99_us: hist.value_at_quantile(0.99),
+        p999_us: hist.value_at_quantile(0.999),
+        max_us: hist.max(),
+        delivered_per_s: delivered as f64 / elapsed,
+        cpu_us_per_msg: if delivered > 0 { cpu as f64 / delivered as f64 } else { 0.0 },
+        rss_bytes: proc::rss_bytes(server.pid),
+    }
+}

@@ -1,0 +1,162 @@
+//! Baton's benchmark suite. `baton-bench all` runs everything on this machine against Baton,
+//! a bare tokio WebSocket relay (the physical limit) and a Socket.IO 4.8 server persisting to
+//! SQLite (what a team would hand-roll), prints a table and writes docs/BENCHMARKS.md.
+//! Run it through `bench/run.sh`, which builds what it needs first.
+
+mod baton_api;
+mod conns;
+mod inbox;
+mod live;
+mod proc;
+mod report;
+mod server;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use server::{Kind, Server};
+
+#[derive(Parser)]
+#[command(name = "baton-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Every scenario against every target; writes docs/BENCHMARKS.md.
+    All {
+        /// A seconds-long run with tiny numbers (a smoke test of the suite itself).
+        #[arg(long)]
+        quick: bool,
+        /// Only these targets (baton, relay, socketio); default all.
+        #[arg(long, value_delimiter = ',')]
+        targets: Vec<String>,
+        /// Where to write the report (default docs/BENCHMARKS.md; "-" for none).
+        #[arg(long)]
+        out: Option<String>,
+    },
+    /// Internal: one process of the idle-connection run.
+    ConnWorker {
+        #[arg(long)]
+        urls: PathBuf,
+        #[arg(long)]
+        from: usize,
+        #[arg(long)]
+        to: usize,
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        socketio: bool,
+    },
+}
+
+/// Sizes of one run.
+pub struct Plan {
+    pub chats: usize,
+    pub rate: u64,
+    pub seconds: u64,
+    pub ladder: Vec<u64>,
+    pub ladder_seconds: u64,
+    pub idle: usize,
+    pub workers: usize,
+    pub inbox: usize,
+    pub inbox_requests: usize,
+}
+
+impl Plan {
+    fn full() -> Self {
+        Plan {
+            chats: 1000,
+            rate: 1000,
+            seconds: 10,
+            ladder: vec![2000, 4000, 6000, 8000, 12000, 16000, 24000, 32000],
+            ladder_seconds: 4,
+            idle: 19_000,
+            workers: 5,
+            inbox: 100_000,
+            inbox_requests: 2000,
+        }
+    }
+
+    fn quick() -> Self {
+        Plan { chats: 20, rate: 100, seconds: 1, ladder: vec![200], ladder_seconds: 1, idle: 200, workers: 2, inbox: 500, inbox_requests: 50 }
+    }
+}
+
+fn root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().expect("bench/ sits in the repository").to_path_buf()
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::ConnWorker { urls, from, to, source, socketio } => conns::worker(&urls, from, to, &source, socketio).await,
+        Cmd::All { quick, targets, out } => {
+            let fds = proc::raise_fd_limit();
+            let plan = if quick { Plan::quick() } else { Plan::full() };
+            let kinds: Vec<Kind> = [("baton", Kind::Baton), ("relay", Kind::Relay), ("socketio", Kind::SocketIo)]
+                .into_iter()
+                .filter(|(n, _)| targets.is_empty() || targets.iter().any(|t| t == n))
+                .map(|(_, k)| k)
+                .collect();
+            eprintln!("open-file limit {fds}; targets: {}", kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "));
+            let exe = std::env::current_exe().expect("own path");
+            let mut results = report::Results::new(&plan);
+            for &kind in &kinds {
+                let base = Instant::now();
+                let server = Server::start(kind, &root()).await;
+                eprintln!("{}: setting up {} live chats", kind.name(), plan.chats);
+                let mut lanes = live::lanes(&server, plan.chats, base).await;
+                let steady = live::run(&server, &mut lanes, base, plan.rate, plan.seconds).await;
+                eprintln!("  {} chats × {} msg/s: p99 {} µs, {:.1} CPU-µs/msg", plan.chats, plan.rate, steady.p99_us, steady.cpu_us_per_msg);
+                let mut best = None;
+                for &rate in &plan.ladder {
+                    let r = live::run(&server, &mut lanes, base, rate, plan.ladder_seconds).await;
+                    let ok = r.p99_us <= 50_000 && r.delivered >= r.sent * 99 / 100 && r.errors == 0;
+                    eprintln!("  {rate} msg/s: p99 {} µs, delivered {}/{} {}", r.p99_us, r.delivered, r.sent, if ok { "ok" } else { "— over" });
+                    if !ok {
+                        break;
+                    }
+                    best = Some(r);
+                }
+                drop(lanes);
+                server.stop().await;
+                let server = Server::start(kind, &root()).await;
+                eprintln!("{}: {} idle sockets", kind.name(), plan.idle);
+                let idle = conns::run(&server, plan.idle, plan.workers, &exe).await;
+                eprintln!(
+                    "  held {} ({} failed), {:.0} bytes each, {:.0} handshakes/s",
+                    idle.held, idle.failed, idle.rss_per_conn_bytes, idle.handshakes_per_s
+                );
+                server.stop().await;
+                let inbox = if kind == Kind::Baton {
+                    let server = Server::start(kind, &root()).await;
+                    eprintln!("Baton: inbox list with {} conversations", plan.inbox);
+                    let r = inbox::run(&server, plan.inbox, plan.inbox_requests).await;
+                    eprintln!("  p50 {} µs, p99 {} µs", r.p50_us, r.p99_us);
+                    server.stop().await;
+                    Some(r)
+                } else {
+                    None
+                };
+                results.add(kind, steady, best, idle, inbox);
+            }
+            let table = results.markdown(&proc::machine());
+            println!("{table}");
+            match out.as_deref() {
+                Some("-") => {}
+                other => {
+                    let path = other.map(PathBuf::from).unwrap_or_else(|| root().join("docs/BENCHMARKS.md"));
+                    std::fs::write(&path, table).expect("write report");
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The results table and docs/BENCHMARKS.md.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::Plan;
+use crate::conns::ConnResult;
+use crate::inbox::InboxResult;
+use crate::live::LiveResult;
+use crate::server::Kind;
+
+pub struct Results {
+    chats: usize,
+    rate: u64,
+    seconds: u64,
+    idle: usize,
+    inbox_size: usize,
+    steady: HashMap<&'static str, LiveResult>,
+    best: HashMap<&'static str, Option<LiveResult>>,
+    idle_runs: HashMap<&'static str, ConnResult>,
+    inbox: Option<InboxResult>,
+}
+
+const B: &str = "Baton";
+const R: &str = "bare relay";
+const S: &str = "Socket.IO + SQLite";
+
+fn ms(us: u64) -> String {
+    format!("{:.2} ms", us as f64 / 1000.0)
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 && a > 0.0 { format!("{:.2}×", a / b) } else { "—".into() }
+}
+
+impl Results {
+    pub fn new(plan: &Plan) -> Self {
+        Results {
+            chats: plan.chats,
+            rate: plan.rate,
+            seconds: plan.seconds,
+            idle: plan.idle,
+            inbox_size: plan.inbox,
+            steady: HashMap::new(),
+            best: HashMap::new(),
+            idle_runs: HashMap::new(),
+            inbox: None,
+        }
+    }
+
+    pub fn add(&mut self, kind: Kind, steady: LiveResult, best: Option<LiveResult>, idle: ConnResult, inbox: Option<InboxResult>) {
+        self.steady.insert(kind.name(), steady);
+        self.best.insert(kind.name(), best);
+        self.idle_runs.insert(kind.name(), idle);
+        if inbox.is_some() {
+            self.inbox = inbox;
+        }
+    }
+
+    fn cell<T>(&self, map: &HashMap<&'static str, T>, who: &str, f: impl Fn(&T) -> String) -> String {
+        map.get(who).map(f).unwrap_or_else(|| "—".into())
+    }
+
+    pub fn markdown(&self, machine: &str) -> String {
+        let mut s = String::new();
+        let date = std::process::Command::new("date")
+            .arg("-u")
+            .arg("+%Y-%m-%d %H:%M UTC")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let _ = writeln!(s, "# Baton benchmarks\n");
+        let _ = writeln!(s, "- Command: `./bench/run.sh` (release builds; every target measured in the same run)");
+        let _ = writeln!(s, "- Date: {date}");
+        let _ = writeln!(s, "- Machine: {machine}; load generator, servers and baselines share it\n");
+        let _ = writeln!(s, "Absolute numbers drift on shared machines; compare the ratios, which are taken within one run.");
+        let _ = writeln!(
+            s,
+            "Targets: **Baton** (SQLite, the embedded default), a **bare relay** (tokio WebSocket relay, no persistence: the physical limit here) and **Socket.IO + SQLite** (Socket.IO 4.8 on Node persisting each message with better-sqlite3: what a team would hand-roll). Latency is one-way, visitor send → assigned agent receipt, counted from the intended send time of an open-loop schedule (coordinated omission does not hide stalls). Baton's visitors send with `POST /api/widget/messages` and each agent is in a team of their own, so every message reaches one agent socket as with the baselines (and Baton also echoes it to the visitor's socket).\n"
+        );
+
+        let _ = writeln!(
+            s,
+            "## Live chats: {} chats × {:.1} msg/s each ({} msg/s for {} s)\n",
+            self.chats,
+            self.rate as f64 / self.chats as f64,
+            self.rate,
+            self.seconds
+        );
+        let _ = writeln!(s, "| | {B} | {R} | {S} | Baton / relay | Baton / Socket.IO |\n|---|---|---|---|---|---|");
+        let rows: [(&str, Box<dyn Fn(&LiveResult) -> f64>, bool); 7] = [
+            ("p50 latency", Box::new(|r| r.p50_us as f64), true),
+            ("p99 latency", Box::new(|r| r.p99_us as f64), true),
+            ("p99.9 latency", Box::new(|r| r.p999_us as f64), true),
+            ("max latency", Box::new(|r| r.max_us as f64), true),
+            ("delivered msg/s", Box::new(|r| r.delivered_per_s), false),
+            ("server CPU-µs per delivered message", Box::new(|r| r.cpu_us_per_msg), false),
+            ("server RSS (MiB)", Box::new(|r| r.rss_bytes as f64 / 1048576.0), false),
+        ];
+        for (name, f, is_time) in &rows {
+            let show = |who: &str| self.cell(&self.steady, who, |r| if *is_time { ms(f(r) as u64) } else { format!("{:.1}", f(r)) });
+            let get = |who: &str| self.steady.get(who).map(|r| f(r)).unwrap_or(0.0);
+            let _ = writeln!(s, "| {name} | {} | {} | {} | {} | {} |", show(B), show(R), show(S), ratio(get(B), get(R)), ratio(get(B), get(S)));
+        }
+        let lost = |who: &str| self.cell(&self.steady, who, |r| format!("{} / {}", r.sent - r.delivered.min(r.sent), r.errors));
+        let _ = writeln!(s, "| lost / errors | {} | {} | {} | | |\n", lost(B), lost(R), lost(S));
+
+        let _ = writeln!(s, "## Maximum sustained rate (p99 ≤ 50 ms, nothing lost)\n");
+        let _ = writeln!(s, "| | {B} | {R} | {S} | Baton / relay | Baton / Socket.IO |\n|---|---|---|---|---|---|");
+        let best = |who: &str| self.best.get(who).and_then(|b| b.as_ref()).map(|r| r.rate as f64).unwrap_or(0.0);
+        let show = |who: &str| {
+            if best(who) > 0.0 {
+                format!("{} msg/s", best(who))
+            } else if self.best.contains_key(who) {
+                "below the first step".into()
+            } else {
+                "—".into()
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| persisted msgs/s | {} | {} | {} | {} | {} |\n",
+            show(B),
+            show(R),
+            show(S),
+            ratio(best(B), best(R)),
+            ratio(best(B), best(S))
+        );
+
+        let _ = writeln!(s, "## Idle visitor sockets ({} opened over several generator processes and source addresses)\n", self.idle);
+        let _ = writeln!(s, "| | {B} | {R} | {S} |\n|---|---|---|---|");
+        let i = |who: &str, f: &dyn Fn(&ConnResult) -> String| self.cell(&self.idle_runs, who, f);
+        let _ = writeln!(
+            s,
+            "| sockets held | {} | {} | {} |",
+            i(B, &|r| r.held.to_string()),
+            i(R, &|r| r.held.to_string()),
+            i(S, &|r| r.held.to_string())
+        );
+        let _ = writeln!(
+            s,
+            "| server RSS per socket | {} | {} | {} |",
+            i(B, &|r| format!("{:.1} KB", r.rss_per_conn_bytes / 1000.0)),
+            i(R, &|r| format!("{:.1} KB", r.rss_per_conn_bytes / 1000.0)),
+            i(S, &|r| format!("{:.1} KB", r.rss_per_conn_bytes / 1000.0))
+        );
+        let _ = writeln!(
+            s,
+            "| handshakes/s | {} | {} | {} |\n",
+            i(B, &|r| format!("{:.0}", r.handshakes_per_s)),
+            i(R, &|r| format!("{:.0}", r.handshakes_per_s)),
+            i(S, &|r| format!("{:.0}", r.handshakes_per_s))
+        );
+
+        if let Some(x) = &self.inbox {
+            let _ = writeln!(s, "## Inbox list with {} stored conversations\n", self.inbox_size);
+            let _ = writeln!(
+                s,
+                "`GET /api/live-chats` (inbox and resolved views alternately, first page of 50), {} sequential requests after 50 warm-up ones:\n",
+                x.requests
+            );
+            let _ = writeln!(s, "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n", ms(x.p50_us), ms(x.p99_us), ms(x.max_us));
+        }
+
+        let _ = writeln!(s, "## Targets\n\n| target | measured | met |\n|---|---|---|");
+        let st = |who: &str| self.steady.get(who);
+        let mut t = |name: &str, measured: String, ok: Option<bool>| {
+            let _ = writeln!(
+                s,
+                "| {name} | {measured} | {} |",
+                match ok {
+                    Some(true) => "yes",
+                    Some(false) => "**no**",
+                    None => "—",
+                }
+            );
+        };
+        if let Some(b) = st(B) {
+            t("p99 visitor→agent ≤ 5 ms at 1,000 chats × 1 msg/s", ms(b.p99_us), Some(b.p99_us <= 5000));
+            if let Some(r) = st(R) {
+                t("… and ≤ 1.5× the relay", ratio(b.p99_us as f64, r.p99_us as f64), Some(b.p99_us as f64 <= 1.5 * r.p99_us as f64));
+                t(
+                    "CPU-µs per delivered message ≤ 2× the relay",
+                    ratio(b.cpu_us_per_msg, r.cpu_us_per_msg),
+                    Some(b.cpu_us_per_msg <= 2.0 * r.cpu_us_per_msg),
+                );
+            }
+        }
+        if self.best.contains_key(B) && self.best.contains_key(R) {
+            t("max sustained persisted msgs/s ≥ 50 % of the relay", ratio(best(B), best(R)), Some(best(R) > 0.0 && best(B) >= 0.5 * best(R)));
+        }
+        if self.best.contains_key(B) && self.best.contains_key(S) {
+            t("… and ≥ 5× Socket.IO", ratio(best(B), best(S)), Some(best(S) > 0.0 && best(B) >= 5.0 * best(S)));
+        }
+        if let Some(c) = self.idle_runs.get(B) {
+            t("≤ 8 KB RSS per idle visitor socket", format!("{:.1} KB", c.rss_per_conn_bytes / 1000.0), Some(c.rss_per_conn_bytes <= 8000.0));
+            t(&format!("{} concurrent sockets held in one process", self.idle), format!("{} held", c.held), Some(c.held as usize >= self.idle));
+        }
+        if let Some(x) = &self.inbox {
+            t(&format!("inbox list p99 ≤ 10 ms with {} conversations", self.inbox_size), ms(x.p99_us), Some(x.p99_us <= 10_000));
+        }
+        s
+    }
+}
