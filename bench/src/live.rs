@@ -48,8 +48,12 @@ fn micros(base: Instant, at: Instant) -> u64 {
     at.saturating_duration_since(base).as_micros() as u64
 }
 
-/// Finds `b|<µs>|` in a frame and returns the latency now.
+/// Finds `b|<µs>|` in a `message.created` frame (not in a notification quoting it) and returns
+/// the latency now.
 fn latency(frame: &str, base: Instant) -> Option<u64> {
+    if !frame.contains("message.created") {
+        return None;
+    }
     let i = frame.find("b|")? + 2;
     let j = frame[i..].find('|')? + i;
     let sent: u64 = frame[i..j].parse().ok()?;
