@@ -25,6 +25,8 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// Typing indicators are forwarded at most this often (ms of the app clock) per conversation
 /// and connection.
 const TYPING_EVERY: i64 = 2_000;
+/// An empty range of seqs.
+const NOTHING: std::ops::RangeInclusive<i64> = 1..=0;
 /// Activity frames count at most this often (ms of the app clock) per connection.
 const ACTIVITY_EVERY: i64 = 20_000;
 
@@ -41,6 +43,9 @@ struct Session {
     /// Highest `seq` sent per conversation: later duplicates are dropped, gaps filled from the
     /// database.
     sent: HashMap<ConversationId, i64>,
+    /// For a conversation whose messages started arriving live before the client synced it: the
+    /// first `seq` sent that way. Its sync then skips what already went out.
+    live_from: HashMap<ConversationId, i64>,
     typing: HashMap<ConversationId, i64>,
     activity: Option<i64>,
 }
@@ -66,7 +71,7 @@ where
 {
     let (mut sink, mut stream) = socket.split();
     let sub = state.hub.subscribe(topics(&state, &peer), QUEUE);
-    let mut s = Session { state, peer, sub, sent: HashMap::new(), typing: HashMap::new(), activity: None };
+    let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None };
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
         let _ = crate::presence::signal(&s.state, user, PresenceInput::Heartbeat).await;
@@ -74,6 +79,15 @@ where
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         let out: Vec<String> = tokio::select! {
+            // The client's frames first: a `sync` it sent is handled before live events queued
+            // behind it, so a reconnecting client gets its history before anything newer.
+            biased;
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(text))) => s.on_client(text.as_str()).await,
+                Some(Ok(Message::Binary(_))) => vec![frames::error(s.state.now(), "invalid_frame", "frames are JSON text")],
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => vec![],
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
             ev = s.sub.rx.recv() => {
                 let Some(ev) = ev else { break };
                 let mut out = s.on_event(&ev).await;
@@ -82,12 +96,6 @@ where
                 }
                 out
             }
-            msg = stream.next() => match msg {
-                Some(Ok(Message::Text(text))) => s.on_client(text.as_str()).await,
-                Some(Ok(Message::Binary(_))) => vec![frames::error(s.state.now(), "invalid_frame", "frames are JSON text")],
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => vec![],
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-            },
             _ = ping.tick() => {
                 if !send(&mut sink, Message::Ping(Default::default())).await { break }
                 vec![]
@@ -122,8 +130,11 @@ impl Session {
         match (ev.kind, &ev.conversation_id, ev.seq) {
             ("message.created", Some(conv), Some(seq)) => match self.sent.get(conv).copied() {
                 Some(last) if seq <= last => vec![],
-                Some(last) if seq > last + 1 => self.replay(conv, last).await,
-                _ => {
+                Some(last) if seq > last + 1 => self.replay(conv, last, NOTHING).await,
+                last => {
+                    if last.is_none() {
+                        self.live_from.insert(conv.clone(), seq);
+                    }
                     self.sent.insert(conv.clone(), seq);
                     vec![ev.frame.clone()]
                 }
@@ -132,8 +143,9 @@ impl Session {
         }
     }
 
-    /// Messages of `conv` after `after`, from the database, as frames; advances `sent`.
-    async fn replay(&mut self, conv: &ConversationId, after: i64) -> Vec<String> {
+    /// Messages of `conv` after `after`, from the database, as frames; advances `sent` and never
+    /// repeats what already went out live.
+    async fn replay(&mut self, conv: &ConversationId, after: i64, already: std::ops::RangeInclusive<i64>) -> Vec<String> {
         let include_internal = self.is_agent();
         let messages = match self.state.store.messages(conv, after, include_internal).await {
             Ok(m) => m,
@@ -145,7 +157,7 @@ impl Session {
         let last = messages.last().map(|m| m.seq).unwrap_or(after);
         let entry = self.sent.entry(conv.clone()).or_insert(last);
         *entry = (*entry).max(last);
-        messages.iter().map(|m| frames::frame("message.created", m.created_at, views::message(m))).collect()
+        messages.iter().filter(|m| !already.contains(&m.seq)).map(|m| frames::frame("message.created", m.created_at, views::message(m))).collect()
     }
 
     /// After a lag: every conversation this connection follows is replayed from the database,
@@ -155,7 +167,7 @@ impl Session {
         let followed: Vec<(ConversationId, i64)> = self.sent.iter().map(|(c, s)| (c.clone(), *s)).collect();
         let mut out = Vec::new();
         for (conv, after) in followed {
-            out.extend(self.replay(&conv, after).await);
+            out.extend(self.replay(&conv, after, NOTHING).await);
         }
         out.push(frames::frame("resync", self.state.now(), json!({"reason": "lagged"})));
         out
@@ -182,6 +194,7 @@ impl Session {
                     let topics = topics(&self.state, &self.peer);
                     self.sub = self.state.hub.subscribe(topics, QUEUE);
                     self.sent.clear();
+                    self.live_from.clear();
                 }
                 vec![ev.frame.clone()]
             }
@@ -191,6 +204,7 @@ impl Session {
                 let topics = vec![Topic::User(user.clone())];
                 self.sub = self.state.hub.subscribe(topics, QUEUE);
                 self.sent.clear();
+                self.live_from.clear();
                 vec![ev.frame.clone()]
             }
         }
@@ -223,7 +237,14 @@ impl Session {
                     return vec![frames::error(now, "invalid_frame", "after_seq: must not be negative")];
                 }
                 match self.visible(&conversation_id).await {
-                    Some(conv) => self.replay(&conv, after_seq).await,
+                    Some(conv) => {
+                        // What already went out live before this sync is not sent again.
+                        let already = match (self.live_from.remove(&conv), self.sent.get(&conv)) {
+                            (Some(from), Some(&to)) => from..=to,
+                            _ => NOTHING,
+                        };
+                        self.replay(&conv, after_seq, already).await
+                    }
                     None => vec![frames::error(now, "not_found", "no such conversation")],
                 }
             }

@@ -441,3 +441,28 @@ impl TestApp {
         (row["status"].as_str().unwrap().into(), row["status_source"].as_str().unwrap().into(), row["status_reason"].as_str().map(Into::into))
     }
 }
+
+/// The usual cast: an owner and two chat agents (Alice, Bob), all available; a shop bot; a
+/// visitor whose chat is pending.
+pub struct Scene {
+    pub owner: Agent,
+    pub alice: Agent,
+    pub bob: Agent,
+    pub bot: String,
+    pub visitor: Visitor,
+    pub chat: String,
+}
+
+impl TestApp {
+    pub async fn scene(&self) -> Scene {
+        let owner = self.setup().await;
+        let alice = self.add_agent(&owner, "Alice", "chat_agent").await;
+        let bob = self.add_agent(&owner, "Bob", "chat_agent").await;
+        for a in [&owner, &alice, &bob] {
+            a.set_status(self, "available").await;
+        }
+        let bot = self.shop_bot(&owner).await;
+        let (visitor, chat) = self.pending_chat(&bot).await;
+        Scene { owner, alice, bob, bot, visitor, chat }
+    }
+}

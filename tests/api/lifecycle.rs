@@ -5,34 +5,12 @@ use serde_json::json;
 use crate::backend_tests;
 use crate::helpers::*;
 
-/// Owner, two agents (Alice, Bob) all available, a shop bot and one pending chat.
-struct Scene {
-    owner: Agent,
-    alice: Agent,
-    bob: Agent,
-    bot: String,
-    visitor: Visitor,
-    chat: String,
-}
-
-async fn scene(app: &TestApp) -> Scene {
-    let owner = app.setup().await;
-    let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
-    let bob = app.add_agent(&owner, "Bob", "chat_agent").await;
-    for a in [&owner, &alice, &bob] {
-        a.set_status(app, "available").await;
-    }
-    let bot = app.shop_bot(&owner).await;
-    let (visitor, chat) = app.pending_chat(&bot).await;
-    Scene { owner, alice, bob, bot, visitor, chat }
-}
-
 fn path(chat: &str, action: &str) -> String {
     format!("/api/live-chats/{chat}/{action}")
 }
 
 async fn a_visitor_escalation_puts_the_chat_in_the_inbox_as_pending(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     let r = s.alice.get(&app, &format!("/api/live-chats/{}", s.chat)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["state"], "pending");
@@ -55,7 +33,7 @@ async fn escalation_is_refused_when_the_bot_does_not_allow_it(app: TestApp) {
 }
 
 async fn claiming_makes_the_agent_the_assignee_and_tells_the_visitor(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     let r = s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["state"], "active");
@@ -67,7 +45,7 @@ async fn claiming_makes_the_agent_the_assignee_and_tells_the_visitor(app: TestAp
 }
 
 async fn only_available_or_busy_agents_can_claim(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     for status in ["away", "offline"] {
         s.alice.set_status(&app, status).await;
         s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await.assert_error(409, "agent_not_available");
@@ -78,13 +56,13 @@ async fn only_available_or_busy_agents_can_claim(app: TestApp) {
 }
 
 async fn a_claimed_chat_cannot_be_claimed_again(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     assert_eq!(s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await.status, 200);
     s.bob.post(&app, &path(&s.chat, "claim"), json!({})).await.assert_error(409, "already_claimed");
 }
 
 async fn exactly_one_of_many_concurrent_claims_wins(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     let mut agents = vec![s.alice.clone(), s.bob.clone(), s.owner.clone()];
     for i in 0..5 {
         let a = app.add_agent(&s.owner, &format!("Racer{i}"), "chat_agent").await;
@@ -115,7 +93,7 @@ async fn exactly_one_of_many_concurrent_claims_wins(app: TestApp) {
 }
 
 async fn a_pending_chat_refuses_agent_messages_but_takes_notes(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "messages"), json!({"body": "hello"})).await.assert_error(409, "claim_first");
     let note = s.alice.post(&app, &path(&s.chat, "notes"), json!({"body": "looks like a refund"})).await;
     assert_eq!(note.status, 201, "{}", note.body);
@@ -123,7 +101,7 @@ async fn a_pending_chat_refuses_agent_messages_but_takes_notes(app: TestApp) {
 }
 
 async fn only_the_assignee_may_reply(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.bob.post(&app, &path(&s.chat, "messages"), json!({"body": "me too"})).await.assert_error(409, "not_assignee");
     // not even an admin writes in someone else's chat
@@ -136,7 +114,7 @@ async fn only_the_assignee_may_reply(app: TestApp) {
 }
 
 async fn internal_notes_never_reach_the_visitor(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.bob.post(&app, &path(&s.chat, "notes"), json!({"body": "secret: customer is VIP"})).await;
     s.alice.post(&app, &path(&s.chat, "messages"), json!({"body": "public reply"})).await;
@@ -149,7 +127,7 @@ async fn internal_notes_never_reach_the_visitor(app: TestApp) {
 }
 
 async fn the_assignee_transfers_to_an_available_agent_who_accepts_by_replying(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     let r = s.alice.post(&app, &path(&s.chat, "transfer"), json!({"agent_id": s.bob.id})).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -169,7 +147,7 @@ async fn the_assignee_transfers_to_an_available_agent_who_accepts_by_replying(ap
 }
 
 async fn the_transfer_target_can_accept_by_claiming(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.alice.post(&app, &path(&s.chat, "transfer"), json!({"agent_id": s.bob.id})).await;
     let r = s.bob.post(&app, &path(&s.chat, "claim"), json!({})).await;
@@ -177,7 +155,7 @@ async fn the_transfer_target_can_accept_by_claiming(app: TestApp) {
 }
 
 async fn transfers_only_go_to_available_agents_with_access(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     for status in ["busy", "away", "offline"] {
         s.bob.set_status(&app, status).await;
@@ -203,7 +181,7 @@ async fn transfers_only_go_to_available_agents_with_access(app: TestApp) {
 }
 
 async fn bystanders_cannot_transfer_but_admins_can(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.bob.post(&app, &path(&s.chat, "transfer"), json!({"agent_id": s.bob.id})).await.assert_error(409, "not_assignee");
     let r = s.owner.post(&app, &path(&s.chat, "transfer"), json!({"agent_id": s.bob.id})).await;
@@ -212,19 +190,19 @@ async fn bystanders_cannot_transfer_but_admins_can(app: TestApp) {
 }
 
 async fn a_pending_chat_cannot_be_transferred(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.owner.post(&app, &path(&s.chat, "transfer"), json!({"agent_id": s.bob.id})).await.assert_error(409, "claim_first");
 }
 
 async fn any_agent_with_access_resolves_a_pending_chat(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     let r = s.bob.post(&app, &path(&s.chat, "resolve"), json!({})).await;
     assert_eq!((r.status, r.body["state"].as_str()), (200, Some("resolved")));
     assert!(r.body["resolved_at"].is_string());
 }
 
 async fn only_the_assignee_or_an_admin_resolves_an_active_chat(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.bob.post(&app, &path(&s.chat, "resolve"), json!({})).await.assert_error(409, "not_assignee");
     let r = s.owner.post(&app, &path(&s.chat, "resolve"), json!({})).await;
@@ -232,7 +210,7 @@ async fn only_the_assignee_or_an_admin_resolves_an_active_chat(app: TestApp) {
 }
 
 async fn a_resolved_chat_refuses_everything(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.alice.post(&app, &path(&s.chat, "resolve"), json!({})).await;
     for action in ["claim", "resolve"] {
@@ -246,7 +224,7 @@ async fn a_resolved_chat_refuses_everything(app: TestApp) {
 }
 
 async fn the_visitor_can_end_the_chat_and_start_a_new_one(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     s.visitor.post(&app, "/api/widget/conversations", json!({})).await.assert_error(409, "conversation_open");
     let r = s.visitor.post(&app, "/api/widget/end", json!({})).await;
@@ -263,7 +241,7 @@ async fn the_visitor_can_end_the_chat_and_start_a_new_one(app: TestApp) {
 }
 
 async fn once_live_the_bot_never_replies_and_waiting_messages_reach_the_claimer(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     let r = s.visitor.post(&app, "/api/widget/messages", json!({"body": "what are your opening hours?"})).await;
     assert_eq!(r.status, 201);
     assert_eq!(r.body["bot_reply"], serde_json::Value::Null, "{}", r.body);
@@ -274,7 +252,7 @@ async fn once_live_the_bot_never_replies_and_waiting_messages_reach_the_claimer(
 }
 
 async fn messages_carry_consecutive_seqs_and_client_ids_deduplicate(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     let a = s.alice.post(&app, &path(&s.chat, "messages"), json!({"body": "one", "client_id": "k-1"})).await;
     let b = s.alice.post(&app, &path(&s.chat, "messages"), json!({"body": "one", "client_id": "k-1"})).await;
@@ -291,7 +269,7 @@ async fn messages_carry_consecutive_seqs_and_client_ids_deduplicate(app: TestApp
 }
 
 async fn removing_an_assignee_from_the_team_returns_their_chats_to_the_queue(app: TestApp) {
-    let s = scene(&app).await;
+    let s = app.scene().await;
     s.alice.post(&app, &path(&s.chat, "claim"), json!({})).await;
     let r = s.owner.delete(&app, &format!("/api/teams/{}/members/{}", s.owner.team, s.alice.id)).await;
     assert_eq!(r.status, 204, "{}", r.body);

@@ -5,28 +5,6 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::*;
 
-/// Owner and two available agents, a shop bot, a visitor with a pending chat.
-struct Live {
-    owner: Agent,
-    alice: Agent,
-    bob: Agent,
-    bot: String,
-    visitor: Visitor,
-    chat: String,
-}
-
-async fn live(app: &TestApp) -> Live {
-    let owner = app.setup().await;
-    let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
-    let bob = app.add_agent(&owner, "Bob", "chat_agent").await;
-    for a in [&alice, &bob] {
-        a.set_status(app, "available").await;
-    }
-    let bot = app.shop_bot(&owner).await;
-    let (visitor, chat) = app.pending_chat(&bot).await;
-    Live { owner, alice, bob, bot, visitor, chat }
-}
-
 fn is_message(text: &str) -> impl Fn(&Value) -> bool + '_ {
     move |f| f["type"] == "message.created" && f["data"]["text"] == text
 }
@@ -77,7 +55,7 @@ async fn a_whole_conversation_happens_live_on_both_sides(app: TestApp) {
 }
 
 async fn internal_notes_and_other_visitors_events_never_reach_a_visitor(app: TestApp) {
-    let l = live(&app).await;
+    let l = app.scene().await;
     let mut ws = Ws::visitor(&app, &l.visitor).await;
     let other = app.visitor(&l.bot).await;
     l.alice.post(&app, &format!("/api/live-chats/{}/claim", l.chat), json!({})).await;
@@ -92,7 +70,7 @@ async fn internal_notes_and_other_visitors_events_never_reach_a_visitor(app: Tes
 }
 
 async fn an_agent_never_receives_events_of_bots_they_cannot_access(app: TestApp) {
-    let l = live(&app).await;
+    let l = app.scene().await;
     let other_bot = app.bot(&l.owner, json!({"name": "Private"})).await;
     l.owner.patch(&app, &format!("/api/teams/{}/members/{}", l.owner.team, l.bob.id), json!({"bot_access": [l.bot]})).await;
     let mut ws = Ws::agent(&app, &l.bob).await;
@@ -105,7 +83,7 @@ async fn an_agent_never_receives_events_of_bots_they_cannot_access(app: TestApp)
 }
 
 async fn a_resynced_client_gets_every_message_exactly_once(app: TestApp) {
-    let l = live(&app).await;
+    let l = app.scene().await;
     l.alice.post(&app, &format!("/api/live-chats/{}/claim", l.chat), json!({})).await;
     let mut seen: Vec<i64> = vec![];
     let mut ws = Ws::agent(&app, &l.alice).await;
@@ -133,8 +111,28 @@ async fn a_resynced_client_gets_every_message_exactly_once(app: TestApp) {
     assert_eq!(seen, (1..=last).collect::<Vec<_>>(), "every message once, in order");
 }
 
+async fn a_sync_after_live_messages_does_not_repeat_them(app: TestApp) {
+    let l = app.scene().await;
+    l.alice.post(&app, &format!("/api/live-chats/{}/claim", l.chat), json!({})).await;
+    let mut ws = Ws::agent(&app, &l.alice).await;
+    // A message arrives live before the client asks for the history.
+    l.visitor.post(&app, "/api/widget/messages", json!({"body": "came live first"})).await;
+    let live = ws.until(is_message("came live first")).await.pop().unwrap();
+    let k = live["data"]["seq"].as_i64().unwrap();
+    ws.send(json!({"type": "sync", "conversation_id": l.chat, "after_seq": k - 3})).await;
+    l.visitor.post(&app, "/api/widget/messages", json!({"body": "sentinel"})).await;
+    let seqs: Vec<i64> = ws
+        .until(is_message("sentinel"))
+        .await
+        .iter()
+        .filter(|f| f["type"] == "message.created")
+        .map(|f| f["data"]["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![k - 2, k - 1, k + 1], "the history before it, then newer ones; never {k} again");
+}
+
 async fn a_hundred_agents_all_receive_a_message(app: TestApp) {
-    let l = live(&app).await;
+    let l = app.scene().await;
     let mut sockets = Vec::new();
     for _ in 0..100 {
         sockets.push(Ws::agent(&app, &l.owner).await);
@@ -147,7 +145,7 @@ async fn a_hundred_agents_all_receive_a_message(app: TestApp) {
 
 async fn bad_frames_get_an_error_frame_and_the_socket_lives_on(app: TestApp) {
     use tokio_tungstenite::tungstenite::Message;
-    let l = live(&app).await;
+    let l = app.scene().await;
     let mut ws = Ws::agent(&app, &l.alice).await;
     for bad in [json!("not an object"), json!({"type": "dance"}), json!({"type": "sync", "conversation_id": l.chat})] {
         ws.send(bad).await;
@@ -172,7 +170,7 @@ async fn bad_frames_get_an_error_frame_and_the_socket_lives_on(app: TestApp) {
 }
 
 async fn sockets_check_who_and_where_from(app: TestApp) {
-    let l = live(&app).await;
+    let l = app.scene().await;
     let ws_base = app.base.replace("http://", "ws://");
     assert!(Ws::connect(&format!("{ws_base}/ws")).await.is_err(), "no credentials");
     assert!(Ws::connect(&format!("{ws_base}/ws?token=bt_forged")).await.is_err());
@@ -198,7 +196,7 @@ async fn sockets_check_who_and_where_from(app: TestApp) {
 }
 
 async fn typing_goes_between_visitor_and_assignee_and_is_throttled(app: TestApp) {
-    let l = live(&app).await;
+    let l = app.scene().await;
     l.alice.post(&app, &format!("/api/live-chats/{}/claim", l.chat), json!({})).await;
     let mut agent = Ws::agent(&app, &l.alice).await;
     let mut visitor = Ws::visitor(&app, &l.visitor).await;
@@ -239,6 +237,7 @@ backend_tests!(
     internal_notes_and_other_visitors_events_never_reach_a_visitor,
     an_agent_never_receives_events_of_bots_they_cannot_access,
     a_resynced_client_gets_every_message_exactly_once,
+    a_sync_after_live_messages_does_not_repeat_them,
     a_hundred_agents_all_receive_a_message,
     bad_frames_get_an_error_frame_and_the_socket_lives_on,
     sockets_check_who_and_where_from,

@@ -41,10 +41,7 @@ macro_rules! bot_store {
         impl $crate::store::BotStore for $Store {
             async fn create_bot(&self, team: &TeamId, bot: BotInput, now: i64) -> $crate::store::Result<Bot> {
                 let id = BotId::new();
-                let (url, secret) = match &bot.responder {
-                    Responder::Webhook { url, secret } => (Some(url.clone()), secret.clone()),
-                    Responder::Knowledge => (None, None),
-                };
+                let (url, secret) = responder_columns(&bot.responder);
                 let mut tx = self.write().begin_with($begin).await?;
                 sqlx::query(
                     "INSERT INTO bots (id, team_id, name, greeting, human_escalation, human_only, show_agent_availability, auto_escalate_unanswered, allowed_origins, webhook_url, webhook_secret, created_at)
@@ -83,10 +80,7 @@ macro_rules! bot_store {
             }
 
             async fn update_bot(&self, id: &BotId, bot: BotInput) -> $crate::store::Result<Bot> {
-                let (url, secret) = match &bot.responder {
-                    Responder::Webhook { url, secret } => (Some(url.clone()), secret.clone()),
-                    Responder::Knowledge => (None, None),
-                };
+                let (url, secret) = responder_columns(&bot.responder);
                 let mut tx = self.write().begin_with($begin).await?;
                 let res = sqlx::query(
                     "UPDATE bots SET name = $2, greeting = $3, human_escalation = $4, human_only = $5, show_agent_availability = $6, auto_escalate_unanswered = $7,

@@ -490,3 +490,28 @@ impl From<SubscriptionRow> for PushSubscription {
         }
     }
 }
+
+/// A member with their profile and presence; needs `members m` and `users u`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    #[sqlx(flatten)]
+    membership: MembershipRow,
+    #[sqlx(flatten)]
+    presence: PresenceRow,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Self {
+        Member { user: r.user.into(), membership: r.membership.into(), presence: r.presence.into() }
+    }
+}
+
+/// The webhook columns of a responder: (url, secret), both `NULL` for the knowledge base.
+pub(crate) fn responder_columns(r: &Responder) -> (Option<String>, Option<String>) {
+    match r {
+        Responder::Webhook { url, secret } => (Some(url.clone()), secret.clone()),
+        Responder::Knowledge => (None, None),
+    }
+}

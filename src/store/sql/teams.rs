@@ -4,16 +4,7 @@ macro_rules! team_store {
     ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
         impl $Store {
             async fn member_in(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId, user: &UserId) -> $crate::store::Result<Option<Member>> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    user: UserRow,
-                    #[sqlx(flatten)]
-                    membership: MembershipRow,
-                    #[sqlx(flatten)]
-                    presence: PresenceRow,
-                }
-                let row: Option<Row> = sqlx::query_as(concat!(
+                let row: Option<MemberRow> = sqlx::query_as(concat!(
                     "SELECT ", user_cols!(), ", ", membership_cols!(), ", ", presence_cols!(),
                     " FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1 AND m.user_id = $2"
                 ))
@@ -21,7 +12,7 @@ macro_rules! team_store {
                 .bind(user)
                 .fetch_optional(&mut *conn)
                 .await?;
-                Ok(row.map(|r| Member { user: r.user.into(), membership: r.membership.into(), presence: r.presence.into() }))
+                Ok(row.map(Into::into))
             }
 
             async fn owners_in(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId) -> $crate::store::Result<i64> {
@@ -48,23 +39,14 @@ macro_rules! team_store {
             }
 
             async fn members(&self, team: &TeamId) -> $crate::store::Result<Vec<Member>> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    user: UserRow,
-                    #[sqlx(flatten)]
-                    membership: MembershipRow,
-                    #[sqlx(flatten)]
-                    presence: PresenceRow,
-                }
-                let rows: Vec<Row> = sqlx::query_as(concat!(
+                let rows: Vec<MemberRow> = sqlx::query_as(concat!(
                     "SELECT ", user_cols!(), ", ", membership_cols!(), ", ", presence_cols!(),
                     " FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1 ORDER BY m.created_at, u.id"
                 ))
                 .bind(team)
                 .fetch_all(self.read())
                 .await?;
-                Ok(rows.into_iter().map(|r| Member { user: r.user.into(), membership: r.membership.into(), presence: r.presence.into() }).collect())
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn member(&self, team: &TeamId, user: &UserId) -> $crate::store::Result<Option<Member>> {
