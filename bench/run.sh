@@ -5,7 +5,7 @@
 # Needs Node.js and npm for the Socket.IO baseline (better-sqlite3 builds from source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --bin baton -p baton -p baton-bench
+cargo build --release --locked --bins -p baton -p baton-bench
 if [ ! -d bench/socketio/node_modules ]; then
   # Build native modules against this machine's Node headers, never a download.
   [ -d /usr/include/node ] && export npm_config_nodedir=/usr

@@ -95,6 +95,7 @@ fn root() -> PathBuf {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Cmd::ConnWorker { urls, from, to, source, socketio } => conns::worker(&urls, from, to, &source, socketio).await,
         Cmd::All { quick, targets, out } => {

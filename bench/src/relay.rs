@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 type Agents = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>>;
 
@@ -24,10 +25,16 @@ async fn main() {
         let agents = agents.clone();
         tokio::spawn(async move {
             let mut path = String::new();
-            let ws = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, res: Response| {
-                path = req.uri().path().to_string();
-                Ok(res)
-            })
+            // The same small buffers Baton uses, so memory per socket compares like for like.
+            let config = WebSocketConfig::default().read_buffer_size(4 * 1024).write_buffer_size(0);
+            let ws = tokio_tungstenite::accept_hdr_async_with_config(
+                tcp,
+                |req: &Request, res: Response| {
+                    path = req.uri().path().to_string();
+                    Ok(res)
+                },
+                Some(config),
+            )
             .await;
             let Ok(ws) = ws else { return };
             let (mut sink, mut stream) = ws.split();

@@ -25,9 +25,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(agent_socket)).route("/api/widget/ws", get(visitor_socket))
 }
 
+/// Per-connection read buffer. Frames are small; tungstenite's default (128 KiB, allocated up
+/// front) would cost far more memory per idle socket than the rest of the connection.
+const READ_BUFFER: usize = 4 * 1024;
+
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
     let ws = ws.map_err(|e| ApiError::InvalidInput(format!("upgrade: {e}")))?;
-    Ok(ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME))
+    Ok(ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).read_buffer_size(READ_BUFFER).write_buffer_size(0))
 }
 
 fn query_token(parts: &Parts) -> Option<String> {
