@@ -36,6 +36,8 @@ pub struct Settings {
     /// How often the presence sweeper runs (heartbeat expiry, auto-away, orphaned chats);
     /// `None` runs none (tests call `sweeper::sweep` after moving their clock).
     pub sweep_every: Option<Duration>,
+    /// SQLite only: fsync every commit (`synchronous=FULL`) rather than at checkpoints.
+    pub sqlite_full_sync: bool,
     /// SMTP for visitor emails; `None` turns them off.
     pub smtp: Option<crate::notify::email::SmtpSettings>,
     /// Contact URL sent to push services with every push (mailto: or https:); defaults to the
@@ -69,6 +71,7 @@ impl Default for Settings {
             sweep_every: Some(Duration::from_secs(1)),
             smtp: None,
             vapid_subject: None,
+            sqlite_full_sync: true,
         }
     }
 }
@@ -117,7 +120,7 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError>
             )
             .into());
         }
-        None => Arc::new(SqliteStore::open(&settings.data_dir).await?),
+        None => Arc::new(SqliteStore::open_with(&settings.data_dir, settings.sqlite_full_sync).await?),
     })
 }
 

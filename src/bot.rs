@@ -19,7 +19,7 @@ use crate::store::{Act, Bot, Conversation, Message, Responder, Visitor};
 /// Returns the bot's message, or `None` when a human took over in the meantime.
 pub async fn answer(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conversation, text: &str) -> Option<Message> {
     let (reply, unanswered) = match &bot.responder {
-        Responder::Knowledge => match knowledge::answer(&bot.knowledge, text) {
+        Responder::Knowledge => match knowledge::answer(&knowledge_of(state, bot).await, text) {
             Reply::Answer { text, .. } => (text, false),
             Reply::Unanswered => (FALLBACK.to_string(), true),
         },
@@ -44,6 +44,14 @@ pub async fn answer(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conve
             None
         }
     }
+}
+
+/// The bot's knowledge base (callers on the hot path hold the bot without it).
+async fn knowledge_of(state: &AppState, bot: &Bot) -> Vec<knowledge::Entry> {
+    if !bot.knowledge.is_empty() {
+        return bot.knowledge.clone();
+    }
+    state.store.bot(&bot.id).await.ok().flatten().map(|b| b.knowledge).unwrap_or_default()
 }
 
 async fn call_webhook(

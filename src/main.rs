@@ -47,6 +47,11 @@ struct Common {
     /// Widget calls (new visitors, messages) allowed per minute per address and visitor (0: no limit).
     #[arg(long, env = "BATON_WIDGET_PER_MINUTE", default_value_t = 120)]
     widget_per_minute: u32,
+    /// SQLite durability: `full` syncs every commit to disk (survives power loss); `normal`
+    /// syncs at checkpoints (survives a crash of Baton, may lose the last commits if the machine
+    /// goes down) and is much cheaper per message.
+    #[arg(long, env = "BATON_SQLITE_SYNC", default_value = "full")]
+    sqlite_sync: String,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "BATON_LOG_JSON")]
     log_json: bool,
@@ -86,6 +91,11 @@ impl Common {
             public_url: self.public_url.clone().filter(|u| !u.is_empty()),
             webhook_timeout: Duration::from_secs(self.webhook_timeout.clamp(1, 120)),
             smtp: self.smtp()?,
+            sqlite_full_sync: match self.sqlite_sync.as_str() {
+                "full" => true,
+                "normal" => false,
+                other => return Err(format!("--sqlite-sync must be full or normal, not {other:?}")),
+            },
             login_per_minute: self.login_per_minute,
             widget_per_minute: self.widget_per_minute,
             vapid_subject: self.vapid_subject.clone().filter(|s| !s.is_empty()),

@@ -38,6 +38,17 @@ enum Cmd {
         /// Where to write the report (default docs/BENCHMARKS.md; "-" for none).
         #[arg(long)]
         out: Option<String>,
+        /// Override the number of live chats.
+        #[arg(long)]
+        chats: Option<usize>,
+        /// Override the steady rate (msg/s) and its duration (s).
+        #[arg(long)]
+        rate: Option<u64>,
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// Skip the idle-connection and inbox runs.
+        #[arg(long)]
+        live_only: bool,
     },
     /// Internal: one process of the idle-connection run.
     ConnWorker {
@@ -98,9 +109,17 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Cmd::ConnWorker { urls, from, to, source, socketio } => conns::worker(&urls, from, to, &source, socketio).await,
-        Cmd::All { quick, targets, out } => {
+        Cmd::All { quick, targets, out, chats, rate, seconds, live_only } => {
             let fds = proc::raise_fd_limit();
-            let plan = if quick { Plan::quick() } else { Plan::full() };
+            let mut plan = if quick { Plan::quick() } else { Plan::full() };
+            plan.chats = chats.unwrap_or(plan.chats);
+            plan.rate = rate.unwrap_or(plan.rate);
+            plan.seconds = seconds.unwrap_or(plan.seconds);
+            if live_only {
+                plan.idle = 0;
+                plan.inbox = 0;
+                plan.ladder.clear();
+            }
             let kinds: Vec<Kind> = [("baton", Kind::Baton), ("relay", Kind::Relay), ("socketio", Kind::SocketIo)]
                 .into_iter()
                 .filter(|(n, _)| targets.is_empty() || targets.iter().any(|t| t == n))
@@ -128,15 +147,20 @@ async fn main() {
                 }
                 drop(lanes);
                 server.stop().await;
-                let server = Server::start(kind, &root()).await;
-                eprintln!("{}: {} idle sockets", kind.name(), plan.idle);
-                let idle = conns::run(&server, plan.idle, plan.workers, &exe).await;
-                eprintln!(
-                    "  held {} ({} failed), {:.0} bytes each, {:.0} handshakes/s",
-                    idle.held, idle.failed, idle.rss_per_conn_bytes, idle.handshakes_per_s
-                );
-                server.stop().await;
-                let inbox = if kind == Kind::Baton {
+                let idle = if plan.idle > 0 {
+                    let server = Server::start(kind, &root()).await;
+                    eprintln!("{}: {} idle sockets", kind.name(), plan.idle);
+                    let idle = conns::run(&server, plan.idle, plan.workers, &exe).await;
+                    eprintln!(
+                        "  held {} ({} failed), {:.0} bytes each, {:.0} handshakes/s",
+                        idle.held, idle.failed, idle.rss_per_conn_bytes, idle.handshakes_per_s
+                    );
+                    server.stop().await;
+                    Some(idle)
+                } else {
+                    None
+                };
+                let inbox = if kind == Kind::Baton && plan.inbox > 0 {
                     let server = Server::start(kind, &root()).await;
                     eprintln!("Baton: inbox list with {} conversations", plan.inbox);
                     let r = inbox::run(&server, plan.inbox, plan.inbox_requests).await;

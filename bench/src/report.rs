@@ -48,10 +48,12 @@ impl Results {
         }
     }
 
-    pub fn add(&mut self, kind: Kind, steady: LiveResult, best: Option<LiveResult>, idle: ConnResult, inbox: Option<InboxResult>) {
+    pub fn add(&mut self, kind: Kind, steady: LiveResult, best: Option<LiveResult>, idle: Option<ConnResult>, inbox: Option<InboxResult>) {
         self.steady.insert(kind.name(), steady);
         self.best.insert(kind.name(), best);
-        self.idle_runs.insert(kind.name(), idle);
+        if let Some(idle) = idle {
+            self.idle_runs.insert(kind.name(), idle);
+        }
         if inbox.is_some() {
             self.inbox = inbox;
         }

@@ -138,8 +138,8 @@ impl Agent {
     }
 }
 
-/// A widget visitor, with their bot; the request's `Origin` has been checked against the bot's
-/// allow-list.
+/// A widget visitor, with their bot (without its knowledge base); the request's `Origin` has
+/// been checked against the bot's allow-list.
 #[derive(Debug, Clone)]
 pub struct VisitorCaller {
     pub visitor: Visitor,
@@ -156,8 +156,7 @@ impl FromRequestParts<AppState> for VisitorCaller {
             None => parts.uri.query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_string))),
         };
         let token = token.filter(|t| t.starts_with(VISITOR_TOKEN_PREFIX)).ok_or(ApiError::Unauthenticated)?;
-        let visitor = state.store.visitor_by_token(&hash_secret(&token)).await?.ok_or(ApiError::Unauthenticated)?;
-        let bot = state.store.bot(&visitor.bot_id).await?.ok_or(ApiError::Unauthenticated)?;
+        let (visitor, bot) = state.store.visitor_session(&hash_secret(&token)).await?.ok_or(ApiError::Unauthenticated)?;
         check_origin(parts, &bot)?;
         Ok(VisitorCaller { visitor, bot })
     }

@@ -237,7 +237,10 @@ async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJ
     let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
     let text = body.text().to_string();
     let conv = current_conversation(&state, &caller).await?;
-    let applied = state.store.apply(&conv.id, Act::VisitorMessage { visitor: caller.visitor.id.clone(), body, client_id }, state.now()).await?;
+    let applied = state
+        .store
+        .apply(&conv.id, Act::VisitorMessage { visitor: caller.visitor.id.clone(), name: caller.visitor.name.clone(), body, client_id }, state.now())
+        .await?;
     crate::effects::chat_changed(&state, &applied).await;
     let message = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     let mut out = views::message(message);

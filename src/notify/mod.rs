@@ -14,7 +14,7 @@ use crate::domain::ids::UserId;
 use crate::domain::notify::{Kind, should_notify};
 use crate::domain::values::preview;
 use crate::hub::{Event, Topic};
-use crate::store::{Applied, AuthorKind, Recipient};
+use crate::store::{Applied, AuthorKind, Recipient, Visitor};
 
 /// What the notification side needs for the life of the process.
 pub struct Notifier {
@@ -46,14 +46,37 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
     let c = &a.conversation;
     let event = a.messages.iter().rev().find_map(|m| m.event.as_deref());
     let posted = a.posted();
-    let (Ok(Some(visitor)), Ok(bot)) = (state.store.visitor(&c.visitor_id).await, state.store.bot(&c.bot_id).await) else { return };
-    let who = visitor.display_name();
-    let bot_name = bot.map(|b| b.name).unwrap_or_default();
     let id = c.id.to_string();
-
     let mut targets: Vec<(Recipient, Kind, Value)> = vec![];
-    match event {
-        Some("escalated" | "requeued") => {
+
+    // The common case first, and without extra reads: a visitor writing in an assigned chat.
+    if let (Some(m), Some(assignee)) = (posted, &c.assignee_id) {
+        if m.author.kind == AuthorKind::Visitor && c.state.is_live() {
+            if let Ok(Some(r)) = state.store.recipient(assignee).await {
+                let who = Visitor::label(m.author.display_name.as_deref(), c.visitor_id.as_str());
+                targets.push((
+                    r,
+                    Kind::VisitorMessage,
+                    payload(Kind::VisitorMessage, format!("New message from {who}"), preview(m.body.text(), 120), &id),
+                ));
+            }
+        }
+    }
+    if matches!(event, Some("escalated" | "requeued" | "transferred")) {
+        let (Ok(Some(visitor)), Ok(bot)) = (state.store.visitor(&c.visitor_id).await, state.store.bot(&c.bot_id).await) else { return };
+        let who = visitor.display_name();
+        let bot_name = bot.map(|b| b.name).unwrap_or_default();
+        if event == Some("transferred") {
+            if let Some(to) = &c.assignee_id {
+                if let Ok(Some(r)) = state.store.recipient(to).await {
+                    targets.push((
+                        r,
+                        Kind::Transfer,
+                        payload(Kind::Transfer, "A chat was transferred to you".into(), format!("{who} via {bot_name}"), &id),
+                    ));
+                }
+            }
+        } else {
             // What the visitor last said, from the recent history (the escalation itself may be
             // a button press with no words of its own).
             let recent = state.store.messages(&c.id, (c.last_seq - 20).max(0), false).await.unwrap_or_default();
@@ -64,29 +87,6 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
             };
             for r in state.store.recipients(&c.bot_id).await.unwrap_or_default() {
                 targets.push((r, Kind::NewEscalation, payload(Kind::NewEscalation, format!("{who} is waiting for a person"), text.clone(), &id)));
-            }
-        }
-        Some("transferred") => {
-            if let Some(to) = &c.assignee_id {
-                if let Ok(Some(r)) = state.store.recipient(to).await {
-                    targets.push((
-                        r,
-                        Kind::Transfer,
-                        payload(Kind::Transfer, "A chat was transferred to you".into(), format!("{who} via {bot_name}"), &id),
-                    ));
-                }
-            }
-        }
-        _ => {}
-    }
-    if let (Some(m), Some(assignee)) = (posted, &c.assignee_id) {
-        if m.author.kind == AuthorKind::Visitor && c.state.is_live() {
-            if let Ok(Some(r)) = state.store.recipient(assignee).await {
-                targets.push((
-                    r,
-                    Kind::VisitorMessage,
-                    payload(Kind::VisitorMessage, format!("New message from {who}"), preview(m.body.text(), 120), &id),
-                ));
             }
         }
     }

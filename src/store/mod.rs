@@ -119,6 +119,9 @@ pub trait BotStore: Send + Sync {
         now: Millis,
     ) -> Result<Visitor>;
     async fn visitor_by_token(&self, token_hash: &str) -> Result<Option<Visitor>>;
+    /// The visitor a token belongs to, with their bot (its `knowledge` left empty: load it with
+    /// [`BotStore::bot`] when the bot has to answer). One query for the widget's hot path.
+    async fn visitor_session(&self, token_hash: &str) -> Result<Option<(Visitor, Bot)>>;
     async fn visitor(&self, id: &VisitorId) -> Result<Option<Visitor>>;
     async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> Result<Visitor>;
 }
@@ -222,8 +225,10 @@ pub trait ShortcutStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub enum Act {
     Escalate(Trigger),
+    /// `name`: the visitor's name as the caller knows it (shown as the message's author).
     VisitorMessage {
         visitor: VisitorId,
+        name: Option<String>,
         body: MessageBody,
         client_id: Option<ClientId>,
     },

@@ -202,12 +202,14 @@ pub struct Visitor {
 impl Visitor {
     /// The name, or "Visitor 4F2A" from the id's tail.
     pub fn display_name(&self) -> String {
-        match &self.name {
-            Some(n) if !n.is_empty() => n.clone(),
-            _ => {
-                let id = self.id.as_str();
-                format!("Visitor {}", id[id.len() - 4..].to_uppercase())
-            }
+        Self::label(self.name.as_deref(), self.id.as_str())
+    }
+
+    /// What a visitor is called, from their name (if any) and id.
+    pub fn label(name: Option<&str>, id: &str) -> String {
+        match name {
+            Some(n) if !n.is_empty() => n.to_string(),
+            _ => format!("Visitor {}", id[id.len().saturating_sub(4)..].to_uppercase()),
         }
     }
 }

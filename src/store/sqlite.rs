@@ -25,16 +25,23 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `baton.db` in `dir` and runs the migrations.
+    /// Opens (creating if needed) `baton.db` in `dir` and runs the migrations, with
+    /// `synchronous=FULL`.
     pub async fn open(dir: &Path) -> Result<Self> {
+        Self::open_with(dir, true).await
+    }
+
+    /// `full_sync`: every commit is on disk before it is acknowledged, even through a power cut
+    /// (`synchronous=FULL`). Without it (`NORMAL`), a commit survives a crash of Baton but the
+    /// last ones may be lost if the machine itself goes down.
+    pub async fn open_with(dir: &Path, full_sync: bool) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| sqlx::Error::Configuration(format!("cannot create data directory {}: {e}", dir.display()).into()))?;
         let url = format!("sqlite://{}", dir.join("baton.db").display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a message is on disk before it is acknowledged, even if the machine dies.
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(if full_sync { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;

@@ -156,6 +156,34 @@ macro_rules! bot_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn visitor_session(&self, token_hash: &str) -> $crate::store::Result<Option<(Visitor, Bot)>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    bot: BotRow,
+                    v_id: VisitorId,
+                    v_name: Option<String>,
+                    v_email: Option<String>,
+                    v_page_url: Option<String>,
+                    v_created_at: i64,
+                }
+                let row: Option<Row> = sqlx::query_as(
+                    "SELECT b.*, v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.created_at AS v_created_at
+                     FROM visitors v JOIN bots b ON b.id = v.bot_id WHERE v.token_hash = $1
+                     UNION ALL
+                     SELECT b.*, v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.created_at AS v_created_at
+                     FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id JOIN bots b ON b.id = v.bot_id WHERE t.token_hash = $1
+                     LIMIT 1",
+                )
+                .bind(token_hash)
+                .fetch_optional(self.read())
+                .await?;
+                Ok(row.map(|r| {
+                    let visitor = Visitor { id: r.v_id, bot_id: r.bot.id.clone(), name: r.v_name, email: r.v_email, page_url: r.v_page_url, created_at: r.v_created_at };
+                    (visitor, r.bot.into_bot(Vec::new()))
+                }))
+            }
+
             async fn visitor(&self, id: &VisitorId) -> $crate::store::Result<Option<Visitor>> {
                 let row: Option<VisitorRow> = sqlx::query_as(concat!("SELECT ", visitor_cols!(), " FROM visitors v WHERE v.id = $1")).bind(id).fetch_optional(self.read()).await?;
                 Ok(row.map(Into::into))

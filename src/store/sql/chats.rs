@@ -72,11 +72,28 @@ macro_rules! chat_store {
             /// Loads, decides, writes. Runs inside the caller's transaction so that other writes
             /// (removing a member) can requeue chats atomically with their own change.
             async fn apply_in(tx: &mut sqlx::Transaction<'static, $Db>, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
-                let row: Option<ConversationRow> = sqlx::query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1", $lock))
-                    .bind(id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                let conv: Conversation = row.ok_or(StoreError::NotFound)?.into();
+                // The conversation (locked until commit) and its bot's escalation settings in one
+                // statement: every statement is a round trip, and this path runs per message.
+                #[derive(sqlx::FromRow)]
+                struct Locked {
+                    #[sqlx(flatten)]
+                    conv: ConversationRow,
+                    human_escalation: bool,
+                    human_only: bool,
+                    auto_escalate_unanswered: bool,
+                }
+                let row: Option<Locked> = sqlx::query_as(concat!(
+                    "SELECT ", conversation_cols!(), ",
+                        (SELECT b.human_escalation FROM bots b WHERE b.id = c.bot_id) AS human_escalation,
+                        (SELECT b.human_only FROM bots b WHERE b.id = c.bot_id) AS human_only,
+                        (SELECT b.auto_escalate_unanswered FROM bots b WHERE b.id = c.bot_id) AS auto_escalate_unanswered
+                     FROM conversations c WHERE c.id = $1", $lock
+                ))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Locked { conv, human_escalation, human_only, auto_escalate_unanswered } = row.ok_or(StoreError::NotFound)?;
+                let conv: Conversation = conv.into();
 
                 // A visitor token reaches that visitor's conversations only.
                 if let Act::VisitorMessage { visitor, .. } | Act::ResolveByVisitor { visitor } | Act::EscalateByVisitor { visitor } = &act {
@@ -103,9 +120,10 @@ macro_rules! chat_store {
                     }
                 }
 
-                let (human_escalation, human_only, auto_escalate_unanswered): (bool, bool, bool) =
-                    sqlx::query_as("SELECT human_escalation, human_only, auto_escalate_unanswered FROM bots WHERE id = $1").bind(&conv.bot_id).fetch_one(&mut **tx).await?;
+                // The assignee's name appears only in the lines transfers and requeues write.
+                let named = matches!(act, Act::Transfer { .. } | Act::Requeue(_));
                 let assignee = match &conv.assignee_id {
+                    Some(a) if !named => Some((a.clone(), String::new())),
                     Some(a) => {
                         let u: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users u WHERE u.id = $1")).bind(a).fetch_optional(&mut **tx).await?;
                         u.map(|u| { let u: User = u.into(); (u.id.clone(), u.display_name()) })
@@ -134,9 +152,8 @@ macro_rules! chat_store {
                         }
                         Command::Requeue(reason)
                     }
-                    Act::VisitorMessage { visitor, body, client_id } => {
-                        let name: Option<Option<String>> = sqlx::query_scalar("SELECT name FROM visitors WHERE id = $1").bind(&visitor).fetch_optional(&mut **tx).await?;
-                        let author = Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.flatten().filter(|n| !n.is_empty()), avatar_url: None };
+                    Act::VisitorMessage { visitor, name, body, client_id } => {
+                        let author = Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
                         content = Some((author, body, client_id));
                         Command::VisitorMessage
                     }
