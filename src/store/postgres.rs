@@ -32,4 +32,9 @@ impl PgStore {
     pub(crate) fn write(&self) -> &PgPool {
         &self.pool
     }
+
+    /// PostgreSQL groups concurrent commits itself: one transaction per command.
+    pub(crate) async fn apply_write(&self, conversation: &crate::domain::ids::ConversationId, act: super::Act, now: i64) -> Result<super::Applied> {
+        self.apply_alone(conversation, act, now).await
+    }
 }

@@ -280,7 +280,34 @@ async fn removing_an_assignee_from_the_team_returns_their_chats_to_the_queue(app
     let _ = s.bot;
 }
 
+async fn concurrent_messages_are_all_stored_with_consecutive_seqs(app: TestApp) {
+    let owner = app.setup().await;
+    let bot = app.bot(&owner, json!({"name": "Quiet", "settings": {"human_only": true}})).await;
+    let mut visitors = vec![];
+    for _ in 0..5 {
+        visitors.push(app.pending_chat(&bot).await.0);
+    }
+    let app = std::sync::Arc::new(app);
+    let sends: Vec<_> = (0..60)
+        .map(|i| {
+            let (app, v) = (app.clone(), visitors[i % 5].clone());
+            tokio::spawn(async move { v.post(&app, "/api/widget/messages", json!({"body": format!("burst {i}")})).await.status })
+        })
+        .collect();
+    for s in sends {
+        assert_eq!(s.await.unwrap(), 201);
+    }
+    for v in &visitors {
+        let conv = v.get(&app, "/api/widget/conversation").await;
+        let msgs = conv.body["messages"].as_array().unwrap();
+        let seqs: Vec<i64> = msgs.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "consecutive");
+        assert_eq!(msgs.iter().filter(|m| m["text"].as_str().unwrap().starts_with("burst ")).count(), 12, "every write of the burst stored once");
+    }
+}
+
 backend_tests!(
+    concurrent_messages_are_all_stored_with_consecutive_seqs,
     a_visitor_escalation_puts_the_chat_in_the_inbox_as_pending,
     escalation_is_refused_when_the_bot_does_not_allow_it,
     claiming_makes_the_agent_the_assignee_and_tells_the_visitor,

@@ -71,7 +71,7 @@ macro_rules! chat_store {
 
             /// Loads, decides, writes. Runs inside the caller's transaction so that other writes
             /// (removing a member) can requeue chats atomically with their own change.
-            async fn apply_in(tx: &mut sqlx::Transaction<'static, $Db>, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
+            pub(crate) async fn apply_in(tx: &mut sqlx::Transaction<'static, $Db>, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
                 // The conversation (locked until commit) and its bot's escalation settings in one
                 // statement: every statement is a round trip, and this path runs per message.
                 #[derive(sqlx::FromRow)]
@@ -236,6 +236,16 @@ macro_rules! chat_store {
                 Ok(Applied { conversation, messages: written, state_changed, bot_replies: decision.bot_replies, replayed: false, previous_assignee })
             }
 
+            /// One command in a transaction of its own.
+            pub(crate) async fn apply_alone(&self, conversation: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let applied = Self::apply_in(&mut tx, conversation, act, now).await?;
+                if !applied.replayed {
+                    tx.commit().await?;
+                }
+                Ok(applied)
+            }
+
             async fn insert_message(tx: &mut sqlx::Transaction<'static, $Db>, m: &Message) -> $crate::store::Result<()> {
                 sqlx::query(
                     "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, client_id, event, created_at)
@@ -345,12 +355,8 @@ macro_rules! chat_store {
             }
 
             async fn apply(&self, conversation: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
-                let mut tx = self.write().begin_with($begin).await?;
-                let applied = Self::apply_in(&mut tx, conversation, act, now).await?;
-                if !applied.replayed {
-                    tx.commit().await?;
-                }
-                Ok(applied)
+                // Each backend decides how writes meet a transaction (SQLite batches them).
+                self.apply_write(conversation, act, now).await
             }
 
             async fn live_chats(&self, scope: &AgentScope, q: &ChatQuery) -> $crate::store::Result<(Vec<ChatSummary>, Option<ChatCursor>)> {
