@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::baton_api::Api;
@@ -105,17 +105,30 @@ fn spawn_reader(mut ws: Ws, base: Instant, out: mpsc::UnboundedSender<u64>) {
     });
 }
 
-/// Drains a visitor socket (echoes, acks) and writes what its lane sends.
-fn spawn_ws_visitor(ws: Ws, socketio: bool) -> (mpsc::UnboundedSender<String>, Arc<AtomicU64>) {
+/// How a target's visitor socket carries a message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Baton,
+    Relay,
+    SocketIo,
+}
+
+/// Drains a visitor socket (echoes, acks, refusals) and writes what its lane sends.
+fn spawn_ws_visitor(ws: Ws, wire: Wire) -> (mpsc::UnboundedSender<String>, Arc<AtomicU64>) {
+    let socketio = wire == Wire::SocketIo;
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let errors = Arc::new(AtomicU64::new(0));
     let errs = errors.clone();
     let (mut sink, mut stream) = ws.split();
     let (pong_tx, mut pong_rx) = mpsc::unbounded_channel::<()>();
+    let refused = errors.clone();
     tokio::spawn(async move {
         while let Some(Ok(m)) = stream.next().await {
             if socketio && matches!(&m, Message::Text(t) if t.as_str() == "2") {
                 let _ = pong_tx.send(());
+            }
+            if wire == Wire::Baton && matches!(&m, Message::Text(t) if t.starts_with("{\"type\":\"error\"")) {
+                refused.fetch_add(1, Ordering::Relaxed);
             }
         }
     });
@@ -123,7 +136,11 @@ fn spawn_ws_visitor(ws: Ws, socketio: bool) -> (mpsc::UnboundedSender<String>, A
         loop {
             tokio::select! {
                 Some(body) = rx.recv() => {
-                    let frame = if socketio { format!("42[\"message\",{{\"body\":\"{body}\"}}]") } else { format!("{{\"body\":\"{body}\"}}") };
+                    let frame = match wire {
+                        Wire::SocketIo => format!("42[\"message\",{{\"body\":\"{body}\"}}]"),
+                        Wire::Relay => format!("{{\"body\":\"{body}\"}}"),
+                        Wire::Baton => format!("{{\"type\":\"message\",\"body\":\"{body}\"}}"),
+                    };
                     if sink.send(Message::Text(frame.into())).await.is_err() {
                         errs.fetch_add(1, Ordering::Relaxed);
                     }
@@ -143,41 +160,25 @@ pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
     let mut senders = Vec::with_capacity(chats);
     match server.kind {
         Kind::Baton => {
-            let api = Arc::new(Api::new(&server.url));
+            let api = Api::new(&server.url);
             let (owner, _) = api.owner().await;
             let live = api.live_chats(&owner, chats, 10).await;
             let mut agents_seen = std::collections::HashSet::new();
-            // In-flight requests are capped so a slow server cannot exhaust file descriptors;
-            // waiting for a slot still counts in the latency (it is measured from the schedule).
-            let slots = Arc::new(Semaphore::new(2000));
             for chat in live {
                 if agents_seen.insert(chat.agent_token.clone()) {
                     spawn_reader(connect(&format!("{}/ws?token={}", server.ws(), chat.agent_token)).await, base, lat_tx.clone());
                 }
+                // Visitors send over their socket, as the widget does when it is open.
                 let visitor = connect(&format!("{}/api/widget/ws?token={}", server.ws(), chat.visitor_token)).await;
+                let (tx, errs) = spawn_ws_visitor(visitor, Wire::Baton);
+                let total = errors.clone();
                 tokio::spawn(async move {
-                    let mut v = visitor;
-                    while let Some(Ok(_)) = v.next().await {}
-                });
-                let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-                let (api, slots, errs, token) = (api.clone(), slots.clone(), errors.clone(), chat.visitor_token);
-                tokio::spawn(async move {
-                    while let Some(body) = rx.recv().await {
-                        let permit = slots.clone().acquire_owned().await.expect("semaphore");
-                        let (api, errs, token) = (api.clone(), errs.clone(), token.clone());
-                        tokio::spawn(async move {
-                            let r = api
-                                .http
-                                .post(format!("{}/api/widget/messages", api.url))
-                                .bearer_auth(&token)
-                                .json(&serde_json::json!({"body": body}))
-                                .send()
-                                .await;
-                            if !matches!(r, Ok(ref r) if r.status().is_success()) {
-                                errs.fetch_add(1, Ordering::Relaxed);
-                            }
-                            drop(permit);
-                        });
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        let e = errs.swap(0, Ordering::Relaxed);
+                        if e > 0 {
+                            total.fetch_add(e, Ordering::Relaxed);
+                        }
                     }
                 });
                 senders.push(tx);
@@ -199,7 +200,7 @@ pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
                     socketio_handshake(&mut visitor).await;
                 }
                 spawn_reader(agent, base, lat_tx.clone());
-                let (tx, errs) = spawn_ws_visitor(visitor, io);
+                let (tx, errs) = spawn_ws_visitor(visitor, if io { Wire::SocketIo } else { Wire::Relay });
                 let total = errors.clone();
                 tokio::spawn(async move {
                     loop {

@@ -49,6 +49,12 @@ enum Cmd {
         /// Skip the idle-connection and inbox runs.
         #[arg(long)]
         live_only: bool,
+        /// Skip the live runs.
+        #[arg(long)]
+        skip_live: bool,
+        /// Override the number of idle sockets.
+        #[arg(long)]
+        idle: Option<usize>,
     },
     /// Internal: one process of the idle-connection run.
     ConnWorker {
@@ -109,12 +115,13 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Cmd::ConnWorker { urls, from, to, source, socketio } => conns::worker(&urls, from, to, &source, socketio).await,
-        Cmd::All { quick, targets, out, chats, rate, seconds, live_only } => {
+        Cmd::All { quick, targets, out, chats, rate, seconds, live_only, skip_live, idle } => {
             let fds = proc::raise_fd_limit();
             let mut plan = if quick { Plan::quick() } else { Plan::full() };
             plan.chats = chats.unwrap_or(plan.chats);
             plan.rate = rate.unwrap_or(plan.rate);
             plan.seconds = seconds.unwrap_or(plan.seconds);
+            plan.idle = idle.unwrap_or(plan.idle);
             if live_only {
                 plan.idle = 0;
                 plan.inbox = 0;
@@ -129,24 +136,29 @@ async fn main() {
             let exe = std::env::current_exe().expect("own path");
             let mut results = report::Results::new(&plan);
             for &kind in &kinds {
-                let base = Instant::now();
-                let server = Server::start(kind, &root()).await;
-                eprintln!("{}: setting up {} live chats", kind.name(), plan.chats);
-                let mut lanes = live::lanes(&server, plan.chats, base).await;
-                let steady = live::run(&server, &mut lanes, base, plan.rate, plan.seconds).await;
-                eprintln!("  {} chats × {} msg/s: p99 {} µs, {:.1} CPU-µs/msg", plan.chats, plan.rate, steady.p99_us, steady.cpu_us_per_msg);
-                let mut best = None;
-                for &rate in &plan.ladder {
-                    let r = live::run(&server, &mut lanes, base, rate, plan.ladder_seconds).await;
-                    let ok = r.p99_us <= 50_000 && r.delivered >= r.sent * 99 / 100 && r.errors == 0;
-                    eprintln!("  {rate} msg/s: p99 {} µs, delivered {}/{} {}", r.p99_us, r.delivered, r.sent, if ok { "ok" } else { "— over" });
-                    if !ok {
-                        break;
+                let (steady, best) = if skip_live {
+                    (None, None)
+                } else {
+                    let base = Instant::now();
+                    let server = Server::start(kind, &root()).await;
+                    eprintln!("{}: setting up {} live chats", kind.name(), plan.chats);
+                    let mut lanes = live::lanes(&server, plan.chats, base).await;
+                    let steady = live::run(&server, &mut lanes, base, plan.rate, plan.seconds).await;
+                    eprintln!("  {} chats × {} msg/s: p99 {} µs, {:.1} CPU-µs/msg", plan.chats, plan.rate, steady.p99_us, steady.cpu_us_per_msg);
+                    let mut best = None;
+                    for &rate in &plan.ladder {
+                        let r = live::run(&server, &mut lanes, base, rate, plan.ladder_seconds).await;
+                        let ok = r.p99_us <= 50_000 && r.delivered >= r.sent * 99 / 100 && r.errors == 0;
+                        eprintln!("  {rate} msg/s: p99 {} µs, delivered {}/{} {}", r.p99_us, r.delivered, r.sent, if ok { "ok" } else { "— over" });
+                        if !ok {
+                            break;
+                        }
+                        best = Some(r);
                     }
-                    best = Some(r);
-                }
-                drop(lanes);
-                server.stop().await;
+                    drop(lanes);
+                    server.stop().await;
+                    (Some(steady), Some(best))
+                };
                 let idle = if plan.idle > 0 {
                     let server = Server::start(kind, &root()).await;
                     eprintln!("{}: {} idle sockets", kind.name(), plan.idle);

@@ -26,7 +26,7 @@ async fn main() {
         tokio::spawn(async move {
             let mut path = String::new();
             // The same small buffers Baton uses, so memory per socket compares like for like.
-            let config = WebSocketConfig::default().read_buffer_size(4 * 1024).write_buffer_size(0);
+            let config = WebSocketConfig::default().read_buffer_size(1024).write_buffer_size(0);
             let ws = tokio_tungstenite::accept_hdr_async_with_config(
                 tcp,
                 |req: &Request, res: Response| {

@@ -48,9 +48,20 @@ impl Results {
         }
     }
 
-    pub fn add(&mut self, kind: Kind, steady: LiveResult, best: Option<LiveResult>, idle: Option<ConnResult>, inbox: Option<InboxResult>) {
-        self.steady.insert(kind.name(), steady);
-        self.best.insert(kind.name(), best);
+    pub fn add(
+        &mut self,
+        kind: Kind,
+        steady: Option<LiveResult>,
+        best: Option<Option<LiveResult>>,
+        idle: Option<ConnResult>,
+        inbox: Option<InboxResult>,
+    ) {
+        if let Some(steady) = steady {
+            self.steady.insert(kind.name(), steady);
+        }
+        if let Some(best) = best {
+            self.best.insert(kind.name(), best);
+        }
         if let Some(idle) = idle {
             self.idle_runs.insert(kind.name(), idle);
         }
@@ -79,7 +90,7 @@ impl Results {
         let _ = writeln!(s, "Absolute numbers drift on shared machines; compare the ratios, which are taken within one run.");
         let _ = writeln!(
             s,
-            "Targets: **Baton** (SQLite, the embedded default), a **bare relay** (tokio WebSocket relay, no persistence: the physical limit here) and **Socket.IO + SQLite** (Socket.IO 4.8 on Node persisting each message with better-sqlite3: what a team would hand-roll). Latency is one-way, visitor send → assigned agent receipt, counted from the intended send time of an open-loop schedule (coordinated omission does not hide stalls). Baton's visitors send with `POST /api/widget/messages` and each agent is in a team of their own, so every message reaches one agent socket as with the baselines (and Baton also echoes it to the visitor's socket).\n"
+            "Targets: **Baton** (SQLite, the embedded default), a **bare relay** (tokio WebSocket relay, no persistence: the physical limit here) and **Socket.IO + SQLite** (Socket.IO 4.8 on Node persisting each message with better-sqlite3: what a team would hand-roll). Latency is one-way, visitor send → assigned agent receipt, counted from the intended send time of an open-loop schedule (coordinated omission does not hide stalls). Every target's visitors send over their WebSocket (Baton's widget does so while its socket is open; `POST /api/widget/messages` is the fallback) and each Baton agent is in a team of their own, so every message reaches one agent socket as with the baselines (Baton also echoes it to the visitor's socket and sends the agent an in-page notification frame).\n"
         );
 
         let _ = writeln!(

@@ -22,6 +22,10 @@ pub enum ClientFrame {
     },
     /// Replay every message with a greater `seq`, then continue live.
     Sync { conversation_id: String, after_seq: i64 },
+    /// A visitor's message, as `POST /api/widget/messages` takes it (visitor sockets only). It
+    /// comes back as `message.created` with the same `client_id`; a refusal as an `error` frame
+    /// carrying the `client_id`.
+    Message { body: String, client_id: Option<String> },
 }
 
 /// `{"type", "at", "data"}`.

@@ -25,9 +25,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(agent_socket)).route("/api/widget/ws", get(visitor_socket))
 }
 
-/// Per-connection read buffer. Frames are small; tungstenite's default (128 KiB, allocated up
-/// front) would cost far more memory per idle socket than the rest of the connection.
-const READ_BUFFER: usize = 4 * 1024;
+/// Per-connection read buffer. Chat frames are small (a larger one is read in several pieces);
+/// tungstenite's default (128 KiB, allocated up front) would cost far more memory per idle
+/// socket than all the rest of the connection.
+const READ_BUFFER: usize = 1024;
 
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
     let ws = ws.map_err(|e| ApiError::InvalidInput(format!("upgrade: {e}")))?;
@@ -83,6 +84,11 @@ async fn visitor_socket(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let ws = upgrade(ws)?;
-    let peer = Peer::Visitor { visitor: caller.visitor, bot: caller.bot };
+    let peer = Peer::Visitor {
+        visitor: caller.visitor.id,
+        name: caller.visitor.name,
+        availability: caller.bot.settings.show_agent_availability,
+        bot: caller.bot.id,
+    };
     Ok(ws.on_upgrade(move |socket| session::run(state, peer, socket)))
 }

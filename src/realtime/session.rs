@@ -12,10 +12,11 @@ use tokio::time::Instant;
 
 use super::frames::{self, ClientFrame};
 use crate::app::AppState;
-use crate::domain::ids::{ConversationId, UserId};
+use crate::domain::ids::{BotId, ConversationId, UserId, VisitorId};
+use crate::domain::values::{ClientId, MessageBody};
 use crate::http::views;
 use crate::hub::{Event, Subscription, Topic};
-use crate::store::{AgentScope, Bot, Membership, PresenceInput, Visitor};
+use crate::store::{Act, AgentScope, Membership, PresenceInput, StoreError};
 
 /// Events queued per connection before it counts as lagging (and resyncs from the database).
 const QUEUE: usize = 256;
@@ -30,10 +31,10 @@ const NOTHING: std::ops::RangeInclusive<i64> = 1..=0;
 /// Activity frames count at most this often (ms of the app clock) per connection.
 const ACTIVITY_EVERY: i64 = 20_000;
 
-/// Who is on the other end.
+/// Who is on the other end. Kept small: an idle widget socket holds only this.
 pub enum Peer {
     Agent { user: UserId, display_name: String, scope: AgentScope, membership: Membership },
-    Visitor { visitor: Visitor, bot: Bot },
+    Visitor { visitor: VisitorId, name: Option<String>, bot: BotId, availability: bool },
 }
 
 struct Session {
@@ -54,10 +55,10 @@ fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
     let _ = state;
     match peer {
         Peer::Agent { user, scope, .. } => vec![Topic::Team(scope.team.clone()), Topic::User(user.clone())],
-        Peer::Visitor { visitor, bot } => {
-            let mut t = vec![Topic::Visitor(visitor.id.clone())];
-            if bot.settings.show_agent_availability {
-                t.push(Topic::Bot(bot.id.clone()));
+        Peer::Visitor { visitor, bot, availability, .. } => {
+            let mut t = vec![Topic::Visitor(visitor.clone())];
+            if *availability {
+                t.push(Topic::Bot(bot.clone()));
             }
             t
         }
@@ -82,17 +83,19 @@ where
             // The client's frames first: a `sync` it sent is handled before live events queued
             // behind it, so a reconnecting client gets its history before anything newer.
             biased;
+            // The handlers are boxed: an idle socket's task is as large as its largest state, and
+            // it should not carry the deepest handler's inline.
             msg = stream.next() => match msg {
-                Some(Ok(Message::Text(text))) => s.on_client(text.as_str()).await,
+                Some(Ok(Message::Text(text))) => Box::pin(s.on_client(text.as_str())).await,
                 Some(Ok(Message::Binary(_))) => vec![frames::error(s.state.now(), "invalid_frame", "frames are JSON text")],
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => vec![],
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
             ev = s.sub.rx.recv() => {
                 let Some(ev) = ev else { break };
-                let mut out = s.on_event(&ev).await;
+                let mut out = Box::pin(s.on_event(&ev)).await;
                 if s.sub.lagged.swap(false, Ordering::AcqRel) {
-                    out.extend(s.resync().await);
+                    out.extend(Box::pin(s.resync()).await);
                 }
                 out
             }
@@ -249,6 +252,51 @@ impl Session {
                 }
             }
             ClientFrame::Typing { conversation_id, note } => self.typing(&conversation_id, note).await,
+            ClientFrame::Message { body, client_id } => self.visitor_message(&body, client_id.as_deref()).await,
+        }
+    }
+
+    /// A visitor's message over the socket: the same checks and effects as the HTTP endpoint.
+    async fn visitor_message(&mut self, body: &str, client_id: Option<&str>) -> Vec<String> {
+        let now = self.state.now();
+        let refuse = |code: &str, message: &str| vec![frames::frame("error", now, json!({"code": code, "message": message, "client_id": client_id}))];
+        let Peer::Visitor { visitor, name, bot, .. } = &self.peer else { return refuse("forbidden", "agents reply through the live-chat API") };
+        if let Err(retry) = self.state.widget_limit.check(&format!("visitor:{visitor}")) {
+            return refuse("rate_limited", &format!("too many messages; retry in {retry} s"));
+        }
+        let body = match MessageBody::parse_text(body) {
+            Ok(b) => b,
+            Err(e) => return refuse("invalid_input", &e.to_string()),
+        };
+        let client = match client_id.map(ClientId::parse).transpose() {
+            Ok(c) => c,
+            Err(e) => return refuse("invalid_input", &e.to_string()),
+        };
+        let text = body.text().to_string();
+        let conv = match self.state.store.current_conversation(visitor).await {
+            Ok(Some(c)) => c,
+            _ => return refuse("not_found", "no conversation; start one first"),
+        };
+        let act = Act::VisitorMessage { visitor: visitor.clone(), name: name.clone(), body, client_id: client };
+        match self.state.store.apply(&conv.id, act, now).await {
+            Ok(applied) => {
+                crate::effects::chat_changed(&self.state, &applied).await;
+                if applied.bot_replies {
+                    let (state, bot, visitor, conv) = (self.state.clone(), bot.clone(), visitor.clone(), applied.conversation.clone());
+                    // The answer arrives as its own message.created.
+                    tokio::spawn(async move {
+                        if let (Ok(Some(bot)), Ok(Some(visitor))) = (state.store.bot(&bot).await, state.store.visitor(&visitor).await) {
+                            crate::bot::answer(&state, &bot, &visitor, &conv, &text).await;
+                        }
+                    });
+                }
+                vec![]
+            }
+            Err(StoreError::Transition(t)) => refuse(t.code(), &t.to_string()),
+            Err(e) => {
+                tracing::warn!(error = %e, "a socket message failed");
+                refuse("internal", "the message was not stored; send it again")
+            }
         }
     }
 
@@ -258,7 +306,7 @@ impl Session {
         match &self.peer {
             Peer::Agent { scope, .. } => self.state.store.live_chat(scope, &id).await.ok().flatten().map(|c| c.conversation.id),
             Peer::Visitor { visitor, .. } => {
-                self.state.store.conversation(&id).await.ok().flatten().filter(|c| c.visitor_id == visitor.id).map(|c| c.id)
+                self.state.store.conversation(&id).await.ok().flatten().filter(|c| c.visitor_id == *visitor).map(|c| c.id)
             }
         }
     }
@@ -272,7 +320,7 @@ impl Session {
         let Ok(Some(conv)) = self.state.store.conversation(&id).await else { return vec![frames::error(now, "not_found", "no such conversation")] };
         match &self.peer {
             Peer::Visitor { visitor, .. } => {
-                if conv.visitor_id != visitor.id {
+                if conv.visitor_id != *visitor {
                     return vec![frames::error(now, "not_found", "no such conversation")];
                 }
                 let data = json!({"conversation_id": conv.id, "author": {"kind": "visitor"}});

@@ -131,6 +131,32 @@ async fn a_sync_after_live_messages_does_not_repeat_them(app: TestApp) {
     assert_eq!(seqs, vec![k - 2, k - 1, k + 1], "the history before it, then newer ones; never {k} again");
 }
 
+async fn a_visitor_can_send_messages_over_the_socket(app: TestApp) {
+    let owner = app.setup().await;
+    let bot = app.shop_bot(&owner).await;
+    let v = app.visitor(&bot).await;
+    let mut ws = Ws::visitor(&app, &v).await;
+    ws.send(json!({"type": "message", "body": "how long does shipping take?", "client_id": "w-1"})).await;
+    let mine = ws.next_of("message.created").await;
+    assert_eq!((mine["data"]["client_id"].as_str(), mine["data"]["author"]["kind"].as_str()), (Some("w-1"), Some("visitor")));
+    let answer = ws.next_of("message.created").await;
+    assert_eq!(answer["data"]["text"], "Shipping takes 3 days.");
+    // a repeat of the same client_id stores nothing new
+    ws.send(json!({"type": "message", "body": "how long does shipping take?", "client_id": "w-1"})).await;
+    ws.send(json!({"type": "message", "body": "   ", "client_id": "w-2"})).await;
+    let err = ws.next_of("error").await;
+    assert_eq!((err["data"]["code"].as_str(), err["data"]["client_id"].as_str()), (Some("invalid_input"), Some("w-2")));
+    let conv = v.get(&app, "/api/widget/conversation").await;
+    assert_eq!(conv.body["messages"].as_array().unwrap().iter().filter(|m| m["client_id"] == "w-1").count(), 1);
+    v.post(&app, "/api/widget/end", json!({})).await;
+    ws.send(json!({"type": "message", "body": "hello?", "client_id": "w-3"})).await;
+    assert_eq!(ws.next_of("error").await["data"]["code"], "chat_resolved");
+    // agents cannot use it
+    let mut agent = Ws::agent(&app, &owner).await;
+    agent.send(json!({"type": "message", "body": "x"})).await;
+    assert_eq!(agent.next_of("error").await["data"]["code"], "forbidden");
+}
+
 async fn a_hundred_agents_all_receive_a_message(app: TestApp) {
     let l = app.scene().await;
     let mut sockets = Vec::new();
@@ -239,6 +265,7 @@ backend_tests!(
     a_resynced_client_gets_every_message_exactly_once,
     a_sync_after_live_messages_does_not_repeat_them,
     a_hundred_agents_all_receive_a_message,
+    a_visitor_can_send_messages_over_the_socket,
     bad_frames_get_an_error_frame_and_the_socket_lives_on,
     sockets_check_who_and_where_from,
     typing_goes_between_visitor_and_assignee_and_is_throttled,

@@ -307,16 +307,35 @@
     pending.set(clientId, el);
     log.append(el);
     log.scrollTop = log.scrollHeight;
+    // Over the open socket when there is one (it echoes the message back with our client_id);
+    // over HTTP otherwise, or if no echo came in time — the client_id makes a repeat harmless.
+    if (ws && ws.readyState === 1) {
+      ws.send(JSON.stringify({ type: "message", body: text, client_id: clientId }));
+      setTimeout(() => { if (pending.has(clientId)) post(text, clientId, el); }, 4000);
+    } else {
+      post(text, clientId, el);
+    }
+  }
+
+  async function post(text, clientId, el) {
     try {
       const r = await call("POST", "/api/widget/messages", { body: text, client_id: clientId });
       add(r);
       if (r.bot_reply) add(r.bot_reply);
     } catch (e) {
+      failed(clientId, e.message, e.code);
+    }
+  }
+
+  function failed(clientId, message, code) {
+    const el = pending.get(clientId);
+    if (el) {
       el.classList.remove("sending");
       el.classList.add("failed");
-      el.querySelector(".b").title = e.message;
-      if (e.code === "chat_resolved") { conv.state = "resolved"; renderState(); }
+      el.querySelector(".b").title = message;
+      pending.delete(clientId);
     }
+    if (code === "chat_resolved") { conv.state = "resolved"; renderState(); }
   }
 
   async function escalate() {
@@ -383,6 +402,8 @@
       } else if (f.type === "availability" && config) {
         config.availability = d;
         renderHeader();
+      } else if (f.type === "error" && d.client_id) {
+        failed(d.client_id, d.message, d.code);
       } else if (f.type === "typing" && conv && d.conversation_id === conv.id) {
         typing.textContent = `${d.author.display_name || "Someone"} is typing…`;
         clearTimeout(typingTimer);
