@@ -15,12 +15,32 @@ use sha2::{Digest, Sha256};
 pub const API_TOKEN_PREFIX: &str = "bt_";
 pub const VISITOR_TOKEN_PREFIX: &str = "bv_";
 
-/// Hashes with argon2id's default parameters. CPU-heavy: call from `spawn_blocking`.
+/// At most this many password hashes at once. Each argon2id run takes 19 MiB and a core for tens
+/// of milliseconds; unbounded, a burst of logins spreads that memory over many threads whose
+/// allocator arenas keep it, and starves everything else of CPU.
+fn password_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)))
+}
+
+/// Hashes a password off the async threads, a bounded number at a time.
+pub async fn hash(password: String) -> Result<String, String> {
+    let _slot = password_slots().acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| e.to_string())?
+}
+
+/// Verifies a password off the async threads, a bounded number at a time.
+pub async fn verify(hash: String, password: String) -> bool {
+    let Ok(_slot) = password_slots().acquire().await else { return false };
+    tokio::task::spawn_blocking(move || verify_password(&hash, &password)).await.unwrap_or(false)
+}
+
+/// Hashes with argon2id's default parameters. CPU-heavy: use [`hash`] from async code.
 pub fn hash_password(password: &str) -> Result<String, String> {
     Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
-/// CPU-heavy: call from `spawn_blocking`.
+/// CPU-heavy: use [`verify`] from async code.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     match PasswordHash::new(hash) {
         Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),

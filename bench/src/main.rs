@@ -184,7 +184,12 @@ async fn main() {
                 };
                 results.add(kind, steady, best, idle, inbox);
             }
-            let table = results.markdown(&proc::machine());
+            let mut table = results.markdown(&proc::machine());
+            // The record of past profiling and fixes travels with every new report.
+            if let Ok(history) = std::fs::read_to_string(root().join("bench/history.md")) {
+                table.push('\n');
+                table.push_str(&history);
+            }
             println!("{table}");
             match out.as_deref() {
                 Some("-") => {}

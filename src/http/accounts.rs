@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn hash(password: Password) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || auth::hash_password(password.expose())).await.map_err(ApiError::internal)?.map_err(ApiError::internal)
+    auth::hash(password.expose().to_string()).await.map_err(ApiError::internal)
 }
 
 /// Whether first-run setup is done (the UI shows login or setup).
@@ -91,7 +91,7 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
         Some((u, h)) => (Some(u), h),
         None => (None, auth::dummy_hash().to_string()),
     };
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &password)).await.map_err(ApiError::internal)?;
+    let ok = auth::verify(stored, password).await;
     let user = match (user, ok) {
         (Some(u), true) => u,
         _ => {

@@ -97,12 +97,7 @@ async fn add_member(
     let password_hash = match b.password.as_deref() {
         Some(p) => {
             let p = Password::parse(p)?;
-            Some(
-                tokio::task::spawn_blocking(move || crate::auth::hash_password(p.expose()))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?,
-            )
+            Some(crate::auth::hash(p.expose().to_string()).await.map_err(ApiError::internal)?)
         }
         None => None,
     };

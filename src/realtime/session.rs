@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::frames::{self, ClientFrame};
 use crate::app::AppState;
+use crate::domain::chat::TransitionError;
 use crate::domain::ids::{BotId, ConversationId, UserId, VisitorId};
 use crate::domain::values::{ClientId, MessageBody};
 use crate::http::views;
@@ -49,6 +50,9 @@ struct Session {
     live_from: HashMap<ConversationId, i64>,
     typing: HashMap<ConversationId, i64>,
     activity: Option<i64>,
+    /// A visitor's current conversation, remembered between messages (re-read when a write finds
+    /// it resolved: the visitor may have started a new one).
+    current: Option<ConversationId>,
 }
 
 fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
@@ -72,7 +76,7 @@ where
 {
     let (mut sink, mut stream) = socket.split();
     let sub = state.hub.subscribe(topics(&state, &peer), QUEUE);
-    let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None };
+    let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None, current: None };
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
         let _ = crate::presence::signal(&s.state, user, PresenceInput::Heartbeat).await;
@@ -273,12 +277,23 @@ impl Session {
             Err(e) => return refuse("invalid_input", &e.to_string()),
         };
         let text = body.text().to_string();
-        let conv = match self.state.store.current_conversation(visitor).await {
-            Ok(Some(c)) => c,
-            _ => return refuse("not_found", "no conversation; start one first"),
-        };
         let act = Act::VisitorMessage { visitor: visitor.clone(), name: name.clone(), body, client_id: client };
-        match self.state.store.apply(&conv.id, act, now).await {
+        let mut fresh = false;
+        let applied = loop {
+            let conv = match (&self.current, fresh) {
+                (Some(c), false) => c.clone(),
+                _ => match self.state.store.current_conversation(visitor).await {
+                    Ok(Some(c)) => c.id,
+                    _ => return refuse("not_found", "no conversation; start one first"),
+                },
+            };
+            self.current = Some(conv.clone());
+            match self.state.store.apply(&conv, act.clone(), now).await {
+                Err(StoreError::Transition(TransitionError::ChatResolved)) if !fresh => fresh = true,
+                other => break other,
+            }
+        };
+        match applied {
             Ok(applied) => {
                 crate::effects::chat_changed(&self.state, &applied).await;
                 if applied.bot_replies {

@@ -151,6 +151,11 @@ async fn a_visitor_can_send_messages_over_the_socket(app: TestApp) {
     v.post(&app, "/api/widget/end", json!({})).await;
     ws.send(json!({"type": "message", "body": "hello?", "client_id": "w-3"})).await;
     assert_eq!(ws.next_of("error").await["data"]["code"], "chat_resolved");
+    // a new chat started over HTTP takes the socket's next message
+    let fresh = v.post(&app, "/api/widget/conversations", json!({})).await;
+    ws.send(json!({"type": "message", "body": "me again", "client_id": "w-4"})).await;
+    let m = ws.until(|f| f["type"] == "message.created" && f["data"]["client_id"] == "w-4").await.pop().unwrap();
+    assert_eq!(m["data"]["conversation_id"], fresh.body["id"]);
     // agents cannot use it
     let mut agent = Ws::agent(&app, &owner).await;
     agent.send(json!({"type": "message", "body": "x"})).await;
