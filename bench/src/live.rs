@@ -153,6 +153,19 @@ fn spawn_ws_visitor(ws: Ws, wire: Wire) -> (mpsc::UnboundedSender<String>, Arc<A
     (tx, errors)
 }
 
+/// Adds a lane's errors to the run's total as they happen.
+fn forward_errors(lane: Arc<AtomicU64>, total: Arc<AtomicU64>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let e = lane.swap(0, Ordering::Relaxed);
+            if e > 0 {
+                total.fetch_add(e, Ordering::Relaxed);
+            }
+        }
+    });
+}
+
 /// Sets `chats` live chats up on the server and connects every socket.
 pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
     let (lat_tx, latencies) = mpsc::unbounded_channel();
@@ -171,16 +184,7 @@ pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
                 // Visitors send over their socket, as the widget does when it is open.
                 let visitor = connect(&format!("{}/api/widget/ws?token={}", server.ws(), chat.visitor_token)).await;
                 let (tx, errs) = spawn_ws_visitor(visitor, Wire::Baton);
-                let total = errors.clone();
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        let e = errs.swap(0, Ordering::Relaxed);
-                        if e > 0 {
-                            total.fetch_add(e, Ordering::Relaxed);
-                        }
-                    }
-                });
+                forward_errors(errs, errors.clone());
                 senders.push(tx);
             }
         }
@@ -201,16 +205,7 @@ pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
                 }
                 spawn_reader(agent, base, lat_tx.clone());
                 let (tx, errs) = spawn_ws_visitor(visitor, if io { Wire::SocketIo } else { Wire::Relay });
-                let total = errors.clone();
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        let e = errs.swap(0, Ordering::Relaxed);
-                        if e > 0 {
-                            total.fetch_add(e, Ordering::Relaxed);
-                        }
-                    }
-                });
+                forward_errors(errs, errors.clone());
                 senders.push(tx);
             }
         }

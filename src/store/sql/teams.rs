@@ -15,6 +15,16 @@ macro_rules! team_store {
                 Ok(row.map(Into::into))
             }
 
+            /// The member's role, their row locked until commit.
+            async fn locked_role(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId, user: &UserId) -> $crate::store::Result<String> {
+                let role: Option<String> = sqlx::query_scalar(concat!("SELECT role FROM members WHERE team_id = $1 AND user_id = $2", $lock))
+                    .bind(team)
+                    .bind(user)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                role.ok_or(StoreError::NotFound)
+            }
+
             async fn owners_in(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId) -> $crate::store::Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE team_id = $1 AND role = 'owner'").bind(team).fetch_one(&mut *conn).await?)
             }
@@ -89,12 +99,7 @@ macro_rules! team_store {
 
             async fn update_member(&self, team: &TeamId, user: &UserId, patch: MemberPatch) -> $crate::store::Result<Member> {
                 let mut tx = self.write().begin_with($begin).await?;
-                let current: Option<String> = sqlx::query_scalar(concat!("SELECT role FROM members WHERE team_id = $1 AND user_id = $2", $lock))
-                    .bind(team)
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let current = current.ok_or(StoreError::NotFound)?;
+                let current = Self::locked_role(&mut tx, team, user).await?;
                 if let Some(role) = patch.role {
                     if current == "owner" && role != Role::Owner && Self::owners_in(&mut tx, team).await? <= 1 {
                         return Err(StoreError::Conflict("last_owner", "a team needs at least one owner".into()));
@@ -130,12 +135,7 @@ macro_rules! team_store {
 
             async fn remove_member(&self, team: &TeamId, user: &UserId, now: i64) -> $crate::store::Result<Vec<Applied>> {
                 let mut tx = self.write().begin_with($begin).await?;
-                let current: Option<String> = sqlx::query_scalar(concat!("SELECT role FROM members WHERE team_id = $1 AND user_id = $2", $lock))
-                    .bind(team)
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let current = current.ok_or(StoreError::NotFound)?;
+                let current = Self::locked_role(&mut tx, team, user).await?;
                 if current == "owner" && Self::owners_in(&mut tx, team).await? <= 1 {
                     return Err(StoreError::Conflict("last_owner", "a team needs at least one owner".into()));
                 }
