@@ -359,3 +359,52 @@ test("the Enable banner turns notifications on and a new escalation shows one th
   assert.deepEqual(page.errors, []);
   assert.deepEqual(visitor.errors, []);
 });
+
+test("the widget works on another site, and only on sites the bot allows", async () => {
+  const { createServer } = await import("node:http");
+  // A customer's site on its own origin, embedding the widget with the one-line snippet.
+  const site = createServer((req, res) => {
+    const bot = new URL(req.url, "http://x").searchParams.get("bot");
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(`<!doctype html><html><head><title>Customer site</title><style>div,button{color:red!important;font-size:40px!important}</style></head>
+      <body><h1>Customer site</h1><script src="${base}/widget.js" data-bot="${bot}" async></script></body></html>`);
+  });
+  await new Promise((r) => site.listen(0, "127.0.0.1", r));
+  const origin = `http://localhost:${site.address().port}`;
+
+  const owner = await newPage("site-owner");
+  await login(owner, "olivia@shop.test", "owner-password");
+  const bot = await owner.evaluate(async () => {
+    const me = await (await fetch("/api/me")).json();
+    const csrf = me.csrf_token;
+    const post = (path, body) => fetch(path, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: JSON.stringify(body) }).then((r) => r.json());
+    return post(`/api/teams/${me.active_team_id}/bots`, { name: "Site bot", greeting: "Welcome to our site!", knowledge: [{ question: "Where are you based?", answer: "In Oslo." }] });
+  });
+
+  const visitor = await newPage("site-visitor", { width: 1280, height: 800 });
+  await visitor.goto(`${origin}/?bot=${bot.id}`);
+  const w = visitor.locator("[data-baton-widget]");
+  await w.locator(".launcher").click();
+  await w.getByText("Welcome to our site!").waitFor();
+  await w.locator("textarea").fill("Where are you based?");
+  await w.locator("textarea").press("Enter");
+  await w.locator(".m.bot", { hasText: "In Oslo." }).waitFor();
+  // The host page's CSS does not reach inside the widget.
+  const color = await w.locator(".m.bot .b").first().evaluate((el) => getComputedStyle(el).color);
+  assert.notEqual(color, "rgb(255, 0, 0)");
+  await shot(visitor, "16-widget-on-another-site");
+  assert.deepEqual(visitor.errors, []);
+
+  // Restricted to another site: the widget does not appear here.
+  await owner.evaluate(async ({ id }) => {
+    const me = await (await fetch("/api/me")).json();
+    await fetch(`/api/bots/${id}`, { method: "PATCH", headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: JSON.stringify({ settings: { allowed_origins: ["https://shop.example.com"] } }) });
+  }, bot);
+  const blocked = await newPage("blocked-visitor");
+  const refused = blocked.waitForResponse((r) => r.url().endsWith(`/api/widget/bots/${bot.id}/config`));
+  await blocked.goto(`${origin}/?bot=${bot.id}`);
+  assert.equal((await refused).status(), 403, "Baton refuses a site outside the allow-list");
+  await blocked.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+  assert.equal(await blocked.locator("[data-baton-widget]").count(), 0, "no widget on a site the bot does not allow");
+  site.close();
+});
