@@ -2,7 +2,7 @@
 //! and status.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Agent, AppJson, ClientIp, SESSION_COOKIE};
+use super::extract::{Agent, AppJson, AppPath, ClientIp, SESSION_COOKIE, body_rejection};
 use super::{publish, views};
 use crate::app::AppState;
 use crate::auth;
@@ -200,8 +200,7 @@ async fn upload_avatar(
     agent: Agent,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let body =
-        body.map_err(|e| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::invalid("body", e.body_text()) })?;
+    let body = body.map_err(body_rejection)?;
     if body.is_empty() {
         return Err(ApiError::invalid("body", "send the image bytes as the request body"));
     }
@@ -214,7 +213,7 @@ async fn upload_avatar(
 }
 
 /// Avatars are public: visitors see their agent's picture.
-async fn avatar(State(state): State<AppState>, Path(user): Path<String>) -> ApiResult<Response> {
+async fn avatar(State(state): State<AppState>, AppPath(user): AppPath<String>) -> ApiResult<Response> {
     let id = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     let png = state.store.avatar(&id).await?.ok_or(ApiError::NotFound)?;
     let mut headers = HeaderMap::new();

@@ -1,6 +1,6 @@
 //! Bots: settings, knowledge base and responder.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Agent, AppJson};
+use super::extract::{Agent, AppJson, AppPath};
 use super::views;
 use crate::app::AppState;
 use crate::domain::ids::{BotId, TeamId};
@@ -155,7 +155,7 @@ fn defaults() -> BotInput {
 async fn create_bot(
     State(state): State<AppState>,
     agent: Agent,
-    Path(team): Path<String>,
+    AppPath(team): AppPath<String>,
     AppJson(b): AppJson<BotBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let team = TeamId::parse(&team).ok_or(ApiError::NotFound)?;
@@ -168,7 +168,7 @@ async fn create_bot(
     Ok((StatusCode::CREATED, Json(views::bot(&bot))))
 }
 
-async fn list_bots(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_bots(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
     let team = TeamId::parse(&team).ok_or(ApiError::NotFound)?;
     let m = agent.member_of(&state, &team).await?;
     let bots = state.store.bots(&team, &m.bot_access).await?;
@@ -186,12 +186,17 @@ async fn visible_bot(state: &AppState, agent: &Agent, raw: &str) -> ApiResult<(B
     Ok((bot, m))
 }
 
-async fn get_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): AppPath<String>) -> ApiResult<Json<Value>> {
     let (bot, _) = visible_bot(&state, &agent, &bot).await?;
     Ok(Json(views::bot(&bot)))
 }
 
-async fn update_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path<String>, AppJson(b): AppJson<BotBody>) -> ApiResult<Json<Value>> {
+async fn update_bot(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(bot): AppPath<String>,
+    AppJson(b): AppJson<BotBody>,
+) -> ApiResult<Json<Value>> {
     let (bot, m) = visible_bot(&state, &agent, &bot).await?;
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can change bots"));
@@ -202,7 +207,7 @@ async fn update_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path
     Ok(Json(views::bot(&updated)))
 }
 
-async fn delete_bot(State(state): State<AppState>, agent: Agent, Path(bot): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): AppPath<String>) -> ApiResult<StatusCode> {
     let (bot, m) = visible_bot(&state, &agent, &bot).await?;
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can delete bots"));

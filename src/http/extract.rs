@@ -18,6 +18,27 @@ use crate::store::{AgentScope, Bot, Membership, Session, Visitor};
 pub const SESSION_COOKIE: &str = "baton_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// A raw body that could not be read: too large (413) or broken off (400), in our error shape.
+pub fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge
+    } else {
+        ApiError::InvalidInput(format!("body: {}", e.body_text()))
+    }
+}
+
+/// A path parameter. One that cannot even be decoded (invalid UTF-8 after percent-decoding)
+/// names nothing Baton has: 404 in our error shape rather than axum's plain-text 400.
+pub struct AppPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|axum::extract::Path(t)| AppPath(t)).map_err(|_| ApiError::NotFound)
+    }
+}
+
 /// A JSON body. Any body is parsed as JSON whatever its content type; a malformed body, a
 /// missing field or a wrong type is a 400 naming the problem, an oversized one a 413.
 pub struct AppJson<T>(pub T);
@@ -26,9 +47,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::InvalidInput(format!("body: {e}")) }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         if bytes.is_empty() {
             return Err(ApiError::InvalidInput("body: a JSON object is required".into()));
         }

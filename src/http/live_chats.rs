@@ -1,7 +1,7 @@
 //! The agents' live-chat API: lists, detail, and every lifecycle action. Each action is one
 //! `Store::apply` (one transaction through the pure transition function), then events.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Agent, AppJson, AppQuery};
+use super::extract::{Agent, AppJson, AppPath, AppQuery};
 use super::views;
 use crate::app::AppState;
 use crate::domain::ids::{BotId, ConversationId, UserId};
@@ -84,7 +84,7 @@ async fn chat_view(state: &AppState, scope: &AgentScope, id: &ConversationId) ->
     Ok(views::chat(&summary, &messages))
 }
 
-async fn detail(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn detail(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     Ok(Json(chat_view(&state, &scope, &chat_id(&id)?).await?))
 }
@@ -103,7 +103,7 @@ async fn act(state: &AppState, agent: &Agent, raw_id: &str, make: impl FnOnce(Us
     Ok((scope, id, applied))
 }
 
-async fn claim(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn claim(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Claim { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
@@ -128,7 +128,7 @@ fn created(applied: &Applied) -> ApiResult<(StatusCode, Json<Value>)> {
 async fn send_message(
     State(state): State<AppState>,
     agent: Agent,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(b): AppJson<MessageBodyIn>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (body, client_id) = parse_message(&b)?;
@@ -139,7 +139,7 @@ async fn send_message(
 async fn add_note(
     State(state): State<AppState>,
     agent: Agent,
-    Path(id): Path<String>,
+    AppPath(id): AppPath<String>,
     AppJson(b): AppJson<MessageBodyIn>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (body, client_id) = parse_message(&b)?;
@@ -153,13 +153,18 @@ struct TransferBody {
     agent_id: String,
 }
 
-async fn transfer(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<TransferBody>) -> ApiResult<Json<Value>> {
+async fn transfer(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(id): AppPath<String>,
+    AppJson(b): AppJson<TransferBody>,
+) -> ApiResult<Json<Value>> {
     let to = UserId::parse(&b.agent_id).ok_or_else(|| ApiError::invalid("agent_id", "is not a user id"))?;
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Transfer { by: me, to }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 
-async fn resolve(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn resolve(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::ResolveByAgent { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
@@ -170,7 +175,12 @@ struct ReadBody {
     up_to_seq: i64,
 }
 
-async fn mark_read(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {
+async fn mark_read(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(id): AppPath<String>,
+    AppJson(b): AppJson<ReadBody>,
+) -> ApiResult<StatusCode> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let id = chat_id(&id)?;
     let chat = state.store.live_chat(&scope, &id).await?.ok_or(ApiError::NotFound)?;

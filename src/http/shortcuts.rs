@@ -1,6 +1,6 @@
 //! Canned replies: team-wide (managed by owners/admins) and personal.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Agent, AppJson, AppQuery};
+use super::extract::{Agent, AppJson, AppPath, AppQuery};
 use super::views;
 use crate::app::AppState;
 use crate::domain::ids::ShortcutId;
@@ -85,7 +85,7 @@ fn may_edit(s: &Shortcut, m: &Membership) -> ApiResult<()> {
     Ok(())
 }
 
-async fn get_one(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_one(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
     let (s, _, _) = visible(&state, &agent, &id).await?;
     Ok(Json(views::shortcut(&s)))
 }
@@ -97,7 +97,12 @@ struct UpdateBody {
     body: Option<String>,
 }
 
-async fn update(State(state): State<AppState>, agent: Agent, Path(id): Path<String>, AppJson(b): AppJson<UpdateBody>) -> ApiResult<Json<Value>> {
+async fn update(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(id): AppPath<String>,
+    AppJson(b): AppJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
     let (mut s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;
     if let Some(n) = b.name {
@@ -110,7 +115,7 @@ async fn update(State(state): State<AppState>, agent: Agent, Path(id): Path<Stri
     Ok(Json(views::shortcut(&s)))
 }
 
-async fn remove(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
     let (s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;
     state.store.delete_shortcut(&s.id).await?;

@@ -1,6 +1,6 @@
 //! Teams, members, agents and team settings.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Agent, AppJson, double_option};
+use super::extract::{Agent, AppJson, AppPath, double_option};
 use super::{publish, views};
 use crate::app::AppState;
 use crate::domain::ids::{BotId, TeamId, UserId};
@@ -46,7 +46,7 @@ async fn create_team(State(state): State<AppState>, agent: Agent, AppJson(b): Ap
     Ok((StatusCode::CREATED, Json(views::team(&team))))
 }
 
-async fn get_team(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_team(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     let m = agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
@@ -55,14 +55,14 @@ async fn get_team(State(state): State<AppState>, agent: Agent, Path(team): Path<
     Ok(Json(v))
 }
 
-async fn list_members(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_members(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
     Ok(Json(Value::Array(members.iter().map(views::member).collect())))
 }
 
-async fn list_agents(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_agents(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
@@ -82,7 +82,7 @@ struct AddMemberBody {
 async fn add_member(
     State(state): State<AppState>,
     agent: Agent,
-    Path(team): Path<String>,
+    AppPath(team): AppPath<String>,
     AppJson(b): AppJson<AddMemberBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let team = team_id(&team)?;
@@ -130,7 +130,7 @@ fn parse_access(v: &Value) -> ApiResult<BotAccess> {
 async fn update_member(
     State(state): State<AppState>,
     agent: Agent,
-    Path((team, user)): Path<(String, String)>,
+    AppPath((team, user)): AppPath<(String, String)>,
     AppJson(b): AppJson<UpdateMemberBody>,
 ) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
@@ -156,7 +156,7 @@ async fn update_member(
     Ok(Json(views::member(&member)))
 }
 
-async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn remove_member(State(state): State<AppState>, agent: Agent, AppPath((team, user)): AppPath<(String, String)>) -> ApiResult<StatusCode> {
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     // Anyone may leave a team; removing someone else takes an admin (an owner for owners).
@@ -177,7 +177,7 @@ async fn remove_member(State(state): State<AppState>, agent: Agent, Path((team, 
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_settings(State(state): State<AppState>, agent: Agent, Path(team): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_settings(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
@@ -203,7 +203,7 @@ fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i
 async fn update_settings(
     State(state): State<AppState>,
     agent: Agent,
-    Path(team): Path<String>,
+    AppPath(team): AppPath<String>,
     AppJson(b): AppJson<SettingsBody>,
 ) -> ApiResult<Json<Value>> {
     let team = team_id(&team)?;

@@ -8,13 +8,13 @@
 //!   is unknown.
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
 use crate::app::AppState;
+use crate::http::extract::AppPath;
 
 #[derive(RustEmbed)]
 #[folder = "ui/"]
@@ -31,12 +31,12 @@ pub fn router() -> Router<AppState> {
         .route("/widget.js", get(|headers: HeaderMap| async move { asset("widget/widget.js", &headers, None) }))
         .route("/demo", get(|headers: HeaderMap| async move { page("demo/index.html", &headers) }))
         .route("/chat", get(|headers: HeaderMap| async move { page("chat/index.html", &headers) }))
-        .route("/chat/{*path}", get(|Path(p): Path<String>, headers: HeaderMap| async move { asset(&format!("chat/{p}"), &headers, None) }))
-        .route("/demo/{*path}", get(|Path(p): Path<String>, headers: HeaderMap| async move { asset(&format!("demo/{p}"), &headers, None) }))
+        .route("/chat/{*path}", get(|AppPath(p): AppPath<String>, headers: HeaderMap| async move { asset(&format!("chat/{p}"), &headers, None) }))
+        .route("/demo/{*path}", get(|AppPath(p): AppPath<String>, headers: HeaderMap| async move { asset(&format!("demo/{p}"), &headers, None) }))
 }
 
 /// A file of the app, or (for paths that do not name a file) one of its routes.
-async fn app_path(Path(path): Path<String>, headers: HeaderMap) -> Response {
+async fn app_path(AppPath(path): AppPath<String>, headers: HeaderMap) -> Response {
     let file = format!("app/{path}");
     let names_a_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
     if names_a_file || Assets::get(&file).is_some() { asset(&file, &headers, None) } else { page("app/index.html", &headers) }

@@ -1,7 +1,7 @@
 //! The visitor's API, used by the embeddable widget. Cross-origin by design: authenticated by
 //! visitor token (never cookies), with the bot's origin allow-list enforced on every call.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, patch, post};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, AppQuery, ClientIp, VisitorCaller, check_origin, double_option};
+use super::extract::{AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, body_rejection, check_origin, double_option};
 use super::views;
 use crate::app::AppState;
 use crate::auth;
@@ -50,7 +50,7 @@ async fn public_bot(state: &AppState, parts: &Parts, raw: &str) -> ApiResult<cra
     Ok(bot)
 }
 
-async fn config(State(state): State<AppState>, parts: Parts, Path(bot): Path<String>) -> ApiResult<Json<Value>> {
+async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPath<String>) -> ApiResult<Json<Value>> {
     let bot = public_bot(&state, &parts, &bot).await?;
     let s = &bot.settings;
     let mut v = json!({
@@ -115,9 +115,10 @@ async fn create_visitor(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     parts: Parts,
-    Path(bot): Path<String>,
-    body: axum::body::Bytes,
+    AppPath(bot): AppPath<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let body = body.map_err(body_rejection)?;
     let bot = public_bot(&state, &parts, &bot).await?;
     state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // The body is optional: a visitor may start anonymously.
@@ -150,7 +151,7 @@ async fn resume(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     parts: Parts,
-    Path(bot): Path<String>,
+    AppPath(bot): AppPath<String>,
     AppJson(b): AppJson<ResumeBody>,
 ) -> ApiResult<Json<Value>> {
     let bot = public_bot(&state, &parts, &bot).await?;

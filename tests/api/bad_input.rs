@@ -55,13 +55,15 @@ async fn oversized_bodies_get_413(app: TestApp) {
         .raw(app.http.post(format!("{}/api/widget/messages", app.base)).bearer_auth(vt).body(format!("{{\"body\": \"{}\"}}", "y".repeat(100 * 1024))))
         .await;
     r.assert_error(413, "too_large");
+    let huge = app.raw(app.http.post(format!("{}/api/widget/bots/{bot}/visitors", app.base)).body("a".repeat(100 * 1024))).await;
+    huge.assert_error(413, "too_large");
 }
 
 async fn unknown_and_malformed_ids_are_404(app: TestApp) {
     let owner = app.setup().await;
     owner.set_status(&app, "available").await;
     let ghost = "01900000-0000-7000-8000-000000000000";
-    for id in [ghost, "not-an-id", "..%2F..%2Fetc", "1%20OR%201=1"] {
+    for id in [ghost, "not-an-id", "..%2F..%2Fetc", "1%20OR%201=1", "%FF%FE"] {
         owner.get(&app, &format!("/api/live-chats/{id}")).await.assert_error(404, "not_found");
         owner.post(&app, &format!("/api/live-chats/{id}/claim"), json!({})).await.assert_error(404, "not_found");
         owner.get(&app, &format!("/api/bots/{id}")).await.assert_error(404, "not_found");
