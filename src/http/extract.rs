@@ -147,9 +147,16 @@ impl Agent {
 
     /// The scope of every live-chat query: the active team, for a chat-capable member.
     pub async fn chat_scope(&self, state: &AppState) -> ApiResult<(AgentScope, Membership)> {
-        let me = state.store.me(&self.user_id).await?;
-        let team = me.active_team_id.ok_or(ApiError::Forbidden("join a team to use the inbox"))?;
-        let m = self.member_of(state, &team).await?;
+        // One statement in the common case; `me()` resolves a stored active team the user left.
+        let m = match state.store.active_membership(&self.user_id).await? {
+            Some(m) => m,
+            None => {
+                let me = state.store.me(&self.user_id).await?;
+                let team = me.active_team_id.ok_or(ApiError::Forbidden("join a team to use the inbox"))?;
+                self.member_of(state, &team).await?
+            }
+        };
+        let team = m.team_id.clone();
         if !m.role.can_chat() {
             return Err(ApiError::Forbidden("your role has no access to live chats"));
         }

@@ -76,6 +76,8 @@ pub trait AccountStore: Send + Sync {
     async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: Millis) -> Result<()>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<UserId>>;
     async fn me(&self, id: &UserId) -> Result<Me>;
+    /// The user's membership in their stored active team, if they are still a member of it.
+    async fn active_membership(&self, user: &UserId) -> Result<Option<Membership>>;
     /// `NotFound` unless the user is a member of the team.
     async fn set_active_team(&self, user: &UserId, team: &TeamId) -> Result<()>;
 }

@@ -151,6 +151,16 @@ macro_rules! account_store {
                 Ok(Me { user: row.user.into(), teams, active_team_id, presence: row.presence.into() })
             }
 
+            async fn active_membership(&self, user: &UserId) -> $crate::store::Result<Option<Membership>> {
+                let row: Option<MembershipRow> = sqlx::query_as(concat!(
+                    "SELECT ", membership_cols!(), " FROM users u JOIN members m ON m.team_id = u.active_team_id AND m.user_id = u.id WHERE u.id = $1"
+                ))
+                .bind(user)
+                .fetch_optional(self.read())
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
             async fn set_active_team(&self, user: &UserId, team: &TeamId) -> $crate::store::Result<()> {
                 let res = sqlx::query("UPDATE users SET active_team_id = $2 WHERE id = $1 AND EXISTS (SELECT 1 FROM members WHERE team_id = $2 AND user_id = $1)")
                     .bind(user)
