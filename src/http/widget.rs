@@ -207,11 +207,13 @@ async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64
 #[serde(deny_unknown_fields)]
 struct CurrentQuery {
     after_seq: Option<i64>,
-    token: Option<String>,
+    /// The visitor token may come as `?token=` (read by the `VisitorCaller` extractor); it is
+    /// allowed here so that unknown parameters can still be refused.
+    #[serde(rename = "token")]
+    _token: Option<String>,
 }
 
 async fn current(State(state): State<AppState>, caller: VisitorCaller, AppQuery(q): AppQuery<CurrentQuery>) -> ApiResult<Json<Value>> {
-    let _ = q.token;
     let after = q.after_seq.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::invalid("after_seq", "must not be negative"));
