@@ -80,10 +80,15 @@ async fn the_document_covers_the_contract_and_only_served_routes(app: TestApp) {
             assert!(!unrouted, "{method} {path} is documented but not served ({})", r.status);
         }
     }
-    // every documented operation lists its error shape
+    // every operation documents its success, and every one that takes a body its 400 in the
+    // error shape
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
-            assert!(op["responses"].as_object().unwrap().len() >= 1, "{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|c| c.starts_with('2') || c == "101"), "{method} {path}: no success response");
+            if op.get("requestBody").is_some() {
+                assert_eq!(responses.get("400").and_then(|r| r["$ref"].as_str()), Some("#/components/responses/Error"), "{method} {path}: no 400");
+            }
         }
     }
 }
