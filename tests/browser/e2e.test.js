@@ -338,12 +338,18 @@ test("the Enable banner turns notifications on and a new escalation shows one th
     return (await fetch(`/api/teams/${me.active_team_id}/bots`)).json();
   });
   const visitor = await newPage("notified-visitor", { width: 1280, height: 800 });
+  // Baton is slow to create the visitor: the message typed and the button pressed meanwhile
+  // still reach it, in that order.
+  let release;
+  const created = new Promise((r) => { release = r; });
+  await visitor.route("**/api/widget/bots/*/visitors", async (route) => { await created; await route.continue(); });
   await visitor.goto(`${base}/demo?bot=${bots[0].id}`);
   const w = visitor.locator("[data-baton-widget]");
   await w.locator(".launcher").click();
   await w.locator("textarea").fill("Can somebody help me with a return?");
   await w.locator("textarea").press("Enter");
   await w.getByRole("button", { name: "Talk to a person" }).click();
+  release();
   await page.waitForFunction(() => window.__shown.some((n) => /waiting for a person/.test(n.title)));
   const shown = await page.evaluate(() => window.__shown.map(({ title, body }) => ({ title, body })));
   assert.ok(shown.some((n) => n.body.includes("Can somebody help me with a return?")), JSON.stringify(shown));
@@ -358,6 +364,35 @@ test("the Enable banner turns notifications on and a new escalation shows one th
   await shot(page, "15-notification-settings");
   assert.deepEqual(page.errors, []);
   assert.deepEqual(visitor.errors, []);
+});
+
+test("an escalation that lands while the inbox is still connecting shows once the socket opens", async () => {
+  // Bob's inbox socket is held back until the visitor has asked for a person.
+  let release;
+  const escalated = new Promise((r) => { release = r; });
+  const bob = await newPage("bob-connecting");
+  await bob.routeWebSocket(/\/ws$/, async (ws) => {
+    await escalated;
+    ws.connectToServer();
+  });
+  await login(bob, "bob@shop.test", "agent-password");
+  // The list is loaded (over HTTP) before anything happens.
+  await bob.locator(".list .rows > *").first().waitFor();
+  const team = await bob.evaluate(async () => (await (await fetch("/api/me")).json()).active_team_id);
+  const bots = await bob.evaluate(async (t) => (await fetch(`/api/teams/${t}/bots`)).json(), team);
+  const call = async (method, path, body, token) => {
+    const res = await fetch(base + path, { method, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body && JSON.stringify(body) });
+    assert.ok(res.ok, `${method} ${path} answered ${res.status}`);
+    return res.json();
+  };
+  const { visitor_token: token } = await call("POST", `/api/widget/bots/${bots[0].id}/visitors`, { name: "Connie Late" });
+  await call("POST", "/api/widget/messages", { body: "Anyone there while you connect?" }, token);
+  await call("POST", "/api/widget/escalate", undefined, token);
+  // The list Bob loaded before the escalation is re-read when the socket opens.
+  assert.equal(await bob.locator(".chat-row", { hasText: "Connie Late" }).count(), 0);
+  release();
+  await bob.locator(".chat-row", { hasText: "Connie Late" }).waitFor();
+  assert.deepEqual(bob.errors, []);
 });
 
 test("the widget works on another site, and only on sites the bot allows", async () => {

@@ -236,6 +236,7 @@
   }
 
   function add(m) {
+    if (m.client_id) settle(m.client_id);
     if (m.visibility === "internal" || messages.has(m.seq)) return;
     messages.set(m.seq, m);
     lastSeq = Math.max(lastSeq, m.seq);
@@ -274,14 +275,34 @@
   function resetConversation(c) {
     conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent };
     messages.clear();
-    pending.clear();
     lastSeq = 0;
+    // Messages still on their way stay, after the history: they go to this conversation.
     log.replaceChildren();
     for (const m of c.messages) add(m);
+    log.append(...pending.values());
     renderState();
   }
 
   // ---------- actions ----------
+  // The visitor's actions run one after another, each once the chat is ready: a message typed
+  // and a "Talk to a person" clicked straight after reach Baton in that order, even while the
+  // visitor is still being created or the socket is still opening.
+  let ready = null;
+  function whenReady() {
+    ready = ready || (async () => {
+      await ensureVisitor();
+      if (!conv) await loadConversation();
+      connect(false);
+    })().catch((e) => { ready = null; throw e; });
+    return ready;
+  }
+  let queue = Promise.resolve();
+  function serial(task) {
+    const run = queue.then(() => whenReady()).then(task);
+    queue = run.catch(() => {});
+    return run;
+  }
+
   async function ensureVisitor() {
     if (store.token) return;
     const v = await call("POST", `/api/widget/bots/${BOT}/visitors`, { page_url: location.href.split("#")[0] });
@@ -297,7 +318,14 @@
     }
   }
 
-  async function send() {
+  // Resolves when Baton has answered for the message with this client id (stored or refused).
+  const acks = new Map(); // client_id -> resolve
+  function settle(clientId) {
+    const done = acks.get(clientId);
+    if (done) { acks.delete(clientId); done(); }
+  }
+
+  function send() {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
@@ -307,17 +335,24 @@
     pending.set(clientId, el);
     log.append(el);
     log.scrollTop = log.scrollHeight;
-    // Over the open socket when there is one (it echoes the message back with our client_id);
-    // over HTTP otherwise, or if no echo came in time — the client_id makes a repeat harmless.
-    if (ws && ws.readyState === 1) {
-      ws.send(JSON.stringify({ type: "message", body: text, client_id: clientId }));
-      setTimeout(() => { if (pending.has(clientId)) post(text, clientId, el); }, 4000);
-    } else {
-      post(text, clientId, el);
-    }
+    serial(() => deliver(text, clientId)).catch((e) => failed(clientId, e.message, e.code));
   }
 
-  async function post(text, clientId, el) {
+  // Over the open socket when there is one (it echoes the message back with our client_id);
+  // over HTTP otherwise, or if no echo came in time — the client_id makes a repeat harmless.
+  async function deliver(text, clientId) {
+    if (!pending.has(clientId)) return;
+    if (ws && ws.readyState === 1) {
+      const acked = new Promise((resolve) => acks.set(clientId, resolve));
+      ws.send(JSON.stringify({ type: "message", body: text, client_id: clientId }));
+      const timedOut = await Promise.race([acked.then(() => false), new Promise((r) => setTimeout(() => r(true), 4000))]);
+      if (!timedOut) return;
+      acks.delete(clientId);
+    }
+    await post(text, clientId);
+  }
+
+  async function post(text, clientId) {
     try {
       const r = await call("POST", "/api/widget/messages", { body: text, client_id: clientId });
       add(r);
@@ -328,6 +363,7 @@
   }
 
   function failed(clientId, message, code) {
+    settle(clientId);
     const el = pending.get(clientId);
     if (el) {
       el.classList.remove("sending");
@@ -338,20 +374,20 @@
     if (code === "chat_resolved") { conv.state = "resolved"; renderState(); }
   }
 
-  async function escalate() {
-    try {
+  function escalate() {
+    return serial(async () => {
       const r = await call("POST", "/api/widget/escalate");
       conv.state = r.state;
       renderState();
-    } catch (e) { if (e.code === "escalation_disabled") actions.replaceChildren(); }
+    }).catch((e) => { if (e.code === "escalation_disabled") actions.replaceChildren(); });
   }
 
-  async function endChat() {
-    try {
+  function endChat() {
+    return serial(async () => {
       await call("POST", "/api/widget/end");
       conv.state = "resolved";
       renderState();
-    } catch { /* already ended */ }
+    }).catch(() => { /* already ended */ });
   }
 
   async function newChat() {
@@ -428,9 +464,7 @@
     unread = 0;
     count.hidden = true;
     try {
-      await ensureVisitor();
-      if (!conv) await loadConversation();
-      connect(false);
+      await whenReady();
       markRead();
     } catch (e) {
       banners.replaceChildren(h("div", { class: "banner wait" }, "Chat is unavailable right now. Please try again later."));
@@ -460,7 +494,7 @@
     if (script.dataset.open === "true") return toggle(true);
     if (store.token) {
       // A returning visitor: pick the conversation up where it was, and hear replies while closed.
-      try { await loadConversation(); connect(false); } catch { /* starts fresh on open */ }
+      try { await whenReady(); } catch { /* starts fresh on open */ }
     }
   }
 

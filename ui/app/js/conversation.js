@@ -169,7 +169,12 @@ export async function conversationPane(pane, id, { onRead }) {
       typingTimer = setTimeout(() => { typing.textContent = ""; }, 4000);
     }
   };
-  const onReconnect = () => app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
+  // The socket (re)opened: state changes made meanwhile reached no frame, so re-read the chat;
+  // the sync makes the socket follow this conversation from what we hold.
+  const onReconnect = () => {
+    refresh();
+    app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
+  };
   const onVisible = () => markRead();
   app.live?.addEventListener("frame", onFrame);
   app.live?.addEventListener("reconnected", onReconnect);

@@ -1,5 +1,6 @@
 // The inbox's WebSocket: heartbeats every 20 s, activity at most once a minute, reconnects with
-// backoff, and a "reconnected" event so views resync by seq. Events are re-dispatched by type.
+// backoff, and a "reconnected" event on every open so views re-read what they show and resync by
+// seq. Events are re-dispatched by type.
 
 export class Live extends EventTarget {
   constructor() {
@@ -26,13 +27,14 @@ export class Live extends EventTarget {
     const ws = new WebSocket(`${scheme}://${location.host}/ws`);
     this.ws = ws;
     ws.onopen = () => {
-      const again = this.attempt > 0 || this.wasConnected;
       this.attempt = 0;
       this.connected = this.wasConnected = true;
       this.dispatchEvent(new Event("status"));
       this.lastActivity = Date.now();
       this.send({ type: "activity" });
-      if (again) this.dispatchEvent(new Event("reconnected"));
+      // Also on the first open: a view may have loaded before the socket subscribed, and what
+      // happened in between reached no frame.
+      this.dispatchEvent(new Event("reconnected"));
     };
     ws.onmessage = (e) => {
       let frame;
