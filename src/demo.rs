@@ -34,7 +34,7 @@ pub async fn run(settings: &Settings) -> Result<String, BoxError> {
     if store.user_count().await? > 0 {
         return Err("this Baton is already set up by someone else; run the demo on a fresh data directory, e.g. `baton demo --data-dir ./demo-data` and `baton serve --data-dir ./demo-data`".into());
     }
-    let hash = crate::auth::hash(PASSWORD.to_string()).await?;
+    let hash = crate::services::auth::hash(PASSWORD.to_string()).await?;
     let owner = NewUser { email: OWNER_EMAIL.into(), password_hash: hash.clone(), first_name: "Alice".into(), last_name: "Martin".into() };
     let (_, team) = store.setup(owner, "Demo Shop", now).await?;
     let agent = NewMember {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use baton::app::{Application, Settings};
 use baton::clock::SystemClock;
-use baton::notify::email::{SmtpSettings, Tls};
+use baton::services::notify::email::{SmtpSettings, Tls};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]

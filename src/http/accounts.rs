@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, ClientIp, SESSION_COOKIE, body_rejection};
-use super::{publish, views};
-use crate::app::AppState;
-use crate::auth;
 use crate::domain::ids::{TeamId, TokenId, UserId};
 use crate::domain::presence::Status;
 use crate::domain::values::{Email, Password, PersonName, TeamName, TokenName};
+use crate::services::AppState;
+use crate::services::auth;
 use crate::store::{NewUser, PresenceInput, Session, UserPatch};
+use crate::views;
 
 /// Largest accepted avatar upload.
 pub const AVATAR_MAX_BYTES: usize = 2 * 1024 * 1024;
@@ -232,8 +232,7 @@ struct ActiveTeamBody {
 
 async fn set_active_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<ActiveTeamBody>) -> ApiResult<Json<Value>> {
     let team = TeamId::parse(&b.team_id).ok_or(ApiError::NotFound)?;
-    state.store.set_active_team(&agent.user_id, &team).await?;
-    publish::access_changed(&state, &agent.user_id);
+    crate::services::teams::set_active_team(&state, &agent.user_id, &team).await?;
     Ok(Json(json!({"active_team_id": team})))
 }
 
@@ -245,7 +244,7 @@ struct StatusBody {
 
 async fn set_status(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<StatusBody>) -> ApiResult<Json<Value>> {
     let status = Status::parse(&b.status).ok_or_else(|| ApiError::invalid("status", "must be one of available, away, busy, offline"))?;
-    let change = crate::presence::signal(&state, &agent.user_id, PresenceInput::SetManual(status)).await?;
+    let change = crate::services::presence::signal(&state, &agent.user_id, PresenceInput::SetManual(status)).await?;
     let presence = change.presence();
     Ok(Json(json!({"status": presence.status, "source": presence.source})))
 }

@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath};
-use super::views;
-use crate::app::AppState;
 use crate::domain::ids::{BotId, TeamId};
 use crate::domain::knowledge::Entry;
 use crate::domain::values::{BotName, Origin};
+use crate::services::AppState;
 use crate::store::{Bot, BotInput, BotSettings, Responder};
+use crate::views;
 
 const MAX_GREETING: usize = 1000;
 const MAX_ENTRIES: usize = 500;

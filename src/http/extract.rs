@@ -10,9 +10,9 @@ use axum::http::{Method, header};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ApiResult};
-use crate::app::AppState;
-use crate::auth::{API_TOKEN_PREFIX, VISITOR_TOKEN_PREFIX, constant_time_eq, hash_secret};
 use crate::domain::ids::{TeamId, UserId};
+use crate::services::AppState;
+use crate::services::auth::{API_TOKEN_PREFIX, VISITOR_TOKEN_PREFIX, constant_time_eq, hash_secret};
 use crate::store::{AgentScope, Bot, Membership, Session, Visitor};
 
 pub const SESSION_COOKIE: &str = "baton_session";

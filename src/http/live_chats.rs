@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, AppQuery};
-use super::views;
-use crate::app::AppState;
 use crate::domain::ids::{BotId, ConversationId, UserId};
 use crate::domain::values::{ClientId, MessageBody};
+use crate::services::{AppState, chats};
 use crate::store::{Act, AgentScope, Applied, ChatCursor, ChatQuery, ChatView};
+use crate::views;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -98,8 +98,7 @@ async fn act(state: &AppState, agent: &Agent, raw_id: &str, make: impl FnOnce(Us
     if conv.team_id != scope.team {
         return Err(ApiError::NotFound);
     }
-    let applied = state.store.apply(&id, make(agent.user_id.clone()), state.now()).await?;
-    crate::effects::chat_changed(state, &applied).await;
+    let applied = chats::apply(state, &id, make(agent.user_id.clone())).await?;
     Ok((scope, id, applied))
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP edge: one module per resource, each exposing `router()`. Handlers are thin: extract
-//! and authorise, call the store (which calls the domain), map the result, publish events.
+//! and authorise, call a service (or the store, for reads), map the result. The application
+//! (`app.rs`) puts these routes and the WebSocket edge's together.
 
 pub mod accounts;
 pub mod bots;
@@ -8,11 +9,9 @@ pub mod extract;
 pub mod live_chats;
 pub mod notifications;
 pub mod ops;
-pub mod publish;
 pub mod shortcuts;
 pub mod teams;
 pub mod ui;
-pub mod views;
 pub mod widget;
 
 use axum::Router;
@@ -21,13 +20,14 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::services::AppState;
 use error::error_response;
 
 /// JSON bodies are small; the avatar route raises its own limit.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router {
+/// Every HTTP route, without state or the layers that wrap all routes (see [`layers`]).
+pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::router())
         .merge(teams::router())
@@ -38,7 +38,12 @@ pub fn router(state: AppState) -> Router {
         .merge(widget::router())
         .merge(ops::router())
         .merge(ui::router())
-        .merge(crate::realtime::router())
+}
+
+/// What wraps every route, the WebSocket upgrades included: the error-shaped fallbacks, body
+/// limits, metrics, the widget's CORS, tracing and security headers.
+pub fn layers(router: Router<AppState>) -> Router<AppState> {
+    router
         .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
             error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
@@ -48,7 +53,6 @@ pub fn router(state: AppState) -> Router {
         .layer(widget::cors())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
 }
 
 async fn security_headers(mut res: axum::response::Response) -> impl IntoResponse {

@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson};
-use super::views;
-use crate::app::AppState;
 use crate::domain::notify::Prefs;
+use crate::services::AppState;
 use crate::store::PushSubscription;
+use crate::views;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -100,7 +100,7 @@ async fn subscribe(
     AppJson(b): AppJson<SubscribeBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     check_endpoint(&b.endpoint)?;
-    if !crate::notify::push::valid_keys(&b.keys.p256dh, &b.keys.auth) {
+    if !crate::services::notify::push::valid_keys(&b.keys.p256dh, &b.keys.auth) {
         return Err(ApiError::invalid("keys", "p256dh must be a P-256 public key and auth 16 bytes, both base64url"));
     }
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect());
@@ -131,7 +131,7 @@ async fn unsubscribe(State(state): State<AppState>, agent: Agent, AppJson(b): Ap
 }
 
 async fn send_test(State(state): State<AppState>, agent: Agent) -> ApiResult<(StatusCode, Json<Value>)> {
-    let devices = crate::notify::test(&state, &agent.user_id).await;
+    let devices = crate::services::notify::test(&state, &agent.user_id).await;
     Ok((StatusCode::ACCEPTED, Json(json!({"push_devices": devices}))))
 }
 

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use crate::services::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).route("/api/openapi.json", get(openapi))

@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, AppQuery};
-use super::views;
-use crate::app::AppState;
 use crate::domain::ids::ShortcutId;
 use crate::domain::values::{MessageBody, ShortcutName};
+use crate::services::AppState;
 use crate::store::{AgentScope, Membership, Shortcut};
+use crate::views;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/shortcuts", get(list).post(create)).route("/api/shortcuts/{id}", get(get_one).patch(update).delete(remove))

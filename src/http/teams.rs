@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, double_option};
-use super::{publish, views};
-use crate::app::AppState;
 use crate::domain::ids::{BotId, TeamId, UserId};
 use crate::domain::team::{BotAccess, Role};
 use crate::domain::values::{Email, Password, PersonName, TeamName};
+use crate::services::AppState;
+use crate::services::teams;
 use crate::store::{MemberPatch, NewMember, SettingsPatch};
+use crate::views;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -97,7 +98,7 @@ async fn add_member(
     let password_hash = match b.password.as_deref() {
         Some(p) => {
             let p = Password::parse(p)?;
-            Some(crate::auth::hash(p.expose().to_string()).await.map_err(ApiError::internal)?)
+            Some(crate::services::auth::hash(p.expose().to_string()).await.map_err(ApiError::internal)?)
         }
         None => None,
     };
@@ -147,12 +148,7 @@ async fn update_member(
         }
     }
     let patch = MemberPatch { role, bot_access: b.bot_access.as_ref().map(parse_access).transpose()?, capacity: b.capacity };
-    let capacity_changed = patch.capacity.is_some();
-    let member = state.store.update_member(&team, &user, patch).await?;
-    publish::access_changed(&state, &user);
-    if capacity_changed {
-        crate::presence::signal(&state, &user, crate::store::PresenceInput::Load).await?;
-    }
+    let member = teams::update_member(&state, &team, &user, patch).await?;
     Ok(Json(views::member(&member)))
 }
 
@@ -169,11 +165,7 @@ async fn remove_member(State(state): State<AppState>, agent: Agent, AppPath((tea
     } else {
         agent.member_of(&state, &team).await?;
     }
-    let requeued = state.store.remove_member(&team, &user, state.now()).await?;
-    publish::access_changed(&state, &user);
-    for a in &requeued {
-        crate::effects::chat_changed(&state, a).await;
-    }
+    teams::remove_member(&state, &team, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use crate::app::AppState;
 use crate::http::extract::AppPath;
+use crate::services::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "ui/"]

@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, body_rejection, check_origin, double_option};
-use super::views;
-use crate::app::AppState;
-use crate::auth;
 use crate::domain::ids::BotId;
 use crate::domain::values::{ClientId, Email, MessageBody, PersonName};
+use crate::services::auth;
+use crate::services::{AppState, chats};
 use crate::store::{Act, Conversation};
+use crate::views;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -135,7 +135,7 @@ async fn create_visitor(
         .store
         .create_visitor(&bot.id, name.flatten().as_deref(), email.flatten().as_deref(), page_url.as_deref(), &auth::hash_secret(&token), now)
         .await?;
-    let conv = state.store.start_conversation(&visitor, now).await?;
+    let conv = chats::current(&state, &visitor.id, &bot.id).await?;
     Ok((StatusCode::CREATED, Json(json!({"visitor_id": visitor.id, "visitor_token": token, "conversation_id": conv.id}))))
 }
 
@@ -188,10 +188,7 @@ async fn update_visitor(State(state): State<AppState>, caller: VisitorCaller, Ap
 
 /// The visitor's current conversation; one always exists (made with the visitor).
 async fn current_conversation(state: &AppState, caller: &VisitorCaller) -> ApiResult<Conversation> {
-    match state.store.current_conversation(&caller.visitor.id).await? {
-        Some(c) => Ok(c),
-        None => Ok(state.store.start_conversation(&caller.visitor, state.now()).await?),
-    }
+    Ok(chats::current(state, &caller.visitor.id, &caller.bot.id).await?)
 }
 
 async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64) -> ApiResult<Value> {
@@ -223,7 +220,7 @@ async fn current(State(state): State<AppState>, caller: VisitorCaller, AppQuery(
 }
 
 async fn new_conversation(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<(StatusCode, Json<Value>)> {
-    let conv = state.store.start_conversation(&caller.visitor, state.now()).await?;
+    let conv = chats::start(&state, &caller.visitor.id, &caller.bot.id).await?;
     Ok((StatusCode::CREATED, Json(conversation_view(&state, &conv, 0).await?)))
 }
 
@@ -238,19 +235,12 @@ async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJ
     state.widget_limit.check(&format!("visitor:{}", caller.visitor.id)).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let body = MessageBody::parse_text(&b.body)?;
     let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
-    let text = body.text().to_string();
-    let conv = current_conversation(&state, &caller).await?;
-    let applied = state
-        .store
-        .apply(&conv.id, Act::VisitorMessage { visitor: caller.visitor.id.clone(), name: caller.visitor.name.clone(), body, client_id }, state.now())
-        .await?;
-    crate::effects::chat_changed(&state, &applied).await;
-    let message = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
+    let author = chats::VisitorAuthor { id: &caller.visitor.id, bot: &caller.bot.id, name: caller.visitor.name.as_deref() };
+    let posted = chats::visitor_message(&state, author, None, body, client_id).await?;
+    let message = posted.applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     let mut out = views::message(message);
-    if applied.bot_replies {
-        // Spawned so that a visitor closing the page mid-request does not cancel the answer.
-        let (st, bot, visitor, conv) = (state.clone(), caller.bot.clone(), caller.visitor.clone(), applied.conversation.clone());
-        let reply = tokio::spawn(async move { crate::bot::answer(&st, &bot, &visitor, &conv, &text).await }).await.map_err(ApiError::internal)?;
+    if let Some(reply) = posted.bot_reply {
+        let reply = reply.await.map_err(ApiError::internal)?;
         out["bot_reply"] = reply.as_ref().map(views::message).unwrap_or(Value::Null);
     }
     Ok((StatusCode::CREATED, Json(out)))
@@ -258,14 +248,12 @@ async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJ
 
 async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
-    let applied = state.store.apply(&conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
-    crate::effects::chat_changed(&state, &applied).await;
+    let applied = chats::apply(&state, &conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
 }
 
 async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
-    let applied = state.store.apply(&conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }, state.now()).await?;
-    crate::effects::chat_changed(&state, &applied).await;
+    let applied = chats::apply(&state, &conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
 }

@@ -12,10 +12,10 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::app::AppState;
-use crate::auth::{API_TOKEN_PREFIX, hash_secret};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Agent, VisitorCaller};
+use crate::services::AppState;
+use crate::services::auth::{API_TOKEN_PREFIX, hash_secret};
 pub use session::{Peer, run};
 
 /// Largest frame a client may send.

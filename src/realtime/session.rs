@@ -11,13 +11,12 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::frames::{self, ClientFrame};
-use crate::app::AppState;
-use crate::domain::chat::TransitionError;
 use crate::domain::ids::{BotId, ConversationId, UserId, VisitorId};
 use crate::domain::values::{ClientId, MessageBody};
-use crate::http::views;
 use crate::hub::{Event, Subscription, Topic};
-use crate::store::{Act, AgentScope, Membership, PresenceInput, StoreError};
+use crate::services::{AppState, chats, events};
+use crate::store::{AgentScope, Membership, PresenceInput, StoreError};
+use crate::views;
 
 /// Events queued per connection before it counts as lagging (and resyncs from the database).
 const QUEUE: usize = 256;
@@ -79,7 +78,7 @@ where
     let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None, current: None };
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
-        let _ = crate::presence::signal(&s.state, user, PresenceInput::Heartbeat).await;
+        let _ = crate::services::presence::signal(&s.state, user, PresenceInput::Heartbeat).await;
     }
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -226,7 +225,7 @@ impl Session {
         match frame {
             ClientFrame::Heartbeat => {
                 if let Peer::Agent { user, .. } = &self.peer {
-                    let _ = crate::presence::signal(&self.state, user, PresenceInput::Heartbeat).await;
+                    let _ = crate::services::presence::signal(&self.state, user, PresenceInput::Heartbeat).await;
                 }
                 vec![]
             }
@@ -234,7 +233,7 @@ impl Session {
                 if let Peer::Agent { user, .. } = &self.peer {
                     if self.activity.is_none_or(|t| now - t >= ACTIVITY_EVERY) {
                         self.activity = Some(now);
-                        let _ = crate::presence::signal(&self.state, user, PresenceInput::Activity).await;
+                        let _ = crate::services::presence::signal(&self.state, user, PresenceInput::Activity).await;
                     }
                 }
                 vec![]
@@ -276,38 +275,15 @@ impl Session {
             Ok(c) => c,
             Err(e) => return refuse("invalid_input", &e.to_string()),
         };
-        let text = body.text().to_string();
-        let act = Act::VisitorMessage { visitor: visitor.clone(), name: name.clone(), body, client_id: client };
-        let mut fresh = false;
-        let applied = loop {
-            let conv = match (&self.current, fresh) {
-                (Some(c), false) => c.clone(),
-                _ => match self.state.store.current_conversation(visitor).await {
-                    Ok(Some(c)) => c.id,
-                    _ => return refuse("not_found", "no conversation; start one first"),
-                },
-            };
-            self.current = Some(conv.clone());
-            match self.state.store.apply(&conv, act.clone(), now).await {
-                Err(StoreError::Transition(TransitionError::ChatResolved)) if !fresh => fresh = true,
-                other => break other,
-            }
-        };
-        match applied {
-            Ok(applied) => {
-                crate::effects::chat_changed(&self.state, &applied).await;
-                if applied.bot_replies {
-                    let (state, bot, visitor, conv) = (self.state.clone(), bot.clone(), visitor.clone(), applied.conversation.clone());
-                    // The answer arrives as its own message.created.
-                    tokio::spawn(async move {
-                        if let (Ok(Some(bot)), Ok(Some(visitor))) = (state.store.bot(&bot).await, state.store.visitor(&visitor).await) {
-                            crate::bot::answer(&state, &bot, &visitor, &conv, &text).await;
-                        }
-                    });
-                }
+        let author = chats::VisitorAuthor { id: visitor, bot, name: name.as_deref() };
+        // The answer, if the bot is to answer, arrives as its own message.created.
+        match chats::visitor_message(&self.state, author, self.current.as_ref(), body, client).await {
+            Ok(posted) => {
+                self.current = Some(posted.applied.conversation.id.clone());
                 vec![]
             }
             Err(StoreError::Transition(t)) => refuse(t.code(), &t.to_string()),
+            Err(StoreError::NotFound) => refuse("not_found", "no conversation; start one first"),
             Err(e) => {
                 tracing::warn!(error = %e, "a socket message failed");
                 refuse("internal", "the message was not stored; send it again")
@@ -338,24 +314,13 @@ impl Session {
                 if conv.visitor_id != *visitor {
                     return vec![frames::error(now, "not_found", "no such conversation")];
                 }
-                let data = json!({"conversation_id": conv.id, "author": {"kind": "visitor"}});
-                self.state.bus.publish(Event::new("typing", now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
+                events::visitor_typing(&self.state, &conv);
             }
             Peer::Agent { user, display_name, scope, .. } => {
                 if self.state.store.live_chat(scope, &id).await.ok().flatten().is_none() {
                     return vec![frames::error(now, "not_found", "no such conversation")];
                 }
-                let author = json!({"kind": "agent", "id": user, "display_name": display_name});
-                let data = json!({"conversation_id": conv.id, "author": author, "note": note});
-                self.state.bus.publish(
-                    Event::new("typing", now, Topic::Team(conv.team_id.clone()), data)
-                        .about_chat(&conv.bot_id, &conv.id)
-                        .from_connection(self.sub.id),
-                );
-                if !note && conv.assignee_id.as_ref() == Some(user) {
-                    let data = json!({"conversation_id": conv.id, "author": {"kind": "agent", "display_name": display_name}});
-                    self.state.bus.publish(Event::new("typing", now, Topic::Visitor(conv.visitor_id.clone()), data));
-                }
+                events::agent_typing(&self.state, &conv, user, display_name, note, self.sub.id);
             }
         }
         self.typing.insert(id, now);

@@ -134,7 +134,7 @@ pub trait ChatStore: Send + Sync {
     /// The visitor's newest conversation.
     async fn current_conversation(&self, visitor: &VisitorId) -> Result<Option<Conversation>>;
     /// Opens a conversation unless one is still open (`Conflict("conversation_open")`).
-    async fn start_conversation(&self, visitor: &Visitor, now: Millis) -> Result<Conversation>;
+    async fn start_conversation(&self, visitor: &VisitorId, bot: &BotId, now: Millis) -> Result<Conversation>;
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
     /// Messages with `seq > after_seq`, in order; internal notes only when asked for.
     async fn messages(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool) -> Result<Vec<Message>>;

@@ -67,7 +67,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub backend: Backend,
     /// The running server's state, for driving its timers.
-    pub state: baton::app::AppState,
+    pub state: baton::services::AppState,
     settings: Settings,
     _dir: tempfile::TempDir,
     _pg: Option<PgGuard>,
@@ -114,7 +114,7 @@ impl TestApp {
         TestApp { base, clock, http: reqwest::Client::new(), backend, state, settings, _dir: dir, _pg: pg, shutdown: Some(shutdown) }
     }
 
-    async fn start(settings: Settings, clock: &ManualClock) -> (String, baton::app::AppState, tokio::sync::oneshot::Sender<()>) {
+    async fn start(settings: Settings, clock: &ManualClock) -> (String, baton::services::AppState, tokio::sync::oneshot::Sender<()>) {
         let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
@@ -156,7 +156,7 @@ impl TestApp {
 
     /// Runs the presence timers once, at the test clock's time.
     pub async fn sweep(&self) {
-        baton::sweeper::sweep(&self.state).await
+        baton::services::sweeper::sweep(&self.state).await
     }
 
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Res {

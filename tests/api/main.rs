@@ -7,6 +7,7 @@ mod accounts;
 mod bad_input;
 mod bots;
 mod lag;
+mod layers;
 mod lifecycle;
 mod lists;
 mod notifications;

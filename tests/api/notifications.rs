@@ -64,10 +64,10 @@ async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
 async fn with_smtp(backend: Backend) -> (TestApp, Arc<Mutex<Vec<String>>>) {
     let (port, mails) = smtp_server().await;
     let app = TestApp::spawn_with(backend, |s| {
-        s.smtp = Some(baton::notify::email::SmtpSettings {
+        s.smtp = Some(baton::services::notify::email::SmtpSettings {
             host: "127.0.0.1".into(),
             port,
-            tls: baton::notify::email::Tls::None,
+            tls: baton::services::notify::email::Tls::None,
             username: None,
             password: None,
             from: "Acme Support <support@acme.test>".into(),

@@ -152,7 +152,7 @@ async fn widget_calls_are_rate_limited(app: TestApp) {
 async fn webhook_bot(secret: &'static str) -> String {
     async fn handle(headers: HeaderMap, body: axum::body::Bytes, secret: &'static str) -> Result<Json<Value>, axum::http::StatusCode> {
         let sig = headers.get("x-baton-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-        if sig != format!("sha256={}", baton::bot::sign(secret, &body)) {
+        if sig != format!("sha256={}", baton::services::bot::sign(secret, &body)) {
             return Err(axum::http::StatusCode::UNAUTHORIZED);
         }
         let v: Value = serde_json::from_slice(&body).unwrap();

@@ -283,20 +283,20 @@ macro_rules! chat_store {
                 Self::current_in(&mut conn, visitor).await
             }
 
-            async fn start_conversation(&self, visitor: &Visitor, now: i64) -> $crate::store::Result<Conversation> {
+            async fn start_conversation(&self, visitor: &VisitorId, bot: &BotId, now: i64) -> $crate::store::Result<Conversation> {
                 let mut tx = self.write().begin_with($begin).await?;
-                if let Some(open) = Self::current_in(&mut tx, &visitor.id).await? {
+                if let Some(open) = Self::current_in(&mut tx, visitor).await? {
                     if open.state != ChatState::Resolved {
                         return Err(StoreError::Conflict("conversation_open", "the current conversation is still open".into()));
                     }
                 }
-                let (team_id, greeting): (TeamId, String) = sqlx::query_as("SELECT team_id, greeting FROM bots WHERE id = $1").bind(&visitor.bot_id).fetch_one(&mut *tx).await?;
+                let (team_id, greeting): (TeamId, String) = sqlx::query_as("SELECT team_id, greeting FROM bots WHERE id = $1").bind(bot).fetch_one(&mut *tx).await?;
                 let id = ConversationId::new();
                 sqlx::query("INSERT INTO conversations (id, team_id, bot_id, visitor_id, state, created_at, last_activity_at, last_seq) VALUES ($1, $2, $3, $4, 'bot', $5, $5, 0)")
                     .bind(&id)
                     .bind(&team_id)
-                    .bind(&visitor.bot_id)
-                    .bind(&visitor.id)
+                    .bind(bot)
+                    .bind(visitor)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
@@ -327,8 +327,8 @@ macro_rules! chat_store {
                 Ok(Conversation {
                     id,
                     team_id,
-                    bot_id: visitor.bot_id.clone(),
-                    visitor_id: visitor.id.clone(),
+                    bot_id: bot.clone(),
+                    visitor_id: visitor.clone(),
                     state: ChatState::Bot,
                     assignee_id: None,
                     escalated_at: None,

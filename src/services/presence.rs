@@ -1,18 +1,18 @@
 //! Presence in motion: applying signals (and announcing what changed), capacity re-checks after
 //! chat changes, and the sweeper that runs the timers — heartbeat expiry, auto-away, orphaned
-//! chats — run by [`crate::sweeper`] against the application's clock.
+//! chats — run by [`crate::services::sweeper`] against the application's clock.
 
-use crate::app::AppState;
 use crate::domain::chat::RequeueReason;
 use crate::domain::ids::UserId;
-use crate::http::publish;
+use crate::services::AppState;
+use crate::services::events;
 use crate::store::{Act, Applied, PresenceChange, PresenceInput, StoreError};
 
 /// Applies one presence signal and publishes `agent.status` if the status changed.
 pub async fn signal(state: &AppState, user: &UserId, input: PresenceInput) -> Result<PresenceChange, StoreError> {
     let change = state.store.presence_signal(user, input, state.now()).await?;
     if change.changed() {
-        publish::agent_status(state, user, &change.presence()).await;
+        events::agent_status(state, user, &change.presence()).await;
     }
     Ok(change)
 }
@@ -47,8 +47,8 @@ pub async fn sweep(state: &AppState) {
     match state.store.orphaned_chats(state.now()).await {
         Ok(chats) => {
             for id in chats {
-                match state.store.apply(&id, Act::Requeue(RequeueReason::WentOffline), state.now()).await {
-                    Ok(applied) => crate::effects::chat_changed(state, &applied).await,
+                match super::chats::apply(state, &id, Act::Requeue(RequeueReason::WentOffline)).await {
+                    Ok(_) => {}
                     Err(StoreError::Transition(_)) => {} // the assignee came back meanwhile
                     Err(e) => tracing::warn!(conversation = %id, error = %e, "requeue failed"),
                 }

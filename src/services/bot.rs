@@ -10,14 +10,14 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::knowledge::{self, FALLBACK, Reply};
 use crate::domain::values::MessageBody;
-use crate::store::{Act, Bot, Conversation, Message, Responder, Visitor};
+use crate::store::{Bot, Conversation, Responder, Visitor};
 
-/// Computes the bot's answer and stores it (escalating when unanswered and configured so).
-/// Returns the bot's message, or `None` when a human took over in the meantime.
-pub async fn answer(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conversation, text: &str) -> Option<Message> {
+/// The bot's answer to `text`: its body, and whether the bot had nothing to say (then the body
+/// is the fallback line). Storing it is the chats service's business.
+pub async fn reply(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conversation, text: &str) -> (MessageBody, bool) {
     let (reply, unanswered) = match &bot.responder {
         Responder::Knowledge => match knowledge::answer(&knowledge_of(state, bot).await, text) {
             Reply::Answer { text, .. } => (text, false),
@@ -32,18 +32,7 @@ pub async fn answer(state: &AppState, bot: &Bot, visitor: &Visitor, conv: &Conve
             }
         },
     };
-    let body = MessageBody::parse_text(&reply).unwrap_or_else(|_| MessageBody::system(FALLBACK));
-    match state.store.apply(&conv.id, Act::BotReply { body, unanswered }, state.now()).await {
-        Ok(applied) => {
-            crate::effects::chat_changed(state, &applied).await;
-            applied.posted().cloned()
-        }
-        // A person took over while the bot was thinking: its answer is dropped.
-        Err(e) => {
-            tracing::debug!(conversation = %conv.id, error = %e, "bot reply not stored");
-            None
-        }
-    }
+    (MessageBody::parse_text(&reply).unwrap_or_else(|_| MessageBody::system(FALLBACK)), unanswered)
 }
 
 /// The bot's knowledge base (callers on the hot path hold the bot without it).

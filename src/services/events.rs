@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::views;
-use crate::app::AppState;
 use crate::domain::ids::UserId;
 use crate::hub::{Event, Topic};
-use crate::store::{Applied, Presence, User};
+use crate::services::AppState;
+use crate::store::{Applied, Conversation, Presence, User};
+use crate::views;
 
 /// `message.created` for each written message, and the chat event for a state change.
 pub async fn applied(state: &AppState, a: &Applied) {
@@ -89,4 +89,23 @@ pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
 /// Tells the user's open inboxes that their team or bot access changed: they re-read it.
 pub fn access_changed(state: &AppState, user: &UserId) {
     state.bus.publish(Event::new("access.changed", state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
+}
+
+/// A visitor is typing: the agents of the team who reach the bot see it.
+pub fn visitor_typing(state: &AppState, conv: &Conversation) {
+    let data = json!({"conversation_id": conv.id, "author": {"kind": "visitor"}});
+    state.bus.publish(Event::new("typing", state.now(), Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
+}
+
+/// An agent is typing (`note`: an internal note). The other agents see it, the connection it
+/// came from does not; the visitor sees it only for the assignee's public replies.
+pub fn agent_typing(state: &AppState, conv: &Conversation, agent: &UserId, display_name: &str, note: bool, origin: u64) {
+    let now = state.now();
+    let author = json!({"kind": "agent", "id": agent, "display_name": display_name});
+    let data = json!({"conversation_id": conv.id, "author": author, "note": note});
+    state.bus.publish(Event::new("typing", now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id).from_connection(origin));
+    if !note && conv.assignee_id.as_ref() == Some(agent) {
+        let data = json!({"conversation_id": conv.id, "author": {"kind": "agent", "display_name": display_name}});
+        state.bus.publish(Event::new("typing", now, Topic::Visitor(conv.visitor_id.clone()), data));
+    }
 }

@@ -9,11 +9,11 @@ pub mod push;
 
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::domain::ids::UserId;
 use crate::domain::notify::{Kind, should_notify};
 use crate::domain::values::preview;
 use crate::hub::{Event, Topic};
+use crate::services::AppState;
 use crate::store::{Applied, AuthorKind, Recipient, Visitor};
 
 /// What the notification side needs for the life of the process.

@@ -4,9 +4,9 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::app::AppState;
-use crate::auth;
 use crate::hub::Topic;
+use crate::services::AppState;
+use crate::services::auth;
 use crate::store::{AuthorKind, EmailJob};
 
 /// How the SMTP connection is secured.

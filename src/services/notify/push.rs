@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use web_push_native::jwt_simple::algorithms::ES256KeyPair;
 use web_push_native::{Auth, WebPushBuilder, p256};
 
-use crate::app::AppState;
+use crate::services::AppState;
 use crate::store::{PushJob, Store, StoreError};
 
 /// Give up on a push after this many attempts.

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
+use crate::services::AppState;
 
 /// One pass of every timer.
 pub async fn sweep(state: &AppState) {
-    crate::presence::sweep(state).await;
-    crate::notify::deliver_due(state).await;
+    crate::services::presence::sweep(state).await;
+    crate::services::notify::deliver_due(state).await;
 }
 
 pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {

@@ -1,0 +1,123 @@
+//! The service layer: everything that follows a change. Edges (HTTP handlers, WebSocket
+//! sessions), the timers and the bot come here for every change; services write through the
+//! store, publish events to the hub and notify. They never import an edge.
+//!
+//! - [`chats`] — every conversation change: store write, events, capacity, notifications, the
+//!   bot's reply.
+//! - [`events`] — turning committed changes into real-time events.
+//! - [`presence`] — presence signals and the presence timers.
+//! - [`notify`] — agent notifications and visitor emails, from durable outboxes.
+//! - [`bot`] — the bot's answer: knowledge base or webhook.
+//! - [`sweeper`] — the timer loops; [`auth`] — secrets and password hashing; [`ratelimit`].
+
+pub mod auth;
+pub mod bot;
+pub mod chats;
+pub mod events;
+pub mod notify;
+pub mod presence;
+pub mod ratelimit;
+pub mod sweeper;
+pub mod teams;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::hub::{Bus, Hub};
+use crate::store::Store;
+use ratelimit::RateLimiter;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: String,
+    /// Where the SQLite file lives when no database URL is given.
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL instead of the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// The address people reach Baton at, for links; defaults to the listen address.
+    pub public_url: Option<String>,
+    /// Failed login attempts allowed per minute, per address and per email.
+    pub login_per_minute: u32,
+    /// Widget requests per minute per address (visitor creation and messages).
+    pub widget_per_minute: u32,
+    pub session_ttl: Duration,
+    /// How long a webhook bot may take to answer.
+    pub webhook_timeout: Duration,
+    /// How often the presence sweeper runs (heartbeat expiry, auto-away, orphaned chats);
+    /// `None` runs none (tests call `sweeper::sweep` after moving their clock).
+    pub sweep_every: Option<Duration>,
+    /// SQLite only: fsync every commit (`synchronous=FULL`) rather than at checkpoints.
+    pub sqlite_full_sync: bool,
+    /// SMTP for visitor emails; `None` turns them off.
+    pub smtp: Option<crate::services::notify::email::SmtpSettings>,
+    /// Contact URL sent to push services with every push (mailto: or https:); defaults to the
+    /// public URL.
+    pub vapid_subject: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    // The database URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            public_url: None,
+            login_per_minute: 10,
+            widget_per_minute: 120,
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            webhook_timeout: Duration::from_secs(10),
+            sweep_every: Some(Duration::from_secs(1)),
+            smtp: None,
+            vapid_subject: None,
+            sqlite_full_sync: true,
+        }
+    }
+}
+
+/// Everything a handler may need; cheap to clone (all shared behind `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// This node's connections by topic.
+    pub hub: Arc<Hub>,
+    /// Where handlers publish; delivers to the hub (of every node, for a multi-node bus).
+    pub bus: Arc<dyn Bus>,
+    pub settings: Arc<Settings>,
+    /// The URL links point at (no trailing slash).
+    pub base_url: Arc<str>,
+    pub login_limit: RateLimiter,
+    pub widget_limit: RateLimiter,
+    /// Outbound HTTP (webhook bots, push services).
+    pub http: reqwest::Client,
+    pub notifier: Arc<crate::services::notify::Notifier>,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Session cookies are `Secure` only when Baton is reached over https, so plain-http local
+    /// runs can still log in.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
