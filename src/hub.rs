@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -17,7 +18,8 @@ use crate::clock::{Millis, rfc3339};
 use crate::domain::ids::{BotId, ConversationId, TeamId, UserId, VisitorId};
 
 /// Who an event is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Topic {
     /// Agents whose active team this is (further filtered by bot access).
     Team(TeamId),
@@ -29,11 +31,82 @@ pub enum Topic {
     Bot(BotId),
 }
 
-/// One thing that happened, as one audience sees it.
-#[derive(Debug)]
+/// What happened: the frame types of docs/REALTIME.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "chat.escalated")]
+    ChatEscalated,
+    #[serde(rename = "chat.claimed")]
+    ChatClaimed,
+    #[serde(rename = "chat.transferred")]
+    ChatTransferred,
+    #[serde(rename = "chat.resolved")]
+    ChatResolved,
+    #[serde(rename = "chat.requeued")]
+    ChatRequeued,
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "agent.status")]
+    AgentStatus,
+    #[serde(rename = "typing")]
+    Typing,
+    #[serde(rename = "notification")]
+    Notification,
+    #[serde(rename = "access.changed")]
+    AccessChanged,
+    #[serde(rename = "availability")]
+    Availability,
+}
+
+impl EventKind {
+    /// The frame's `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChatEscalated => "chat.escalated",
+            Self::ChatClaimed => "chat.claimed",
+            Self::ChatTransferred => "chat.transferred",
+            Self::ChatResolved => "chat.resolved",
+            Self::ChatRequeued => "chat.requeued",
+            Self::MessageCreated => "message.created",
+            Self::AgentStatus => "agent.status",
+            Self::Typing => "typing",
+            Self::Notification => "notification",
+            Self::AccessChanged => "access.changed",
+            Self::Availability => "availability",
+        }
+    }
+}
+
+/// One running Baton process. Connection ids are only unique within a node, so an event's
+/// origin names both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(String);
+
+impl NodeId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+}
+
+impl Default for NodeId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The connection that caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub node: NodeId,
+    pub connection: u64,
+}
+
+/// One thing that happened, as one audience sees it. Serialisable, so a bus can carry it
+/// between nodes ([`Event::encode`], [`Event::decode`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// API.md's frame type (`chat.claimed`, `message.created`, ...).
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub at: Millis,
     pub topic: Topic,
     /// Team events about a chat: only agents with access to this bot receive them.
@@ -42,14 +115,14 @@ pub struct Event {
     /// For `message.created`: lets each connection order and de-duplicate by `seq`.
     pub seq: Option<i64>,
     /// The connection that caused it (typing), which does not get it back.
-    pub origin: Option<u64>,
+    pub origin: Option<Origin>,
     /// The frame as sent: `{"type", "at", "data"}`, serialised once for every receiver.
     pub frame: String,
 }
 
 impl Event {
-    pub fn new(kind: &'static str, at: Millis, topic: Topic, data: Value) -> Self {
-        let frame = json!({"type": kind, "at": rfc3339(at), "data": data}).to_string();
+    pub fn new(kind: EventKind, at: Millis, topic: Topic, data: Value) -> Self {
+        let frame = json!({"type": kind.as_str(), "at": rfc3339(at), "data": data}).to_string();
         Self { kind, at, topic, bot_id: None, conversation_id: None, seq: None, origin: None, frame }
     }
 
@@ -64,9 +137,20 @@ impl Event {
         self
     }
 
-    pub fn from_connection(mut self, origin: u64) -> Self {
+    pub fn from_connection(mut self, origin: Origin) -> Self {
         self.origin = Some(origin);
         self
+    }
+
+    /// The event as bytes, for a bus between nodes.
+    pub fn encode(&self) -> Vec<u8> {
+        // Every field is a string, a number or an enum of those: serialising cannot fail.
+        serde_json::to_vec(self).expect("an event always serialises")
+    }
+
+    /// Refuses anything that is not an event this version understands.
+    pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 }
 
@@ -101,6 +185,8 @@ struct Sub {
 /// The local registry of connections by topic.
 #[derive(Default)]
 pub struct Hub {
+    /// This node, named in the origin of the events its connections cause.
+    node: NodeId,
     /// Read-mostly: every publish reads it, only (un)subscribing writes. No lock is held across
     /// an await: delivery is `try_send`.
     topics: RwLock<HashMap<Topic, Vec<Sub>>>,
@@ -138,7 +224,7 @@ impl Hub {
         let map = self.topics.read().unwrap_or_else(|p| p.into_inner());
         let Some(subs) = map.get(&event.topic) else { return };
         for sub in subs {
-            if event.origin == Some(sub.id) {
+            if event.origin.as_ref().is_some_and(|o| o.connection == sub.id && o.node == self.node) {
                 continue;
             }
             if sub.tx.try_send(event.clone()).is_err() {
@@ -165,6 +251,13 @@ impl Hub {
     }
 }
 
+impl Subscription {
+    /// This connection, as the origin of an event it causes.
+    pub fn origin(&self) -> Origin {
+        Origin { node: self.hub.node.clone(), connection: self.id }
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.unsubscribe(self.id, &self.topics);
@@ -176,7 +269,7 @@ mod tests {
     use super::*;
 
     fn ev(topic: Topic) -> Event {
-        Event::new("test", 0, topic, json!({}))
+        Event::new(EventKind::Typing, 0, topic, json!({}))
     }
 
     #[tokio::test]
@@ -186,10 +279,13 @@ mod tests {
         let mut a = hub.subscribe(vec![team.clone()], 8);
         let mut b = hub.subscribe(vec![team.clone()], 8);
         let mut other = hub.subscribe(vec![Topic::Team(TeamId::new())], 8);
-        hub.deliver(Arc::new(ev(team.clone()).from_connection(a.id)));
+        hub.deliver(Arc::new(ev(team.clone()).from_connection(a.origin())));
         assert!(b.rx.try_recv().is_ok());
         assert!(a.rx.try_recv().is_err(), "the sender does not get its own event back");
         assert!(other.rx.try_recv().is_err());
+        // The same connection id on another node is another connection.
+        hub.deliver(Arc::new(ev(team.clone()).from_connection(Origin { node: NodeId::new(), connection: a.id })));
+        assert!(a.rx.try_recv().is_ok());
     }
 
     #[tokio::test]
@@ -207,6 +303,23 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 10, "others get everything");
+    }
+
+    #[test]
+    fn an_event_survives_encoding_and_garbage_is_refused() {
+        let origin = Origin { node: NodeId::new(), connection: 7 };
+        let e = Event::new(EventKind::MessageCreated, 42, Topic::Team(TeamId::new()), json!({"seq": 3}))
+            .about_chat(&BotId::new(), &ConversationId::new())
+            .with_seq(3)
+            .from_connection(origin);
+        assert_eq!(Event::decode(&e.encode()).unwrap(), e);
+        for t in [Topic::Visitor(VisitorId::new()), Topic::User(UserId::new()), Topic::Bot(BotId::new())] {
+            let e = Event::new(EventKind::Availability, 1, t, json!({}));
+            assert_eq!(Event::decode(&e.encode()).unwrap(), e);
+        }
+        for bad in [&b"{}"[..], b"[]", b"nope", br#"{"kind":"chat.exploded","at":1,"topic":{"kind":"team","id":"x"},"bot_id":null,"conversation_id":null,"seq":null,"origin":null,"frame":""}"#] {
+            assert!(Event::decode(bad).is_err());
+        }
     }
 
     #[tokio::test]

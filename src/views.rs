@@ -114,7 +114,7 @@ pub fn message(m: &Message) -> Value {
         v["client_id"] = json!(c);
     }
     if let Some(e) = &m.event {
-        v["event"] = json!(e);
+        v["event"] = json!(e.as_str());
     }
     v
 }

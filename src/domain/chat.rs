@@ -191,15 +191,45 @@ impl SystemEvent {
     }
 
     /// The machine-readable kind, carried beside the text.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> SystemKind {
         match self {
-            Self::Escalated(_) => "escalated",
-            Self::Claimed { .. } => "claimed",
-            Self::Accepted { .. } => "accepted",
-            Self::Transferred { .. } => "transferred",
-            Self::Resolved { .. } => "resolved",
-            Self::Requeued { .. } => "requeued",
+            Self::Escalated(_) => SystemKind::Escalated,
+            Self::Claimed { .. } => SystemKind::Claimed,
+            Self::Accepted { .. } => SystemKind::Accepted,
+            Self::Transferred { .. } => SystemKind::Transferred,
+            Self::Resolved { .. } => SystemKind::Resolved,
+            Self::Requeued { .. } => SystemKind::Requeued,
         }
+    }
+}
+
+/// The kind of a [`SystemEvent`], as stored beside a system message and shown to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SystemKind {
+    Escalated,
+    Claimed,
+    Accepted,
+    Transferred,
+    Resolved,
+    Requeued,
+}
+
+impl SystemKind {
+    pub const ALL: [Self; 6] = [Self::Escalated, Self::Claimed, Self::Accepted, Self::Transferred, Self::Resolved, Self::Requeued];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Escalated => "escalated",
+            Self::Claimed => "claimed",
+            Self::Accepted => "accepted",
+            Self::Transferred => "transferred",
+            Self::Resolved => "resolved",
+            Self::Requeued => "requeued",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

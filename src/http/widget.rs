@@ -246,14 +246,21 @@ async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJ
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// The conversation's state after a visitor's escalate or end, with the version it was
+/// produced at (clients drop state they receive older than what they show).
+fn state_view(applied: &crate::store::Applied) -> Value {
+    let c = &applied.conversation;
+    json!({"state": c.state.as_str(), "conversation_id": c.id, "version": c.last_seq})
+}
+
 async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }).await?;
-    Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
+    Ok(Json(state_view(&applied)))
 }
 
 async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }).await?;
-    Ok(Json(json!({"state": applied.conversation.state.as_str(), "conversation_id": conv.id})))
+    Ok(Json(state_view(&applied)))
 }

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::frames::{self, ClientFrame};
 use crate::domain::ids::{BotId, ConversationId, UserId, VisitorId};
 use crate::domain::values::{ClientId, MessageBody};
-use crate::hub::{Event, Subscription, Topic};
+use crate::hub::{Event, EventKind, Subscription, Topic};
 use crate::services::{AppState, chats, events};
 use crate::store::{AgentScope, Membership, PresenceInput, StoreError};
 use crate::views;
@@ -130,11 +130,11 @@ impl Session {
                 return vec![];
             }
         }
-        if ev.kind == "access.changed" {
+        if ev.kind == EventKind::AccessChanged {
             return self.refresh_access(ev).await;
         }
         match (ev.kind, &ev.conversation_id, ev.seq) {
-            ("message.created", Some(conv), Some(seq)) => match self.sent.get(conv).copied() {
+            (EventKind::MessageCreated, Some(conv), Some(seq)) => match self.sent.get(conv).copied() {
                 Some(last) if seq <= last => vec![],
                 Some(last) if seq > last + 1 => self.replay(conv, last, NOTHING).await,
                 last => {
@@ -320,7 +320,7 @@ impl Session {
                 if self.state.store.live_chat(scope, &id).await.ok().flatten().is_none() {
                     return vec![frames::error(now, "not_found", "no such conversation")];
                 }
-                events::agent_typing(&self.state, &conv, user, display_name, note, self.sub.id);
+                events::agent_typing(&self.state, &conv, user, display_name, note, self.sub.origin());
             }
         }
         self.typing.insert(id, now);

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::domain::ids::UserId;
-use crate::hub::{Event, Topic};
+use crate::domain::chat::SystemEvent;
+use crate::hub::{Event, EventKind, Origin, Topic};
 use crate::services::AppState;
 use crate::store::{Applied, Conversation, Presence, User};
 use crate::views;
@@ -19,25 +20,25 @@ pub async fn applied(state: &AppState, a: &Applied) {
         let data = views::message(m);
         if !m.internal {
             state.bus.publish(
-                Event::new("message.created", m.created_at, Topic::Visitor(c.visitor_id.clone()), data.clone())
+                Event::new(EventKind::MessageCreated, m.created_at, Topic::Visitor(c.visitor_id.clone()), data.clone())
                     .about_chat(&c.bot_id, &c.id)
                     .with_seq(m.seq),
             );
         }
         state
             .bus
-            .publish(Event::new("message.created", m.created_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id).with_seq(m.seq));
+            .publish(Event::new(EventKind::MessageCreated, m.created_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id).with_seq(m.seq));
     }
     if !a.state_changed {
         return;
     }
-    let kind = match a.messages.iter().rev().find_map(|m| m.event.as_deref()) {
-        Some("escalated") => "chat.escalated",
-        Some("claimed" | "accepted") => "chat.claimed",
-        Some("transferred") => "chat.transferred",
-        Some("resolved") => "chat.resolved",
-        Some("requeued") => "chat.requeued",
-        _ => return,
+    let kind = match &a.event {
+        Some(SystemEvent::Escalated(_)) => EventKind::ChatEscalated,
+        Some(SystemEvent::Claimed { .. } | SystemEvent::Accepted { .. }) => EventKind::ChatClaimed,
+        Some(SystemEvent::Transferred { .. }) => EventKind::ChatTransferred,
+        Some(SystemEvent::Resolved { .. }) => EventKind::ChatResolved,
+        Some(SystemEvent::Requeued { .. }) => EventKind::ChatRequeued,
+        None => return,
     };
     let assignee: Option<User> = match &c.assignee_id {
         Some(id) => state.store.user(id).await.ok().flatten(),
@@ -51,12 +52,14 @@ pub async fn applied(state: &AppState, a: &Applied) {
         "previous_assignee_id": a.previous_assignee,
         "escalated_at": views::opt_time(c.escalated_at),
         "last_seq": c.last_seq,
+        "version": c.last_seq,
     });
     let visitor_data = json!({
         "conversation_id": c.id,
         "state": c.state.as_str(),
         "mode": c.state.mode(c.escalated_at.is_some()),
         "agent": if c.state.is_live() { assignee.as_ref().map(views::public_agent) } else { None },
+        "version": c.last_seq,
     });
     let at = c.last_activity_at;
     state.bus.publish(Event::new(kind, at, Topic::Team(c.team_id.clone()), agent_data).about_chat(&c.bot_id, &c.id));
@@ -75,12 +78,12 @@ pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
         "last_active_at": views::opt_time(p.last_active_at),
     });
     for (team, _) in &me.teams {
-        state.bus.publish(Event::new("agent.status", state.now(), Topic::Team(team.id.clone()), data.clone()));
+        state.bus.publish(Event::new(EventKind::AgentStatus, state.now(), Topic::Team(team.id.clone()), data.clone()));
         let Ok(bots) = state.store.bots(&team.id, &crate::domain::team::BotAccess::All).await else { continue };
         for bot in bots.iter().filter(|b| b.settings.show_agent_availability) {
             if let Ok((online, last)) = state.store.availability(&bot.id).await {
                 let data = json!({"online": online, "last_active_at": views::opt_time(last)});
-                state.bus.publish(Event::new("availability", state.now(), Topic::Bot(bot.id.clone()), data));
+                state.bus.publish(Event::new(EventKind::Availability, state.now(), Topic::Bot(bot.id.clone()), data));
             }
         }
     }
@@ -88,24 +91,24 @@ pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
 
 /// Tells the user's open inboxes that their team or bot access changed: they re-read it.
 pub fn access_changed(state: &AppState, user: &UserId) {
-    state.bus.publish(Event::new("access.changed", state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
+    state.bus.publish(Event::new(EventKind::AccessChanged, state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
 }
 
 /// A visitor is typing: the agents of the team who reach the bot see it.
 pub fn visitor_typing(state: &AppState, conv: &Conversation) {
     let data = json!({"conversation_id": conv.id, "author": {"kind": "visitor"}});
-    state.bus.publish(Event::new("typing", state.now(), Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
+    state.bus.publish(Event::new(EventKind::Typing, state.now(), Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
 }
 
 /// An agent is typing (`note`: an internal note). The other agents see it, the connection it
 /// came from does not; the visitor sees it only for the assignee's public replies.
-pub fn agent_typing(state: &AppState, conv: &Conversation, agent: &UserId, display_name: &str, note: bool, origin: u64) {
+pub fn agent_typing(state: &AppState, conv: &Conversation, agent: &UserId, display_name: &str, note: bool, origin: Origin) {
     let now = state.now();
     let author = json!({"kind": "agent", "id": agent, "display_name": display_name});
     let data = json!({"conversation_id": conv.id, "author": author, "note": note});
-    state.bus.publish(Event::new("typing", now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id).from_connection(origin));
+    state.bus.publish(Event::new(EventKind::Typing, now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id).from_connection(origin));
     if !note && conv.assignee_id.as_ref() == Some(agent) {
         let data = json!({"conversation_id": conv.id, "author": {"kind": "agent", "display_name": display_name}});
-        state.bus.publish(Event::new("typing", now, Topic::Visitor(conv.visitor_id.clone()), data));
+        state.bus.publish(Event::new(EventKind::Typing, now, Topic::Visitor(conv.visitor_id.clone()), data));
     }
 }

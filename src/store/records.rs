@@ -1,7 +1,7 @@
 //! What the store reads and writes: plain records, already in domain types.
 
 use crate::clock::Millis;
-use crate::domain::chat::ChatState;
+use crate::domain::chat::{ChatState, SystemEvent, SystemKind};
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
 use crate::domain::presence::{self, Reason, Source, Status};
@@ -270,8 +270,8 @@ pub struct Message {
     pub body: MessageBody,
     pub internal: bool,
     pub client_id: Option<String>,
-    /// For system messages: the kind of state change (`claimed`, `transferred`, ...).
-    pub event: Option<String>,
+    /// For system messages: the kind of state change.
+    pub event: Option<SystemKind>,
     pub created_at: Millis,
 }
 
@@ -290,6 +290,8 @@ pub struct Applied {
     pub replayed: bool,
     /// The assignee before the write (to re-check their capacity when it changed).
     pub previous_assignee: Option<UserId>,
+    /// The state change decided, when there was one (its line is among `messages`).
+    pub event: Option<SystemEvent>,
 }
 
 impl Applied {

@@ -395,6 +395,60 @@ test("an escalation that lands while the inbox is still connecting shows once th
   assert.deepEqual(bob.errors, []);
 });
 
+test("the widget keeps the newer chat state when two state frames arrive out of order", async () => {
+  const bob = await newPage("bob-order");
+  await login(bob, "bob@shop.test", "agent-password");
+  await setStatus(bob, "Available");
+  const agentCall = (method, path, body) => bob.evaluate(async ({ method, path, body }) => {
+    const me = await (await fetch("/api/me")).json();
+    const res = await fetch(path, { method, headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: body && JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, { method, path, body });
+  const team = (await agentCall("GET", "/api/me")).body.active_team_id;
+  const bots = (await agentCall("GET", `/api/teams/${team}/bots`)).body;
+
+  // The widget's socket delivers the escalation only after the claim that followed it.
+  const visitor = await newPage("visitor-order", { width: 1280, height: 800 });
+  let heldBack = null;
+  let claimedSent;
+  const claimedForwarded = new Promise((r) => { claimedSent = r; });
+  await visitor.routeWebSocket(/\/api\/widget\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((m) => {
+      const type = JSON.parse(m).type;
+      if (type === "chat.escalated") { heldBack = m; return; }
+      ws.send(m);
+      if (type === "chat.claimed") {
+        if (heldBack) ws.send(heldBack);
+        // Frames are handled in order: once this one shows, the stale one has been handled.
+        const conversation_id = JSON.parse(m).data.conversation_id;
+        ws.send(JSON.stringify({ type: "typing", at: new Date().toISOString(), data: { conversation_id, author: { kind: "agent", display_name: "Sentinel" } } }));
+        claimedSent();
+      }
+    });
+  });
+  await visitor.goto(`${base}/demo?bot=${bots[0].id}`);
+  const w = visitor.locator("[data-baton-widget]");
+  await w.locator(".launcher").click();
+  await w.locator("textarea").fill("Please put me through to someone");
+  await w.locator("textarea").press("Enter");
+  await w.locator(".m.me:not(.sending)", { hasText: "Please put me through to someone" }).waitFor();
+  await w.getByRole("button", { name: "Talk to a person" }).click();
+  await w.getByText("Connecting you to a person…").waitFor();
+  const token = await visitor.evaluate((bot) => localStorage.getItem(`baton:${bot}:token`), bots[0].id);
+  const conv = await (await fetch(`${base}/api/widget/conversation`, { headers: { authorization: `Bearer ${token}` } })).json();
+  const claimed = await agentCall("POST", `/api/live-chats/${conv.id}/claim`);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  await claimedForwarded;
+  assert.ok(heldBack, "the escalation frame was held back and delivered after the claim");
+  await w.getByText("Sentinel is typing…").waitFor();
+  // The stale escalation came last and was dropped: still joined, not waiting again.
+  await w.getByText("Bob Agent joined the chat").waitFor();
+  assert.equal(await w.getByText("Connecting you to a person…").count(), 0);
+  assert.deepEqual(visitor.errors, []);
+  await agentCall("POST", `/api/live-chats/${conv.id}/resolve`);
+});
+
 test("the widget works on another site, and only on sites the bot allows", async () => {
   const { createServer } = await import("node:http");
   // A customer's site on its own origin, embedding the widget with the one-line snippet.

@@ -273,7 +273,7 @@
   document.addEventListener("visibilitychange", markRead);
 
   function resetConversation(c) {
-    conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent };
+    conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent, version: c.last_seq ?? 0 };
     messages.clear();
     lastSeq = 0;
     // Messages still on their way stay, after the history: they go to this conversation.
@@ -374,20 +374,26 @@
     if (code === "chat_resolved") { conv.state = "resolved"; renderState(); }
   }
 
+  // A state from a frame or an answer, unless it is older than the one shown: two changes can
+  // reach the widget in either order, and the newer one must stay.
+  function setState(d) {
+    if (typeof d.version === "number") {
+      if (d.version < conv.version) return;
+      conv.version = d.version;
+    }
+    conv.state = d.state;
+    if ("agent" in d) conv.agent = d.agent || (d.state === "pending" ? null : conv.agent);
+    renderState();
+  }
+
   function escalate() {
     return serial(async () => {
-      const r = await call("POST", "/api/widget/escalate");
-      conv.state = r.state;
-      renderState();
+      setState(await call("POST", "/api/widget/escalate"));
     }).catch((e) => { if (e.code === "escalation_disabled") actions.replaceChildren(); });
   }
 
   function endChat() {
-    return serial(async () => {
-      await call("POST", "/api/widget/end");
-      conv.state = "resolved";
-      renderState();
-    }).catch(() => { /* already ended */ });
+    return serial(async () => setState(await call("POST", "/api/widget/end"))).catch(() => { /* already ended */ });
   }
 
   async function newChat() {
@@ -431,11 +437,7 @@
       try { f = JSON.parse(e.data); } catch { return; }
       const d = f.data || {};
       if (f.type === "message.created" && conv && d.conversation_id === conv.id) add(d);
-      else if (f.type.startsWith("chat.") && conv && d.conversation_id === conv.id) {
-        conv.state = d.state;
-        conv.agent = d.agent || (d.state === "pending" ? null : conv.agent);
-        renderState();
-      } else if (f.type === "availability" && config) {
+      else if (f.type.startsWith("chat.") && conv && d.conversation_id === conv.id) setState(d); else if (f.type === "availability" && config) {
         config.availability = d;
         renderHeader();
       } else if (f.type === "error" && d.client_id) {

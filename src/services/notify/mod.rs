@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::domain::ids::UserId;
 use crate::domain::notify::{Kind, should_notify};
 use crate::domain::values::preview;
-use crate::hub::{Event, Topic};
+use crate::domain::chat::SystemEvent;
+use crate::hub::{Event, EventKind, Topic};
 use crate::services::AppState;
 use crate::store::{Applied, AuthorKind, Recipient, Visitor};
 
@@ -27,7 +28,7 @@ pub struct Notifier {
 /// this node, by Web Push otherwise.
 async fn deliver(state: &AppState, user: &UserId, payload: &Value) {
     if state.hub.has_subscribers(&Topic::User(user.clone())) {
-        state.bus.publish(Event::new("notification", state.now(), Topic::User(user.clone()), payload.clone()));
+        state.bus.publish(Event::new(EventKind::Notification, state.now(), Topic::User(user.clone()), payload.clone()));
     } else if let Err(e) = state.store.enqueue_push(user, &payload.to_string(), state.now()).await {
         tracing::warn!(%user, error = %e, "queueing a push failed");
     }
@@ -44,7 +45,6 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
         return;
     }
     let c = &a.conversation;
-    let event = a.messages.iter().rev().find_map(|m| m.event.as_deref());
     let posted = a.posted();
     let id = c.id.to_string();
     let mut targets: Vec<(Recipient, Kind, Value)> = vec![];
@@ -62,11 +62,11 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
             }
         }
     }
-    if matches!(event, Some("escalated" | "requeued" | "transferred")) {
+    if matches!(a.event, Some(SystemEvent::Escalated(_) | SystemEvent::Requeued { .. } | SystemEvent::Transferred { .. })) {
         let (Ok(Some(visitor)), Ok(bot)) = (state.store.visitor(&c.visitor_id).await, state.store.bot(&c.bot_id).await) else { return };
         let who = visitor.display_name();
         let bot_name = bot.map(|b| b.name).unwrap_or_default();
-        if event == Some("transferred") {
+        if matches!(a.event, Some(SystemEvent::Transferred { .. })) {
             if let Some(to) = &c.assignee_id {
                 if let Ok(Some(r)) = state.store.recipient(to).await {
                     targets.push((
@@ -110,7 +110,7 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
 /// The agent's "send test notification": to every open inbox and every push device.
 pub async fn test(state: &AppState, user: &UserId) -> usize {
     let p = json!({"kind": "test", "title": "Baton test notification", "body": "Notifications work on this device.", "url": "/app/notifications", "tag": "baton-test"});
-    state.bus.publish(Event::new("notification", state.now(), Topic::User(user.clone()), p.clone()));
+    state.bus.publish(Event::new(EventKind::Notification, state.now(), Topic::User(user.clone()), p.clone()));
     state.store.enqueue_push(user, &p.to_string(), state.now()).await.unwrap_or(0)
 }
 

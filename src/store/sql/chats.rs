@@ -116,7 +116,7 @@ macro_rules! chat_store {
                         .fetch_optional(&mut **tx)
                         .await?;
                     if let Some(first) = first {
-                        return Ok(Applied { conversation: conv, messages: vec![first.into()], state_changed: false, bot_replies: false, replayed: true, previous_assignee: None });
+                        return Ok(Applied { conversation: conv, messages: vec![first.into()], state_changed: false, bot_replies: false, replayed: true, previous_assignee: None, event: None });
                     }
                 }
 
@@ -195,7 +195,7 @@ macro_rules! chat_store {
                 };
                 let system = decision.event.as_ref().map(|e| {
                     let author = Author { kind: AuthorKind::System, id: None, display_name: None, avatar_url: None };
-                    (author, MessageBody::system(&e.text()), false, None, Some(e.kind().to_string()))
+                    (author, MessageBody::system(&e.text()), false, None, Some(e.kind()))
                 });
                 let ordered = if decision.event_first { [system, own] } else { [own, system] };
                 let mut written = Vec::with_capacity(2);
@@ -233,7 +233,7 @@ macro_rules! chat_store {
 
                 let previous_assignee = conv.assignee_id.clone();
                 let conversation = Conversation { state: decision.state, assignee_id: decision.assignee.clone(), escalated_at, resolved_at, last_activity_at, last_seq: seq, ..conv };
-                Ok(Applied { conversation, messages: written, state_changed, bot_replies: decision.bot_replies, replayed: false, previous_assignee })
+                Ok(Applied { conversation, messages: written, state_changed, bot_replies: decision.bot_replies, replayed: false, previous_assignee, event: decision.event })
             }
 
             /// One command in a transaction of its own.
@@ -260,7 +260,7 @@ macro_rules! chat_store {
                 .bind(m.body.text())
                 .bind(m.internal)
                 .bind(&m.client_id)
-                .bind(&m.event)
+                .bind(m.event.map(|k| k.as_str()))
                 .bind(m.created_at)
                 .execute(&mut **tx)
                 .await?;

@@ -324,7 +324,7 @@ impl From<MessageRow> for Message {
             body: MessageBody::from_stored(r.body, r.text),
             internal: r.internal,
             client_id: r.client_id,
-            event: r.event,
+            event: r.event.as_deref().and_then(crate::domain::chat::SystemKind::parse),
             created_at: r.created_at,
         }
     }

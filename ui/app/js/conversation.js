@@ -137,7 +137,10 @@ export async function conversationPane(pane, id, { onRead }) {
 
   async function refresh() {
     try {
-      chat = await get(`/api/live-chats/${id}`);
+      const fresh = await get(`/api/live-chats/${id}`);
+      // Two re-reads may answer in either order: never go back to an older state.
+      if (chat && fresh.last_seq < chat.last_seq) return;
+      chat = fresh;
       renderHead();
       renderComposer();
       for (const m of chat.messages) add(m);

@@ -32,11 +32,15 @@ export async function inboxView(content, view, selectedId) {
     if (botFilter && !bots.some((b) => b.id === botFilter)) botFilter = "";
   }).catch(() => {});
 
+  // Re-reads may overlap: only the latest one's answer is shown.
+  let loads = 0;
   async function load() {
     const q = new URLSearchParams({ view });
     if (botFilter) q.set("bot_id", botFilter);
+    const mine = ++loads;
     try {
       const page = await get(`/api/live-chats?${q}`);
+      if (mine !== loads) return;
       chats = page.items;
       nextCursor = page.next_cursor;
       render();
