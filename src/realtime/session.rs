@@ -78,7 +78,7 @@ where
     let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None, current: None };
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
-        let _ = crate::services::presence::signal(&s.state, user, PresenceInput::Heartbeat).await;
+        logged("presence heartbeat", crate::services::presence::signal(&s.state, user, PresenceInput::Heartbeat).await);
     }
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -111,6 +111,17 @@ where
             if !send(&mut sink, Message::Text(f.into())).await {
                 return;
             }
+        }
+    }
+}
+
+/// A failed read or presence signal does not end the session, but it is never silent.
+fn logged<T>(what: &str, r: Result<T, StoreError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(error = %e, "{what} failed in a socket session");
+            None
         }
     }
 }
@@ -182,13 +193,10 @@ impl Session {
     /// The agent's team or bot access changed: re-read it, and follow the new active team.
     async fn refresh_access(&mut self, ev: &Event) -> Vec<String> {
         let Peer::Agent { user, scope, membership, .. } = &mut self.peer else { return vec![] };
-        let me = match self.state.store.me(user).await {
-            Ok(me) => me,
-            Err(_) => return vec![],
-        };
+        let Some(me) = logged("re-reading access", self.state.store.me(user).await) else { return vec![] };
         let team = me.active_team_id.clone();
         let m = match &team {
-            Some(t) => self.state.store.membership(t, user).await.ok().flatten(),
+            Some(t) => logged("re-reading access", self.state.store.membership(t, user).await).flatten(),
             None => None,
         };
         match (team, m) {
@@ -225,7 +233,7 @@ impl Session {
         match frame {
             ClientFrame::Heartbeat => {
                 if let Peer::Agent { user, .. } = &self.peer {
-                    let _ = crate::services::presence::signal(&self.state, user, PresenceInput::Heartbeat).await;
+                    logged("presence heartbeat", crate::services::presence::signal(&self.state, user, PresenceInput::Heartbeat).await);
                 }
                 vec![]
             }
@@ -233,7 +241,7 @@ impl Session {
                 if let Peer::Agent { user, .. } = &self.peer {
                     if self.activity.is_none_or(|t| now - t >= ACTIVITY_EVERY) {
                         self.activity = Some(now);
-                        let _ = crate::services::presence::signal(&self.state, user, PresenceInput::Activity).await;
+                        logged("presence activity", crate::services::presence::signal(&self.state, user, PresenceInput::Activity).await);
                     }
                 }
                 vec![]
@@ -295,10 +303,11 @@ impl Session {
     async fn visible(&self, raw: &str) -> Option<ConversationId> {
         let id = ConversationId::parse(raw)?;
         match &self.peer {
-            Peer::Agent { scope, .. } => self.state.store.live_chat(scope, &id).await.ok().flatten().map(|c| c.conversation.id),
-            Peer::Visitor { visitor, .. } => {
-                self.state.store.conversation(&id).await.ok().flatten().filter(|c| c.visitor_id == *visitor).map(|c| c.id)
-            }
+            Peer::Agent { scope, .. } => logged("reading a chat", self.state.store.live_chat(scope, &id).await).flatten().map(|c| c.conversation.id),
+            Peer::Visitor { visitor, .. } => logged("reading a conversation", self.state.store.conversation(&id).await)
+                .flatten()
+                .filter(|c| c.visitor_id == *visitor)
+                .map(|c| c.id),
         }
     }
 
@@ -308,7 +317,9 @@ impl Session {
         if self.typing.get(&id).is_some_and(|t| now - t < TYPING_EVERY) {
             return vec![];
         }
-        let Ok(Some(conv)) = self.state.store.conversation(&id).await else { return vec![frames::error(now, "not_found", "no such conversation")] };
+        let Some(conv) = logged("reading a conversation", self.state.store.conversation(&id).await).flatten() else {
+            return vec![frames::error(now, "not_found", "no such conversation")];
+        };
         match &self.peer {
             Peer::Visitor { visitor, .. } => {
                 if conv.visitor_id != *visitor {
@@ -317,7 +328,7 @@ impl Session {
                 events::visitor_typing(&self.state, &conv);
             }
             Peer::Agent { user, display_name, scope, .. } => {
-                if self.state.store.live_chat(scope, &id).await.ok().flatten().is_none() {
+                if logged("reading a chat", self.state.store.live_chat(scope, &id).await).flatten().is_none() {
                     return vec![frames::error(now, "not_found", "no such conversation")];
                 }
                 events::agent_typing(&self.state, &conv, user, display_name, note, self.sub.origin());

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::ids::UserId;
 use crate::domain::chat::SystemEvent;
+use crate::domain::ids::UserId;
 use crate::hub::{Event, EventKind, Origin, Topic};
 use crate::services::AppState;
 use crate::store::{Applied, Conversation, Presence, User};
@@ -25,9 +25,9 @@ pub async fn applied(state: &AppState, a: &Applied) {
                     .with_seq(m.seq),
             );
         }
-        state
-            .bus
-            .publish(Event::new(EventKind::MessageCreated, m.created_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id).with_seq(m.seq));
+        state.bus.publish(
+            Event::new(EventKind::MessageCreated, m.created_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id).with_seq(m.seq),
+        );
     }
     if !a.state_changed {
         return;
@@ -106,7 +106,9 @@ pub fn agent_typing(state: &AppState, conv: &Conversation, agent: &UserId, displ
     let now = state.now();
     let author = json!({"kind": "agent", "id": agent, "display_name": display_name});
     let data = json!({"conversation_id": conv.id, "author": author, "note": note});
-    state.bus.publish(Event::new(EventKind::Typing, now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id).from_connection(origin));
+    state.bus.publish(
+        Event::new(EventKind::Typing, now, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id).from_connection(origin),
+    );
     if !note && conv.assignee_id.as_ref() == Some(agent) {
         let data = json!({"conversation_id": conv.id, "author": {"kind": "agent", "display_name": display_name}});
         state.bus.publish(Event::new(EventKind::Typing, now, Topic::Visitor(conv.visitor_id.clone()), data));

@@ -37,10 +37,13 @@ pub enum StoreError {
     /// Input that only the store can check (a bot id from another team, ...).
     #[error("{0}")]
     Invalid(String),
+    /// The database failed (unreachable, a constraint no refusal maps, a migration).
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("migration error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Db(Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value does not decode (an unknown state, a malformed id or list): the row is
+    /// refused rather than read as a default.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

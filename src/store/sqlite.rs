@@ -57,8 +57,7 @@ impl SqliteStore {
     /// (`synchronous=FULL`). Without it (`NORMAL`), a commit survives a crash of Baton but the
     /// last ones may be lost if the machine itself goes down.
     pub async fn open_with(dir: &Path, full_sync: bool) -> Result<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| sqlx::Error::Configuration(format!("cannot create data directory {}: {e}", dir.display()).into()))?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(format!("cannot create data directory {}: {e}", dir.display()).into()))?;
         let url = format!("sqlite://{}", dir.join("baton.db").display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
@@ -83,7 +82,7 @@ impl SqliteStore {
         if let Err(mpsc::error::SendError(job)) = self.batches.send(job) {
             return self.apply_alone(&job.conversation, job.act, job.now).await;
         }
-        answer.await.map_err(|_| StoreError::Db(sqlx::Error::PoolClosed))?
+        answer.await.map_err(|_| StoreError::Db("the write queue is closed".into()))?
     }
 
     async fn group_commit(self, mut jobs: mpsc::UnboundedReceiver<Job>) {
@@ -110,12 +109,13 @@ impl SqliteStore {
             let mut results = Vec::with_capacity(batch.len());
             for job in &batch {
                 match Self::apply_in(&mut tx, &job.conversation, job.act.clone(), job.now).await {
-                    Err(StoreError::Db(e)) => return Err(e),
+                    // Not a refusal: the batch is rolled back and its commands run one by one.
+                    Err(e @ (StoreError::Db(_) | StoreError::Corrupt(_))) => return Err(e),
                     other => results.push(other),
                 }
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(results)
+            Ok::<_, StoreError>(results)
         };
         match attempt.await {
             Ok(results) => {

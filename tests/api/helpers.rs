@@ -154,6 +154,23 @@ impl TestApp {
         Res::from(req.send().await.expect("request")).await
     }
 
+    /// Runs one statement straight on the test's database, behind Baton's back (to damage a row).
+    pub async fn execute_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &self.settings.database_url {
+            Some(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.expect("connect to the test database");
+                sqlx::query(sql).execute(&mut c).await.expect("statement");
+            }
+            None => {
+                let url = format!("sqlite://{}", self.settings.data_dir.join("baton.db").display());
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open the test database");
+                sqlx::query(sql).execute(&mut c).await.expect("statement");
+            }
+        }
+    }
+
     /// Runs the presence timers once, at the test clock's time.
     pub async fn sweep(&self) {
         baton::services::sweeper::sweep(&self.state).await

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod bad_input;
 mod bots;
+mod corrupt;
 mod lag;
 mod layers;
 mod lifecycle;

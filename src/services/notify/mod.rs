@@ -9,10 +9,10 @@ pub mod push;
 
 use serde_json::{Value, json};
 
+use crate::domain::chat::SystemEvent;
 use crate::domain::ids::UserId;
 use crate::domain::notify::{Kind, should_notify};
 use crate::domain::values::preview;
-use crate::domain::chat::SystemEvent;
 use crate::hub::{Event, EventKind, Topic};
 use crate::services::AppState;
 use crate::store::{Applied, AuthorKind, Recipient, Visitor};

@@ -134,7 +134,7 @@ macro_rules! account_store {
                 struct TeamRole {
                     #[sqlx(flatten)]
                     team: TeamRow,
-                    role: String,
+                    role: Role,
                 }
                 let row: Row = sqlx::query_as(concat!("SELECT ", user_cols!(), ", ", presence_cols!(), ", u.active_team_id FROM users u WHERE u.id = $1"))
                     .bind(id)
@@ -145,7 +145,7 @@ macro_rules! account_store {
                     .bind(id)
                     .fetch_all(self.read())
                     .await?;
-                let teams: Vec<(Team, Role)> = teams.into_iter().map(|t| (t.team.into(), Role::parse(&t.role).unwrap_or(Role::Member))).collect();
+                let teams: Vec<(Team, Role)> = teams.into_iter().map(|t| (t.team.into(), t.role)).collect();
                 // The stored active team may have been left since; fall back to the first team.
                 let active_team_id = row.active_team_id.filter(|a| teams.iter().any(|(t, _)| t.id == *a)).or_else(|| teams.first().map(|(t, _)| t.id.clone()));
                 Ok(Me { user: row.user.into(), teams, active_team_id, presence: row.presence.into() })

@@ -45,7 +45,7 @@ macro_rules! chat_store {
                 struct Row {
                     #[sqlx(flatten)]
                     user: UserRow,
-                    status: String,
+                    status: Status,
                 }
                 let row: Row = sqlx::query_as(concat!("SELECT ", user_cols!(), ", u.status FROM users u WHERE u.id = $1"))
                     .bind(user)
@@ -64,7 +64,7 @@ macro_rules! chat_store {
                     display_name: user.display_name(),
                     has_access: membership.as_ref().is_some_and(|m| m.role.can_chat() && m.bot_access.reaches(&conv.bot_id)),
                     is_admin: membership.as_ref().is_some_and(|m| m.role.is_admin()),
-                    status: Status::parse(&row.status).unwrap_or(Status::Offline),
+                    status: row.status,
                 };
                 Ok((facts, user))
             }

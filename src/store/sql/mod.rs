@@ -6,6 +6,8 @@
 //! sqlx database), `begin` (the statement that opens a write transaction) and `lock` (the suffix
 //! that locks a selected row until commit).
 
+mod columns;
+
 #[macro_use]
 mod accounts;
 #[macro_use]
@@ -105,20 +107,15 @@ impl From<UserRow> for User {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PresenceRow {
-    status: String,
-    status_source: String,
-    status_reason: Option<String>,
+    status: Status,
+    status_source: Source,
+    status_reason: Option<Reason>,
     last_active_at: Option<i64>,
 }
 
 impl From<PresenceRow> for Presence {
     fn from(r: PresenceRow) -> Self {
-        Presence {
-            status: Status::parse(&r.status).unwrap_or(Status::Offline),
-            source: Source::parse(&r.status_source).unwrap_or(Source::Manual),
-            reason: r.status_reason.as_deref().and_then(Reason::parse),
-            last_active_at: r.last_active_at,
-        }
+        Presence { status: r.status, source: r.status_source, reason: r.status_reason, last_active_at: r.last_active_at }
     }
 }
 
@@ -151,20 +148,20 @@ impl From<TeamRow> for Team {
 pub(crate) struct MembershipRow {
     team_id: TeamId,
     user_id: UserId,
-    role: String,
+    role: Role,
     all_bots: bool,
     capacity: Option<i64>,
-    /// Comma-separated bot ids of a restricted member.
-    bot_ids: Option<String>,
+    /// The bots of a restricted member (`NULL`: none).
+    bot_ids: Option<columns::BotIdList>,
 }
 
 impl From<MembershipRow> for Membership {
     fn from(r: MembershipRow) -> Self {
-        let role = Role::parse(&r.role).unwrap_or(Role::Member);
+        let role = r.role;
         let stored = if r.all_bots {
             BotAccess::All
         } else {
-            let mut ids: Vec<BotId> = r.bot_ids.unwrap_or_default().split(',').filter_map(BotId::parse).collect();
+            let mut ids: Vec<BotId> = r.bot_ids.map(|l| l.0).unwrap_or_default();
             ids.sort();
             BotAccess::Only(ids)
         };
@@ -190,7 +187,7 @@ pub(crate) struct BotRow {
     human_only: bool,
     show_agent_availability: bool,
     auto_escalate_unanswered: bool,
-    allowed_origins: String,
+    allowed_origins: columns::Origins,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
     created_at: i64,
@@ -208,7 +205,7 @@ impl BotRow {
                 human_only: self.human_only,
                 show_agent_availability: self.show_agent_availability,
                 auto_escalate_unanswered: self.auto_escalate_unanswered,
-                allowed_origins: serde_json::from_str(&self.allowed_origins).unwrap_or_default(),
+                allowed_origins: self.allowed_origins.0,
             },
             responder: match self.webhook_url {
                 Some(url) => Responder::Webhook { url, secret: self.webhook_secret },
@@ -249,7 +246,7 @@ pub(crate) struct ConversationRow {
     team_id: TeamId,
     bot_id: BotId,
     visitor_id: VisitorId,
-    state: String,
+    state: ChatState,
     assignee_id: Option<UserId>,
     escalated_at: Option<i64>,
     resolved_at: Option<i64>,
@@ -265,7 +262,7 @@ impl From<ConversationRow> for Conversation {
             team_id: r.team_id,
             bot_id: r.bot_id,
             visitor_id: r.visitor_id,
-            state: ChatState::parse(&r.state).unwrap_or(ChatState::Resolved),
+            state: r.state,
             assignee_id: r.assignee_id,
             escalated_at: r.escalated_at,
             resolved_at: r.resolved_at,
@@ -281,13 +278,13 @@ pub(crate) struct MessageRow {
     id: MessageId,
     conversation_id: ConversationId,
     seq: i64,
-    author_kind: String,
+    author_kind: AuthorKind,
     author_id: Option<String>,
     body: String,
     text: String,
     internal: bool,
     client_id: Option<String>,
-    event: Option<String>,
+    event: Option<crate::domain::chat::SystemKind>,
     created_at: i64,
     u_first: Option<String>,
     u_last: Option<String>,
@@ -298,7 +295,7 @@ pub(crate) struct MessageRow {
 
 impl From<MessageRow> for Message {
     fn from(r: MessageRow) -> Self {
-        let kind = AuthorKind::parse(&r.author_kind).unwrap_or(AuthorKind::System);
+        let kind = r.author_kind;
         let (display_name, avatar_url) = match kind {
             AuthorKind::Agent => match (r.author_id.as_deref().and_then(UserId::parse), r.u_email) {
                 (Some(id), Some(email)) => {
@@ -324,7 +321,7 @@ impl From<MessageRow> for Message {
             body: MessageBody::from_stored(r.body, r.text),
             internal: r.internal,
             client_id: r.client_id,
-            event: r.event.as_deref().and_then(crate::domain::chat::SystemKind::parse),
+            event: r.event,
             created_at: r.created_at,
         }
     }
@@ -345,7 +342,7 @@ pub(crate) struct SummaryRow {
     a_last: Option<String>,
     a_avatar: Option<i64>,
     last_preview: Option<String>,
-    last_author_kind: Option<String>,
+    last_author_kind: Option<AuthorKind>,
     last_message_at: Option<i64>,
     unread_count: i64,
 }
@@ -362,7 +359,7 @@ impl From<SummaryRow> for ChatSummary {
             }),
             _ => None,
         };
-        let last_message = match (r.last_preview, r.last_author_kind.as_deref().and_then(AuthorKind::parse), r.last_message_at) {
+        let last_message = match (r.last_preview, r.last_author_kind, r.last_message_at) {
             (Some(preview), Some(author_kind), Some(at)) => Some(LastMessage { preview, author_kind, at }),
             _ => None,
         };
@@ -435,7 +432,7 @@ impl From<PrefsRow> for Prefs {
 #[derive(sqlx::FromRow)]
 pub(crate) struct RecipientRow {
     user_id: UserId,
-    status: String,
+    status: Status,
     while_online: Option<bool>,
     while_offline: Option<bool>,
     new_escalation: Option<bool>,
@@ -448,7 +445,7 @@ impl From<RecipientRow> for Recipient {
         let d = Prefs::default();
         Recipient {
             user_id: r.user_id,
-            status: Status::parse(&r.status).unwrap_or(Status::Offline),
+            status: r.status,
             prefs: Prefs {
                 while_online: r.while_online.unwrap_or(d.while_online),
                 while_offline: r.while_offline.unwrap_or(d.while_offline),

@@ -7,11 +7,11 @@ macro_rules! presence_store {
             async fn presence_signal(&self, user: &UserId, input: PresenceInput, now: i64) -> $crate::store::Result<PresenceChange> {
                 #[derive(sqlx::FromRow)]
                 struct Row {
-                    status: String,
-                    status_source: String,
-                    status_reason: Option<String>,
-                    resume_status: Option<String>,
-                    resume_source: Option<String>,
+                    status: Status,
+                    status_source: Source,
+                    status_reason: Option<Reason>,
+                    resume_status: Option<Status>,
+                    resume_source: Option<Source>,
                     last_heartbeat_at: Option<i64>,
                     last_activity_at: Option<i64>,
                     last_active_at: Option<i64>,
@@ -27,10 +27,10 @@ macro_rules! presence_store {
                 .await?
                 .ok_or(StoreError::NotFound)?;
                 let before = $crate::domain::presence::State {
-                    status: Status::parse(&row.status).unwrap_or(Status::Offline),
-                    source: Source::parse(&row.status_source).unwrap_or(Source::Manual),
-                    reason: row.status_reason.as_deref().and_then(Reason::parse),
-                    resume: match (row.resume_status.as_deref().and_then(Status::parse), row.resume_source.as_deref().and_then(Source::parse)) {
+                    status: row.status,
+                    source: row.status_source,
+                    reason: row.status_reason,
+                    resume: match (row.resume_status, row.resume_source) {
                         (Some(s), Some(src)) => Some((s, src)),
                         _ => None,
                     },
