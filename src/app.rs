@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::hub::{Hub, LocalBus};
+use crate::services::Shutdown;
 use crate::services::ratelimit::RateLimiter;
 pub use crate::services::{AppState, BoxError, Settings};
 use crate::store::Store;
@@ -33,6 +34,8 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError>
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// Raised when `run_until_stopped`'s shutdown future completes.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -52,7 +55,9 @@ impl Application {
         let mailer = settings.smtp.as_ref().map(crate::services::notify::email::Mailer::new).transpose()?;
         let notifier = Arc::new(crate::services::notify::Notifier { vapid, mailer });
         let hub = Hub::new();
+        let (stop, shutdown) = Shutdown::new();
         let state = AppState {
+            shutdown,
             notifier,
             store,
             bus: Arc::new(LocalBus::new(hub.clone())),
@@ -64,7 +69,7 @@ impl Application {
             base_url,
             http,
         };
-        Ok(Self { listener, state })
+        Ok(Self { listener, state, stop })
     }
 
     pub fn port(&self) -> u16 {
@@ -75,13 +80,21 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then stops cleanly: no new connections, in-flight
+    /// requests finish, every socket is closed with 1001 "going away" (clients reconnect, to
+    /// this node once it is back or to another), and each timer loop finishes the item at hand.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let sweeper = self.state.settings.sweep_every.map(|every| crate::services::sweeper::spawn(self.state.clone(), every));
-        let router = router(self.state);
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
-        if let Some(s) = sweeper {
-            s.abort();
+        let Self { listener, state, stop } = self;
+        let timers = state.settings.sweep_every.map(|every| crate::services::sweeper::spawn(state.clone(), every)).unwrap_or_default();
+        let signalled = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let served = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(signalled).await;
+        for t in timers {
+            if let Err(e) = t.await {
+                tracing::error!(error = %e, "a timer loop ended abnormally");
+            }
         }
         served
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::extract::ws::Message;
+use axum::extract::ws::{CloseFrame, Message, close_code};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::json;
 use tokio::time::Instant;
@@ -83,9 +83,15 @@ where
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         let out: Vec<String> = tokio::select! {
+            biased;
+            // Stopping: "going away", which clients answer by reconnecting.
+            _ = s.state.shutdown.stopped() => {
+                let close = CloseFrame { code: close_code::AWAY, reason: "Baton is restarting".into() };
+                send(&mut sink, Message::Close(Some(close))).await;
+                break;
+            }
             // The client's frames first: a `sync` it sent is handled before live events queued
             // behind it, so a reconnecting client gets its history before anything newer.
-            biased;
             // The handlers are boxed: an idle socket's task is as large as its largest state, and
             // it should not carry the deepest handler's inline.
             msg = stream.next() => match msg {

@@ -106,6 +106,8 @@ pub struct AppState {
     /// Outbound HTTP (webhook bots, push services).
     pub http: reqwest::Client,
     pub notifier: Arc<crate::services::notify::Notifier>,
+    /// Set when the process is stopping: sockets close, timers finish the item at hand.
+    pub shutdown: Shutdown,
 }
 
 impl AppState {
@@ -121,3 +123,25 @@ impl AppState {
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Tells long-running work (sockets, timer loops) that the process is stopping. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    /// The signal and the handle that raises it.
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Self) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Self(rx))
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once stopping began (or the handle that raises it is gone).
+    pub async fn stopped(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|stopping| *stopping).await;
+    }
+}

@@ -72,6 +72,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     _pg: Option<PgGuard>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// 2026-01-01T00:00:00Z: tests start at a fixed, readable time.
@@ -110,19 +111,42 @@ impl TestApp {
         };
         tweak(&mut settings);
         let clock = ManualClock::new(T0);
-        let (base, state, shutdown) = Self::start(settings.clone(), &clock).await;
-        TestApp { base, clock, http: reqwest::Client::new(), backend, state, settings, _dir: dir, _pg: pg, shutdown: Some(shutdown) }
+        let (base, state, shutdown, server) = Self::start(settings.clone(), &clock).await;
+        TestApp {
+            base,
+            clock,
+            http: reqwest::Client::new(),
+            backend,
+            state,
+            settings,
+            _dir: dir,
+            _pg: pg,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
     }
 
-    async fn start(settings: Settings, clock: &ManualClock) -> (String, baton::services::AppState, tokio::sync::oneshot::Sender<()>) {
+    #[allow(clippy::type_complexity)]
+    async fn start(
+        settings: Settings,
+        clock: &ManualClock,
+    ) -> (String, baton::services::AppState, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
         let app = Application::build(settings, Arc::new(clock.clone())).await.expect("build app");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async move {
+        let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        (base, state, tx)
+        (base, state, tx, server)
+    }
+
+    /// Asks the server to stop, as SIGTERM does; its task ends once it has stopped.
+    pub fn stop(&mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
+        }
+        self.server.take().expect("the server is running")
     }
 
     /// Stops the server and starts a new one on the same database (and the same clock).
@@ -130,10 +154,11 @@ impl TestApp {
         if let Some(stop) = self.shutdown.take() {
             let _ = stop.send(());
         }
-        let (base, state, shutdown) = Self::start(self.settings.clone(), &self.clock).await;
+        let (base, state, shutdown, server) = Self::start(self.settings.clone(), &self.clock).await;
         self.base = base;
         self.state = state;
         self.shutdown = Some(shutdown);
+        self.server = Some(server);
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Res {
@@ -427,6 +452,18 @@ impl Ws {
             seen.push(f);
             if done {
                 return seen;
+            }
+        }
+    }
+
+    /// Skips text frames until the server closes the socket; its close code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        use futures_util::StreamExt;
+        loop {
+            match tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("no close within 5 s")? {
+                Ok(tokio_tungstenite::tungstenite::Message::Close(frame)) => return frame.map(|f| f.code.into()),
+                Ok(_) => continue,
+                Err(_) => return None,
             }
         }
     }

@@ -17,6 +17,7 @@ mod presence;
 mod realtime;
 mod resync_property;
 mod shortcuts;
+mod shutdown;
 mod teams;
 mod ui;
 mod widget;

@@ -210,13 +210,13 @@ async fn the_email_link_reopens_the_conversation(_app: TestApp) {
 // ---------------------------------------------------------------- Web Push
 
 /// A browser's push subscription: its keys, so the test can decrypt what Baton sends.
-struct Device {
+pub(crate) struct Device {
     secret: web_push_native::p256::SecretKey,
     auth: [u8; 16],
     p256dh: String,
 }
 
-fn device() -> Device {
+pub(crate) fn device() -> Device {
     loop {
         let mut raw = [0u8; 32];
         rand::fill(&mut raw);
@@ -287,12 +287,13 @@ impl PushService {
 }
 
 async fn subscribe(app: &TestApp, a: &Agent, svc: &PushService, name: &str, d: &Device) {
+    subscribe_at(app, a, &format!("{}/push/{name}", svc.url), d).await;
+}
+
+/// Registers the device for pushes sent to `endpoint`.
+pub(crate) async fn subscribe_at(app: &TestApp, a: &Agent, endpoint: &str, d: &Device) {
     let r = a
-        .post(
-            app,
-            "/api/me/push-subscriptions",
-            json!({"endpoint": format!("{}/push/{name}", svc.url), "keys": {"p256dh": d.p256dh, "auth": URL_SAFE_NO_PAD.encode(d.auth)}}),
-        )
+        .post(app, "/api/me/push-subscriptions", json!({"endpoint": endpoint, "keys": {"p256dh": d.p256dh, "auth": URL_SAFE_NO_PAD.encode(d.auth)}}))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }

@@ -152,6 +152,10 @@ pub async fn drain(state: &AppState) {
             Err(e) => return tracing::warn!(error = %e, "claiming emails failed"),
         };
         for job in jobs {
+            // Stopping: the claimed jobs left go to whoever drains next, after their lease.
+            if state.shutdown.is_stopping() {
+                return;
+            }
             let now = state.now();
             let result = match process(state, mailer, &job).await {
                 Ok(Outcome::Sent) => state.store.email_done(&job.id, "sent", None, now).await,

@@ -90,6 +90,10 @@ pub async fn drain(state: &AppState) {
             Err(e) => return tracing::warn!(error = %e, "claiming pushes failed"),
         };
         for job in jobs {
+            // Stopping: the claimed jobs left go to whoever drains next, after their lease.
+            if state.shutdown.is_stopping() {
+                return;
+            }
             let now = state.now();
             let sub = &job.subscription.id;
             let stored = match send(state, &job).await {
