@@ -14,6 +14,7 @@ pub mod postgres;
 pub mod records;
 mod sql;
 pub mod sqlite;
+mod write;
 
 use async_trait::async_trait;
 

@@ -261,6 +261,18 @@ pub struct Author {
     pub avatar_url: Option<String>,
 }
 
+impl Author {
+    /// The author of system lines.
+    pub fn system() -> Self {
+        Self { kind: AuthorKind::System, id: None, display_name: None, avatar_url: None }
+    }
+
+    /// An agent, as their messages show them.
+    pub fn agent(u: &User) -> Self {
+        Self { kind: AuthorKind::Agent, id: Some(u.id.to_string()), display_name: Some(u.display_name()), avatar_url: u.avatar_url() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: MessageId,

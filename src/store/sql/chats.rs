@@ -38,42 +38,13 @@ macro_rules! list_page {
 
 macro_rules! chat_store {
     ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
-        impl $Store {
-            /// The agent as `decide` needs them, plus their profile for message authorship.
-            async fn agent_facts(conn: &mut <$Db as sqlx::Database>::Connection, conv: &Conversation, user: &UserId) -> $crate::store::Result<(AgentFacts, User)> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    user: UserRow,
-                    status: Status,
-                }
-                let row: Row = sqlx::query_as(concat!("SELECT ", user_cols!(), ", u.status FROM users u WHERE u.id = $1"))
-                    .bind(user)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let membership: Option<MembershipRow> = sqlx::query_as(concat!("SELECT ", membership_cols!(), " FROM members m WHERE m.team_id = $1 AND m.user_id = $2"))
-                    .bind(&conv.team_id)
-                    .bind(user)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let membership: Option<Membership> = membership.map(Into::into);
-                let user: User = row.user.into();
-                let facts = AgentFacts {
-                    id: user.id.clone(),
-                    display_name: user.display_name(),
-                    has_access: membership.as_ref().is_some_and(|m| m.role.can_chat() && m.bot_access.reaches(&conv.bot_id)),
-                    is_admin: membership.as_ref().is_some_and(|m| m.role.is_admin()),
-                    status: row.status,
-                };
-                Ok((facts, user))
-            }
-
-            /// Loads, decides, writes. Runs inside the caller's transaction so that other writes
-            /// (removing a member) can requeue chats atomically with their own change.
-            pub(crate) async fn apply_in(tx: &mut sqlx::Transaction<'static, $Db>, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
-                // The conversation (locked until commit) and its bot's escalation settings in one
-                // statement: every statement is a round trip, and this path runs per message.
+        /// The statements of the conversation write path ([`crate::store::write`]) on this
+        /// backend. SQL only: the logic is plain Rust over the trait.
+        #[async_trait::async_trait]
+        impl $crate::store::write::ChatTx for sqlx::Transaction<'static, $Db> {
+            async fn lock_conversation(&mut self, id: &ConversationId) -> $crate::store::Result<Option<(Conversation, $crate::store::write::EscalationFlags)>> {
+                // The conversation and its bot's flags in one statement: every statement is a
+                // round trip, and this path runs per message.
                 #[derive(sqlx::FromRow)]
                 struct Locked {
                     #[sqlx(flatten)]
@@ -90,150 +61,78 @@ macro_rules! chat_store {
                      FROM conversations c WHERE c.id = $1", $lock
                 ))
                 .bind(id)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut **self)
                 .await?;
-                let Locked { conv, human_escalation, human_only, auto_escalate_unanswered } = row.ok_or(StoreError::NotFound)?;
-                let conv: Conversation = conv.into();
+                Ok(row.map(|r| {
+                    let flags = $crate::store::write::EscalationFlags { human_escalation: r.human_escalation, human_only: r.human_only, auto_escalate_unanswered: r.auto_escalate_unanswered };
+                    (r.conv.into(), flags)
+                }))
+            }
 
-                // A visitor token reaches that visitor's conversations only.
-                if let Act::VisitorMessage { visitor, .. } | Act::ResolveByVisitor { visitor } | Act::EscalateByVisitor { visitor } = &act {
-                    if conv.visitor_id != *visitor {
-                        return Err(StoreError::NotFound);
-                    }
+            async fn message_by_client_id(&mut self, conversation: &ConversationId, author: &str, client_id: &str) -> $crate::store::Result<Option<Message>> {
+                let first: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.author_id = $2 AND m.client_id = $3"))
+                    .bind(conversation)
+                    .bind(author)
+                    .bind(client_id)
+                    .fetch_optional(&mut **self)
+                    .await?;
+                Ok(first.map(Into::into))
+            }
+
+            async fn user_status(&mut self, id: &UserId) -> $crate::store::Result<Option<(User, Status, Option<Reason>)>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    user: UserRow,
+                    status: Status,
+                    status_reason: Option<Reason>,
                 }
+                let row: Option<Row> = sqlx::query_as(concat!("SELECT ", user_cols!(), ", u.status, u.status_reason FROM users u WHERE u.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut **self)
+                    .await?;
+                Ok(row.map(|r| (r.user.into(), r.status, r.status_reason)))
+            }
 
-                // A repeated client_id from the same author returns the first message.
-                let idempotency = match &act {
-                    Act::VisitorMessage { visitor, client_id: Some(c), .. } => Some((visitor.to_string(), c.as_str().to_string())),
-                    Act::AgentMessage { agent, client_id: Some(c), .. } | Act::Note { agent, client_id: Some(c), .. } => Some((agent.to_string(), c.as_str().to_string())),
-                    _ => None,
-                };
-                if let Some((author, client_id)) = &idempotency {
-                    let first: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.author_id = $2 AND m.client_id = $3"))
-                        .bind(id)
-                        .bind(author)
-                        .bind(client_id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    if let Some(first) = first {
-                        return Ok(Applied { conversation: conv, messages: vec![first.into()], state_changed: false, bot_replies: false, replayed: true, previous_assignee: None, event: None });
-                    }
-                }
+            async fn membership(&mut self, conversation: &Conversation, user: &UserId) -> $crate::store::Result<Option<Membership>> {
+                let row: Option<MembershipRow> = sqlx::query_as(concat!("SELECT ", membership_cols!(), " FROM members m WHERE m.team_id = $1 AND m.user_id = $2"))
+                    .bind(&conversation.team_id)
+                    .bind(user)
+                    .fetch_optional(&mut **self)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
 
-                // The assignee's name appears only in the lines transfers and requeues write.
-                let named = matches!(act, Act::Transfer { .. } | Act::Requeue(_));
-                let assignee = match &conv.assignee_id {
-                    Some(a) if !named => Some((a.clone(), String::new())),
-                    Some(a) => {
-                        let u: Option<UserRow> = sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users u WHERE u.id = $1")).bind(a).fetch_optional(&mut **tx).await?;
-                        u.map(|u| { let u: User = u.into(); (u.id.clone(), u.display_name()) })
-                    }
-                    None => None,
-                };
-                let facts = ChatFacts { state: conv.state, assignee, human_escalation, human_only, auto_escalate_unanswered };
+            async fn insert_message(&mut self, m: &Message) -> $crate::store::Result<()> {
+                <$Store>::insert_message(self, m).await
+            }
 
-                // Translate the act into a command with facts; note who authors its message.
-                let agent_author = |u: &User| Author { kind: AuthorKind::Agent, id: Some(u.id.to_string()), display_name: Some(u.display_name()), avatar_url: u.avatar_url() };
-                let mut content: Option<(Author, MessageBody, Option<ClientId>)> = None;
-                let cmd = match act {
-                    Act::Escalate(trigger) => Command::Escalate(trigger),
-                    Act::EscalateByVisitor { .. } => Command::Escalate(Trigger::VisitorRequest),
-                    Act::ResolveByVisitor { .. } => Command::Resolve(Resolver::Visitor),
-                    Act::Requeue(reason) => {
-                        // The sweeper found the assignee gone; make sure they still are, under the lock.
-                        if reason == RequeueReason::WentOffline {
-                            let gone: Option<(String, Option<String>)> = sqlx::query_as("SELECT status, status_reason FROM users WHERE id = $1")
-                                .bind(&conv.assignee_id)
-                                .fetch_optional(&mut **tx)
-                                .await?;
-                            if !matches!(gone, Some((s, Some(r))) if s == "offline" && r == "heartbeat_expired") {
-                                return Err(TransitionError::AssigneeReturned.into());
-                            }
-                        }
-                        Command::Requeue(reason)
-                    }
-                    Act::VisitorMessage { visitor, name, body, client_id } => {
-                        let author = Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
-                        content = Some((author, body, client_id));
-                        Command::VisitorMessage
-                    }
-                    Act::BotReply { body, unanswered } => {
-                        content = Some((Author { kind: AuthorKind::Bot, id: None, display_name: None, avatar_url: None }, body, None));
-                        Command::BotReply { unanswered }
-                    }
-                    Act::Claim { agent } => Command::Claim(Self::agent_facts(&mut **tx, &conv, &agent).await?.0),
-                    Act::ResolveByAgent { agent } => Command::Resolve(Resolver::Agent(Self::agent_facts(&mut **tx, &conv, &agent).await?.0)),
-                    Act::AgentMessage { agent, body, client_id } => {
-                        let (facts, user) = Self::agent_facts(&mut **tx, &conv, &agent).await?;
-                        content = Some((agent_author(&user), body, client_id));
-                        Command::AgentMessage(facts)
-                    }
-                    Act::Note { agent, body, client_id } => {
-                        let (facts, user) = Self::agent_facts(&mut **tx, &conv, &agent).await?;
-                        content = Some((agent_author(&user), body, client_id));
-                        Command::Note(facts)
-                    }
-                    Act::Transfer { by, to } => {
-                        let by = Self::agent_facts(&mut **tx, &conv, &by).await?.0;
-                        // An unknown target is "not available", not a 404 of the chat itself.
-                        let to = match Self::agent_facts(&mut **tx, &conv, &to).await {
-                            Ok((facts, _)) => facts,
-                            Err(StoreError::NotFound) => return Err(TransitionError::AgentNotAvailable.into()),
-                            Err(e) => return Err(e),
-                        };
-                        Command::Transfer { by, to }
-                    }
-                };
-
-                let decision = decide(&facts, &cmd)?;
-
-                // The command's own message and the system line, in the order decide asked for.
-                let own = match (decision.post, content) {
-                    (Post::Nothing, _) => None,
-                    (post, Some((author, body, client_id))) => Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None)),
-                    (_, None) => return Err(StoreError::Invalid("body: required".into())),
-                };
-                let system = decision.event.as_ref().map(|e| {
-                    let author = Author { kind: AuthorKind::System, id: None, display_name: None, avatar_url: None };
-                    (author, MessageBody::system(&e.text()), false, None, Some(e.kind()))
-                });
-                let ordered = if decision.event_first { [system, own] } else { [own, system] };
-                let mut written = Vec::with_capacity(2);
-                let mut seq = conv.last_seq;
-                for (author, body, internal, client_id, event) in ordered.into_iter().flatten() {
-                    seq += 1;
-                    let m = Message { id: MessageId::new(), conversation_id: conv.id.clone(), seq, author, body, internal, client_id, event, created_at: now };
-                    Self::insert_message(tx, &m).await?;
-                    written.push(m);
-                }
-
-                let state_changed = decision.changes_state(&facts);
-                let escalated_at = if conv.escalated_at.is_none() && decision.state.is_live() { Some(now) } else { conv.escalated_at };
-                let resolved_at = if decision.state == ChatState::Resolved { conv.resolved_at.or(Some(now)) } else { None };
-                let last_activity_at = if written.is_empty() && !state_changed { conv.last_activity_at } else { now };
-                // The list preview shows the last thing someone said, not system lines.
-                let said = written.iter().rev().find(|m| m.author.kind != AuthorKind::System);
+            async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> $crate::store::Result<()> {
                 sqlx::query(
                     "UPDATE conversations SET state = $2, assignee_id = $3, escalated_at = $4, resolved_at = $5, last_activity_at = $6, last_seq = $7,
                         last_preview = COALESCE($8, last_preview), last_author_kind = COALESCE($9, last_author_kind), last_message_at = COALESCE($10, last_message_at)
                      WHERE id = $1",
                 )
-                .bind(&conv.id)
-                .bind(decision.state.as_str())
-                .bind(&decision.assignee)
-                .bind(escalated_at)
-                .bind(resolved_at)
-                .bind(last_activity_at)
-                .bind(seq)
+                .bind(&c.id)
+                .bind(c.state)
+                .bind(&c.assignee_id)
+                .bind(c.escalated_at)
+                .bind(c.resolved_at)
+                .bind(c.last_activity_at)
+                .bind(c.last_seq)
                 .bind(said.map(|m| m.body.preview(140)))
-                .bind(said.map(|m| m.author.kind.as_str()))
+                .bind(said.map(|m| m.author.kind))
                 .bind(said.map(|m| m.created_at))
-                .execute(&mut **tx)
+                .execute(&mut **self)
                 .await?;
+                Ok(())
+            }
+        }
 
-                let previous_assignee = conv.assignee_id.clone();
-                let conversation = Conversation { state: decision.state, assignee_id: decision.assignee.clone(), escalated_at, resolved_at, last_activity_at, last_seq: seq, ..conv };
-                Ok(Applied { conversation, messages: written, state_changed, bot_replies: decision.bot_replies, replayed: false, previous_assignee, event: decision.event })
+        impl $Store {
+            /// Runs one act inside the caller's transaction (see [`crate::store::write::apply`]).
+            pub(crate) async fn apply_in(tx: &mut sqlx::Transaction<'static, $Db>, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
+                $crate::store::write::apply(tx, id, act, now).await
             }
 
             /// One command in a transaction of its own.

@@ -24,13 +24,12 @@ mod shortcuts;
 mod teams;
 
 use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, PresenceInput, StoreError};
-use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
+use crate::domain::chat::{ChatState, RequeueReason};
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
 use crate::domain::notify::Prefs;
 use crate::domain::presence::{Reason, Source, Status};
 use crate::domain::team::{BotAccess, Role};
-use crate::domain::values::ClientId;
 use crate::domain::values::MessageBody;
 
 use super::records::*;

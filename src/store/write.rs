@@ -1,0 +1,291 @@
+//! The one write path for conversations, in plain Rust: load the facts under the row lock, ask
+//! [`decide`], number and write what it decided, save the conversation. It runs over
+//! [`ChatTx`], a handful of statements each backend implements inside its own transaction, so
+//! the same logic carries SQLite (group-committed batches), PostgreSQL, or any other engine.
+
+use async_trait::async_trait;
+
+use super::{Act, Result, StoreError};
+use crate::clock::Millis;
+use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
+use crate::domain::ids::{ConversationId, MessageId, UserId};
+use crate::domain::presence::{Reason, Status};
+use crate::domain::values::{ClientId, MessageBody};
+use crate::store::{Applied, Author, AuthorKind, Conversation, Membership, Message, User};
+
+/// The bot settings that take part in the lifecycle, read with the locked conversation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EscalationFlags {
+    pub human_escalation: bool,
+    pub human_only: bool,
+    pub auto_escalate_unanswered: bool,
+}
+
+/// The statements the write path needs, inside one open transaction.
+#[async_trait]
+pub(crate) trait ChatTx: Send {
+    /// The conversation, locked until commit, with its bot's flags.
+    async fn lock_conversation(&mut self, id: &ConversationId) -> Result<Option<(Conversation, EscalationFlags)>>;
+    /// The message `author` already stored with `client_id` in the conversation.
+    async fn message_by_client_id(&mut self, conversation: &ConversationId, author: &str, client_id: &str) -> Result<Option<Message>>;
+    /// A user with their current status.
+    async fn user_status(&mut self, id: &UserId) -> Result<Option<(User, Status, Option<Reason>)>>;
+    async fn membership(&mut self, conversation: &Conversation, user: &UserId) -> Result<Option<Membership>>;
+    async fn insert_message(&mut self, m: &Message) -> Result<()>;
+    /// Stores the conversation's new state; `said` (the last non-system message written, if
+    /// any) becomes the list preview.
+    async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> Result<()>;
+}
+
+/// Runs one act inside the caller's transaction (so other writes, such as removing a member,
+/// can requeue chats atomically with their own change). The caller commits unless the result
+/// is a replay.
+pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, act: Act, now: Millis) -> Result<Applied> {
+    let (conv, flags) = tx.lock_conversation(id).await?.ok_or(StoreError::NotFound)?;
+
+    // A visitor token reaches that visitor's conversations only.
+    if let Act::VisitorMessage { visitor, .. } | Act::ResolveByVisitor { visitor } | Act::EscalateByVisitor { visitor } = &act {
+        if conv.visitor_id != *visitor {
+            return Err(StoreError::NotFound);
+        }
+    }
+
+    // A repeated client_id from the same author returns the first message.
+    let idempotency = match &act {
+        Act::VisitorMessage { visitor, client_id: Some(c), .. } => Some((visitor.to_string(), c)),
+        Act::AgentMessage { agent, client_id: Some(c), .. } | Act::Note { agent, client_id: Some(c), .. } => Some((agent.to_string(), c)),
+        _ => None,
+    };
+    if let Some((author, client_id)) = idempotency {
+        if let Some(first) = tx.message_by_client_id(id, &author, client_id.as_str()).await? {
+            return Ok(Applied {
+                conversation: conv,
+                messages: vec![first],
+                state_changed: false,
+                bot_replies: false,
+                replayed: true,
+                previous_assignee: None,
+                event: None,
+            });
+        }
+    }
+
+    // The assignee's name appears only in the lines transfers and requeues write.
+    let named = matches!(act, Act::Transfer { .. } | Act::Requeue(_));
+    let assignee = match &conv.assignee_id {
+        Some(a) if !named => Some((a.clone(), String::new())),
+        Some(a) => tx.user_status(a).await?.map(|(u, _, _)| (u.id.clone(), u.display_name())),
+        None => None,
+    };
+    let facts = ChatFacts {
+        state: conv.state,
+        assignee,
+        human_escalation: flags.human_escalation,
+        human_only: flags.human_only,
+        auto_escalate_unanswered: flags.auto_escalate_unanswered,
+    };
+
+    let (cmd, content) = command(tx, &conv, act).await?;
+    let decision = decide(&facts, &cmd)?;
+
+    // The command's own message and the system line, in the order decide asked for.
+    let own = match (decision.post, content) {
+        (Post::Nothing, _) => None,
+        (post, Some((author, body, client_id))) => Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None)),
+        (_, None) => return Err(StoreError::Invalid("body: required".into())),
+    };
+    let system = decision.event.as_ref().map(|e| (Author::system(), MessageBody::system(&e.text()), false, None, Some(e.kind())));
+    let ordered = if decision.event_first { [system, own] } else { [own, system] };
+    let mut written = Vec::with_capacity(2);
+    let mut seq = conv.last_seq;
+    for (author, body, internal, client_id, event) in ordered.into_iter().flatten() {
+        seq += 1;
+        let m = Message { id: MessageId::new(), conversation_id: conv.id.clone(), seq, author, body, internal, client_id, event, created_at: now };
+        tx.insert_message(&m).await?;
+        written.push(m);
+    }
+
+    let state_changed = decision.changes_state(&facts);
+    let escalated_at = if conv.escalated_at.is_none() && decision.state.is_live() { Some(now) } else { conv.escalated_at };
+    let resolved_at = if decision.state == ChatState::Resolved { conv.resolved_at.or(Some(now)) } else { None };
+    let last_activity_at = if written.is_empty() && !state_changed { conv.last_activity_at } else { now };
+    let previous_assignee = conv.assignee_id.clone();
+    let conversation = Conversation {
+        state: decision.state,
+        assignee_id: decision.assignee.clone(),
+        escalated_at,
+        resolved_at,
+        last_activity_at,
+        last_seq: seq,
+        ..conv
+    };
+    // The list preview shows the last thing someone said, not system lines.
+    let said = written.iter().rev().find(|m| m.author.kind != AuthorKind::System);
+    tx.save_conversation(&conversation, said).await?;
+    Ok(Applied {
+        conversation,
+        messages: written,
+        state_changed,
+        bot_replies: decision.bot_replies,
+        replayed: false,
+        previous_assignee,
+        event: decision.event,
+    })
+}
+
+/// What a command writes besides its system line: the author, the body, the client's id.
+type Content = Option<(Author, MessageBody, Option<ClientId>)>;
+
+/// The act as a command with the facts `decide` needs, and the message it would post.
+async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) -> Result<(Command, Content)> {
+    Ok(match act {
+        Act::Escalate(trigger) => (Command::Escalate(trigger), None),
+        Act::EscalateByVisitor { .. } => (Command::Escalate(Trigger::VisitorRequest), None),
+        Act::ResolveByVisitor { .. } => (Command::Resolve(Resolver::Visitor), None),
+        Act::Requeue(reason) => {
+            // The sweeper found the assignee gone; make sure they still are, under the lock.
+            if reason == RequeueReason::WentOffline {
+                let gone = match &conv.assignee_id {
+                    Some(a) => tx.user_status(a).await?,
+                    None => None,
+                };
+                if !matches!(gone, Some((_, Status::Offline, Some(Reason::HeartbeatExpired)))) {
+                    return Err(TransitionError::AssigneeReturned.into());
+                }
+            }
+            (Command::Requeue(reason), None)
+        }
+        Act::VisitorMessage { visitor, name, body, client_id } => {
+            let author =
+                Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
+            (Command::VisitorMessage, Some((author, body, client_id)))
+        }
+        Act::BotReply { body, unanswered } => {
+            let author = Author { kind: AuthorKind::Bot, id: None, display_name: None, avatar_url: None };
+            (Command::BotReply { unanswered }, Some((author, body, None)))
+        }
+        Act::Claim { agent } => (Command::Claim(agent_facts(tx, conv, &agent).await?.0), None),
+        Act::ResolveByAgent { agent } => (Command::Resolve(Resolver::Agent(agent_facts(tx, conv, &agent).await?.0)), None),
+        Act::AgentMessage { agent, body, client_id } => {
+            let (facts, user) = agent_facts(tx, conv, &agent).await?;
+            (Command::AgentMessage(facts), Some((Author::agent(&user), body, client_id)))
+        }
+        Act::Note { agent, body, client_id } => {
+            let (facts, user) = agent_facts(tx, conv, &agent).await?;
+            (Command::Note(facts), Some((Author::agent(&user), body, client_id)))
+        }
+        Act::Transfer { by, to } => {
+            let by = agent_facts(tx, conv, &by).await?.0;
+            // An unknown target is "not available", not a 404 of the chat itself.
+            let to = match agent_facts(tx, conv, &to).await {
+                Ok((facts, _)) => facts,
+                Err(StoreError::NotFound) => return Err(TransitionError::AgentNotAvailable.into()),
+                Err(e) => return Err(e),
+            };
+            (Command::Transfer { by, to }, None)
+        }
+    })
+}
+
+/// The agent as `decide` needs them, plus their profile for message authorship.
+async fn agent_facts<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, user: &UserId) -> Result<(AgentFacts, User)> {
+    let (user, status, _) = tx.user_status(user).await?.ok_or(StoreError::NotFound)?;
+    let membership = tx.membership(conv, &user.id).await?;
+    let facts = AgentFacts {
+        id: user.id.clone(),
+        display_name: user.display_name(),
+        has_access: membership.as_ref().is_some_and(|m| m.role.can_chat() && m.bot_access.reaches(&conv.bot_id)),
+        is_admin: membership.as_ref().is_some_and(|m| m.role.is_admin()),
+        status,
+    };
+    Ok((facts, user))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The write path over an in-memory engine: it needs nothing of SQL.
+
+    use super::*;
+    use crate::domain::ids::{BotId, TeamId, VisitorId};
+    use crate::domain::team::{BotAccess, Role};
+
+    #[derive(Default)]
+    struct Memory {
+        conv: Option<Conversation>,
+        agent: Option<User>,
+        messages: Vec<Message>,
+    }
+
+    #[async_trait]
+    impl ChatTx for Memory {
+        async fn lock_conversation(&mut self, id: &ConversationId) -> Result<Option<(Conversation, EscalationFlags)>> {
+            let flags = EscalationFlags { human_escalation: true, human_only: false, auto_escalate_unanswered: false };
+            Ok(self.conv.clone().filter(|c| c.id == *id).map(|c| (c, flags)))
+        }
+        async fn message_by_client_id(&mut self, _: &ConversationId, author: &str, client_id: &str) -> Result<Option<Message>> {
+            Ok(self.messages.iter().find(|m| m.author.id.as_deref() == Some(author) && m.client_id.as_deref() == Some(client_id)).cloned())
+        }
+        async fn user_status(&mut self, id: &UserId) -> Result<Option<(User, Status, Option<Reason>)>> {
+            Ok(self.agent.clone().filter(|u| u.id == *id).map(|u| (u, Status::Available, None)))
+        }
+        async fn membership(&mut self, c: &Conversation, user: &UserId) -> Result<Option<Membership>> {
+            Ok(Some(Membership {
+                team_id: c.team_id.clone(),
+                user_id: user.clone(),
+                role: Role::ChatAgent,
+                bot_access: BotAccess::All,
+                capacity: None,
+            }))
+        }
+        async fn insert_message(&mut self, m: &Message) -> Result<()> {
+            self.messages.push(m.clone());
+            Ok(())
+        }
+        async fn save_conversation(&mut self, c: &Conversation, _: Option<&Message>) -> Result<()> {
+            self.conv = Some(c.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_chat_runs_its_lifecycle_on_any_engine_with_consecutive_seqs_and_idempotent_messages() {
+        let visitor = VisitorId::new();
+        let agent = User { id: UserId::new(), email: "a@b.test".into(), first_name: "Ann".into(), last_name: String::new(), avatar_version: None };
+        let conv = Conversation {
+            id: ConversationId::new(),
+            team_id: TeamId::new(),
+            bot_id: BotId::new(),
+            visitor_id: visitor.clone(),
+            state: ChatState::Bot,
+            assignee_id: None,
+            escalated_at: None,
+            resolved_at: None,
+            created_at: 0,
+            last_activity_at: 0,
+            last_seq: 0,
+        };
+        let id = conv.id.clone();
+        let mut tx = Memory { conv: Some(conv), agent: Some(agent.clone()), messages: vec![] };
+        let hello = |c: &str| Act::VisitorMessage {
+            visitor: visitor.clone(),
+            name: None,
+            body: MessageBody::parse_text("hello").unwrap(),
+            client_id: Some(ClientId::parse(c).unwrap()),
+        };
+
+        apply(&mut tx, &id, hello("c1"), 1).await.unwrap();
+        let again = apply(&mut tx, &id, hello("c1"), 2).await.unwrap();
+        assert!(again.replayed, "a repeated client_id returns the first message");
+        assert_eq!(tx.messages.len(), 1);
+        let escalated = apply(&mut tx, &id, Act::EscalateByVisitor { visitor: visitor.clone() }, 3).await.unwrap();
+        assert!(matches!(escalated.event, Some(crate::domain::chat::SystemEvent::Escalated(_))));
+        let claimed = apply(&mut tx, &id, Act::Claim { agent: agent.id.clone() }, 4).await.unwrap();
+        assert_eq!(claimed.conversation.state, ChatState::Active);
+        assert_eq!(claimed.conversation.escalated_at, Some(3));
+        let refused = apply(&mut tx, &id, Act::Claim { agent: agent.id.clone() }, 5).await;
+        assert!(matches!(refused, Err(StoreError::Transition(_))), "a second claim is refused and writes nothing");
+        let seqs: Vec<i64> = tx.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3]);
+        assert_eq!(tx.conv.as_ref().unwrap().last_seq, 3);
+    }
+}
