@@ -103,7 +103,11 @@ impl Application {
 /// The whole application: the HTTP edge's routes and the WebSocket edge's upgrades, under the
 /// layers every route shares.
 pub fn router(state: AppState) -> axum::Router {
-    crate::http::layers(crate::http::routes().merge(crate::realtime::router())).with_state(state)
+    let (api, mut doc) = crate::http::routes().merge(crate::realtime::router()).split_for_parts();
+    crate::http::openapi::finish(&mut doc);
+    // The document cannot fail to render: it is built from types, not input.
+    let doc = crate::http::openapi::Document(doc.to_json().unwrap_or_else(|_| "{}".into()).into());
+    crate::http::layers(api.merge(crate::http::ui::router()).layer(axum::Extension(doc))).with_state(state)
 }
 
 /// rustls needs one process-wide crypto provider; Baton uses ring everywhere.

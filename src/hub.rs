@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::clock::{Millis, rfc3339};
@@ -121,7 +121,7 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(kind: EventKind, at: Millis, topic: Topic, data: Value) -> Self {
+    pub fn new(kind: EventKind, at: Millis, topic: Topic, data: impl Serialize) -> Self {
         let frame = json!({"type": kind.as_str(), "at": rfc3339(at), "data": data}).to_string();
         Self { kind, at, topic, bot_id: None, conversation_id: None, seq: None, origin: None, frame }
     }

@@ -1,11 +1,14 @@
-//! How records look on the wire (API.md's shapes). Times are RFC 3339 UTC.
+//! How records look on the wire (API.md's shapes): `Serialize` structs, which also give the
+//! OpenAPI document its schemas, so the two cannot drift. Times are RFC 3339 UTC.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::clock::rfc3339;
-use crate::domain::knowledge::Entry;
-use crate::domain::team::BotAccess;
+use crate::domain::chat::{ChatState, SystemKind};
+use crate::domain::ids::*;
+use crate::domain::presence::{Reason, Source, Status};
+use crate::domain::team::{BotAccess, Role};
 use crate::store::*;
 
 pub fn time(ms: i64) -> String {
@@ -16,158 +19,378 @@ pub fn opt_time(ms: Option<i64>) -> Option<String> {
     ms.map(rfc3339)
 }
 
-pub fn user(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "email": u.email,
-        "first_name": u.first_name,
-        "last_name": u.last_name,
-        "display_name": u.display_name(),
-        "avatar_url": u.avatar_url(),
-    })
+/// A person who can log in. `display_name` is "first last", or the email when both are blank.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
 }
 
-pub fn team(t: &Team) -> Value {
-    json!({"id": t.id, "name": t.name, "settings": settings(&t.settings)})
+pub fn user(u: &User) -> UserView {
+    UserView {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        display_name: u.display_name(),
+        avatar_url: u.avatar_url(),
+    }
 }
 
-pub fn settings(s: &TeamSettings) -> Value {
-    json!({
-        "auto_away_minutes": s.auto_away_minutes,
-        "heartbeat_timeout_seconds": s.heartbeat_timeout_seconds,
-        "visitor_email_delay_seconds": s.visitor_email_delay_seconds,
-        "orphan_grace_seconds": s.orphan_grace_seconds,
-    })
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = TeamSettings)]
+pub struct SettingsView {
+    pub auto_away_minutes: i64,
+    pub heartbeat_timeout_seconds: i64,
+    pub visitor_email_delay_seconds: i64,
+    pub orphan_grace_seconds: i64,
 }
 
-pub fn member(m: &Member) -> Value {
-    json!({
-        "user": user(&m.user),
-        "role": m.membership.role,
-        "bot_access": m.membership.bot_access,
-        "capacity": m.membership.capacity,
-        "status": m.presence.status,
-        "status_source": m.presence.source,
-        "status_reason": m.presence.reason,
-        "last_active_at": opt_time(m.presence.last_active_at),
-    })
+pub fn settings(s: &TeamSettings) -> SettingsView {
+    SettingsView {
+        auto_away_minutes: s.auto_away_minutes,
+        heartbeat_timeout_seconds: s.heartbeat_timeout_seconds,
+        visitor_email_delay_seconds: s.visitor_email_delay_seconds,
+        orphan_grace_seconds: s.orphan_grace_seconds,
+    }
 }
 
-#[derive(Serialize)]
-struct EntryView<'a> {
-    question: &'a str,
-    answer: &'a str,
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Team)]
+pub struct TeamView {
+    pub id: TeamId,
+    pub name: String,
+    pub settings: SettingsView,
 }
 
-pub fn bot(b: &Bot) -> Value {
-    let responder = match &b.responder {
-        Responder::Knowledge => json!({"kind": "knowledge"}),
-        // The secret is write-only: say whether one is set, never what it is.
-        Responder::Webhook { url, secret } => {
-            json!({"kind": "webhook", "url": url, "has_secret": secret.is_some()})
-        }
-    };
-    json!({
-        "id": b.id,
-        "team_id": b.team_id,
-        "name": b.name,
-        "greeting": b.greeting,
-        "settings": {
-            "human_escalation": b.settings.human_escalation,
-            "human_only": b.settings.human_only,
-            "show_agent_availability": b.settings.show_agent_availability,
-            "auto_escalate_unanswered": b.settings.auto_escalate_unanswered,
-            "allowed_origins": b.settings.allowed_origins,
+pub fn team(t: &Team) -> TeamView {
+    TeamView { id: t.id.clone(), name: t.name.clone(), settings: settings(&t.settings) }
+}
+
+/// `"all"`, or the ids of the bots a member reaches.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = BotAccess)]
+pub enum AccessView {
+    All(AllBots),
+    Only(Vec<BotId>),
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AllBots {
+    All,
+}
+
+pub fn access(a: &BotAccess) -> AccessView {
+    match a {
+        BotAccess::All => AccessView::All(AllBots::All),
+        BotAccess::Only(ids) => AccessView::Only(ids.clone()),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Member)]
+pub struct MemberView {
+    pub user: UserView,
+    pub role: Role,
+    pub bot_access: AccessView,
+    /// Most chats the member holds before counting as busy; `null` for no limit.
+    pub capacity: Option<i64>,
+    pub status: Status,
+    pub status_source: Source,
+    pub status_reason: Option<Reason>,
+    pub last_active_at: Option<String>,
+}
+
+pub fn member(m: &Member) -> MemberView {
+    MemberView {
+        user: user(&m.user),
+        role: m.membership.role,
+        bot_access: access(&m.membership.bot_access),
+        capacity: m.membership.capacity,
+        status: m.presence.status,
+        status_source: m.presence.source,
+        status_reason: m.presence.reason,
+        last_active_at: opt_time(m.presence.last_active_at),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BotSettings)]
+pub struct BotSettingsView {
+    pub human_escalation: bool,
+    pub human_only: bool,
+    pub show_agent_availability: bool,
+    pub auto_escalate_unanswered: bool,
+    pub allowed_origins: Vec<String>,
+}
+
+/// Who answers for the bot. A webhook's secret is write-only: only whether one is set shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[schema(as = Responder)]
+pub enum ResponderView {
+    Knowledge,
+    Webhook { url: String, has_secret: bool },
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = KnowledgeEntry)]
+pub struct EntryView {
+    pub question: String,
+    pub answer: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Bot)]
+pub struct BotView {
+    pub id: BotId,
+    pub team_id: TeamId,
+    pub name: String,
+    pub greeting: String,
+    pub settings: BotSettingsView,
+    pub responder: ResponderView,
+    pub knowledge: Vec<EntryView>,
+    pub created_at: String,
+}
+
+pub fn bot(b: &Bot) -> BotView {
+    let s = &b.settings;
+    BotView {
+        id: b.id.clone(),
+        team_id: b.team_id.clone(),
+        name: b.name.clone(),
+        greeting: b.greeting.clone(),
+        settings: BotSettingsView {
+            human_escalation: s.human_escalation,
+            human_only: s.human_only,
+            show_agent_availability: s.show_agent_availability,
+            auto_escalate_unanswered: s.auto_escalate_unanswered,
+            allowed_origins: s.allowed_origins.clone(),
         },
-        "responder": responder,
-        "knowledge": b.knowledge.iter().map(|e: &Entry| EntryView { question: &e.question, answer: &e.answer }).collect::<Vec<_>>(),
-        "created_at": time(b.created_at),
-    })
+        responder: match &b.responder {
+            Responder::Knowledge => ResponderView::Knowledge,
+            Responder::Webhook { url, secret } => ResponderView::Webhook { url: url.clone(), has_secret: secret.is_some() },
+        },
+        knowledge: b.knowledge.iter().map(|e| EntryView { question: e.question.clone(), answer: e.answer.clone() }).collect(),
+        created_at: time(b.created_at),
+    }
 }
 
-pub fn visitor(v: &Visitor) -> Value {
-    json!({"id": v.id, "name": v.name, "email": v.email, "display_name": v.display_name()})
+/// A visitor; `display_name` is their name, or "Visitor 4F2A" from their id.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Visitor)]
+pub struct VisitorView {
+    pub id: VisitorId,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub display_name: String,
 }
 
-pub fn message(m: &Message) -> Value {
-    let mut author = json!({"kind": m.author.kind.as_str()});
-    if let Some(id) = &m.author.id {
-        author["id"] = json!(id);
-    }
-    if let Some(n) = &m.author.display_name {
-        author["display_name"] = json!(n);
-    }
-    if let Some(a) = &m.author.avatar_url {
-        author["avatar_url"] = json!(a);
-    }
-    let mut v = json!({
-        "id": m.id,
-        "seq": m.seq,
-        "conversation_id": m.conversation_id,
-        "author": author,
-        "body": m.body.html(),
-        "text": m.body.text(),
-        "visibility": if m.internal { "internal" } else { "public" },
-        "created_at": time(m.created_at),
-    });
-    if let Some(c) = &m.client_id {
-        v["client_id"] = json!(c);
-    }
-    if let Some(e) = &m.event {
-        v["event"] = json!(e.as_str());
-    }
-    v
+pub fn visitor(v: &Visitor) -> VisitorView {
+    VisitorView { id: v.id.clone(), name: v.name.clone(), email: v.email.clone(), display_name: v.display_name() }
 }
 
-pub fn chat_summary(s: &ChatSummary) -> Value {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Author)]
+pub struct AuthorView {
+    pub kind: AuthorKind,
+    /// The agent's user id or the visitor's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    /// An agent-only note: never reaches the visitor.
+    Internal,
+}
+
+/// One message. `seq` grows by one per message within a conversation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Message)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub seq: i64,
+    pub conversation_id: ConversationId,
+    pub author: AuthorView,
+    /// Sanitised HTML, safe to insert as is.
+    pub body: String,
+    /// The body as plain text.
+    pub text: String,
+    pub visibility: Visibility,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// For system lines: which state change this one records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<SystemKind>,
+    pub created_at: String,
+}
+
+pub fn message(m: &Message) -> MessageView {
+    MessageView {
+        id: m.id.clone(),
+        seq: m.seq,
+        conversation_id: m.conversation_id.clone(),
+        author: AuthorView {
+            kind: m.author.kind,
+            id: m.author.id.clone(),
+            display_name: m.author.display_name.clone(),
+            avatar_url: m.author.avatar_url.clone(),
+        },
+        body: m.body.html().to_string(),
+        text: m.body.text().to_string(),
+        visibility: if m.internal { Visibility::Internal } else { Visibility::Public },
+        client_id: m.client_id.clone(),
+        event: m.event,
+        created_at: time(m.created_at),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BotRef)]
+pub struct BotRef {
+    pub id: BotId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = LastMessage)]
+pub struct LastMessageView {
+    pub preview: String,
+    pub author_kind: AuthorKind,
+    pub at: String,
+}
+
+/// A row of the inbox. `last_seq` is also the version of the state it shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ChatSummary)]
+pub struct ChatSummaryView {
+    pub id: ConversationId,
+    pub state: ChatState,
+    pub bot: BotRef,
+    pub visitor: VisitorView,
+    pub assignee: Option<UserView>,
+    pub last_message: Option<LastMessageView>,
+    pub escalated_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub last_activity_at: String,
+    pub last_seq: i64,
+    /// Visitor and agent messages after my read marker, not counting mine.
+    pub unread_count: i64,
+}
+
+pub fn chat_summary(s: &ChatSummary) -> ChatSummaryView {
     let c = &s.conversation;
-    json!({
-        "id": c.id,
-        "state": c.state.as_str(),
-        "bot": {"id": c.bot_id, "name": s.bot_name},
-        "visitor": {"id": s.visitor.id, "name": s.visitor.name, "email": s.visitor.email, "display_name": s.visitor.display_name()},
-        "assignee": s.assignee.as_ref().map(user),
-        "last_message": s.last_message.as_ref().map(|l| json!({"preview": l.preview, "author_kind": l.author_kind.as_str(), "at": time(l.at)})),
-        "escalated_at": opt_time(c.escalated_at),
-        "resolved_at": opt_time(c.resolved_at),
-        "last_activity_at": time(c.last_activity_at),
-        "last_seq": c.last_seq,
-        "unread_count": s.unread_count,
-    })
+    ChatSummaryView {
+        id: c.id.clone(),
+        state: c.state,
+        bot: BotRef { id: c.bot_id.clone(), name: s.bot_name.clone() },
+        visitor: visitor(&s.visitor),
+        assignee: s.assignee.as_ref().map(user),
+        last_message: s.last_message.as_ref().map(|l| LastMessageView { preview: l.preview.clone(), author_kind: l.author_kind, at: time(l.at) }),
+        escalated_at: opt_time(c.escalated_at),
+        resolved_at: opt_time(c.resolved_at),
+        last_activity_at: time(c.last_activity_at),
+        last_seq: c.last_seq,
+        unread_count: s.unread_count,
+    }
 }
 
-pub fn chat(s: &ChatSummary, messages: &[Message]) -> Value {
-    let mut v = chat_summary(s);
-    v["messages"] = messages.iter().map(message).collect();
-    v
+/// A chat with its whole history, internal notes included.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Chat)]
+pub struct ChatView {
+    #[serde(flatten)]
+    pub summary: ChatSummaryView,
+    pub messages: Vec<MessageView>,
+}
+
+pub fn chat(s: &ChatSummary, messages: &[Message]) -> ChatView {
+    ChatView { summary: chat_summary(s), messages: messages.iter().map(message).collect() }
 }
 
 /// The agent as the visitor sees them: name and avatar only.
-pub fn public_agent(u: &User) -> Value {
-    json!({"display_name": u.display_name(), "avatar_url": u.avatar_url()})
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = PublicAgent)]
+pub struct PublicAgentView {
+    pub display_name: String,
+    pub avatar_url: Option<String>,
 }
 
-pub fn widget_conversation(c: &Conversation, agent: Option<&User>, messages: &[Message]) -> Value {
-    json!({
-        "id": c.id,
-        "mode": c.state.mode(c.escalated_at.is_some()),
-        "state": c.state.as_str(),
-        "agent": agent.map(public_agent),
-        "last_seq": c.last_seq,
-        "messages": messages.iter().map(message).collect::<Vec<_>>(),
-    })
+pub fn public_agent(u: &User) -> PublicAgentView {
+    PublicAgentView { display_name: u.display_name(), avatar_url: u.avatar_url() }
 }
 
-pub fn shortcut(s: &Shortcut) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "body": s.body,
-        "scope": if s.owner_id.is_some() { "personal" } else { "team" },
-        "created_at": time(s.created_at),
-    })
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Bot,
+    Live,
 }
 
-pub fn access(a: &BotAccess) -> Value {
-    serde_json::to_value(a).unwrap_or(Value::Null)
+pub fn mode(c: &Conversation) -> Mode {
+    if c.state.mode(c.escalated_at.is_some()) == "bot" { Mode::Bot } else { Mode::Live }
+}
+
+/// The visitor's conversation: public messages only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = WidgetConversation)]
+pub struct WidgetConversationView {
+    pub id: ConversationId,
+    pub mode: Mode,
+    pub state: ChatState,
+    pub agent: Option<PublicAgentView>,
+    pub last_seq: i64,
+    pub messages: Vec<MessageView>,
+}
+
+pub fn widget_conversation(c: &Conversation, agent: Option<&User>, messages: &[Message]) -> WidgetConversationView {
+    WidgetConversationView {
+        id: c.id.clone(),
+        mode: mode(c),
+        state: c.state,
+        agent: agent.map(public_agent),
+        last_seq: c.last_seq,
+        messages: messages.iter().map(message).collect(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortcutScope {
+    Team,
+    Personal,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Shortcut)]
+pub struct ShortcutView {
+    pub id: ShortcutId,
+    pub name: String,
+    pub body: String,
+    pub scope: ShortcutScope,
+    pub created_at: String,
+}
+
+pub fn shortcut(s: &Shortcut) -> ShortcutView {
+    ShortcutView {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        body: s.body.clone(),
+        scope: if s.owner_id.is_some() { ShortcutScope::Personal } else { ShortcutScope::Team },
+        created_at: time(s.created_at),
+    }
 }

@@ -7,7 +7,8 @@ use super::ids::UserId;
 use super::presence::Status;
 
 /// A conversation's state; `Bot` is "mode bot", the others are the live-chat states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum ChatState {
     Bot,
     Pending,
@@ -204,7 +205,8 @@ impl SystemEvent {
 }
 
 /// The kind of a [`SystemEvent`], as stored beside a system message and shown to clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum SystemKind {
     Escalated,
     Claimed,

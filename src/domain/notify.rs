@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::presence::Status;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = NotificationPreferences)]
 pub struct Prefs {
     pub while_online: bool,
     pub while_offline: bool,

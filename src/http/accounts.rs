@@ -1,19 +1,21 @@
 //! First-run setup, login/logout, API tokens, and the caller's own profile, avatar, active team
 //! and status.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, ClientIp, SESSION_COOKIE, body_rejection};
+use super::openapi::Error;
 use crate::domain::ids::{TeamId, TokenId, UserId};
-use crate::domain::presence::Status;
+use crate::domain::presence::{Source, Status};
 use crate::domain::values::{Email, Password, PersonName, TeamName, TokenName};
 use crate::services::AppState;
 use crate::services::auth;
@@ -23,29 +25,36 @@ use crate::views;
 /// Largest accepted avatar upload.
 pub const AVATAR_MAX_BYTES: usize = 2 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/setup", get(setup_status).post(setup))
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/tokens", post(create_token))
-        .route("/api/me", get(me).patch(update_me))
-        .route("/api/me/avatar", put(upload_avatar).layer(axum::extract::DefaultBodyLimit::max(AVATAR_MAX_BYTES)))
-        .route("/api/avatars/{user}", get(avatar))
-        .route("/api/me/active-team", put(set_active_team))
-        .route("/api/me/status", put(set_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    let (schemas, paths, avatar_upload) = routes!(upload_avatar);
+    OpenApiRouter::new()
+        .routes(routes!(setup_status, setup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(create_token))
+        .routes(routes!(me, update_me))
+        .routes((schemas, paths, avatar_upload.layer(axum::extract::DefaultBodyLimit::max(AVATAR_MAX_BYTES))))
+        .routes(routes!(avatar))
+        .routes(routes!(set_active_team))
+        .routes(routes!(set_status))
 }
 
 async fn hash(password: Password) -> ApiResult<String> {
     auth::hash(password.expose().to_string()).await.map_err(ApiError::internal)
 }
 
-/// Whether first-run setup is done (the UI shows login or setup).
-async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"set_up": state.store.user_count().await? > 0})))
+#[derive(Serialize, ToSchema)]
+struct SetupStatus {
+    set_up: bool,
 }
 
-#[derive(Deserialize)]
+/// Whether first-run setup is done (the UI shows login or setup).
+#[utoipa::path(get, path = "/api/setup", tag = "accounts", responses((status = 200, body = SetupStatus)))]
+async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus>> {
+    Ok(Json(SetupStatus { set_up: state.store.user_count().await? > 0 }))
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetupBody {
     email: String,
@@ -55,7 +64,18 @@ struct SetupBody {
     team_name: String,
 }
 
-async fn setup(State(state): State<AppState>, AppJson(b): AppJson<SetupBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[derive(Serialize, ToSchema)]
+struct SetupDone {
+    user: views::UserView,
+    team: views::TeamView,
+}
+
+/// First run: the first user and their team. Refused once anyone exists.
+///
+/// 409: `already_set_up`.
+#[utoipa::path(post, path = "/api/setup", tag = "accounts", request_body = SetupBody,
+    responses((status = 201, body = SetupDone), (status = 400, response = Error), (status = 409, response = Error)))]
+async fn setup(State(state): State<AppState>, AppJson(b): AppJson<SetupBody>) -> ApiResult<(StatusCode, Json<SetupDone>)> {
     let email = Email::parse(&b.email)?;
     let password = Password::parse(&b.password)?;
     let first = PersonName::parse_as("first_name", &b.first_name)?;
@@ -68,15 +88,27 @@ async fn setup(State(state): State<AppState>, AppJson(b): AppJson<SetupBody>) ->
     let new =
         NewUser { email: email.as_str().into(), password_hash: hash(password).await?, first_name: first.into_inner(), last_name: last.into_inner() };
     let (user, team) = state.store.setup(new, team.as_str(), state.now()).await?;
-    Ok((StatusCode::CREATED, Json(json!({"user": views::user(&user), "team": views::team(&team)}))))
+    Ok((StatusCode::CREATED, Json(SetupDone { user: views::user(&user), team: views::team(&team) })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     email: String,
     password: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct LoggedIn {
+    user: views::UserView,
+    /// Send it as `X-CSRF-Token` with every cookie-authenticated write.
+    csrf_token: String,
+}
+
+/// Sets the HttpOnly session cookie. Only failed attempts count against the rate limit.
+///
+/// 401: `invalid_credentials`.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginBody,
+    responses((status = 200, body = LoggedIn), (status = 400, response = Error), (status = 401, response = Error), (status = 429, response = Error)))]
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<LoginBody>) -> ApiResult<Response> {
     let email = b.email.trim().to_lowercase();
     // Only failures count, so a whole office behind one address can still log in at 9:00.
@@ -111,11 +143,13 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
     state.store.create_session(&session, state.now()).await?;
     let secure = if state.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs());
-    let mut res = Json(json!({"user": views::user(&user), "csrf_token": csrf})).into_response();
+    let mut res = Json(LoggedIn { user: views::user(&user), csrf_token: csrf }).into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
     Ok(res)
 }
 
+/// Ends the cookie session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", responses((status = 204), (status = 401, response = Error)))]
 async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
     if let Some(s) = &agent.session {
         state.store.delete_session(&s.token_hash).await?;
@@ -125,38 +159,67 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
     Ok(res)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenBody {
     name: String,
 }
 
-async fn create_token(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TokenBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[derive(Serialize, ToSchema)]
+struct NewToken {
+    id: TokenId,
+    name: String,
+    /// Shown once: send it as `Authorization: Bearer <token>`.
+    token: String,
+}
+
+/// A personal API token.
+#[utoipa::path(post, path = "/api/tokens", tag = "accounts", request_body = TokenBody,
+    responses((status = 201, body = NewToken), (status = 400, response = Error), (status = 401, response = Error)))]
+async fn create_token(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TokenBody>) -> ApiResult<(StatusCode, Json<NewToken>)> {
     let name = TokenName::parse(&b.name)?;
     let id = TokenId::new();
     let token = auth::new_secret(auth::API_TOKEN_PREFIX);
     state.store.create_api_token(&id, &agent.user_id, name.as_str(), &auth::hash_secret(&token), state.now()).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name.as_str(), "token": token}))))
+    Ok((StatusCode::CREATED, Json(NewToken { id, name: name.as_str().to_string(), token })))
 }
 
-async fn me(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+struct MyTeam {
+    id: TeamId,
+    name: String,
+    role: crate::domain::team::Role,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MeView {
+    user: views::UserView,
+    teams: Vec<MyTeam>,
+    active_team_id: Option<TeamId>,
+    status: Status,
+    status_source: Source,
+    last_active_at: Option<String>,
+    /// With the session cookie only: lets a reloaded inbox page recover its CSRF token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+}
+
+/// The signed-in user, their teams and status.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = MeView), (status = 401, response = Error)))]
+async fn me(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<MeView>> {
     let me = state.store.me(&agent.user_id).await?;
-    let mut v = json!({
-        "user": views::user(&me.user),
-        "teams": me.teams.iter().map(|(t, r)| json!({"id": t.id, "name": t.name, "role": r})).collect::<Vec<_>>(),
-        "active_team_id": me.active_team_id,
-        "status": me.presence.status,
-        "status_source": me.presence.source,
-        "last_active_at": views::opt_time(me.presence.last_active_at),
-    });
-    if let Some(s) = &agent.session {
-        // Lets a reloaded inbox page recover its CSRF token from the cookie session.
-        v["csrf_token"] = json!(s.csrf_token);
-    }
-    Ok(Json(v))
+    Ok(Json(MeView {
+        user: views::user(&me.user),
+        teams: me.teams.iter().map(|(t, r)| MyTeam { id: t.id.clone(), name: t.name.clone(), role: *r }).collect(),
+        active_team_id: me.active_team_id,
+        status: me.presence.status,
+        status_source: me.presence.source,
+        last_active_at: views::opt_time(me.presence.last_active_at),
+        csrf_token: agent.session.as_ref().map(|s| s.csrf_token.clone()),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MeBody {
     first_name: Option<String>,
@@ -164,7 +227,12 @@ struct MeBody {
     email: Option<String>,
 }
 
-async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<MeBody>) -> ApiResult<Json<Value>> {
+/// Changes the profile; fields left out stay.
+///
+/// 409: `email_taken`.
+#[utoipa::path(patch, path = "/api/me", tag = "accounts", request_body = MeBody,
+    responses((status = 200, body = views::UserView), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error)))]
+async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<MeBody>) -> ApiResult<Json<views::UserView>> {
     let patch = UserPatch {
         first_name: b.first_name.as_deref().map(|s| PersonName::parse_as("first_name", s)).transpose()?.map(PersonName::into_inner),
         last_name: b.last_name.as_deref().map(|s| PersonName::parse_as("last_name", s)).transpose()?.map(PersonName::into_inner),
@@ -195,11 +263,20 @@ fn normalise_avatar(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out.into_inner())
 }
 
+#[derive(Serialize, ToSchema)]
+struct AvatarUploaded {
+    avatar_url: Option<String>,
+}
+
+/// The raw image as the body (PNG, JPEG, WebP or GIF, at most 2 MiB); stored re-encoded as PNG.
+#[utoipa::path(put, path = "/api/me/avatar", tag = "accounts",
+    request_body(content = Vec<u8>, content_type = "image/*", description = "PNG, JPEG, WebP or GIF, at most 2 MiB"),
+    responses((status = 200, body = AvatarUploaded), (status = 400, response = Error), (status = 401, response = Error), (status = 413, response = Error)))]
 async fn upload_avatar(
     State(state): State<AppState>,
     agent: Agent,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AvatarUploaded>> {
     let body = body.map_err(body_rejection)?;
     if body.is_empty() {
         return Err(ApiError::invalid("body", "send the image bytes as the request body"));
@@ -209,10 +286,12 @@ async fn upload_avatar(
     let version = state.now();
     state.store.set_avatar(&agent.user_id, png, version).await?;
     let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(json!({"avatar_url": user.avatar_url()})))
+    Ok(Json(AvatarUploaded { avatar_url: user.avatar_url() }))
 }
 
 /// Avatars are public: visitors see their agent's picture.
+#[utoipa::path(get, path = "/api/avatars/{user}", tag = "accounts", params(("user" = String, Path, description = "a user id")),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, response = Error)))]
 async fn avatar(State(state): State<AppState>, AppPath(user): AppPath<String>) -> ApiResult<Response> {
     let id = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     let png = state.store.avatar(&id).await?.ok_or(ApiError::NotFound)?;
@@ -224,27 +303,45 @@ async fn avatar(State(state): State<AppState>, AppPath(user): AppPath<String>) -
     Ok((headers, png).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ActiveTeamBody {
     team_id: String,
 }
 
-async fn set_active_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<ActiveTeamBody>) -> ApiResult<Json<Value>> {
-    let team = TeamId::parse(&b.team_id).ok_or(ApiError::NotFound)?;
-    crate::services::teams::set_active_team(&state, &agent.user_id, &team).await?;
-    Ok(Json(json!({"active_team_id": team})))
+#[derive(Serialize, ToSchema)]
+struct ActiveTeam {
+    active_team_id: TeamId,
 }
 
-#[derive(Deserialize)]
+/// The team the inbox, bots and queue follow.
+#[utoipa::path(put, path = "/api/me/active-team", tag = "accounts", request_body = ActiveTeamBody,
+    responses((status = 200, body = ActiveTeam), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn set_active_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<ActiveTeamBody>) -> ApiResult<Json<ActiveTeam>> {
+    let team = TeamId::parse(&b.team_id).ok_or(ApiError::NotFound)?;
+    crate::services::teams::set_active_team(&state, &agent.user_id, &team).await?;
+    Ok(Json(ActiveTeam { active_team_id: team }))
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusBody {
+    /// `available`, `away`, `busy` or `offline`.
     status: String,
 }
 
-async fn set_status(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<StatusBody>) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+struct StatusSet {
+    status: Status,
+    source: Source,
+}
+
+/// A manual status; a manual `offline` is sticky.
+#[utoipa::path(put, path = "/api/me/status", tag = "accounts", request_body = StatusBody,
+    responses((status = 200, body = StatusSet), (status = 400, response = Error), (status = 401, response = Error)))]
+async fn set_status(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<StatusBody>) -> ApiResult<Json<StatusSet>> {
     let status = Status::parse(&b.status).ok_or_else(|| ApiError::invalid("status", "must be one of available, away, busy, offline"))?;
     let change = crate::services::presence::signal(&state, &agent.user_id, PresenceInput::SetManual(status)).await?;
     let presence = change.presence();
-    Ok(Json(json!({"status": presence.status, "source": presence.source})))
+    Ok(Json(StatusSet { status: presence.status, source: presence.source }))
 }

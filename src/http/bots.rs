@@ -1,14 +1,16 @@
 //! Bots: settings, knowledge base and responder.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath};
+use super::openapi::Error;
 use crate::domain::ids::{BotId, TeamId};
 use crate::domain::knowledge::Entry;
 use crate::domain::values::{BotName, Origin};
@@ -22,14 +24,13 @@ const MAX_QUESTION: usize = 500;
 const MAX_ANSWER: usize = 5000;
 const MAX_ORIGINS: usize = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/teams/{team}/bots", get(list_bots).post(create_bot))
-        .route("/api/bots/{bot}", get(get_bot).patch(update_bot).delete(delete_bot))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_bots, create_bot)).routes(routes!(get_bot, update_bot, delete_bot))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BotSettingsInput)]
 struct SettingsBody {
     human_escalation: Option<bool>,
     human_only: Option<bool>,
@@ -38,22 +39,25 @@ struct SettingsBody {
     allowed_origins: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = KnowledgeEntryInput)]
 struct EntryBody {
     question: String,
     answer: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = ResponderInput)]
 enum ResponderBody {
     Knowledge,
     Webhook { url: String, secret: Option<String> },
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BotInput)]
 struct BotBody {
     name: Option<String>,
     greeting: Option<String>,
@@ -152,12 +156,15 @@ fn defaults() -> BotInput {
     }
 }
 
+/// A new bot (owners/admins).
+#[utoipa::path(post, path = "/api/teams/{team}/bots", tag = "bots", params(("team" = String, Path)), request_body = BotBody,
+    responses((status = 201, body = views::BotView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
 async fn create_bot(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(team): AppPath<String>,
     AppJson(b): AppJson<BotBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<views::BotView>)> {
     let team = TeamId::parse(&team).ok_or(ApiError::NotFound)?;
     agent.admin_of(&state, &team).await?;
     if b.name.is_none() {
@@ -168,11 +175,14 @@ async fn create_bot(
     Ok((StatusCode::CREATED, Json(views::bot(&bot))))
 }
 
-async fn list_bots(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
+/// The team's bots the caller reaches.
+#[utoipa::path(get, path = "/api/teams/{team}/bots", tag = "bots", params(("team" = String, Path)),
+    responses((status = 200, body = Vec<views::BotView>), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn list_bots(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Vec<views::BotView>>> {
     let team = TeamId::parse(&team).ok_or(ApiError::NotFound)?;
     let m = agent.member_of(&state, &team).await?;
     let bots = state.store.bots(&team, &m.bot_access).await?;
-    Ok(Json(Value::Array(bots.iter().map(views::bot).collect())))
+    Ok(Json(bots.iter().map(views::bot).collect()))
 }
 
 /// The bot, if the caller is a member of its team with access to it (404 otherwise).
@@ -186,17 +196,23 @@ async fn visible_bot(state: &AppState, agent: &Agent, raw: &str) -> ApiResult<(B
     Ok((bot, m))
 }
 
-async fn get_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): AppPath<String>) -> ApiResult<Json<Value>> {
+/// One bot, with its knowledge base.
+#[utoipa::path(get, path = "/api/bots/{bot}", tag = "bots", params(("bot" = String, Path)),
+    responses((status = 200, body = views::BotView), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn get_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): AppPath<String>) -> ApiResult<Json<views::BotView>> {
     let (bot, _) = visible_bot(&state, &agent, &bot).await?;
     Ok(Json(views::bot(&bot)))
 }
 
+/// Changes a bot (owners/admins); fields left out stay, a `knowledge` list replaces the old one.
+#[utoipa::path(patch, path = "/api/bots/{bot}", tag = "bots", params(("bot" = String, Path)), request_body = BotBody,
+    responses((status = 200, body = views::BotView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
 async fn update_bot(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(bot): AppPath<String>,
     AppJson(b): AppJson<BotBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<views::BotView>> {
     let (bot, m) = visible_bot(&state, &agent, &bot).await?;
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can change bots"));
@@ -207,6 +223,9 @@ async fn update_bot(
     Ok(Json(views::bot(&updated)))
 }
 
+/// Deletes a bot with its conversations (owners/admins).
+#[utoipa::path(delete, path = "/api/bots/{bot}", tag = "bots", params(("bot" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
 async fn delete_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): AppPath<String>) -> ApiResult<StatusCode> {
     let (bot, m) = visible_bot(&state, &agent, &bot).await?;
     if !m.role.is_admin() {

@@ -1,38 +1,42 @@
 //! The agents' live-chat API: lists, detail, and every lifecycle action. Each action is one
 //! `Store::apply` (one transaction through the pure transition function), then events.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, AppQuery};
+use super::openapi::Error;
 use crate::domain::ids::{BotId, ConversationId, UserId};
 use crate::domain::values::{ClientId, MessageBody};
 use crate::services::{AppState, chats};
 use crate::store::{Act, AgentScope, Applied, ChatCursor, ChatQuery, ChatView};
 use crate::views;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/live-chats", get(list))
-        .route("/api/live-chats/{id}", get(detail))
-        .route("/api/live-chats/{id}/claim", post(claim))
-        .route("/api/live-chats/{id}/messages", post(send_message))
-        .route("/api/live-chats/{id}/notes", post(add_note))
-        .route("/api/live-chats/{id}/transfer", post(transfer))
-        .route("/api/live-chats/{id}/resolve", post(resolve))
-        .route("/api/live-chats/{id}/read", post(mark_read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(detail))
+        .routes(routes!(claim))
+        .routes(routes!(send_message))
+        .routes(routes!(add_note))
+        .routes(routes!(transfer))
+        .routes(routes!(resolve))
+        .routes(routes!(mark_read))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `inbox` (default: pending, active, transferred), `mine`, or `resolved`.
     view: Option<String>,
     bot_id: Option<String>,
     cursor: Option<String>,
@@ -52,7 +56,17 @@ fn decode_cursor(raw: &str) -> ApiResult<ChatCursor> {
     Ok(ChatCursor { at: at.parse().map_err(|_| bad())?, id: id.to_string() })
 }
 
-async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+struct ChatPage {
+    items: Vec<views::ChatSummaryView>,
+    /// Pass as `?cursor=` for the next page; `null` on the last one.
+    next_cursor: Option<String>,
+}
+
+/// Live chats of the active team that the caller may see, newest activity first.
+#[utoipa::path(get, path = "/api/live-chats", tag = "live chats", params(ListQuery),
+    responses((status = 200, body = ChatPage), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
+async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<ChatPage>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let view = match q.view.as_deref().unwrap_or("inbox") {
         "inbox" => ChatView::Inbox,
@@ -70,7 +84,7 @@ async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery
     }
     let after = q.cursor.as_deref().filter(|s| !s.is_empty()).map(decode_cursor).transpose()?;
     let (items, next) = state.store.live_chats(&scope, &ChatQuery { view, bot, after, limit }).await?;
-    Ok(Json(json!({"items": items.iter().map(views::chat_summary).collect::<Vec<_>>(), "next_cursor": next.as_ref().map(encode_cursor)})))
+    Ok(Json(ChatPage { items: items.iter().map(views::chat_summary).collect(), next_cursor: next.as_ref().map(encode_cursor) }))
 }
 
 fn chat_id(raw: &str) -> ApiResult<ConversationId> {
@@ -78,13 +92,16 @@ fn chat_id(raw: &str) -> ApiResult<ConversationId> {
 }
 
 /// The chat as the agent sees it, with its whole history (notes included).
-async fn chat_view(state: &AppState, scope: &AgentScope, id: &ConversationId) -> ApiResult<Value> {
+async fn chat_view(state: &AppState, scope: &AgentScope, id: &ConversationId) -> ApiResult<views::ChatView> {
     let summary = state.store.live_chat(scope, id).await?.ok_or(ApiError::NotFound)?;
     let messages = state.store.messages(id, 0, true).await?;
     Ok(views::chat(&summary, &messages))
 }
 
-async fn detail(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
+/// A chat with its whole history, internal notes included.
+#[utoipa::path(get, path = "/api/live-chats/{id}", tag = "live chats", params(("id" = String, Path)),
+    responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn detail(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     Ok(Json(chat_view(&state, &scope, &chat_id(&id)?).await?))
 }
@@ -102,14 +119,20 @@ async fn act(state: &AppState, agent: &Agent, raw_id: &str, make: impl FnOnce(Us
     Ok((scope, id, applied))
 }
 
-async fn claim(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
+/// Takes a pending chat; exactly one of concurrent claims wins.
+///
+/// 409: `already_claimed`, `agent_not_available`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/claim", tag = "live chats", params(("id" = String, Path)),
+    responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+async fn claim(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Claim { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageBodyIn {
+    /// Rich text: reduced to Baton's safe HTML subset.
     body: String,
     client_id: Option<String>,
 }
@@ -119,61 +142,84 @@ fn parse_message(b: &MessageBodyIn) -> ApiResult<(MessageBody, Option<ClientId>)
 }
 
 /// 201 with the stored message (or, for a repeated `client_id`, the original).
-fn created(applied: &Applied) -> ApiResult<(StatusCode, Json<Value>)> {
+fn created(applied: &Applied) -> ApiResult<(StatusCode, Json<views::MessageView>)> {
     let m = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     Ok((StatusCode::CREATED, Json(views::message(m))))
 }
 
+/// The assignee's reply to the visitor. A repeated `client_id` returns the first message.
+///
+/// 409: `claim_first`, `not_assignee`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/messages", tag = "live chats", params(("id" = String, Path)), request_body = MessageBodyIn,
+    responses((status = 201, body = views::MessageView), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn send_message(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<MessageBodyIn>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<views::MessageView>)> {
     let (body, client_id) = parse_message(&b)?;
     let (_, _, applied) = act(&state, &agent, &id, |me| Act::AgentMessage { agent: me, body, client_id }).await?;
     created(&applied)
 }
 
+/// An internal note: agents only, never the visitor.
+///
+/// 409: `chat_resolved`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/notes", tag = "live chats", params(("id" = String, Path)), request_body = MessageBodyIn,
+    responses((status = 201, body = views::MessageView), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn add_note(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<MessageBodyIn>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<views::MessageView>)> {
     let (body, client_id) = parse_message(&b)?;
     let (_, _, applied) = act(&state, &agent, &id, |me| Act::Note { agent: me, body, client_id }).await?;
     created(&applied)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TransferBody {
     agent_id: String,
 }
 
+/// Hands the chat to another available agent with access.
+///
+/// 409: `agent_not_available`, `not_assignee`, `claim_first`, `same_agent`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/transfer", tag = "live chats", params(("id" = String, Path)), request_body = TransferBody,
+    responses((status = 200, body = views::ChatView), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn transfer(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<TransferBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<views::ChatView>> {
     let to = UserId::parse(&b.agent_id).ok_or_else(|| ApiError::invalid("agent_id", "is not a user id"))?;
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Transfer { by: me, to }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 
-async fn resolve(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
+/// Ends the chat.
+///
+/// 409: `not_assignee`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/resolve", tag = "live chats", params(("id" = String, Path)),
+    responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+async fn resolve(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::ResolveByAgent { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReadBody {
     up_to_seq: i64,
 }
 
+/// Moves my read marker forward (never back).
+#[utoipa::path(post, path = "/api/live-chats/{id}/read", tag = "live chats", params(("id" = String, Path)), request_body = ReadBody,
+    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error)))]
 async fn mark_read(
     State(state): State<AppState>,
     agent: Agent,

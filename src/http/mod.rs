@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod live_chats;
 pub mod notifications;
+pub mod openapi;
 pub mod ops;
 pub mod shortcuts;
 pub mod teams;
@@ -19,6 +20,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::services::AppState;
 use error::error_response;
@@ -26,9 +29,10 @@ use error::error_response;
 /// JSON bodies are small; the avatar route raises its own limit.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
-/// Every HTTP route, without state or the layers that wrap all routes (see [`layers`]).
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// Every API route with its documentation, without state or the layers that wrap all routes
+/// (see [`layers`]). The pages of the web app are [`ui::router`].
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(accounts::router())
         .merge(teams::router())
         .merge(bots::router())
@@ -37,7 +41,6 @@ pub fn routes() -> Router<AppState> {
         .merge(shortcuts::router())
         .merge(widget::router())
         .merge(ops::router())
-        .merge(ui::router())
 }
 
 /// What wraps every route, the WebSocket upgrades included: the error-shaped fallbacks, body

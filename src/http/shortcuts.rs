@@ -1,42 +1,50 @@
 //! Canned replies: team-wide (managed by owners/admins) and personal.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, AppQuery};
+use super::openapi::Error;
 use crate::domain::ids::ShortcutId;
 use crate::domain::values::{MessageBody, ShortcutName};
 use crate::services::AppState;
 use crate::store::{AgentScope, Membership, Shortcut};
 use crate::views;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/shortcuts", get(list).post(create)).route("/api/shortcuts/{id}", get(get_one).patch(update).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update, remove))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Matches names and bodies (at most 100 characters).
     q: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
+/// The team's shortcuts and my personal ones.
+#[utoipa::path(get, path = "/api/shortcuts", tag = "shortcuts", params(ListQuery),
+    responses((status = 200, body = Vec<views::ShortcutView>), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
+async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Vec<views::ShortcutView>>> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let q = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if q.is_some_and(|q| q.chars().count() > 100) {
         return Err(ApiError::invalid("q", "must be at most 100 characters"));
     }
     let items = state.store.shortcuts(&scope.team, &scope.user, q).await?;
-    Ok(Json(Value::Array(items.iter().map(views::shortcut).collect())))
+    Ok(Json(items.iter().map(views::shortcut).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ShortcutInput)]
 struct CreateBody {
     name: String,
     body: String,
@@ -50,7 +58,12 @@ fn parse_body(raw: &str) -> ApiResult<String> {
     Ok(MessageBody::parse_html(raw)?.html().to_string())
 }
 
-async fn create(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<CreateBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+/// A shortcut: `scope` `team` (owners/admins) or `personal`.
+///
+/// 409: `shortcut_exists`.
+#[utoipa::path(post, path = "/api/shortcuts", tag = "shortcuts", request_body = CreateBody,
+    responses((status = 201, body = views::ShortcutView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 409, response = Error)))]
+async fn create(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<CreateBody>) -> ApiResult<(StatusCode, Json<views::ShortcutView>)> {
     let (scope, m) = agent.chat_scope(&state).await?;
     let name = ShortcutName::parse(&b.name)?;
     let body = parse_body(&b.body)?;
@@ -85,24 +98,32 @@ fn may_edit(s: &Shortcut, m: &Membership) -> ApiResult<()> {
     Ok(())
 }
 
-async fn get_one(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<Value>> {
+/// One shortcut.
+#[utoipa::path(get, path = "/api/shortcuts/{id}", tag = "shortcuts", params(("id" = String, Path)),
+    responses((status = 200, body = views::ShortcutView), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn get_one(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ShortcutView>> {
     let (s, _, _) = visible(&state, &agent, &id).await?;
     Ok(Json(views::shortcut(&s)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     name: Option<String>,
     body: Option<String>,
 }
 
+/// Changes a shortcut's name or body.
+///
+/// 409: `shortcut_exists`.
+#[utoipa::path(patch, path = "/api/shortcuts/{id}", tag = "shortcuts", params(("id" = String, Path)), request_body = UpdateBody,
+    responses((status = 200, body = views::ShortcutView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn update(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<UpdateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<views::ShortcutView>> {
     let (mut s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;
     if let Some(n) = b.name {
@@ -115,6 +136,9 @@ async fn update(
     Ok(Json(views::shortcut(&s)))
 }
 
+/// Deletes a shortcut.
+#[utoipa::path(delete, path = "/api/shortcuts/{id}", tag = "shortcuts", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
 async fn remove(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
     let (s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;

@@ -1,14 +1,17 @@
 //! Teams, members, agents and team settings.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, double_option};
+use super::openapi::Error;
 use crate::domain::ids::{BotId, TeamId, UserId};
 use crate::domain::team::{BotAccess, Role};
 use crate::domain::values::{Email, Password, PersonName, TeamName};
@@ -17,14 +20,14 @@ use crate::services::teams;
 use crate::store::{MemberPatch, NewMember, SettingsPatch};
 use crate::views;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/teams", post(create_team))
-        .route("/api/teams/{team}", get(get_team))
-        .route("/api/teams/{team}/members", get(list_members).post(add_member))
-        .route("/api/teams/{team}/members/{user}", patch(update_member).delete(remove_member))
-        .route("/api/teams/{team}/agents", get(list_agents))
-        .route("/api/teams/{team}/settings", get(get_settings).patch(update_settings))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_team))
+        .routes(routes!(get_team))
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(update_member, remove_member))
+        .routes(routes!(list_agents))
+        .routes(routes!(get_settings, update_settings))
 }
 
 fn team_id(raw: &str) -> ApiResult<TeamId> {
@@ -35,42 +38,60 @@ fn parse_role(raw: &str) -> ApiResult<Role> {
     Role::parse(raw).ok_or_else(|| ApiError::invalid("role", "must be one of owner, admin, chat_agent, member"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamBody {
     name: String,
 }
 
-async fn create_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TeamBody>) -> ApiResult<(StatusCode, Json<Value>)> {
+/// A new team; the caller becomes its owner.
+#[utoipa::path(post, path = "/api/teams", tag = "teams", request_body = TeamBody,
+    responses((status = 201, body = views::TeamView), (status = 400, response = Error), (status = 401, response = Error)))]
+async fn create_team(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TeamBody>) -> ApiResult<(StatusCode, Json<views::TeamView>)> {
     let name = TeamName::parse(&b.name)?;
     let team = state.store.create_team(&agent.user_id, name.as_str(), state.now()).await?;
     Ok((StatusCode::CREATED, Json(views::team(&team))))
 }
 
-async fn get_team(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
+#[derive(Serialize, ToSchema)]
+struct MyTeamView {
+    #[serde(flatten)]
+    team: views::TeamView,
+    /// The caller's role in it.
+    role: Role,
+}
+
+/// A team the caller belongs to.
+#[utoipa::path(get, path = "/api/teams/{team}", tag = "teams", params(("team" = String, Path)),
+    responses((status = 200, body = MyTeamView), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn get_team(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<MyTeamView>> {
     let team = team_id(&team)?;
     let m = agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
-    let mut v = views::team(&t);
-    v["role"] = json!(m.role);
-    Ok(Json(v))
+    Ok(Json(MyTeamView { team: views::team(&t), role: m.role }))
 }
 
-async fn list_members(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
+/// Every member with their role, bot access and presence (any member may look).
+#[utoipa::path(get, path = "/api/teams/{team}/members", tag = "teams", params(("team" = String, Path)),
+    responses((status = 200, body = Vec<views::MemberView>), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn list_members(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Vec<views::MemberView>>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
-    Ok(Json(Value::Array(members.iter().map(views::member).collect())))
+    Ok(Json(members.iter().map(views::member).collect()))
 }
 
-async fn list_agents(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
+/// The chat-capable members, with their status and last activity.
+#[utoipa::path(get, path = "/api/teams/{team}/agents", tag = "teams", params(("team" = String, Path)),
+    responses((status = 200, body = Vec<views::MemberView>), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn list_agents(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Vec<views::MemberView>>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let members = state.store.members(&team).await?;
-    Ok(Json(Value::Array(members.iter().filter(|m| m.membership.role.can_chat()).map(views::member).collect())))
+    Ok(Json(members.iter().filter(|m| m.membership.role.can_chat()).map(views::member).collect()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddMemberBody {
     email: String,
@@ -80,12 +101,17 @@ struct AddMemberBody {
     password: Option<String>,
 }
 
+/// Adds a member, creating the user (with `password`) when the email has no account.
+///
+/// 409: `already_member`.
+#[utoipa::path(post, path = "/api/teams/{team}/members", tag = "teams", params(("team" = String, Path)), request_body = AddMemberBody,
+    responses((status = 201, body = views::MemberView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn add_member(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(team): AppPath<String>,
     AppJson(b): AppJson<AddMemberBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<views::MemberView>)> {
     let team = team_id(&team)?;
     let me = agent.admin_of(&state, &team).await?;
     let email = Email::parse(&b.email)?;
@@ -107,12 +133,16 @@ async fn add_member(
     Ok((StatusCode::CREATED, Json(views::member(&member))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateMemberBody {
     role: Option<String>,
+    /// `"all"` or a list of bot ids.
+    #[schema(value_type = Option<views::AccessView>)]
     bot_access: Option<Value>,
+    /// 1–100, or `null` for no limit.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     capacity: Option<Option<i64>>,
 }
 
@@ -128,12 +158,17 @@ fn parse_access(v: &Value) -> ApiResult<BotAccess> {
     }
 }
 
+/// Changes a member's role, bot access or capacity (owners/admins; owners for owners).
+///
+/// 409: `last_owner`.
+#[utoipa::path(patch, path = "/api/teams/{team}/members/{user}", tag = "teams", params(("team" = String, Path), ("user" = String, Path)), request_body = UpdateMemberBody,
+    responses((status = 200, body = views::MemberView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn update_member(
     State(state): State<AppState>,
     agent: Agent,
     AppPath((team, user)): AppPath<(String, String)>,
     AppJson(b): AppJson<UpdateMemberBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<views::MemberView>> {
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
     let me = agent.admin_of(&state, &team).await?;
@@ -152,6 +187,11 @@ async fn update_member(
     Ok(Json(views::member(&member)))
 }
 
+/// Removes a member (or leaves the team); their live chats go back to the queue.
+///
+/// 409: `last_owner`.
+#[utoipa::path(delete, path = "/api/teams/{team}/members/{user}", tag = "teams", params(("team" = String, Path), ("user" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn remove_member(State(state): State<AppState>, agent: Agent, AppPath((team, user)): AppPath<(String, String)>) -> ApiResult<StatusCode> {
     let team = team_id(&team)?;
     let user = UserId::parse(&user).ok_or(ApiError::NotFound)?;
@@ -169,14 +209,17 @@ async fn remove_member(State(state): State<AppState>, agent: Agent, AppPath((tea
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_settings(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<Value>> {
+/// The team's presence and email timers.
+#[utoipa::path(get, path = "/api/teams/{team}/settings", tag = "teams", params(("team" = String, Path)),
+    responses((status = 200, body = views::SettingsView), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn get_settings(State(state): State<AppState>, agent: Agent, AppPath(team): AppPath<String>) -> ApiResult<Json<views::SettingsView>> {
     let team = team_id(&team)?;
     agent.member_of(&state, &team).await?;
     let t = state.store.team(&team).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(views::settings(&t.settings)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SettingsBody {
     auto_away_minutes: Option<i64>,
@@ -192,12 +235,15 @@ fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i
     }
 }
 
+/// Changes the team's timers (owners/admins); fields left out stay.
+#[utoipa::path(patch, path = "/api/teams/{team}/settings", tag = "teams", params(("team" = String, Path)), request_body = SettingsBody,
+    responses((status = 200, body = views::SettingsView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
 async fn update_settings(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(team): AppPath<String>,
     AppJson(b): AppJson<SettingsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<views::SettingsView>> {
     let team = team_id(&team)?;
     agent.admin_of(&state, &team).await?;
     let patch = SettingsPatch {

@@ -1,35 +1,38 @@
 //! The visitor's API, used by the embeddable widget. Cross-origin by design: authenticated by
 //! visitor token (never cookies), with the bot's origin allow-list enforced on every call.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, body_rejection, check_origin, double_option};
-use crate::domain::ids::BotId;
+use super::openapi::Error;
+use crate::domain::chat::ChatState;
+use crate::domain::ids::{BotId, ConversationId, VisitorId};
 use crate::domain::values::{ClientId, Email, MessageBody, PersonName};
 use crate::services::auth;
 use crate::services::{AppState, chats};
 use crate::store::{Act, Conversation};
 use crate::views;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/widget/bots/{bot}/config", get(config))
-        .route("/api/widget/bots/{bot}/visitors", post(create_visitor))
-        .route("/api/widget/bots/{bot}/resume", post(resume))
-        .route("/api/widget/read", post(mark_read))
-        .route("/api/widget/visitor", patch(update_visitor))
-        .route("/api/widget/conversation", get(current))
-        .route("/api/widget/conversations", post(new_conversation))
-        .route("/api/widget/messages", post(send_message))
-        .route("/api/widget/escalate", post(escalate))
-        .route("/api/widget/end", post(end))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(config))
+        .routes(routes!(create_visitor))
+        .routes(routes!(resume))
+        .routes(routes!(mark_read))
+        .routes(routes!(update_visitor))
+        .routes(routes!(current))
+        .routes(routes!(new_conversation))
+        .routes(routes!(send_message))
+        .routes(routes!(escalate))
+        .routes(routes!(end))
 }
 
 /// The widget runs on other sites: browsers may call `/api/widget/*` from any origin (each call
@@ -50,29 +53,60 @@ async fn public_bot(state: &AppState, parts: &Parts, raw: &str) -> ApiResult<cra
     Ok(bot)
 }
 
-async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPath<String>) -> ApiResult<Json<Value>> {
-    let bot = public_bot(&state, &parts, &bot).await?;
-    let s = &bot.settings;
-    let mut v = json!({
-        "name": bot.name,
-        "greeting": bot.greeting,
-        "human_escalation": s.human_escalation,
-        "human_only": s.human_only,
-        "show_agent_availability": s.show_agent_availability,
-    });
-    if s.show_agent_availability {
-        let (online, last) = state.store.availability(&bot.id).await?;
-        v["availability"] = json!({"online": online, "last_active_at": views::opt_time(last)});
-    }
-    Ok(Json(v))
+#[derive(Serialize, ToSchema)]
+struct Availability {
+    /// An agent with access is `available`.
+    online: bool,
+    last_active_at: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = WidgetConfig)]
+struct ConfigView {
+    name: String,
+    greeting: String,
+    human_escalation: bool,
+    human_only: bool,
+    show_agent_availability: bool,
+    /// Present when the bot shows agent availability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    availability: Option<Availability>,
+}
+
+/// What the widget shows before the visitor writes.
+/// 403: an `Origin` outside the bot's allow-list.
+#[utoipa::path(get, path = "/api/widget/bots/{bot}/config", tag = "widget", params(("bot" = String, Path)),
+    responses((status = 200, body = ConfigView), (status = 403, response = Error), (status = 404, response = Error)))]
+async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPath<String>) -> ApiResult<Json<ConfigView>> {
+    let bot = public_bot(&state, &parts, &bot).await?;
+    let s = &bot.settings;
+    let availability = if s.show_agent_availability {
+        let (online, last) = state.store.availability(&bot.id).await?;
+        Some(Availability { online, last_active_at: views::opt_time(last) })
+    } else {
+        None
+    };
+    Ok(Json(ConfigView {
+        name: bot.name.clone(),
+        greeting: bot.greeting.clone(),
+        human_escalation: s.human_escalation,
+        human_only: s.human_only,
+        show_agent_availability: s.show_agent_availability,
+        availability,
+    }))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VisitorPatch)]
 struct VisitorBody {
+    /// `null` or blank clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     name: Option<Option<String>>,
+    /// `null` or blank clears it.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
 }
 
@@ -92,7 +126,7 @@ fn parse_visitor(b: &VisitorBody) -> ApiResult<(Option<Option<String>>, Option<O
     Ok((name, email))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewVisitorBody {
     name: Option<String>,
@@ -111,13 +145,24 @@ fn parse_page_url(raw: &str) -> ApiResult<String> {
     Ok(url.to_string())
 }
 
+#[derive(Serialize, ToSchema)]
+struct NewVisitor {
+    visitor_id: VisitorId,
+    /// Send it as `Authorization: Bearer <visitor_token>` (or `?token=` on the socket).
+    visitor_token: String,
+    conversation_id: ConversationId,
+}
+
+/// A new visitor with a conversation; the body is optional.
+#[utoipa::path(post, path = "/api/widget/bots/{bot}/visitors", tag = "widget", params(("bot" = String, Path)), request_body(content = Option<NewVisitorBody>),
+    responses((status = 201, body = NewVisitor), (status = 400, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 413, response = Error), (status = 429, response = Error)))]
 async fn create_visitor(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     parts: Parts,
     AppPath(bot): AppPath<String>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<NewVisitor>)> {
     let body = body.map_err(body_rejection)?;
     let bot = public_bot(&state, &parts, &bot).await?;
     state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
@@ -136,10 +181,10 @@ async fn create_visitor(
         .create_visitor(&bot.id, name.flatten().as_deref(), email.flatten().as_deref(), page_url.as_deref(), &auth::hash_secret(&token), now)
         .await?;
     let conv = chats::current(&state, &visitor.id, &bot.id).await?;
-    Ok((StatusCode::CREATED, Json(json!({"visitor_id": visitor.id, "visitor_token": token, "conversation_id": conv.id}))))
+    Ok((StatusCode::CREATED, Json(NewVisitor { visitor_id: visitor.id, visitor_token: token, conversation_id: conv.id })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResumeBody {
     token: String,
@@ -147,30 +192,45 @@ struct ResumeBody {
 
 /// A visitor back from an email link (maybe on another device): a resume token from the link
 /// buys a fresh visitor token for the same visitor and conversation.
+#[derive(Serialize, ToSchema)]
+struct Resumed {
+    visitor_id: VisitorId,
+    visitor_token: String,
+}
+
+/// Back from an email link: its resume token buys a visitor token for the same visitor.
+///
+/// 401: `invalid_token`: expired.
+#[utoipa::path(post, path = "/api/widget/bots/{bot}/resume", tag = "widget", params(("bot" = String, Path)), request_body = ResumeBody,
+    responses((status = 200, body = Resumed), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 429, response = Error)))]
 async fn resume(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     parts: Parts,
     AppPath(bot): AppPath<String>,
     AppJson(b): AppJson<ResumeBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Resumed>> {
     let bot = public_bot(&state, &parts, &bot).await?;
     state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let visitor = state.store.resume_visitor(&auth::hash_secret(b.token.trim()), state.now()).await?.filter(|v| v.bot_id == bot.id);
     let visitor = visitor.ok_or(ApiError::Unauthorized("invalid_token", "this link has expired; start a new chat instead"))?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
     state.store.add_visitor_token(&visitor.id, &auth::hash_secret(&token), state.now()).await?;
-    Ok(Json(json!({"visitor_id": visitor.id, "visitor_token": token})))
+    Ok(Json(Resumed { visitor_id: visitor.id, visitor_token: token }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VisitorReadBody)]
 struct ReadBody {
     up_to_seq: i64,
 }
 
 /// The visitor saw the messages up to `up_to_seq` (the widget reports it while open): an
 /// unread-reply email for them is no longer needed.
+/// The visitor saw the messages up to `up_to_seq`: no unread-reply email is needed for them.
+#[utoipa::path(post, path = "/api/widget/read", tag = "widget", request_body = ReadBody,
+    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error)))]
 async fn mark_read(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {
     let conv = current_conversation(&state, &caller).await?;
     if !(0..=conv.last_seq).contains(&b.up_to_seq) {
@@ -180,7 +240,14 @@ async fn mark_read(State(state): State<AppState>, caller: VisitorCaller, AppJson
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn update_visitor(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<VisitorBody>) -> ApiResult<Json<Value>> {
+/// The visitor's name and email.
+#[utoipa::path(patch, path = "/api/widget/visitor", tag = "widget", request_body = VisitorBody,
+    responses((status = 200, body = views::VisitorView), (status = 400, response = Error), (status = 401, response = Error)))]
+async fn update_visitor(
+    State(state): State<AppState>,
+    caller: VisitorCaller,
+    AppJson(b): AppJson<VisitorBody>,
+) -> ApiResult<Json<views::VisitorView>> {
     let (name, email) = parse_visitor(&b)?;
     let v = state.store.update_visitor(&caller.visitor.id, name.as_ref().map(|n| n.as_deref()), email.as_ref().map(|e| e.as_deref())).await?;
     Ok(Json(views::visitor(&v)))
@@ -191,7 +258,7 @@ async fn current_conversation(state: &AppState, caller: &VisitorCaller) -> ApiRe
     Ok(chats::current(state, &caller.visitor.id, &caller.bot.id).await?)
 }
 
-async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64) -> ApiResult<Value> {
+async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64) -> ApiResult<views::WidgetConversationView> {
     let agent = match &conv.assignee_id {
         Some(a) => state.store.user(a).await?,
         None => None,
@@ -200,17 +267,27 @@ async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64
     Ok(views::widget_conversation(conv, agent.as_ref(), &messages))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct CurrentQuery {
+    /// Only messages after this `seq`.
     after_seq: Option<i64>,
     /// The visitor token may come as `?token=` (read by the `VisitorCaller` extractor); it is
     /// allowed here so that unknown parameters can still be refused.
     #[serde(rename = "token")]
+    #[param(rename = "token")]
     _token: Option<String>,
 }
 
-async fn current(State(state): State<AppState>, caller: VisitorCaller, AppQuery(q): AppQuery<CurrentQuery>) -> ApiResult<Json<Value>> {
+/// The visitor's current conversation, public messages only.
+#[utoipa::path(get, path = "/api/widget/conversation", tag = "widget", params(CurrentQuery),
+    responses((status = 200, body = views::WidgetConversationView), (status = 400, response = Error), (status = 401, response = Error)))]
+async fn current(
+    State(state): State<AppState>,
+    caller: VisitorCaller,
+    AppQuery(q): AppQuery<CurrentQuery>,
+) -> ApiResult<Json<views::WidgetConversationView>> {
     let after = q.after_seq.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::invalid("after_seq", "must not be negative"));
@@ -219,47 +296,84 @@ async fn current(State(state): State<AppState>, caller: VisitorCaller, AppQuery(
     Ok(Json(conversation_view(&state, &conv, after).await?))
 }
 
-async fn new_conversation(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<(StatusCode, Json<Value>)> {
+/// "Start a new chat", once the last one is resolved.
+///
+/// 409: `conversation_open`.
+#[utoipa::path(post, path = "/api/widget/conversations", tag = "widget",
+    responses((status = 201, body = views::WidgetConversationView), (status = 401, response = Error), (status = 409, response = Error)))]
+async fn new_conversation(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<(StatusCode, Json<views::WidgetConversationView>)> {
     let conv = chats::start(&state, &caller.visitor.id, &caller.bot.id).await?;
     Ok((StatusCode::CREATED, Json(conversation_view(&state, &conv, 0).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VisitorMessageBody)]
 struct MessageIn {
     body: String,
     client_id: Option<String>,
 }
 
-async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<MessageIn>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[derive(Serialize, ToSchema)]
+struct Posted {
+    #[serde(flatten)]
+    message: views::MessageView,
+    /// The bot's answer, when the bot answers (it also arrives as an event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bot_reply: Option<Option<views::MessageView>>,
+}
+
+/// The visitor's message (plain text). A repeated `client_id` returns the first message.
+///
+/// 409: `chat_resolved`.
+#[utoipa::path(post, path = "/api/widget/messages", tag = "widget", request_body = MessageIn,
+    responses((status = 201, body = Posted), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<MessageIn>) -> ApiResult<(StatusCode, Json<Posted>)> {
     state.widget_limit.check(&format!("visitor:{}", caller.visitor.id)).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let body = MessageBody::parse_text(&b.body)?;
     let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
     let author = chats::VisitorAuthor { id: &caller.visitor.id, bot: &caller.bot.id, name: caller.visitor.name.as_deref() };
     let posted = chats::visitor_message(&state, author, None, body, client_id).await?;
     let message = posted.applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
-    let mut out = views::message(message);
+    let mut out = Posted { message: views::message(message), bot_reply: None };
     if let Some(reply) = posted.bot_reply {
         let reply = reply.await.map_err(ApiError::internal)?;
-        out["bot_reply"] = reply.as_ref().map(views::message).unwrap_or(Value::Null);
+        out.bot_reply = Some(reply.as_ref().map(views::message));
     }
     Ok((StatusCode::CREATED, Json(out)))
 }
 
 /// The conversation's state after a visitor's escalate or end, with the version it was
 /// produced at (clients drop state they receive older than what they show).
-fn state_view(applied: &crate::store::Applied) -> Value {
-    let c = &applied.conversation;
-    json!({"state": c.state.as_str(), "conversation_id": c.id, "version": c.last_seq})
+#[derive(Serialize, ToSchema)]
+struct StateView {
+    state: ChatState,
+    conversation_id: ConversationId,
+    version: i64,
 }
 
-async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
+fn state_view(applied: &crate::store::Applied) -> StateView {
+    let c = &applied.conversation;
+    StateView { state: c.state, conversation_id: c.id.clone(), version: c.last_seq }
+}
+
+/// "Talk to a person".
+///
+/// 409: `escalation_disabled`, `already_escalated`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/widget/escalate", tag = "widget",
+    responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error)))]
+async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<StateView>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(state_view(&applied)))
 }
 
-async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<Value>> {
+/// "End chat".
+///
+/// 409: `chat_resolved`.
+#[utoipa::path(post, path = "/api/widget/end", tag = "widget",
+    responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error)))]
+async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<StateView>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(state_view(&applied)))

@@ -1,7 +1,7 @@
 //! The WebSocket protocol's frames (docs/REALTIME.md).
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::clock::{Millis, rfc3339};
 
@@ -29,7 +29,7 @@ pub enum ClientFrame {
 }
 
 /// `{"type", "at", "data"}`.
-pub fn frame(kind: &str, at: Millis, data: Value) -> String {
+pub fn frame(kind: &str, at: Millis, data: impl serde::Serialize) -> String {
     json!({"type": kind, "at": rfc3339(at), "data": data}).to_string()
 }
 

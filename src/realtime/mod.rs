@@ -4,16 +4,17 @@
 mod frames;
 mod session;
 
-use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Agent, VisitorCaller};
+use crate::http::openapi::Error;
 use crate::services::AppState;
 use crate::services::auth::{API_TOKEN_PREFIX, hash_secret};
 pub use session::{Peer, run};
@@ -21,8 +22,8 @@ pub use session::{Peer, run};
 /// Largest frame a client may send.
 pub const MAX_FRAME: usize = 64 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/ws", get(agent_socket)).route("/api/widget/ws", get(visitor_socket))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(agent_socket)).routes(routes!(visitor_socket))
 }
 
 /// Per-connection read buffer. Chat frames are small (a larger one is read in several pieces);
@@ -52,6 +53,10 @@ fn same_origin(parts: &Parts) -> ApiResult<()> {
     }
 }
 
+/// The agent's real-time socket: session cookie (same origin only) or `?token=` with a personal
+/// API token.
+#[utoipa::path(get, path = "/ws", tag = "real time", params(("token" = Option<String>, Query, description = "a personal API token, instead of the cookie")),
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
 async fn agent_socket(
     State(state): State<AppState>,
     mut parts: Parts,
@@ -78,6 +83,9 @@ pub async fn agent_peer(state: &AppState, agent: &Agent) -> ApiResult<Peer> {
     Ok(Peer::Agent { user: agent.user_id.clone(), display_name: user.display_name(), scope, membership })
 }
 
+/// The visitor's real-time socket.
+#[utoipa::path(get, path = "/api/widget/ws", tag = "real time", params(("token" = String, Query, description = "the visitor token")),
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
 async fn visitor_socket(
     State(state): State<AppState>,
     caller: VisitorCaller,

@@ -229,7 +229,8 @@ pub struct Conversation {
     pub last_seq: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum AuthorKind {
     Visitor,
     Bot,

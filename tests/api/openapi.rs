@@ -93,6 +93,49 @@ async fn the_document_covers_the_contract_and_only_served_routes(app: TestApp) {
     }
 }
 
+/// Every `$ref` in `v`, recursively.
+fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                out.push(r.to_string());
+            }
+            m.values().for_each(|x| refs(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+        _ => {}
+    }
+}
+
+async fn the_document_is_well_formed(app: TestApp) {
+    let doc = app.get("/api/openapi.json").await.body;
+    // Every reference points at a component that exists.
+    let mut all = vec![];
+    refs(&doc, &mut all);
+    assert!(all.len() > 50, "the document uses shared components");
+    for r in all {
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("external reference {r}"));
+        assert!(doc.pointer(pointer).is_some(), "dangling reference {r}");
+    }
+    // Operation ids are unique, and every response says what it is.
+    let mut ids = std::collections::HashSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}: no operationId"));
+            assert!(ids.insert(id.to_string()), "{method} {path}: operationId {id} used twice");
+            for (status, r) in op["responses"].as_object().unwrap() {
+                assert!(
+                    r.get("$ref").is_some() || r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status}: no description"
+                );
+            }
+        }
+    }
+    // The schemas come from the code's types: request bodies refuse unknown fields as the server does.
+    assert_eq!(doc["components"]["schemas"]["TransferBody"]["additionalProperties"], false);
+    assert_eq!(doc["components"]["schemas"]["ChatState"]["enum"], serde_json::json!(["bot", "pending", "active", "transferred", "resolved"]));
+}
+
 async fn health_and_metrics_are_served(app: TestApp) {
     assert_eq!(app.get("/healthz").await.body, serde_json::json!({"status": "ok"}));
     app.get("/api/nope").await;
@@ -102,4 +145,4 @@ async fn health_and_metrics_are_served(app: TestApp) {
     assert!(text.contains("baton_http_requests_total"), "{text}");
 }
 
-backend_tests!(the_document_covers_the_contract_and_only_served_routes, health_and_metrics_are_served);
+backend_tests!(the_document_covers_the_contract_and_only_served_routes, the_document_is_well_formed, health_and_metrics_are_served);
