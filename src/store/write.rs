@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use super::{Act, Result, StoreError};
+use super::{Act, PresenceChange, PresenceInput, Result, StoreError};
 use crate::clock::Millis;
 use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
 use crate::domain::ids::{ConversationId, MessageId, UserId};
@@ -199,6 +199,66 @@ async fn agent_facts<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, user: 
         status,
     };
     Ok((facts, user))
+}
+
+/// A user's presence as stored: the rules' state, the team they work in, when last seen.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredPresence {
+    pub state: crate::domain::presence::State,
+    pub active_team: Option<crate::domain::ids::TeamId>,
+    pub last_active_at: Option<Millis>,
+}
+
+/// The statements the presence write path needs, inside one open transaction.
+#[async_trait]
+pub(crate) trait PresenceTx: Send {
+    /// The user's presence, locked until commit.
+    async fn lock_presence(&mut self, user: &UserId) -> Result<Option<StoredPresence>>;
+    /// The team's (heartbeat timeout in seconds, auto-away in minutes).
+    async fn team_timers(&mut self, team: &crate::domain::ids::TeamId) -> Result<Option<(i64, i64)>>;
+    /// The member's capacity (`None`: no limit) and how many live chats they hold in the team.
+    async fn load(&mut self, team: &crate::domain::ids::TeamId, user: &UserId) -> Result<(Option<i64>, i64)>;
+    /// Stores the new state; `changed_at` is set when the status, source or reason changed.
+    async fn save_presence(&mut self, user: &UserId, p: &StoredPresence, changed_at: Option<Millis>) -> Result<()>;
+}
+
+/// Applies one presence signal through [`crate::domain::presence::step`] under the user's row
+/// lock. The caller commits.
+pub(crate) async fn presence<T: PresenceTx + ?Sized>(tx: &mut T, user: &UserId, input: PresenceInput, now: Millis) -> Result<PresenceChange> {
+    use crate::domain::presence::{Signal, Timing, step};
+    let stored = tx.lock_presence(user).await?.ok_or(StoreError::NotFound)?;
+    let signal = match input {
+        PresenceInput::SetManual(s) => Signal::SetManual(s),
+        PresenceInput::Heartbeat => Signal::Heartbeat,
+        PresenceInput::Activity => Signal::Activity,
+        PresenceInput::Tick => {
+            // The active team's timers; a user with no team keeps the defaults.
+            let timers = match &stored.active_team {
+                Some(team) => tx.team_timers(team).await?,
+                None => None,
+            };
+            let (heartbeat, away) = timers.unwrap_or((60, 10));
+            Signal::Tick(Timing { heartbeat_timeout: heartbeat * 1000, auto_away: away * 60_000 })
+        }
+        PresenceInput::Load => {
+            let (capacity, active) = match &stored.active_team {
+                Some(team) => tx.load(team, user).await?,
+                None => (None, 0),
+            };
+            Signal::Load { active, capacity }
+        }
+    };
+    let before = stored.state;
+    let after = step(&before, signal, now);
+    let changed = before.differs(&after);
+    // Seen now: any sign of life, and every change of status.
+    let seen = changed || matches!(input, PresenceInput::Heartbeat | PresenceInput::Activity | PresenceInput::SetManual(_));
+    let last_active_at = if seen { Some(now) } else { stored.last_active_at };
+    if after != before || seen {
+        let next = StoredPresence { state: after, active_team: stored.active_team, last_active_at };
+        tx.save_presence(user, &next, changed.then_some(now)).await?;
+    }
+    Ok(PresenceChange { before, after, last_active_at })
 }
 
 #[cfg(test)]

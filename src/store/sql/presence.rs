@@ -2,9 +2,10 @@
 
 macro_rules! presence_store {
     ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+        /// The statements of the presence write path ([`crate::store::write::presence`]).
         #[async_trait::async_trait]
-        impl $crate::store::PresenceStore for $Store {
-            async fn presence_signal(&self, user: &UserId, input: PresenceInput, now: i64) -> $crate::store::Result<PresenceChange> {
+        impl $crate::store::write::PresenceTx for sqlx::Transaction<'static, $Db> {
+            async fn lock_presence(&mut self, user: &UserId) -> $crate::store::Result<Option<$crate::store::write::StoredPresence>> {
                 #[derive(sqlx::FromRow)]
                 struct Row {
                     status: Status,
@@ -17,81 +18,72 @@ macro_rules! presence_store {
                     last_active_at: Option<i64>,
                     active_team_id: Option<TeamId>,
                 }
-                let mut tx = self.write().begin_with($begin).await?;
-                let row: Row = sqlx::query_as(concat!(
+                let row: Option<Row> = sqlx::query_as(concat!(
                     "SELECT status, status_source, status_reason, resume_status, resume_source, last_heartbeat_at, last_activity_at, last_active_at, active_team_id
                      FROM users WHERE id = $1", $lock
                 ))
                 .bind(user)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-                let before = $crate::domain::presence::State {
-                    status: row.status,
-                    source: row.status_source,
-                    reason: row.status_reason,
-                    resume: match (row.resume_status, row.resume_source) {
-                        (Some(s), Some(src)) => Some((s, src)),
-                        _ => None,
+                .fetch_optional(&mut **self)
+                .await?;
+                Ok(row.map(|row| $crate::store::write::StoredPresence {
+                    state: $crate::domain::presence::State {
+                        status: row.status,
+                        source: row.status_source,
+                        reason: row.status_reason,
+                        resume: row.resume_status.zip(row.resume_source),
+                        last_heartbeat_at: row.last_heartbeat_at,
+                        last_activity_at: row.last_activity_at,
                     },
-                    last_heartbeat_at: row.last_heartbeat_at,
-                    last_activity_at: row.last_activity_at,
-                };
-                let signal = match input {
-                    PresenceInput::SetManual(s) => $crate::domain::presence::Signal::SetManual(s),
-                    PresenceInput::Heartbeat => $crate::domain::presence::Signal::Heartbeat,
-                    PresenceInput::Activity => $crate::domain::presence::Signal::Activity,
-                    PresenceInput::Tick => {
-                        // The active team's timers; a user with no team keeps the defaults.
-                        let timers: Option<(i64, i64)> = sqlx::query_as("SELECT heartbeat_timeout_seconds, auto_away_minutes FROM teams WHERE id = $1")
-                            .bind(&row.active_team_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                        let (hb, away) = timers.unwrap_or((60, 10));
-                        $crate::domain::presence::Signal::Tick($crate::domain::presence::Timing { heartbeat_timeout: hb * 1000, auto_away: away * 60_000 })
-                    }
-                    PresenceInput::Load => {
-                        let capacity: Option<Option<i64>> = sqlx::query_scalar("SELECT capacity FROM members WHERE team_id = $1 AND user_id = $2")
-                            .bind(&row.active_team_id)
-                            .bind(user)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                        let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations WHERE team_id = $1 AND assignee_id = $2 AND state IN ('active', 'transferred')")
-                            .bind(&row.active_team_id)
-                            .bind(user)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        $crate::domain::presence::Signal::Load { active, capacity: capacity.flatten() }
-                    }
-                };
-                let after = $crate::domain::presence::step(&before, signal, now);
-                let changed = before.differs(&after);
-                // Seen now: any sign of life, and every change of status.
-                let seen = changed || matches!(input, PresenceInput::Heartbeat | PresenceInput::Activity | PresenceInput::SetManual(_));
-                let last_active_at = if seen { Some(now) } else { row.last_active_at };
-                if after != before || seen {
-                    sqlx::query(
-                        "UPDATE users SET status = $2, status_source = $3, status_reason = $4, resume_status = $5, resume_source = $6,
-                            last_heartbeat_at = $7, last_activity_at = $8, last_active_at = $9,
-                            status_changed_at = CASE WHEN $10 THEN $11 ELSE status_changed_at END
-                         WHERE id = $1",
-                    )
+                    active_team: row.active_team_id,
+                    last_active_at: row.last_active_at,
+                }))
+            }
+
+            async fn team_timers(&mut self, team: &TeamId) -> $crate::store::Result<Option<(i64, i64)>> {
+                Ok(sqlx::query_as("SELECT heartbeat_timeout_seconds, auto_away_minutes FROM teams WHERE id = $1").bind(team).fetch_optional(&mut **self).await?)
+            }
+
+            async fn load(&mut self, team: &TeamId, user: &UserId) -> $crate::store::Result<(Option<i64>, i64)> {
+                let capacity: Option<Option<i64>> =
+                    sqlx::query_scalar("SELECT capacity FROM members WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).fetch_optional(&mut **self).await?;
+                let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations WHERE team_id = $1 AND assignee_id = $2 AND state IN ('active', 'transferred')")
+                    .bind(team)
                     .bind(user)
-                    .bind(after.status.as_str())
-                    .bind(after.source.as_str())
-                    .bind(after.reason.map(Reason::as_str))
-                    .bind(after.resume.map(|r| r.0.as_str()))
-                    .bind(after.resume.map(|r| r.1.as_str()))
-                    .bind(after.last_heartbeat_at)
-                    .bind(after.last_activity_at)
-                    .bind(last_active_at)
-                    .bind(changed)
-                    .bind(now)
-                    .execute(&mut *tx)
+                    .fetch_one(&mut **self)
                     .await?;
-                }
+                Ok((capacity.flatten(), active))
+            }
+
+            async fn save_presence(&mut self, user: &UserId, p: &$crate::store::write::StoredPresence, changed_at: Option<i64>) -> $crate::store::Result<()> {
+                let s = &p.state;
+                sqlx::query(
+                    "UPDATE users SET status = $2, status_source = $3, status_reason = $4, resume_status = $5, resume_source = $6,
+                        last_heartbeat_at = $7, last_activity_at = $8, last_active_at = $9, status_changed_at = COALESCE($10, status_changed_at)
+                     WHERE id = $1",
+                )
+                .bind(user)
+                .bind(s.status)
+                .bind(s.source)
+                .bind(s.reason)
+                .bind(s.resume.map(|r| r.0))
+                .bind(s.resume.map(|r| r.1))
+                .bind(s.last_heartbeat_at)
+                .bind(s.last_activity_at)
+                .bind(p.last_active_at)
+                .bind(changed_at)
+                .execute(&mut **self)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::PresenceStore for $Store {
+            async fn presence_signal(&self, user: &UserId, input: PresenceInput, now: i64) -> $crate::store::Result<PresenceChange> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let change = $crate::store::write::presence(&mut tx, user, input, now).await?;
                 tx.commit().await?;
-                Ok(PresenceChange { before, after, last_active_at })
+                Ok(change)
             }
 
             async fn presence_due(&self, now: i64) -> $crate::store::Result<Vec<UserId>> {
