@@ -24,9 +24,9 @@ pub(crate) trait TextColumn: Sized {
     fn from_text(s: &str) -> Option<Self>;
 }
 
-/// Implements the column traits of one backend for text-stored types.
-macro_rules! text_columns {
-    ($Db:ty: $($T:ty),* $(,)?) => {$(
+/// A Rust type stored as TEXT on one backend.
+macro_rules! text_type {
+    ($Db:ty: $T:ty) => {
         impl Type<$Db> for $T {
             fn type_info() -> <$Db as sqlx::Database>::TypeInfo {
                 <str as Type<$Db>>::type_info()
@@ -36,6 +36,13 @@ macro_rules! text_columns {
                 <str as Type<$Db>>::compatible(ty)
             }
         }
+    };
+}
+
+/// Implements the column traits of one backend for text-stored types.
+macro_rules! text_columns {
+    ($Db:ty: $($T:ty),* $(,)?) => {$(
+        text_type!($Db: $T);
 
         impl Encode<'_, $Db> for $T {
             fn encode_by_ref(&self, buf: &mut <$Db as sqlx::Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
@@ -94,30 +101,13 @@ pub(crate) struct BotIdList(pub Vec<BotId>);
 
 macro_rules! decoded_columns {
     ($Db:ty) => {
-        impl Type<$Db> for Origins {
-            fn type_info() -> <$Db as sqlx::Database>::TypeInfo {
-                <str as Type<$Db>>::type_info()
-            }
-
-            fn compatible(ty: &<$Db as sqlx::Database>::TypeInfo) -> bool {
-                <str as Type<$Db>>::compatible(ty)
-            }
-        }
+        text_type!($Db: Origins);
+        text_type!($Db: BotIdList);
 
         impl<'r> Decode<'r, $Db> for Origins {
             fn decode(value: <$Db as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
                 let text = <&str as Decode<$Db>>::decode(value)?;
                 Ok(Self(serde_json::from_str(text).map_err(|e| format!("not a list of origins: {e}"))?))
-            }
-        }
-
-        impl Type<$Db> for BotIdList {
-            fn type_info() -> <$Db as sqlx::Database>::TypeInfo {
-                <str as Type<$Db>>::type_info()
-            }
-
-            fn compatible(ty: &<$Db as sqlx::Database>::TypeInfo) -> bool {
-                <str as Type<$Db>>::compatible(ty)
             }
         }
 
