@@ -31,6 +31,9 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError>
     })
 }
 
+/// How long stopping waits for sockets to send their close frame.
+const SOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -80,17 +83,22 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then stops cleanly: no new connections, in-flight
+    /// Serves until `stop_requested` completes, then stops cleanly: no new connections, in-flight
     /// requests finish, every socket is closed with 1001 "going away" (clients reconnect, to
     /// this node once it is back or to another), and each timer loop finishes the item at hand.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, stop_requested: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let Self { listener, state, stop } = self;
+        let shutdown = state.shutdown.clone();
         let timers = state.settings.sweep_every.map(|every| crate::services::sweeper::spawn(state.clone(), every)).unwrap_or_default();
         let signalled = async move {
-            shutdown.await;
+            stop_requested.await;
             let _ = stop.send(true);
         };
         let served = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(signalled).await;
+        // Upgraded sockets outlive the HTTP server: wait (a bounded time) for each to say goodbye.
+        if tokio::time::timeout(SOCKETS_CLOSE_WITHIN, shutdown.sessions_closed()).await.is_err() {
+            tracing::warn!("some sockets did not close in time");
+        }
         for t in timers {
             if let Err(e) = t.await {
                 tracing::error!(error = %e, "a timer loop ended abnormally");
@@ -105,8 +113,11 @@ impl Application {
 pub fn router(state: AppState) -> axum::Router {
     let (api, mut doc) = crate::http::routes().merge(crate::realtime::router()).split_for_parts();
     crate::http::openapi::finish(&mut doc);
-    // The document cannot fail to render: it is built from types, not input.
-    let doc = crate::http::openapi::Document(doc.to_json().unwrap_or_else(|_| "{}".into()).into());
+    let json = doc.to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document does not render");
+        "{}".into()
+    });
+    let doc = crate::http::openapi::Document(json.into());
     crate::http::layers(api.merge(crate::http::ui::router()).layer(axum::Extension(doc))).with_state(state)
 }
 

@@ -74,6 +74,7 @@ struct ConfigView {
 }
 
 /// What the widget shows before the visitor writes.
+///
 /// 403: an `Origin` outside the bot's allow-list.
 #[utoipa::path(get, path = "/api/widget/bots/{bot}/config", tag = "widget", params(("bot" = String, Path)),
     responses((status = 200, body = ConfigView), (status = 403, response = Error), (status = 404, response = Error)))]
@@ -190,15 +191,14 @@ struct ResumeBody {
     token: String,
 }
 
-/// A visitor back from an email link (maybe on another device): a resume token from the link
-/// buys a fresh visitor token for the same visitor and conversation.
 #[derive(Serialize, ToSchema)]
 struct Resumed {
     visitor_id: VisitorId,
     visitor_token: String,
 }
 
-/// Back from an email link: its resume token buys a visitor token for the same visitor.
+/// A visitor back from an email link (maybe on another device): the link's resume token buys
+/// a fresh visitor token for the same visitor and conversation.
 ///
 /// 401: `invalid_token`: expired.
 #[utoipa::path(post, path = "/api/widget/bots/{bot}/resume", tag = "widget", params(("bot" = String, Path)), request_body = ResumeBody,
@@ -228,7 +228,6 @@ struct ReadBody {
 
 /// The visitor saw the messages up to `up_to_seq` (the widget reports it while open): an
 /// unread-reply email for them is no longer needed.
-/// The visitor saw the messages up to `up_to_seq`: no unread-reply email is needed for them.
 #[utoipa::path(post, path = "/api/widget/read", tag = "widget", request_body = ReadBody,
     responses((status = 204), (status = 400, response = Error), (status = 401, response = Error)))]
 async fn mark_read(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {

@@ -73,6 +73,8 @@ pub async fn run<S>(state: AppState, peer: Peer, socket: S)
 where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
 {
+    // Counted while it runs, so stopping waits for this socket's goodbye.
+    let _open = state.shutdown.session();
     let (mut sink, mut stream) = socket.split();
     let sub = state.hub.subscribe(topics(&state, &peer), QUEUE);
     let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None, current: None };

@@ -124,24 +124,63 @@ impl AppState {
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Tells long-running work (sockets, timer loops) that the process is stopping. Cheap to clone.
+/// Tells long-running work (sockets, timer loops) that the process is stopping, and counts the
+/// open socket sessions so stopping can wait for their goodbyes. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+pub struct Shutdown {
+    stopping: tokio::sync::watch::Receiver<bool>,
+    sessions: Arc<Sessions>,
+}
+
+#[derive(Debug, Default)]
+struct Sessions {
+    open: std::sync::atomic::AtomicUsize,
+    closed: tokio::sync::Notify,
+}
+
+/// Held by a socket session while it runs.
+pub struct SessionGuard(Arc<Sessions>);
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        if self.0.open.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+            self.0.closed.notify_waiters();
+        }
+    }
+}
 
 impl Shutdown {
     /// The signal and the handle that raises it.
     pub fn new() -> (tokio::sync::watch::Sender<bool>, Self) {
         let (tx, rx) = tokio::sync::watch::channel(false);
-        (tx, Self(rx))
+        (tx, Self { stopping: rx, sessions: Arc::default() })
     }
 
     pub fn is_stopping(&self) -> bool {
-        *self.0.borrow()
+        *self.stopping.borrow()
     }
 
     /// Completes once stopping began (or the handle that raises it is gone).
     pub async fn stopped(&self) {
-        let mut rx = self.0.clone();
+        let mut rx = self.stopping.clone();
         let _ = rx.wait_for(|stopping| *stopping).await;
+    }
+
+    /// Counts a socket session until the guard is dropped.
+    pub fn session(&self) -> SessionGuard {
+        self.sessions.open.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        SessionGuard(self.sessions.clone())
+    }
+
+    /// Completes when no socket session is open.
+    pub async fn sessions_closed(&self) {
+        loop {
+            // Registered before the check, so a close in between is not missed.
+            let closed = self.sessions.closed.notified();
+            if self.sessions.open.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                return;
+            }
+            closed.await;
+        }
     }
 }

@@ -449,6 +449,50 @@ test("the widget keeps the newer chat state when two state frames arrive out of 
   await agentCall("POST", `/api/live-chats/${conv.id}/resolve`);
 });
 
+test("the widget catches up on a state change it missed while its socket was down", async () => {
+  const bob = await newPage("bob-missed");
+  await login(bob, "bob@shop.test", "agent-password");
+  await setStatus(bob, "Available");
+  const agentCall = (method, path, body) => bob.evaluate(async ({ method, path, body }) => {
+    const me = await (await fetch("/api/me")).json();
+    const res = await fetch(path, { method, headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: body && JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, { method, path, body });
+  const team = (await agentCall("GET", "/api/me")).body.active_team_id;
+  const bots = (await agentCall("GET", `/api/teams/${team}/bots`)).body;
+
+  // The first socket works; once it drops, the next one waits until the test lets it through.
+  const visitor = await newPage("visitor-missed", { width: 1280, height: 800 });
+  const sockets = [];
+  let letThrough;
+  const reconnectAllowed = new Promise((r) => { letThrough = r; });
+  await visitor.routeWebSocket(/\/api\/widget\/ws/, async (ws) => {
+    sockets.push(ws);
+    if (sockets.length > 1) await reconnectAllowed;
+    ws.connectToServer();
+  });
+  await visitor.goto(`${base}/demo?bot=${bots[0].id}`);
+  const w = visitor.locator("[data-baton-widget]");
+  await w.locator(".launcher").click();
+  await w.locator("textarea").fill("Hello, may I speak to someone?");
+  await w.locator("textarea").press("Enter");
+  await w.locator(".m.me:not(.sending)", { hasText: "Hello, may I speak to someone?" }).waitFor();
+  await w.getByRole("button", { name: "Talk to a person" }).click();
+  await w.getByText("Connecting you to a person…").waitFor();
+
+  await sockets[0].close();
+  const token = await visitor.evaluate((bot) => localStorage.getItem(`baton:${bot}:token`), bots[0].id);
+  const conv = await (await fetch(`${base}/api/widget/conversation`, { headers: { authorization: `Bearer ${token}` } })).json();
+  const claimed = await agentCall("POST", `/api/live-chats/${conv.id}/claim`);
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  letThrough();
+  // No chat.claimed frame ever reached this widget: it reads the state when the socket reopens.
+  await w.getByText("Bob Agent joined the chat").waitFor();
+  assert.ok(sockets.length >= 2, "the widget reconnected");
+  assert.deepEqual(visitor.errors, []);
+  await agentCall("POST", `/api/live-chats/${conv.id}/resolve`);
+});
+
 test("the widget works on another site, and only on sites the bot allows", async () => {
   const { createServer } = await import("node:http");
   // A customer's site on its own origin, embedding the widget with the one-line snippet.

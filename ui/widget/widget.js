@@ -35,7 +35,9 @@
   async function call(method, path, body) {
     const headers = { "content-type": "application/json" };
     if (store.token) headers.authorization = `Bearer ${store.token}`;
-    const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    // Actions run one after another: a request that never answers must not hold the rest up.
+    const signal = AbortSignal.timeout ? AbortSignal.timeout(30000) : undefined;
+    const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
     const data = await res.json().catch(() => null);
     if (!res.ok) {
       const e = new Error((data && data.error && data.error.message) || `HTTP ${res.status}`);
@@ -430,14 +432,24 @@
     ws = sock;
     sock.onopen = () => {
       wsAttempt = 0;
-      if (conv) sock.send(JSON.stringify({ type: "sync", conversation_id: conv.id, after_seq: lastSeq }));
+      if (!conv) return;
+      sock.send(JSON.stringify({ type: "sync", conversation_id: conv.id, after_seq: lastSeq }));
+      // A state change made while the socket was closed reached no frame: read it.
+      call("GET", `/api/widget/conversation?after_seq=${lastSeq}`).then((c) => {
+        if (!conv) return;
+        // Another tab started a new chat meanwhile: show that one, whole.
+        if (c.id !== conv.id) return call("GET", "/api/widget/conversation").then(resetConversation);
+        for (const m of c.messages) add(m);
+        setState({ state: c.state, agent: c.agent, version: c.last_seq });
+      }).catch(() => { /* the next reconnect tries again */ });
     };
     sock.onmessage = (e) => {
       let f;
       try { f = JSON.parse(e.data); } catch { return; }
       const d = f.data || {};
       if (f.type === "message.created" && conv && d.conversation_id === conv.id) add(d);
-      else if (f.type.startsWith("chat.") && conv && d.conversation_id === conv.id) setState(d); else if (f.type === "availability" && config) {
+      else if (f.type.startsWith("chat.") && conv && d.conversation_id === conv.id) setState(d);
+      else if (f.type === "availability" && config) {
         config.availability = d;
         renderHeader();
       } else if (f.type === "error" && d.client_id) {

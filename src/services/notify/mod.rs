@@ -85,7 +85,11 @@ pub async fn after_chat_change(state: &AppState, a: &Applied) {
                 Some(words) => format!("{words} · via {bot_name}"),
                 None => format!("via {bot_name}"),
             };
-            for r in state.store.recipients(&c.bot_id).await.unwrap_or_default() {
+            let recipients = state.store.recipients(&c.bot_id).await.unwrap_or_else(|e| {
+                tracing::error!(conversation = %c.id, error = %e, "cannot read who to notify of an escalation");
+                vec![]
+            });
+            for r in recipients {
                 targets.push((r, Kind::NewEscalation, payload(Kind::NewEscalation, format!("{who} is waiting for a person"), text.clone(), &id)));
             }
         }

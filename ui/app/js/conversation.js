@@ -19,9 +19,17 @@ export async function conversationPane(pane, id, { onRead }) {
   const me = () => app.me.user.id;
   const admin = () => app.role === "owner" || app.role === "admin";
 
+  // Two answers (a load, a re-read, an action) may arrive in either order: the chat shown is
+  // never replaced by an older state than the one it has.
+  function accept(fresh) {
+    if (chat && fresh.last_seq < chat.last_seq) return false;
+    chat = fresh;
+    return true;
+  }
+
   async function load() {
     try {
-      chat = await get(`/api/live-chats/${id}`);
+      accept(await get(`/api/live-chats/${id}`));
     } catch (e) {
       clear(pane, h("div", { class: "placeholder" }, h("div", {}, h("h2", {}, "This conversation is not available"), h("p", {}, e.message))));
       return false;
@@ -30,11 +38,16 @@ export async function conversationPane(pane, id, { onRead }) {
     renderComposer();
     for (const m of chat.messages) add(m);
     markRead();
+    if (reconnectedWhileLoading) {
+      reconnectedWhileLoading = false;
+      onReconnect();
+    }
     return true;
   }
 
   function add(m) {
-    if (shown.has(m.seq)) return;
+    // Before the chat is loaded there is nothing to place a message in; load() brings it.
+    if (!chat || shown.has(m.seq)) return;
     shown.add(m.seq);
     lastSeq = Math.max(lastSeq, m.seq);
     const el = messageEl(m);
@@ -106,7 +119,7 @@ export async function conversationPane(pane, id, { onRead }) {
 
   async function act(action, body = {}) {
     try {
-      chat = await post(`/api/live-chats/${id}/${action}`, body);
+      if (!accept(await post(`/api/live-chats/${id}/${action}`, body))) return;
       renderHead();
       renderComposer();
       for (const m of chat.messages) add(m);
@@ -137,10 +150,7 @@ export async function conversationPane(pane, id, { onRead }) {
 
   async function refresh() {
     try {
-      const fresh = await get(`/api/live-chats/${id}`);
-      // Two re-reads may answer in either order: never go back to an older state.
-      if (chat && fresh.last_seq < chat.last_seq) return;
-      chat = fresh;
+      if (!accept(await get(`/api/live-chats/${id}`))) return;
       renderHead();
       renderComposer();
       for (const m of chat.messages) add(m);
@@ -156,6 +166,7 @@ export async function conversationPane(pane, id, { onRead }) {
 
   let typingTimer = null;
   const onFrame = (e) => {
+    if (!chat) return;
     const f = e.detail;
     const d = f.data ?? {};
     if (f.type === "message.created" && d.conversation_id === id) {
@@ -174,7 +185,13 @@ export async function conversationPane(pane, id, { onRead }) {
   };
   // The socket (re)opened: state changes made meanwhile reached no frame, so re-read the chat;
   // the sync makes the socket follow this conversation from what we hold.
+  let reconnectedWhileLoading = false;
   const onReconnect = () => {
+    // Opened before the chat was loaded: catch up once it is (what changed meanwhile).
+    if (!chat) {
+      reconnectedWhileLoading = true;
+      return;
+    }
     refresh();
     app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
   };
