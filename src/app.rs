@@ -118,7 +118,7 @@ pub fn router(state: AppState) -> axum::Router {
         "{}".into()
     });
     let doc = crate::http::openapi::Document(json.into());
-    crate::http::layers(api.merge(crate::http::ui::router()).layer(axum::Extension(doc))).with_state(state)
+    crate::http::layers(api.merge(crate::http::ui::router()).layer(axum::Extension(doc)), &state).with_state(state)
 }
 
 /// rustls needs one process-wide crypto provider; Baton uses ring everywhere.

@@ -148,11 +148,15 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
     Ok(res)
 }
 
-/// Ends the cookie session.
+/// Ends the cookie session, or revokes the personal API token the request carries.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", responses((status = 204), (status = 401, response = Error)))]
 async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
+    // Logging out ends what the caller authenticated with: the cookie session, or the API token.
     if let Some(s) = &agent.session {
         state.store.delete_session(&s.token_hash).await?;
+    }
+    if let Some(token) = &agent.token_hash {
+        state.store.revoke_api_token(token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));

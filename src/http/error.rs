@@ -26,6 +26,8 @@ pub enum ApiError {
     Conflict(&'static str, String),
     #[error("request body too large")]
     TooLarge,
+    #[error("the body is not JSON")]
+    NotJson,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error: {0}")]
@@ -52,6 +54,9 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
             Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large".into()),
+            Self::NotJson => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json".into())
+            }
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later".into()),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side".into()),
         }

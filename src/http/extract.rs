@@ -39,20 +39,41 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
     }
 }
 
-/// A JSON body. Any body is parsed as JSON whatever its content type; a malformed body, a
-/// missing field or a wrong type is a 400 naming the problem, an oversized one a 413.
+/// A JSON object body. It must say it is JSON (`Content-Type: application/json`, else 415: a
+/// plain HTML form cannot post one across sites) and be an object; a malformed body, a missing
+/// field or a wrong type is a 400 naming the problem, an oversized one a 413.
 pub struct AppJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = declares_json(req.headers());
         let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
-        if bytes.is_empty() {
-            return Err(ApiError::InvalidInput("body: a JSON object is required".into()));
-        }
-        serde_json::from_slice(&bytes).map(AppJson).map_err(|e| ApiError::InvalidInput(format!("body: {e}")))
+        json_object(is_json, &bytes).map(AppJson)
     }
+}
+
+/// Whether the request's content type is JSON (`application/json` or `application/*+json`).
+pub fn declares_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(v) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a body that must be a JSON object.
+pub fn json_object<T: DeserializeOwned>(is_json: bool, bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidInput("body: a JSON object is required".into()));
+    }
+    if !is_json {
+        return Err(ApiError::NotJson);
+    }
+    // serde reads a struct from an array too; the contract says objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::InvalidInput("body: must be a JSON object".into()));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidInput(format!("body: {e}")))
 }
 
 /// A query string, rejected in our error shape.
@@ -103,6 +124,8 @@ pub struct Agent {
     pub user_id: UserId,
     /// Present when authenticated by cookie.
     pub session: Option<Session>,
+    /// The hash of the personal API token, when authenticated by one.
+    pub token_hash: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Agent {
@@ -113,8 +136,9 @@ impl FromRequestParts<AppState> for Agent {
             if !token.starts_with(API_TOKEN_PREFIX) {
                 return Err(ApiError::Unauthenticated);
             }
-            let user_id = state.store.api_token_user(&hash_secret(token)).await?.ok_or(ApiError::Unauthenticated)?;
-            return Ok(Agent { user_id, session: None });
+            let token_hash = hash_secret(token);
+            let user_id = state.store.api_token_user(&token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+            return Ok(Agent { user_id, session: None, token_hash: Some(token_hash) });
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
         let session = state.store.session(&hash_secret(token), state.now()).await?.ok_or(ApiError::Unauthenticated)?;
@@ -125,7 +149,7 @@ impl FromRequestParts<AppState> for Agent {
                 return Err(ApiError::Forbidden("missing or wrong X-CSRF-Token header"));
             }
         }
-        Ok(Agent { user_id: session.user_id.clone(), session: Some(session) })
+        Ok(Agent { user_id: session.user_id.clone(), session: Some(session), token_hash: None })
     }
 }
 

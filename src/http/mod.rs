@@ -45,7 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// What wraps every route, the WebSocket upgrades included: the error-shaped fallbacks, body
 /// limits, metrics, the widget's CORS, tracing and security headers.
-pub fn layers(router: Router<AppState>) -> Router<AppState> {
+pub fn layers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -55,12 +55,27 @@ pub fn layers(router: Router<AppState>) -> Router<AppState> {
         .layer(axum::middleware::from_fn(ops::track))
         .layer(widget::cors())
         .layer(TraceLayer::new_for_http())
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
 }
 
-async fn security_headers(mut res: axum::response::Response) -> impl IntoResponse {
+/// Headers every answer carries. API answers are never cached (they may be personal), and a
+/// Baton reached over https tells browsers to stay on https.
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> impl IntoResponse {
+    use axum::http::HeaderValue;
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.entry("x-content-type-options").or_insert(axum::http::HeaderValue::from_static("nosniff"));
-    h.entry("referrer-policy").or_insert(axum::http::HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.entry("x-content-type-options").or_insert(HeaderValue::from_static("nosniff"));
+    h.entry("referrer-policy").or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if api {
+        h.entry(axum::http::header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    if state.secure_cookies() {
+        h.entry(axum::http::header::STRICT_TRANSPORT_SECURITY).or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
     res
 }

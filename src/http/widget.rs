@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, body_rejection, check_origin, double_option};
+use super::extract::{AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, body_rejection, check_origin, declares_json, double_option, json_object};
 use super::openapi::Error;
 use crate::domain::chat::ChatState;
 use crate::domain::ids::{BotId, ConversationId, VisitorId};
@@ -168,11 +168,8 @@ async fn create_visitor(
     let bot = public_bot(&state, &parts, &bot).await?;
     state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // The body is optional: a visitor may start anonymously.
-    let b: NewVisitorBody = if body.iter().all(u8::is_ascii_whitespace) {
-        NewVisitorBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e))?
-    };
+    let b: NewVisitorBody =
+        if body.iter().all(u8::is_ascii_whitespace) { NewVisitorBody::default() } else { json_object(declares_json(&parts.headers), &body)? };
     let (name, email) = parse_visitor(&VisitorBody { name: b.name.map(Some), email: b.email.map(Some) })?;
     let page_url = b.page_url.as_deref().map(parse_page_url).transpose()?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);

@@ -65,8 +65,9 @@ async fn agent_socket(
     same_origin(&parts)?;
     let agent = match query_token(&parts) {
         Some(token) if token.starts_with(API_TOKEN_PREFIX) => {
-            let user_id = state.store.api_token_user(&hash_secret(&token)).await?.ok_or(ApiError::Unauthenticated)?;
-            Agent { user_id, session: None }
+            let token_hash = hash_secret(&token);
+            let user_id = state.store.api_token_user(&token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+            Agent { user_id, session: None, token_hash: Some(token_hash) }
         }
         Some(_) => return Err(ApiError::Unauthenticated),
         None => <Agent as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await?,

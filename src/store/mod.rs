@@ -79,6 +79,8 @@ pub trait AccountStore: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: Millis) -> Result<()>;
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<UserId>>;
+    /// Deletes a personal API token; whether it existed.
+    async fn revoke_api_token(&self, token_hash: &str) -> Result<bool>;
     async fn me(&self, id: &UserId) -> Result<Me>;
     /// The user's membership in their stored active team, if they are still a member of it.
     async fn active_membership(&self, user: &UserId) -> Result<Option<Membership>>;

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API (API.md), each against a real server on port 0, on SQLite and
 //! on PostgreSQL.
 
+mod hardening;
 mod helpers;
 
 mod accounts;

@@ -121,6 +121,10 @@ macro_rules! account_store {
                 Ok(sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE token_hash = $1").bind(token_hash).fetch_optional(self.read()).await?)
             }
 
+            async fn revoke_api_token(&self, token_hash: &str) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("DELETE FROM api_tokens WHERE token_hash = $1").bind(token_hash).execute(self.write()).await?.rows_affected() > 0)
+            }
+
             async fn me(&self, id: &UserId) -> $crate::store::Result<Me> {
                 #[derive(sqlx::FromRow)]
                 struct Row {
