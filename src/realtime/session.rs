@@ -30,6 +30,18 @@ const TYPING_EVERY: i64 = 2_000;
 const NOTHING: std::ops::RangeInclusive<i64> = 1..=0;
 /// Activity frames count at most this often (ms of the app clock) per connection.
 const ACTIVITY_EVERY: i64 = 20_000;
+/// Client frames a connection may send per window (ms of the app clock); past that it is closed
+/// as abusive (1008). A real inbox or widget sends a few per minute. Off with the widget limits
+/// (`--widget-per-minute 0`, as the load benchmark runs).
+const FLOOD_FRAMES: u32 = 120;
+const FLOOD_WINDOW: i64 = 10_000;
+/// Messages a connection may have replayed by `sync` per window (ms of the app clock). A sync
+/// that starts within the budget is served whole; past it, syncs are refused until the window
+/// turns, so repeated syncs cannot multiply the history into the socket.
+const REPLAY_BUDGET: usize = 1000;
+const REPLAY_WINDOW: i64 = 10_000;
+/// A client that answered no ping for this long is gone.
+const PONG_WITHIN: Duration = Duration::from_secs(75);
 
 /// Who is on the other end. Kept small: an idle widget socket holds only this.
 pub enum Peer {
@@ -52,6 +64,10 @@ struct Session {
     /// A visitor's current conversation, remembered between messages (re-read when a write finds
     /// it resolved: the visitor may have started a new one).
     current: Option<ConversationId>,
+    /// Client frames in the current flood window: (window start, count).
+    frames: (i64, u32),
+    /// Messages replayed by sync in the current window: (window start, count).
+    replayed: (i64, usize),
 }
 
 fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
@@ -77,12 +93,24 @@ where
     let _open = state.shutdown.session();
     let (mut sink, mut stream) = socket.split();
     let sub = state.hub.subscribe(topics(&state, &peer), QUEUE);
-    let mut s = Session { state, peer, sub, sent: HashMap::new(), live_from: HashMap::new(), typing: HashMap::new(), activity: None, current: None };
+    let mut s = Session {
+        state,
+        peer,
+        sub,
+        sent: HashMap::new(),
+        live_from: HashMap::new(),
+        typing: HashMap::new(),
+        activity: None,
+        current: None,
+        frames: (0, 0),
+        replayed: (0, 0),
+    };
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
         logged("presence heartbeat", crate::services::presence::signal(&s.state, user, PresenceInput::Heartbeat).await);
     }
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_pong = Instant::now();
     loop {
         let out: Vec<String> = tokio::select! {
             biased;
@@ -97,10 +125,26 @@ where
             // The handlers are boxed: an idle socket's task is as large as its largest state, and
             // it should not carry the deepest handler's inline.
             msg = stream.next() => match msg {
+                Some(Ok(Message::Text(_) | Message::Binary(_))) if s.flooded() => {
+                    tracing::info!("closing a socket that floods frames");
+                    let close = CloseFrame { code: close_code::POLICY, reason: "too many frames".into() };
+                    send(&mut sink, Message::Close(Some(close))).await;
+                    break;
+                }
                 Some(Ok(Message::Text(text))) => Box::pin(s.on_client(text.as_str())).await,
                 Some(Ok(Message::Binary(_))) => vec![frames::error(s.state.now(), "invalid_frame", "frames are JSON text")],
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => vec![],
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                    last_pong = Instant::now();
+                    vec![]
+                }
+                Some(Err(e)) => {
+                    if too_large(e) {
+                        let close = CloseFrame { code: close_code::SIZE, reason: "frame larger than 64 KiB".into() };
+                        send(&mut sink, Message::Close(Some(close))).await;
+                    }
+                    break;
+                }
+                Some(Ok(Message::Close(_))) | None => break,
             },
             ev = s.sub.rx.recv() => {
                 let Some(ev) = ev else { break };
@@ -111,6 +155,10 @@ where
                 out
             }
             _ = ping.tick() => {
+                if last_pong.elapsed() > PONG_WITHIN {
+                    tracing::debug!("closing a socket that answers no pings");
+                    break;
+                }
                 if !send(&mut sink, Message::Ping(Default::default())).await { break }
                 vec![]
             }
@@ -121,6 +169,11 @@ where
             }
         }
     }
+}
+
+/// Whether a read failed because the client sent a frame over the size limit.
+fn too_large(e: axum::Error) -> bool {
+    matches!(e.into_inner().downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_)))
 }
 
 /// A failed read or presence signal does not end the session, but it is never silent.
@@ -139,6 +192,19 @@ async fn send<S: Sink<Message, Error = axum::Error> + Unpin>(sink: &mut S, m: Me
 }
 
 impl Session {
+    /// Counts a client frame; true once the connection has sent too many in this window.
+    fn flooded(&mut self) -> bool {
+        if self.state.settings.widget_per_minute == 0 {
+            return false;
+        }
+        let now = self.state.now();
+        if now - self.frames.0 >= FLOOD_WINDOW {
+            self.frames = (now, 0);
+        }
+        self.frames.1 += 1;
+        self.frames.1 > FLOOD_FRAMES
+    }
+
     fn is_agent(&self) -> bool {
         matches!(self.peer, Peer::Agent { .. })
     }
@@ -258,6 +324,12 @@ impl Session {
                 if after_seq < 0 {
                     return vec![frames::error(now, "invalid_frame", "after_seq: must not be negative")];
                 }
+                if now - self.replayed.0 >= REPLAY_WINDOW {
+                    self.replayed = (now, 0);
+                }
+                if self.replayed.1 >= REPLAY_BUDGET {
+                    return vec![frames::error(now, "sync_throttled", "too many syncs; sync again in a few seconds")];
+                }
                 match self.visible(&conversation_id).await {
                     Some(conv) => {
                         // What already went out live before this sync is not sent again.
@@ -265,7 +337,9 @@ impl Session {
                             (Some(from), Some(&to)) => from..=to,
                             _ => NOTHING,
                         };
-                        self.replay(&conv, after_seq, already).await
+                        let out = self.replay(&conv, after_seq, already).await;
+                        self.replayed.1 += out.len();
+                        out
                     }
                     None => vec![frames::error(now, "not_found", "no such conversation")],
                 }

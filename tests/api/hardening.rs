@@ -80,3 +80,58 @@ backend_tests!(
     behind_https_every_answer_asks_for_https,
     logging_out_with_a_token_revokes_it
 );
+
+mod sockets {
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::*;
+
+    async fn a_flood_of_frames_closes_the_socket_as_a_policy_violation(app: TestApp) {
+        let l = app.scene().await;
+        let mut ws = Ws::visitor(&app, &l.visitor).await;
+        for _ in 0..200 {
+            ws.send_raw(Message::Text(json!({"type": "typing", "conversation_id": l.chat}).to_string().into())).await;
+        }
+        assert_eq!(ws.close_code().await, Some(1008));
+        // A calm socket is left alone.
+        let mut calm = Ws::visitor(&app, &l.visitor).await;
+        for _ in 0..20 {
+            calm.send(json!({"type": "typing", "conversation_id": l.chat})).await;
+        }
+        calm.flush().await;
+    }
+
+    async fn an_oversized_frame_is_answered_with_1009(app: TestApp) {
+        let l = app.scene().await;
+        let mut ws = Ws::visitor(&app, &l.visitor).await;
+        ws.send_raw(Message::Text("x".repeat(100 * 1024).into())).await;
+        assert_eq!(ws.close_code().await, Some(1009));
+    }
+
+    async fn repeated_syncs_cannot_multiply_the_history(app: TestApp) {
+        let l = app.scene().await;
+        for i in 0..40 {
+            let r = l.visitor.post(&app, "/api/widget/messages", json!({"body": format!("line {i}")})).await;
+            assert_eq!(r.status, 201);
+        }
+        let history = l.visitor.get(&app, "/api/widget/conversation").await.body["messages"].as_array().unwrap().len();
+        let mut ws = Ws::visitor(&app, &l.visitor).await;
+        for _ in 0..100 {
+            ws.send(json!({"type": "sync", "conversation_id": l.chat, "after_seq": 0})).await;
+        }
+        // Frames are handled in order: the answer to this one comes after every replay.
+        ws.send(json!({"type": "typing", "conversation_id": "01900000-0000-7000-8000-00000000f1f1"})).await;
+        let seen = ws.until(|f| f["type"] == "error" && f["data"]["code"] == "not_found").await;
+        let replayed = seen.iter().filter(|f| f["type"] == "message.created").count();
+        let throttled = seen.iter().filter(|f| f["data"]["code"] == "sync_throttled").count();
+        assert!(replayed >= history, "the first sync is served whole");
+        assert!(replayed <= 1000 + history, "{replayed} messages replayed for 100 syncs of {history}");
+        assert!(throttled > 0, "later syncs are refused with a reason");
+    }
+
+    backend_tests!(
+        a_flood_of_frames_closes_the_socket_as_a_policy_violation,
+        an_oversized_frame_is_answered_with_1009,
+        repeated_syncs_cannot_multiply_the_history
+    );
+}
