@@ -61,6 +61,7 @@ impl Application {
         let (stop, shutdown) = Shutdown::new();
         let state = AppState {
             shutdown,
+            connections: crate::services::connections::Connections::new(settings.sockets),
             notifier,
             store,
             bus: Arc::new(LocalBus::new(hub.clone())),

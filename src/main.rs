@@ -47,6 +47,19 @@ struct Common {
     /// Widget calls (new visitors, messages) allowed per minute per address and visitor (0: no limit).
     #[arg(long, env = "BATON_WIDGET_PER_MINUTE", default_value_t = 120)]
     widget_per_minute: u32,
+    /// Open sockets allowed in all on this node (0: no limit); keep it below the process's
+    /// file-descriptor limit, with room for HTTP and the database.
+    #[arg(long, env = "BATON_MAX_SOCKETS", default_value_t = 16_000)]
+    max_sockets: usize,
+    /// Open sockets allowed per visitor (0: no limit).
+    #[arg(long, env = "BATON_SOCKETS_PER_VISITOR", default_value_t = 5)]
+    sockets_per_visitor: usize,
+    /// Open sockets allowed per agent: their tabs and devices (0: no limit).
+    #[arg(long, env = "BATON_SOCKETS_PER_AGENT", default_value_t = 20)]
+    sockets_per_agent: usize,
+    /// Open sockets allowed per client address (0: no limit).
+    #[arg(long, env = "BATON_SOCKETS_PER_ADDRESS", default_value_t = 500)]
+    sockets_per_address: usize,
     /// SQLite durability: `full` syncs every commit to disk (survives power loss); `normal`
     /// syncs at checkpoints (survives a crash of Baton, may lose the last commits if the machine
     /// goes down) and is much cheaper per message.
@@ -99,6 +112,12 @@ impl Common {
             login_per_minute: self.login_per_minute,
             widget_per_minute: self.widget_per_minute,
             vapid_subject: self.vapid_subject.clone().filter(|s| !s.is_empty()),
+            sockets: baton::services::connections::Limits {
+                per_visitor: self.sockets_per_visitor,
+                per_agent: self.sockets_per_agent,
+                per_address: self.sockets_per_address,
+                total: self.max_sockets,
+            },
             ..Settings::default()
         })
     }

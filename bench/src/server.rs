@@ -39,9 +39,24 @@ impl Server {
         let mut cmd = match kind {
             Kind::Baton => {
                 let mut c = Command::new(root.join("target/release/baton"));
-                c.args(["serve", "--listen", "127.0.0.1:0", "--widget-per-minute", "0", "--login-per-minute", "0", "--data-dir"])
-                    .arg(&data_dir)
-                    .env("BATON_LOG", "warn");
+                c.args([
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--widget-per-minute",
+                    "0",
+                    "--login-per-minute",
+                    "0",
+                    "--max-sockets",
+                    "0",
+                    "--sockets-per-address",
+                    "0",
+                    "--sockets-per-agent",
+                    "0",
+                    "--data-dir",
+                ])
+                .arg(&data_dir)
+                .env("BATON_LOG", "warn");
                 c
             }
             Kind::Relay => {

@@ -28,6 +28,10 @@ pub enum ApiError {
     TooLarge,
     #[error("the body is not JSON")]
     NotJson,
+    #[error("too many connections")]
+    TooManyConnections,
+    #[error("server busy")]
+    Busy,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error: {0}")]
@@ -54,6 +58,10 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
             Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large".into()),
+            Self::TooManyConnections => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open connections from here; close one first".into())
+            }
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "server_busy", "Baton is at its connection limit; retry shortly".into()),
             Self::NotJson => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json".into())
             }
@@ -75,8 +83,14 @@ impl IntoResponse for ApiError {
         }
         let (status, code, message) = self.parts();
         let mut res = error_response(status, code, &message);
-        if let Self::RateLimited { retry_after_secs } = self {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            Self::TooManyConnections | Self::Busy => {
+                res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
         }
         res
     }

@@ -13,10 +13,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{Agent, VisitorCaller};
+use crate::http::extract::{Agent, ClientIp, VisitorCaller};
 use crate::http::openapi::Error;
 use crate::services::AppState;
 use crate::services::auth::{API_TOKEN_PREFIX, hash_secret};
+use crate::services::connections::Refused;
 pub use session::{Peer, run};
 
 /// Largest frame a client may send.
@@ -56,9 +57,10 @@ fn same_origin(parts: &Parts) -> ApiResult<()> {
 /// The agent's real-time socket: session cookie (same origin only) or `?token=` with a personal
 /// API token.
 #[utoipa::path(get, path = "/ws", tag = "real time", params(("token" = Option<String>, Query, description = "a personal API token, instead of the cookie")),
-    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 429, response = Error), (status = 503, response = Error)))]
 async fn agent_socket(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     mut parts: Parts,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
@@ -74,7 +76,19 @@ async fn agent_socket(
     };
     let peer = agent_peer(&state, &agent).await?;
     let ws = upgrade(ws)?;
-    Ok(ws.on_upgrade(move |socket| session::run(state, peer, socket)))
+    let place = state.connections.agent(agent.user_id.as_str(), &ip).map_err(refused)?;
+    Ok(ws.on_upgrade(move |socket| async move {
+        session::run(state, peer, socket).await;
+        drop(place);
+    }))
+}
+
+/// A socket refused for the limits: 429 for this caller's own, 503 when the node is full.
+fn refused(r: Refused) -> ApiError {
+    match r {
+        Refused::TooMany => ApiError::TooManyConnections,
+        Refused::Full => ApiError::Busy,
+    }
 }
 
 /// The agent as a socket peer: their active team, a chat-capable role, their bot access.
@@ -86,18 +100,23 @@ pub async fn agent_peer(state: &AppState, agent: &Agent) -> ApiResult<Peer> {
 
 /// The visitor's real-time socket.
 #[utoipa::path(get, path = "/api/widget/ws", tag = "real time", params(("token" = String, Query, description = "the visitor token")),
-    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 429, response = Error), (status = 503, response = Error)))]
 async fn visitor_socket(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     caller: VisitorCaller,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let ws = upgrade(ws)?;
+    let place = state.connections.visitor(caller.visitor.id.as_str(), &ip).map_err(refused)?;
     let peer = Peer::Visitor {
         visitor: caller.visitor.id,
         name: caller.visitor.name,
         availability: caller.bot.settings.show_agent_availability,
         bot: caller.bot.id,
     };
-    Ok(ws.on_upgrade(move |socket| session::run(state, peer, socket)))
+    Ok(ws.on_upgrade(move |socket| async move {
+        session::run(state, peer, socket).await;
+        drop(place);
+    }))
 }

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod bot;
 pub mod chats;
+pub mod connections;
 pub mod events;
 pub mod notify;
 pub mod presence;
@@ -56,6 +57,8 @@ pub struct Settings {
     /// Contact URL sent to push services with every push (mailto: or https:); defaults to the
     /// public URL.
     pub vapid_subject: Option<String>,
+    /// Sockets allowed per visitor, agent, address and in all.
+    pub sockets: connections::Limits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
             smtp: None,
             vapid_subject: None,
             sqlite_full_sync: true,
+            sockets: connections::Limits::default(),
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct AppState {
     pub notifier: Arc<crate::services::notify::Notifier>,
     /// Set when the process is stopping: sockets close, timers finish the item at hand.
     pub shutdown: Shutdown,
+    /// How many sockets are open, against the limits.
+    pub connections: connections::Connections,
 }
 
 impl AppState {

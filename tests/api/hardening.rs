@@ -135,3 +135,57 @@ mod sockets {
         repeated_syncs_cannot_multiply_the_history
     );
 }
+
+mod limits {
+    use super::*;
+
+    fn refused_with(e: tokio_tungstenite::tungstenite::Error, status: u16) {
+        match e {
+            tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status().as_u16(), status),
+            other => panic!("expected an HTTP refusal, got {other}"),
+        }
+    }
+
+    fn visitor_url(app: &TestApp, v: &Visitor) -> String {
+        let Auth::Bearer(token) = &v.auth else { unreachable!() };
+        format!("{}/api/widget/ws?token={token}", app.base.replace("http://", "ws://"))
+    }
+
+    async fn one_visitor_cannot_hold_more_than_its_sockets(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, |s| s.sockets.per_visitor = 2).await;
+        let l = app.scene().await;
+        let url = visitor_url(&app, &l.visitor);
+        let first = Ws::connect(&url).await.unwrap();
+        let _second = Ws::connect(&url).await.unwrap();
+        refused_with(Ws::connect(&url).await.err().expect("a third socket is refused"), 429);
+        // Another visitor is not affected, and neither is the rest of the server.
+        let other = app.visitor(&l.bot).await;
+        Ws::connect(&visitor_url(&app, &other)).await.expect("another visitor connects");
+        assert_eq!(app.get("/healthz").await.status, 200);
+        // A closed socket gives its place back (once the server has seen it go).
+        first.close().await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Ws::connect(&url).await {
+                Ok(_) => break,
+                Err(e) => refused_with(e, 429),
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the place never came back");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn a_full_node_refuses_new_sockets_but_keeps_answering(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, |s| s.sockets.total = 2).await;
+        let l = app.scene().await;
+        let _a = Ws::agent(&app, &l.owner).await;
+        let _b = Ws::visitor(&app, &l.visitor).await;
+        let Auth::Bearer(token) = &l.alice.auth else { unreachable!() };
+        let url = format!("{}/ws?token={token}", app.base.replace("http://", "ws://"));
+        refused_with(Ws::connect(&url).await.err().expect("a third socket is refused"), 503);
+        assert_eq!(app.get("/healthz").await.status, 200);
+        assert_eq!(l.owner.get(&app, "/api/me").await.status, 200);
+    }
+
+    backend_tests!(one_visitor_cannot_hold_more_than_its_sockets, a_full_node_refuses_new_sockets_but_keeps_answering);
+}

@@ -163,6 +163,8 @@ async fn a_visitor_can_send_messages_over_the_socket(app: TestApp) {
 }
 
 async fn a_hundred_agents_all_receive_a_message(app: TestApp) {
+    // One agent's hundred sockets: more than the per-agent limit allows by default.
+    let app = TestApp::spawn_with(app.backend, |s| s.sockets.per_agent = 0).await;
     let l = app.scene().await;
     let mut sockets = Vec::new();
     for _ in 0..100 {
