@@ -52,7 +52,11 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen).await.map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
         let base_url: Arc<str> = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
-        let http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none()).build()?;
+        let mut http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none());
+        if !settings.allow_private_webhooks {
+            http = http.dns_resolver(crate::services::outbound::PublicResolver);
+        }
+        let http = http.build()?;
         let subject = settings.vapid_subject.clone().unwrap_or_else(|| base_url.to_string());
         let vapid = crate::services::notify::push::Vapid::load(store.as_ref(), subject).await?;
         let mailer = settings.smtp.as_ref().map(crate::services::notify::email::Mailer::new).transpose()?;

@@ -47,6 +47,10 @@ struct Common {
     /// Widget calls (new visitors, messages) allowed per minute per address and visitor (0: no limit).
     #[arg(long, env = "BATON_WIDGET_PER_MINUTE", default_value_t = 120)]
     widget_per_minute: u32,
+    /// Let bot webhooks (and push services) be private or loopback addresses, e.g. a bot
+    /// running beside Baton. Off by default, so a bot's URL cannot reach Baton's own network.
+    #[arg(long, env = "BATON_ALLOW_PRIVATE_WEBHOOKS")]
+    allow_private_webhooks: bool,
     /// Open sockets allowed in all on this node (0: no limit); keep it below the process's
     /// file-descriptor limit, with room for HTTP and the database.
     #[arg(long, env = "BATON_MAX_SOCKETS", default_value_t = 16_000)]
@@ -118,6 +122,7 @@ impl Common {
                 per_address: self.sockets_per_address,
                 total: self.max_sockets,
             },
+            allow_private_webhooks: self.allow_private_webhooks,
             ..Settings::default()
         })
     }

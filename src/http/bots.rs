@@ -67,7 +67,7 @@ struct BotBody {
 }
 
 /// Applies a body over `base` (the defaults for a new bot, the current bot for a PATCH).
-fn merge(base: BotInput, b: BotBody) -> ApiResult<BotInput> {
+fn merge(base: BotInput, b: BotBody, allow_private: bool) -> ApiResult<BotInput> {
     let name = match b.name {
         Some(n) => BotName::parse(&n)?.into_inner(),
         None => base.name,
@@ -121,9 +121,15 @@ fn merge(base: BotInput, b: BotBody) -> ApiResult<BotInput> {
         Some(ResponderBody::Knowledge) => Responder::Knowledge,
         Some(ResponderBody::Webhook { url, secret }) => {
             let u = url.trim();
-            let ok = (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2000 && reqwest::Url::parse(u).is_ok();
-            if !ok {
-                return Err(ApiError::invalid("responder.url", "must be an http(s) URL"));
+            let parsed = reqwest::Url::parse(u).ok().filter(|p| matches!(p.scheme(), "http" | "https") && u.len() <= 2000);
+            let Some(parsed) = parsed else { return Err(ApiError::invalid("responder.url", "must be an http(s) URL")) };
+            if !allow_private {
+                if let Some(why) = crate::services::outbound::refuse_url(&parsed) {
+                    return Err(ApiError::invalid(
+                        "responder.url",
+                        format!("{why}; webhooks must be public addresses unless Baton runs with --allow-private-webhooks"),
+                    ));
+                }
             }
             let secret = match (secret, &base.responder) {
                 (Some(s), _) if s.len() > 200 => {
@@ -170,7 +176,7 @@ async fn create_bot(
     if b.name.is_none() {
         return Err(ApiError::invalid("name", "is required"));
     }
-    let input = merge(defaults(), b)?;
+    let input = merge(defaults(), b, state.settings.allow_private_webhooks)?;
     let bot = state.store.create_bot(&team, input, state.now()).await?;
     Ok((StatusCode::CREATED, Json(views::bot(&bot))))
 }
@@ -218,7 +224,7 @@ async fn update_bot(
         return Err(ApiError::Forbidden("only owners and admins can change bots"));
     }
     let base = BotInput { name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge };
-    let input = merge(base, b)?;
+    let input = merge(base, b, state.settings.allow_private_webhooks)?;
     let updated = state.store.update_bot(&bot.id, input).await?;
     Ok(Json(views::bot(&updated)))
 }

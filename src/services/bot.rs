@@ -52,6 +52,13 @@ async fn call_webhook(
     url: &str,
     secret: Option<&str>,
 ) -> Result<Option<String>, String> {
+    // Saved while private targets were allowed, or typed as an address: checked at every call.
+    if !state.settings.allow_private_webhooks {
+        let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        if let Some(why) = super::outbound::refuse_url(&parsed) {
+            return Err(format!("the webhook URL {why}"));
+        }
+    }
     let history = state.store.messages(&conv.id, 0, false).await.map_err(|e| e.to_string())?;
     let history: Vec<Value> =
         history.iter().rev().take(20).rev().map(|m| json!({"author_kind": m.author.kind.as_str(), "text": m.body.text()})).collect();

@@ -16,6 +16,7 @@ pub mod chats;
 pub mod connections;
 pub mod events;
 pub mod notify;
+pub mod outbound;
 pub mod presence;
 pub mod ratelimit;
 pub mod sweeper;
@@ -59,6 +60,9 @@ pub struct Settings {
     pub vapid_subject: Option<String>,
     /// Sockets allowed per visitor, agent, address and in all.
     pub sockets: connections::Limits,
+    /// Webhooks (and push services) may be private or loopback addresses: for a bot running
+    /// beside Baton, or tests. Off by default: see [`outbound`].
+    pub allow_private_webhooks: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -89,6 +93,7 @@ impl Default for Settings {
             vapid_subject: None,
             sqlite_full_sync: true,
             sockets: connections::Limits::default(),
+            allow_private_webhooks: false,
         }
     }
 }

@@ -189,3 +189,38 @@ mod limits {
 
     backend_tests!(one_visitor_cannot_hold_more_than_its_sockets, a_full_node_refuses_new_sockets_but_keeps_answering);
 }
+
+mod webhooks {
+    use super::*;
+
+    async fn a_bot_cannot_be_pointed_at_this_machine_or_a_private_network(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, |s| s.allow_private_webhooks = false).await;
+        let owner = app.setup().await;
+        let team = owner.get(&app, "/api/me").await.body["active_team_id"].as_str().unwrap().to_string();
+        for url in
+            ["http://127.0.0.1:9/bot", "http://localhost:8080/x", "http://10.0.0.7/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/"]
+        {
+            let r =
+                owner.post(&app, &format!("/api/teams/{team}/bots"), json!({"name": "Hooked", "responder": {"kind": "webhook", "url": url}})).await;
+            r.assert_error(400, "invalid_input");
+            assert!(r.body["error"]["message"].as_str().unwrap().contains("responder.url"), "{url}: {}", r.body);
+        }
+        assert_eq!(owner.get(&app, &format!("/api/teams/{team}/bots")).await.body, json!([]), "nothing was created");
+        let ok = owner
+            .post(
+                &app,
+                &format!("/api/teams/{team}/bots"),
+                json!({"name": "Public", "responder": {"kind": "webhook", "url": "https://bots.example.com/hook"}}),
+            )
+            .await;
+        assert_eq!(ok.status, 201, "{}", ok.body);
+        // Nor changed to one later.
+        let id = ok.body["id"].as_str().unwrap();
+        owner
+            .patch(&app, &format!("/api/bots/{id}"), json!({"responder": {"kind": "webhook", "url": "http://192.168.0.1/"}}))
+            .await
+            .assert_error(400, "invalid_input");
+    }
+
+    backend_tests!(a_bot_cannot_be_pointed_at_this_machine_or_a_private_network);
+}

@@ -107,6 +107,8 @@ impl TestApp {
             webhook_timeout: std::time::Duration::from_secs(2),
             // Timers run only when a test calls `sweep()` after moving the clock.
             sweep_every: None,
+            // The tests' webhook bots and push services listen on this machine.
+            allow_private_webhooks: true,
             ..Settings::default()
         };
         tweak(&mut settings);

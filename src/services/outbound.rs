@@ -1,0 +1,138 @@
+//! Where Baton may send requests on a team's behalf. A bot's webhook is a URL an admin typed:
+//! left unchecked it would let them make Baton call its own machine or the private network it
+//! runs in, and read the answer back through the bot. So webhook targets must be public
+//! addresses, by name (checked when the bot is saved) and by what the name resolves to (checked
+//! at every call, so a name cannot be pointed at a private address later), unless the operator
+//! allows private targets (`--allow-private-webhooks`).
+
+use std::net::{IpAddr, SocketAddr};
+
+/// Whether `ip` is reachable across the internet (not loopback, private, link-local, shared,
+/// unspecified, multicast or documentation space).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                // 100.64.0.0/10, carrier-grade NAT; 0.0.0.0/8; 198.18.0.0/15, benchmarking.
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link local.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Why a webhook URL is refused, in words for the admin; `None` when it may be called.
+pub fn refuse_url(url: &reqwest::Url) -> Option<&'static str> {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) if !is_public(IpAddr::V4(ip)) => Some("points at a private or loopback address"),
+        Some(url::Host::Ipv6(ip)) if !is_public(IpAddr::V6(ip)) => Some("points at a private or loopback address"),
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost") => {
+            Some("points at this machine")
+        }
+        None => Some("has no host"),
+        _ => None,
+    }
+}
+
+/// The addresses of a webhook's host that may be called: all of them must be public (a name
+/// that also resolves to a private address is refused whole).
+pub async fn public_addresses(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+    check_resolved(host, addrs)
+}
+
+/// A DNS resolver for Baton's outbound client that hands out public addresses only, so the
+/// address checked is the address connected to (a name cannot resolve differently in between).
+#[derive(Debug, Clone, Copy)]
+pub struct PublicResolver;
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs = public_addresses(&host, 0).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+fn check_resolved(host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, String> {
+    if addrs.is_empty() {
+        return Err(format!("{host} resolves to no address"));
+    }
+    if addrs.iter().any(|a| !is_public(a.ip())) {
+        return Err(format!("{host} resolves to a private or loopback address"));
+    }
+    Ok(addrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_ranges_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "198.18.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "100.128.0.1"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn urls_naming_this_machine_or_a_private_address_are_refused() {
+        for u in [
+            "http://127.0.0.1:9/bot",
+            "http://localhost/x",
+            "http://api.localhost/x",
+            "http://[::1]/",
+            "http://10.0.0.5/hook",
+            "http://169.254.169.254/latest",
+        ] {
+            assert!(refuse_url(&reqwest::Url::parse(u).unwrap()).is_some(), "{u}");
+        }
+        assert!(refuse_url(&reqwest::Url::parse("https://bots.example.com/hook").unwrap()).is_none());
+    }
+
+    #[test]
+    fn a_name_resolving_to_any_private_address_is_refused() {
+        let public: SocketAddr = "93.184.216.34:443".parse().unwrap();
+        let private: SocketAddr = "10.0.0.1:443".parse().unwrap();
+        assert!(check_resolved("x", vec![public]).is_ok());
+        assert!(check_resolved("x", vec![public, private]).is_err());
+        assert!(check_resolved("x", vec![]).is_err());
+    }
+}
