@@ -105,6 +105,9 @@ impl Email {
     }
 }
 
+/// Passwords tried first by anyone guessing, lowercase, one a line.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
 /// A password as typed. Never logged: `Debug` is redacted.
 #[derive(Clone)]
 pub struct Password(String);
@@ -114,12 +117,24 @@ impl Password {
     pub const MAX: usize = 256;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidField> {
+        Self::parse_as("password", raw)
+    }
+
+    /// Refuses short and long passwords, one character repeated, and the passwords people try
+    /// first (a short list shipped in the binary).
+    pub fn parse_as(field: &'static str, raw: &str) -> Result<Self, InvalidField> {
         let n = raw.chars().count();
         if n < Self::MIN {
-            return Err(InvalidField::new("password", format!("must be at least {} characters", Self::MIN)));
+            return Err(InvalidField::new(field, format!("must be at least {} characters", Self::MIN)));
         }
         if n > Self::MAX {
-            return Err(InvalidField::new("password", format!("must be at most {} characters", Self::MAX)));
+            return Err(InvalidField::new(field, format!("must be at most {} characters", Self::MAX)));
+        }
+        let lower = raw.to_lowercase();
+        let mut chars = lower.chars();
+        let first = chars.next();
+        if chars.all(|c| Some(c) == first) || COMMON_PASSWORDS.lines().any(|common| common == lower) {
+            return Err(InvalidField::new(field, "is too easy to guess; choose a longer or less common one"));
         }
         Ok(Self(raw.to_string()))
     }
@@ -292,6 +307,10 @@ mod tests {
         assert_eq!(b.html(), "1 &lt; 2 &amp; &lt;b&gt;x&lt;/b&gt;");
         assert_eq!(b.text(), "1 < 2 & <b>x</b>");
         assert!(MessageBody::parse_text(&"y".repeat(MessageBody::MAX_CHARS + 1)).is_err());
+        for easy in ["12345678", "Password1", "QWERTY123", "aaaaaaaaaa", "iloveyou"] {
+            assert!(Password::parse(easy).is_err(), "{easy}");
+        }
+        assert!(Password::parse("correct horse battery").is_ok());
     }
 
     #[test]

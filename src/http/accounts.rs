@@ -31,7 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(setup_status, setup))
         .routes(routes!(login))
         .routes(routes!(logout))
-        .routes(routes!(create_token))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(logout_everywhere))
+        .routes(routes!(change_password))
         .routes(routes!(me, update_me))
         .routes((schemas, paths, avatar_upload.layer(axum::extract::DefaultBodyLimit::max(AVATAR_MAX_BYTES))))
         .routes(routes!(avatar))
@@ -167,6 +170,8 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
 #[serde(deny_unknown_fields)]
 struct TokenBody {
     name: String,
+    /// 1–3650; without it the token lasts until revoked.
+    expires_in_days: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -175,6 +180,7 @@ struct NewToken {
     name: String,
     /// Shown once: send it as `Authorization: Bearer <token>`.
     token: String,
+    expires_at: Option<String>,
 }
 
 /// A personal API token.
@@ -182,10 +188,83 @@ struct NewToken {
     responses((status = 201, body = NewToken), (status = 400, response = Error), (status = 401, response = Error)))]
 async fn create_token(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<TokenBody>) -> ApiResult<(StatusCode, Json<NewToken>)> {
     let name = TokenName::parse(&b.name)?;
+    let expires_at = match b.expires_in_days {
+        Some(d) if !(1..=3650).contains(&d) => return Err(ApiError::invalid("expires_in_days", "must be between 1 and 3650")),
+        Some(d) => Some(state.now() + d * 86_400_000),
+        None => None,
+    };
     let id = TokenId::new();
     let token = auth::new_secret(auth::API_TOKEN_PREFIX);
-    state.store.create_api_token(&id, &agent.user_id, name.as_str(), &auth::hash_secret(&token), state.now()).await?;
-    Ok((StatusCode::CREATED, Json(NewToken { id, name: name.as_str().to_string(), token })))
+    state.store.create_api_token(&id, &agent.user_id, name.as_str(), &auth::hash_secret(&token), state.now(), expires_at).await?;
+    Ok((StatusCode::CREATED, Json(NewToken { id, name: name.as_str().to_string(), token, expires_at: views::opt_time(expires_at) })))
+}
+
+#[derive(Serialize, ToSchema)]
+struct TokenView {
+    id: TokenId,
+    name: String,
+    created_at: String,
+    last_used_at: Option<String>,
+    expires_at: Option<String>,
+}
+
+/// My personal API tokens (never their secret), with when each was last used.
+#[utoipa::path(get, path = "/api/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>), (status = 401, response = Error)))]
+async fn list_tokens(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<Vec<TokenView>>> {
+    let tokens = state.store.api_tokens(&agent.user_id).await?;
+    Ok(Json(
+        tokens
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                created_at: views::time(t.created_at),
+                last_used_at: views::opt_time(t.last_used_at),
+                expires_at: views::opt_time(t.expires_at),
+            })
+            .collect(),
+    ))
+}
+
+/// Revokes one of my tokens.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn revoke_token(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
+    let id = TokenId::parse(&id).ok_or(ApiError::NotFound)?;
+    if state.store.revoke_api_token_id(&agent.user_id, &id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+}
+
+/// Ends every session of mine, this one included (API tokens stay: revoke them one by one).
+#[utoipa::path(post, path = "/api/auth/logout-everywhere", tag = "accounts", responses((status = 204), (status = 401, response = Error)))]
+async fn logout_everywhere(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
+    state.store.end_sessions(&agent.user_id, None).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    Ok(res)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes my password; my other sessions end.
+#[utoipa::path(put, path = "/api/me/password", tag = "accounts", request_body = PasswordBody,
+    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
+async fn change_password(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<PasswordBody>) -> ApiResult<StatusCode> {
+    let new = Password::parse_as("new_password", &b.new_password)?;
+    check_password(&state, &agent, b.current_password).await?;
+    state.store.set_password(&agent.user_id, &hash(new).await?).await?;
+    state.store.end_sessions(&agent.user_id, agent.session.as_ref().map(|s| s.token_hash.as_str())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's password, checked again before a sensitive change (403 `wrong_password`).
+async fn check_password(state: &AppState, agent: &Agent, given: String) -> ApiResult<()> {
+    let stored = state.store.password_hash(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    if auth::verify(stored, given).await { Ok(()) } else { Err(ApiError::WrongPassword) }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -229,9 +308,11 @@ struct MeBody {
     first_name: Option<String>,
     last_name: Option<String>,
     email: Option<String>,
+    /// Required when `email` changes.
+    current_password: Option<String>,
 }
 
-/// Changes the profile; fields left out stay.
+/// Changes the profile; fields left out stay. A new email needs `current_password`.
 ///
 /// 409: `email_taken`.
 #[utoipa::path(patch, path = "/api/me", tag = "accounts", request_body = MeBody,
@@ -242,6 +323,14 @@ async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJ
         last_name: b.last_name.as_deref().map(|s| PersonName::parse_as("last_name", s)).transpose()?.map(PersonName::into_inner),
         email: b.email.as_deref().map(Email::parse).transpose()?.map(|e| e.as_str().to_string()),
     };
+    // The email is how the account is recovered and logged into: changing it takes the password.
+    if let Some(email) = &patch.email {
+        let current = state.store.user(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
+        if !current.email.eq_ignore_ascii_case(email) {
+            let given = b.current_password.ok_or_else(|| ApiError::invalid("current_password", "is required to change the email"))?;
+            check_password(&state, &agent, given).await?;
+        }
+    }
     let user = state.store.update_user(&agent.user_id, patch).await?;
     Ok(Json(views::user(&user)))
 }

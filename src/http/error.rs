@@ -30,6 +30,8 @@ pub enum ApiError {
     NotJson,
     #[error("too many connections")]
     TooManyConnections,
+    #[error("wrong password")]
+    WrongPassword,
     #[error("server busy")]
     Busy,
     #[error("too many requests")]
@@ -61,6 +63,7 @@ impl ApiError {
             Self::TooManyConnections => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open connections from here; close one first".into())
             }
+            Self::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong".into()),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "server_busy", "Baton is at its connection limit; retry shortly".into()),
             Self::NotJson => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json".into())

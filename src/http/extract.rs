@@ -137,7 +137,7 @@ impl FromRequestParts<AppState> for Agent {
                 return Err(ApiError::Unauthenticated);
             }
             let token_hash = hash_secret(token);
-            let user_id = state.store.api_token_user(&token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+            let user_id = state.store.api_token_user(&token_hash, state.now()).await?.ok_or(ApiError::Unauthenticated)?;
             return Ok(Agent { user_id, session: None, token_hash: Some(token_hash) });
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;

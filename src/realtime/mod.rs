@@ -68,7 +68,7 @@ async fn agent_socket(
     let agent = match query_token(&parts) {
         Some(token) if token.starts_with(API_TOKEN_PREFIX) => {
             let token_hash = hash_secret(&token);
-            let user_id = state.store.api_token_user(&token_hash).await?.ok_or(ApiError::Unauthenticated)?;
+            let user_id = state.store.api_token_user(&token_hash, state.now()).await?.ok_or(ApiError::Unauthenticated)?;
             Agent { user_id, session: None, token_hash: Some(token_hash) }
         }
         Some(_) => return Err(ApiError::Unauthenticated),

@@ -77,10 +77,27 @@ pub trait AccountStore: Send + Sync {
     async fn create_session(&self, session: &Session, now: Millis) -> Result<()>;
     async fn session(&self, token_hash: &str, now: Millis) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
-    async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: Millis) -> Result<()>;
-    async fn api_token_user(&self, token_hash: &str) -> Result<Option<UserId>>;
+    async fn create_api_token(
+        &self,
+        id: &TokenId,
+        user: &UserId,
+        name: &str,
+        token_hash: &str,
+        now: Millis,
+        expires_at: Option<Millis>,
+    ) -> Result<()>;
+    /// The owner of an unexpired token; notes its use (at most once a minute).
+    async fn api_token_user(&self, token_hash: &str, now: Millis) -> Result<Option<UserId>>;
     /// Deletes a personal API token; whether it existed.
     async fn revoke_api_token(&self, token_hash: &str) -> Result<bool>;
+    /// The user's personal API tokens, newest first (never their secret).
+    async fn api_tokens(&self, user: &UserId) -> Result<Vec<ApiToken>>;
+    /// Deletes one of the user's tokens by id; whether it existed.
+    async fn revoke_api_token_id(&self, user: &UserId, id: &TokenId) -> Result<bool>;
+    /// Ends every session of the user but `keep` (a session token hash).
+    async fn end_sessions(&self, user: &UserId, keep: Option<&str>) -> Result<()>;
+    async fn password_hash(&self, user: &UserId) -> Result<Option<String>>;
+    async fn set_password(&self, user: &UserId, hash: &str) -> Result<()>;
     async fn me(&self, id: &UserId) -> Result<Me>;
     /// The user's membership in their stored active team, if they are still a member of it.
     async fn active_membership(&self, user: &UserId) -> Result<Option<Membership>>;

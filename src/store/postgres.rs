@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "presence", include_str!("../../migrations/postgres/0002_presence.sql")),
     (3, "notifications", include_str!("../../migrations/postgres/0003_notifications.sql")),
+    (4, "credentials", include_str!("../../migrations/postgres/0004_credentials.sql")),
 ];
 
 #[derive(Clone, Debug)]

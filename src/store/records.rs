@@ -262,6 +262,16 @@ pub struct Author {
     pub avatar_url: Option<String>,
 }
 
+/// A personal API token as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub name: String,
+    pub created_at: Millis,
+    pub last_used_at: Option<Millis>,
+    pub expires_at: Option<Millis>,
+}
+
 impl Author {
     /// The author of system lines.
     pub fn system() -> Self {

@@ -137,14 +137,14 @@ async fn me_reports_teams_and_display_name_falls_back_to_the_email(app: TestApp)
     assert_eq!((me.body["status"].as_str(), me.body["status_source"].as_str()), (Some("offline"), Some("manual")), "new agents start offline");
     let r = owner.patch(&app, "/api/me", json!({"first_name": "", "last_name": "  "})).await;
     assert_eq!(r.body["display_name"], "owner@acme.test");
-    let r = owner.patch(&app, "/api/me", json!({"email": "Olivia@Acme.test"})).await;
+    let r = owner.patch(&app, "/api/me", json!({"email": "Olivia@Acme.test", "current_password": "owner-password"})).await;
     assert_eq!(r.body["email"], "olivia@acme.test");
 }
 
 async fn changing_to_a_taken_email_is_refused(app: TestApp) {
     let owner = app.setup().await;
     app.add_agent(&owner, "Alice", "chat_agent").await;
-    owner.patch(&app, "/api/me", json!({"email": "alice@acme.test"})).await.assert_error(409, "email_taken");
+    owner.patch(&app, "/api/me", json!({"email": "alice@acme.test", "current_password": "owner-password"})).await.assert_error(409, "email_taken");
     assert_eq!(owner.get(&app, "/api/me").await.body["user"]["email"], "owner@acme.test");
 }
 
@@ -199,3 +199,91 @@ backend_tests!(
     bad_avatars_are_refused_and_change_nothing,
     status_is_set_manually_and_validated,
 );
+
+mod credentials {
+    use reqwest::Method;
+    use serde_json::json;
+
+    use crate::backend_tests;
+    use crate::helpers::*;
+
+    async fn tokens_are_listed_with_their_last_use_revocable_and_can_expire(app: TestApp) {
+        let owner = app.setup().await;
+        let made = owner.post(&app, "/api/tokens", json!({"name": "deploy", "expires_in_days": 1})).await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        assert!(made.body["expires_at"].is_string());
+        let deploy = Auth::Bearer(made.body["token"].as_str().unwrap().into());
+        assert_eq!(app.call(Method::GET, "/api/me", &deploy, None).await.status, 200);
+        let list = owner.get(&app, "/api/tokens").await.body;
+        let row = list.as_array().unwrap().iter().find(|t| t["name"] == "deploy").expect("listed").clone();
+        assert!(row["last_used_at"].is_string(), "{row}");
+        assert!(row.get("token").is_none() && row.get("token_hash").is_none(), "never the secret");
+        // A day later it no longer works.
+        app.clock.advance_ms(86_400_000 + 1);
+        app.call(Method::GET, "/api/me", &deploy, None).await.assert_error(401, "unauthenticated");
+        // Revoking another one by id.
+        let script = owner.post(&app, "/api/tokens", json!({"name": "script"})).await;
+        let id = script.body["id"].as_str().unwrap().to_string();
+        let script = Auth::Bearer(script.body["token"].as_str().unwrap().into());
+        assert_eq!(owner.delete(&app, &format!("/api/tokens/{id}")).await.status, 204);
+        app.call(Method::GET, "/api/me", &script, None).await.assert_error(401, "unauthenticated");
+        owner.delete(&app, &format!("/api/tokens/{id}")).await.assert_error(404, "not_found");
+        owner.post(&app, "/api/tokens", json!({"name": "x", "expires_in_days": 0})).await.assert_error(400, "invalid_input");
+    }
+
+    async fn changing_the_password_asks_the_old_one_and_ends_other_sessions(app: TestApp) {
+        let owner = app.setup().await;
+        let laptop = app.login("owner@acme.test", "owner-password").await;
+        let phone = app.login("owner@acme.test", "owner-password").await;
+        let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+        let r = app.call(Method::PUT, "/api/me/password", &laptop, Some(change("wrong-one", "a much better one"))).await;
+        r.assert_error(403, "wrong_password");
+        let r = app.call(Method::PUT, "/api/me/password", &laptop, Some(change("owner-password", "12345678"))).await;
+        r.assert_error(400, "invalid_input");
+        assert!(r.body["error"]["message"].as_str().unwrap().starts_with("new_password"), "{}", r.body);
+        assert_eq!(app.call(Method::PUT, "/api/me/password", &laptop, Some(change("owner-password", "a much better one"))).await.status, 204);
+        assert_eq!(app.call(Method::GET, "/api/me", &laptop, None).await.status, 200, "this session goes on");
+        app.call(Method::GET, "/api/me", &phone, None).await.assert_error(401, "unauthenticated");
+        let r = app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "owner-password"})).await;
+        r.assert_error(401, "invalid_credentials");
+        app.login("owner@acme.test", "a much better one").await;
+        assert_eq!(owner.get(&app, "/api/me").await.status, 200, "API tokens stay");
+    }
+
+    async fn logging_out_everywhere_ends_every_session(app: TestApp) {
+        app.setup().await;
+        let a = app.login("owner@acme.test", "owner-password").await;
+        let b = app.login("owner@acme.test", "owner-password").await;
+        assert_eq!(app.call(Method::POST, "/api/auth/logout-everywhere", &a, None).await.status, 204);
+        for s in [&a, &b] {
+            app.call(Method::GET, "/api/me", s, None).await.assert_error(401, "unauthenticated");
+        }
+    }
+
+    async fn a_new_email_takes_the_password_and_easy_passwords_are_refused(app: TestApp) {
+        let owner = app.setup().await;
+        let r = owner.patch(&app, "/api/me", json!({"email": "new@acme.test"})).await;
+        r.assert_error(400, "invalid_input");
+        owner.patch(&app, "/api/me", json!({"email": "new@acme.test", "current_password": "nope-nope"})).await.assert_error(403, "wrong_password");
+        assert_eq!(owner.get(&app, "/api/me").await.body["user"]["email"], "owner@acme.test", "nothing changed");
+        // The same email in other letters, or other fields, need no password.
+        assert_eq!(owner.patch(&app, "/api/me", json!({"email": "OWNER@acme.test", "first_name": "Liv"})).await.status, 200);
+        let r = owner.patch(&app, "/api/me", json!({"email": "new@acme.test", "current_password": "owner-password"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["email"], "new@acme.test");
+        let members = format!("/api/teams/{}/members", owner.team);
+        for easy in ["12345678", "password1", "Qwerty123", "zzzzzzzz"] {
+            owner
+                .post(&app, &members, json!({"email": "x@acme.test", "role": "chat_agent", "password": easy}))
+                .await
+                .assert_error(400, "invalid_input");
+        }
+    }
+
+    backend_tests!(
+        tokens_are_listed_with_their_last_use_revocable_and_can_expire,
+        changing_the_password_asks_the_old_one_and_ends_other_sessions,
+        logging_out_everywhere_ends_every_session,
+        a_new_email_takes_the_password_and_easy_passwords_are_refused
+    );
+}

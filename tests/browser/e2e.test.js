@@ -246,6 +246,27 @@ test("the profile page uploads an avatar with a preview and saves the name", asy
   await page.getByText("Profile saved").waitFor();
   await page.locator(".avatar.lg img[src*='/api/avatars/']").waitFor();
   await shot(page, "13-profile");
+
+  // A new email takes the current password; the field shows only when the email changes.
+  const confirm = page.getByLabel("Current password");
+  assert.equal(await confirm.isVisible(), false);
+  const changeEmail = async (email) => {
+    await page.fill("input[name=email]", email);
+    await confirm.waitFor();
+    await page.getByRole("button", { name: "Save Changes" }).click();
+    await page.getByText("Enter your current password to change your email.").waitFor();
+    await confirm.fill("not-my-password");
+    await page.getByRole("button", { name: "Save Changes" }).click();
+    await page.getByText("the current password is wrong").waitFor();
+    await shot(page, "13b-profile-email-needs-password");
+    await confirm.fill("agent-password");
+    await page.getByRole("button", { name: "Save Changes" }).click();
+    // Saved: the page shows the profile again, with the new email and no password field.
+    await page.locator(`input[name=email][value="${email}"]`).waitFor();
+    assert.equal(await confirm.isVisible(), false);
+  };
+  await changeEmail("alicia@shop.test");
+  await changeEmail("alice@shop.test");
   assert.deepEqual(page.errors, []);
 });
 

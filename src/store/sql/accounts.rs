@@ -105,20 +105,58 @@ macro_rules! account_store {
                 Ok(())
             }
 
-            async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: i64) -> $crate::store::Result<()> {
-                sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            async fn create_api_token(&self, id: &TokenId, user: &UserId, name: &str, token_hash: &str, now: i64, expires_at: Option<i64>) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(id)
                     .bind(user)
                     .bind(name)
                     .bind(token_hash)
                     .bind(now)
+                    .bind(expires_at)
                     .execute(self.write())
                     .await?;
                 Ok(())
             }
 
-            async fn api_token_user(&self, token_hash: &str) -> $crate::store::Result<Option<UserId>> {
-                Ok(sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE token_hash = $1").bind(token_hash).fetch_optional(self.read()).await?)
+            async fn api_token_user(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<UserId>> {
+                let row: Option<(UserId, Option<i64>)> = sqlx::query_as("SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)")
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(self.read())
+                    .await?;
+                let Some((user, last_used)) = row else { return Ok(None) };
+                // Noted at most once a minute: this runs on every token-authenticated request.
+                if last_used.is_none_or(|t| now - t >= 60_000) {
+                    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1").bind(token_hash).bind(now).execute(self.write()).await?;
+                }
+                Ok(Some(user))
+            }
+
+            async fn api_tokens(&self, user: &UserId) -> $crate::store::Result<Vec<ApiToken>> {
+                let rows: Vec<(TokenId, String, i64, Option<i64>, Option<i64>)> =
+                    sqlx::query_as("SELECT id, name, created_at, last_used_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
+                        .bind(user)
+                        .fetch_all(self.read())
+                        .await?;
+                Ok(rows.into_iter().map(|(id, name, created_at, last_used_at, expires_at)| ApiToken { id, name, created_at, last_used_at, expires_at }).collect())
+            }
+
+            async fn revoke_api_token_id(&self, user: &UserId, id: &TokenId) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND id = $2").bind(user).bind(id).execute(self.write()).await?.rows_affected() > 0)
+            }
+
+            async fn end_sessions(&self, user: &UserId, keep: Option<&str>) -> $crate::store::Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)").bind(user).bind(keep).execute(self.write()).await?;
+                Ok(())
+            }
+
+            async fn password_hash(&self, user: &UserId) -> $crate::store::Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user).fetch_optional(self.read()).await?.flatten())
+            }
+
+            async fn set_password(&self, user: &UserId, hash: &str) -> $crate::store::Result<()> {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(user).bind(hash).execute(self.write()).await?;
+                Ok(())
             }
 
             async fn revoke_api_token(&self, token_hash: &str) -> $crate::store::Result<bool> {

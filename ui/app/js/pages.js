@@ -33,6 +33,8 @@ export function profileView(content) {
     const url = URL.createObjectURL(f);
     clear(previewSlot, h("span", { class: "avatar lg" }, h("img", { src: url, alt: "New profile picture preview" })));
   });
+  const confirm = field("Current password", { name: "current_password", type: "password", autocomplete: "current-password" }, "Needed to change your email.");
+  confirm.hidden = true;
   const form = h("form", { novalidate: true },
     error,
     h("div", { class: "avatar-edit" }, previewSlot,
@@ -42,7 +44,13 @@ export function profileView(content) {
       field("First name", { name: "first_name", value: u.first_name, autocomplete: "given-name" }),
       field("Last name", { name: "last_name", value: u.last_name, autocomplete: "family-name" })),
     field("Email", { name: "email", type: "email", value: u.email, autocomplete: "email" }, "Visitors see your first and last name; with both blank they see your email."),
+    confirm,
     h("button", { class: "btn primary", type: "submit" }, "Save Changes"));
+  // A new email needs the password: the field shows only then.
+  const emailInput = form.querySelector("input[name=email]");
+  emailInput.addEventListener("input", () => {
+    confirm.hidden = emailInput.value.trim().toLowerCase() === u.email.toLowerCase();
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.hidden = true;
@@ -52,7 +60,10 @@ export function profileView(content) {
         pending = null;
       }
       const v = Object.fromEntries(new FormData(form));
-      await patch("/api/me", { first_name: v.first_name, last_name: v.last_name, email: v.email });
+      if (!confirm.hidden && !v.current_password) throw new Error("Enter your current password to change your email.");
+      const body = { first_name: v.first_name, last_name: v.last_name, email: v.email };
+      if (!confirm.hidden) body.current_password = v.current_password;
+      await patch("/api/me", body);
       await refreshMe();
       toast("Profile saved");
       profileView(content);
