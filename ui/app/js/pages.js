@@ -68,7 +68,7 @@ export function profileView(content) {
       toast("Profile saved");
       profileView(content);
     } catch (err) {
-      error.textContent = err.message;
+      error.textContent = err.message.charAt(0).toUpperCase() + err.message.slice(1);
       error.hidden = false;
     }
   });
