@@ -73,6 +73,20 @@ async function login(page, email, password) {
   if (await dismiss.count()) await dismiss.click();
 }
 
+/// Logs Bob in as Available; his API calls go through his page (cookie and CSRF token).
+async function availableBob(bob) {
+  await login(bob, "bob@shop.test", "agent-password");
+  await setStatus(bob, "Available");
+  const agentCall = (method, path, body) => bob.evaluate(async ({ method, path, body }) => {
+    const me = await (await fetch("/api/me")).json();
+    const res = await fetch(path, { method, headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: body && JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, { method, path, body });
+  const team = (await agentCall("GET", "/api/me")).body.active_team_id;
+  const bots = (await agentCall("GET", `/api/teams/${team}/bots`)).body;
+  return { agentCall, bots };
+}
+
 async function setStatus(page, label) {
   await page.locator(".status-button").click();
   await page.getByRole("menuitemradio", { name: new RegExp(label) }).click();
@@ -418,15 +432,7 @@ test("an escalation that lands while the inbox is still connecting shows once th
 
 test("the widget keeps the newer chat state when two state frames arrive out of order", async () => {
   const bob = await newPage("bob-order");
-  await login(bob, "bob@shop.test", "agent-password");
-  await setStatus(bob, "Available");
-  const agentCall = (method, path, body) => bob.evaluate(async ({ method, path, body }) => {
-    const me = await (await fetch("/api/me")).json();
-    const res = await fetch(path, { method, headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: body && JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, { method, path, body });
-  const team = (await agentCall("GET", "/api/me")).body.active_team_id;
-  const bots = (await agentCall("GET", `/api/teams/${team}/bots`)).body;
+  const { agentCall, bots } = await availableBob(bob);
 
   // The widget's socket delivers the escalation only after the claim that followed it.
   const visitor = await newPage("visitor-order", { width: 1280, height: 800 });
@@ -472,15 +478,7 @@ test("the widget keeps the newer chat state when two state frames arrive out of 
 
 test("the widget catches up on a state change it missed while its socket was down", async () => {
   const bob = await newPage("bob-missed");
-  await login(bob, "bob@shop.test", "agent-password");
-  await setStatus(bob, "Available");
-  const agentCall = (method, path, body) => bob.evaluate(async ({ method, path, body }) => {
-    const me = await (await fetch("/api/me")).json();
-    const res = await fetch(path, { method, headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: body && JSON.stringify(body) });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }, { method, path, body });
-  const team = (await agentCall("GET", "/api/me")).body.active_team_id;
-  const bots = (await agentCall("GET", `/api/teams/${team}/bots`)).body;
+  const { agentCall, bots } = await availableBob(bob);
 
   // The first socket works; once it drops, the next one waits until the test lets it through.
   const visitor = await newPage("visitor-missed", { width: 1280, height: 800 });

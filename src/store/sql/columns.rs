@@ -59,23 +59,8 @@ macro_rules! text_columns {
     )*};
 }
 
-macro_rules! id_columns {
-    ($($T:ident),* $(,)?) => {$(
-        impl TextColumn for $T {
-            const WHAT: &'static str = stringify!($T);
-            fn to_text(&self) -> &str {
-                self.as_str()
-            }
-            fn from_text(s: &str) -> Option<Self> {
-                Self::parse(s)
-            }
-        }
-    )*};
-}
-
-id_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId);
-
-macro_rules! enum_columns {
+/// Stored as their canonical text: ids by `as_str`/`parse`, enums by their `snake_case` name.
+macro_rules! text_values {
     ($($T:ty),* $(,)?) => {$(
         impl TextColumn for $T {
             const WHAT: &'static str = stringify!($T);
@@ -89,7 +74,8 @@ macro_rules! enum_columns {
     )*};
 }
 
-enum_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
+text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId);
+text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
 
 /// A bot's origin allow-list, stored as a JSON array of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
