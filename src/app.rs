@@ -52,7 +52,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen).await.map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr()?;
         let base_url: Arc<str> = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').into();
-        let mut http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none());
+        // No proxy from the environment: it would resolve names itself, around the address rule.
+        let mut http = reqwest::Client::builder().timeout(settings.webhook_timeout).redirect(reqwest::redirect::Policy::none()).no_proxy();
         if !settings.allow_private_webhooks {
             http = http.dns_resolver(crate::services::outbound::PublicResolver);
         }

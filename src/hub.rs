@@ -54,6 +54,9 @@ pub enum EventKind {
     Notification,
     #[serde(rename = "access.changed")]
     AccessChanged,
+    /// A user's sessions or tokens were ended: their sockets re-check what they were opened with.
+    #[serde(rename = "credentials.changed")]
+    CredentialsChanged,
     #[serde(rename = "availability")]
     Availability,
 }
@@ -72,6 +75,7 @@ impl EventKind {
             Self::Typing => "typing",
             Self::Notification => "notification",
             Self::AccessChanged => "access.changed",
+            Self::CredentialsChanged => "credentials.changed",
             Self::Availability => "availability",
         }
     }

@@ -161,6 +161,7 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
     if let Some(token) = &agent.token_hash {
         state.store.revoke_api_token(token).await?;
     }
+    crate::services::events::credentials_changed(&state, &agent.user_id);
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
     Ok(res)
@@ -231,13 +232,18 @@ async fn list_tokens(State(state): State<AppState>, agent: Agent) -> ApiResult<J
     responses((status = 204), (status = 401, response = Error), (status = 404, response = Error)))]
 async fn revoke_token(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
     let id = TokenId::parse(&id).ok_or(ApiError::NotFound)?;
-    if state.store.revoke_api_token_id(&agent.user_id, &id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+    if !state.store.revoke_api_token_id(&agent.user_id, &id).await? {
+        return Err(ApiError::NotFound);
+    }
+    crate::services::events::credentials_changed(&state, &agent.user_id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends every session of mine, this one included (API tokens stay: revoke them one by one).
 #[utoipa::path(post, path = "/api/auth/logout-everywhere", tag = "accounts", responses((status = 204), (status = 401, response = Error)))]
 async fn logout_everywhere(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
     state.store.end_sessions(&agent.user_id, None).await?;
+    crate::services::events::credentials_changed(&state, &agent.user_id);
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
     Ok(res)
@@ -252,19 +258,28 @@ struct PasswordBody {
 
 /// Changes my password; my other sessions end.
 #[utoipa::path(put, path = "/api/me/password", tag = "accounts", request_body = PasswordBody,
-    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error)))]
+    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 429, response = Error)))]
 async fn change_password(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<PasswordBody>) -> ApiResult<StatusCode> {
     let new = Password::parse_as("new_password", &b.new_password)?;
     check_password(&state, &agent, b.current_password).await?;
     state.store.set_password(&agent.user_id, &hash(new).await?).await?;
     state.store.end_sessions(&agent.user_id, agent.session.as_ref().map(|s| s.token_hash.as_str())).await?;
+    crate::services::events::credentials_changed(&state, &agent.user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's password, checked again before a sensitive change (403 `wrong_password`).
+/// Failed checks count like failed logins, so a stolen session cannot guess the password.
 async fn check_password(state: &AppState, agent: &Agent, given: String) -> ApiResult<()> {
+    let key = format!("password:{}", agent.user_id);
+    state.login_limit.allow(&key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let stored = state.store.password_hash(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
-    if auth::verify(stored, given).await { Ok(()) } else { Err(ApiError::WrongPassword) }
+    if auth::verify(stored, given).await {
+        Ok(())
+    } else {
+        state.login_limit.record(&key);
+        Err(ApiError::WrongPassword)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -316,7 +331,7 @@ struct MeBody {
 ///
 /// 409: `email_taken`.
 #[utoipa::path(patch, path = "/api/me", tag = "accounts", request_body = MeBody,
-    responses((status = 200, body = views::UserView), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error)))]
+    responses((status = 200, body = views::UserView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 429, response = Error), (status = 409, response = Error)))]
 async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson<MeBody>) -> ApiResult<Json<views::UserView>> {
     let patch = UserPatch {
         first_name: b.first_name.as_deref().map(|s| PersonName::parse_as("first_name", s)).transpose()?.map(PersonName::into_inner),

@@ -108,13 +108,18 @@ struct SubscribeBody {
     _expiration_time: Option<Value>,
 }
 
-/// Push services are https; plain http only to this machine (development and tests), so a
-/// subscription cannot make Baton post to arbitrary internal addresses.
-fn check_endpoint(raw: &str) -> ApiResult<()> {
+/// Push services are public https addresses. With `--allow-private-webhooks` (development,
+/// tests) plain http to this machine and private addresses are accepted too, so a subscription
+/// cannot otherwise make Baton post to its own network.
+fn check_endpoint(raw: &str, allow_private: bool) -> ApiResult<()> {
     let url = reqwest::Url::parse(raw).map_err(|_| ApiError::invalid("endpoint", "must be a URL"))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if raw.len() > 2000 || !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback && allow_private);
+    if raw.len() > 2000 || !scheme_ok {
         return Err(ApiError::invalid("endpoint", "must be an https push service URL"));
+    }
+    if !allow_private && crate::services::outbound::refuse_url(&url).is_some() {
+        return Err(ApiError::invalid("endpoint", "must be a public push service"));
     }
     Ok(())
 }
@@ -128,7 +133,7 @@ async fn subscribe(
     headers: HeaderMap,
     AppJson(b): AppJson<SubscribeBody>,
 ) -> ApiResult<(StatusCode, Json<SubscriptionView>)> {
-    check_endpoint(&b.endpoint)?;
+    check_endpoint(&b.endpoint, state.settings.allow_private_webhooks)?;
     if !crate::services::notify::push::valid_keys(&b.keys.p256dh, &b.keys.auth) {
         return Err(ApiError::invalid("keys", "p256dh must be a P-256 public key and auth 16 bytes, both base64url"));
     }

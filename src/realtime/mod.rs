@@ -18,7 +18,7 @@ use crate::http::openapi::Error;
 use crate::services::AppState;
 use crate::services::auth::{API_TOKEN_PREFIX, hash_secret};
 use crate::services::connections::Refused;
-pub use session::{Peer, run};
+pub use session::{Credential, Peer, run};
 
 /// Largest frame a client may send.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -95,7 +95,12 @@ fn refused(r: Refused) -> ApiError {
 pub async fn agent_peer(state: &AppState, agent: &Agent) -> ApiResult<Peer> {
     let (scope, membership) = agent.chat_scope(state).await?;
     let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
-    Ok(Peer::Agent { user: agent.user_id.clone(), display_name: user.display_name(), scope, membership })
+    let credential = match (&agent.session, &agent.token_hash) {
+        (Some(s), _) => Some(Credential::Session(s.token_hash.clone())),
+        (None, Some(t)) => Some(Credential::Token(t.clone())),
+        (None, None) => None,
+    };
+    Ok(Peer::Agent { user: agent.user_id.clone(), display_name: user.display_name(), scope, membership, credential })
 }
 
 /// The visitor's real-time socket.

@@ -43,9 +43,18 @@ const REPLAY_WINDOW: i64 = 10_000;
 /// A client that answered no ping for this long is gone.
 const PONG_WITHIN: Duration = Duration::from_secs(75);
 
+/// What an agent's socket was opened with, re-checked when the user's credentials change.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A cookie session (its token hash).
+    Session(String),
+    /// A personal API token (its hash).
+    Token(String),
+}
+
 /// Who is on the other end. Kept small: an idle widget socket holds only this.
 pub enum Peer {
-    Agent { user: UserId, display_name: String, scope: AgentScope, membership: Membership },
+    Agent { user: UserId, display_name: String, scope: AgentScope, membership: Membership, credential: Option<Credential> },
     Visitor { visitor: VisitorId, name: Option<String>, bot: BotId, availability: bool },
 }
 
@@ -68,6 +77,8 @@ struct Session {
     frames: (i64, u32),
     /// Messages replayed by sync in the current window: (window start, count).
     replayed: (i64, usize),
+    /// Set when the socket must close after the frames at hand (its credential ended).
+    close: Option<CloseFrame>,
 }
 
 fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
@@ -104,6 +115,7 @@ where
         current: None,
         frames: (0, 0),
         replayed: (0, 0),
+        close: None,
     };
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
@@ -125,7 +137,7 @@ where
             // The handlers are boxed: an idle socket's task is as large as its largest state, and
             // it should not carry the deepest handler's inline.
             msg = stream.next() => match msg {
-                Some(Ok(Message::Text(_) | Message::Binary(_))) if s.flooded() => {
+                Some(Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_))) if s.flooded() => {
                     tracing::info!("closing a socket that floods frames");
                     let close = CloseFrame { code: close_code::POLICY, reason: "too many frames".into() };
                     send(&mut sink, Message::Close(Some(close))).await;
@@ -167,6 +179,10 @@ where
             if !send(&mut sink, Message::Text(f.into())).await {
                 return;
             }
+        }
+        if let Some(close) = s.close.take() {
+            send(&mut sink, Message::Close(Some(close))).await;
+            break;
         }
     }
 }
@@ -215,6 +231,10 @@ impl Session {
                 return vec![];
             }
         }
+        if ev.kind == EventKind::CredentialsChanged {
+            self.check_credential().await;
+            return vec![];
+        }
         if ev.kind == EventKind::AccessChanged {
             return self.refresh_access(ev).await;
         }
@@ -262,6 +282,21 @@ impl Session {
         }
         out.push(frames::frame("resync", self.state.now(), json!({"reason": "lagged"})));
         out
+    }
+
+    /// Closes the socket (1008) when the session or token it was opened with has ended.
+    async fn check_credential(&mut self) {
+        let Peer::Agent { credential: Some(c), .. } = &self.peer else { return };
+        let now = self.state.now();
+        let alive = match c {
+            Credential::Session(hash) => self.state.store.session(hash, now).await.map(|s| s.is_some()),
+            Credential::Token(hash) => self.state.store.api_token_user(hash, now).await.map(|u| u.is_some()),
+        };
+        match alive {
+            Ok(true) => {}
+            Ok(false) => self.close = Some(CloseFrame { code: close_code::POLICY, reason: "signed out".into() }),
+            Err(e) => tracing::warn!(error = %e, "re-checking a socket's credential failed"),
+        }
     }
 
     /// The agent's team or bot access changed: re-read it, and follow the new active team.

@@ -78,9 +78,18 @@ async fn call_webhook(
     if !res.status().is_success() {
         return Err(format!("webhook answered {}", res.status()));
     }
-    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
-    if bytes.len() > 64 * 1024 {
+    // Read up to the cap, never more: a hostile webhook could otherwise stream until the timeout.
+    const CAP: usize = 64 * 1024;
+    if res.content_length().is_some_and(|n| n > CAP as u64) {
         return Err("webhook reply larger than 64 KiB".into());
+    }
+    let mut res = res;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.to_string())? {
+        if bytes.len() + chunk.len() > CAP {
+            return Err("webhook reply larger than 64 KiB".into());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| format!("webhook reply is not JSON: {e}"))?;
     Ok(v.get("reply").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))

@@ -89,6 +89,12 @@ pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
     }
 }
 
+/// Tells the user's open sockets that sessions or tokens of theirs ended: each re-checks the
+/// credential it was opened with and closes if it is gone.
+pub fn credentials_changed(state: &AppState, user: &UserId) {
+    state.bus.publish(Event::new(EventKind::CredentialsChanged, state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
+}
+
 /// Tells the user's open inboxes that their team or bot access changed: they re-read it.
 pub fn access_changed(state: &AppState, user: &UserId) {
     state.bus.publish(Event::new(EventKind::AccessChanged, state.now(), Topic::User(user.clone()), Value::Object(Default::default())));

@@ -8,11 +8,12 @@
 use std::net::{IpAddr, SocketAddr};
 
 /// Whether `ip` is reachable across the internet (not loopback, private, link-local, shared,
-/// unspecified, multicast or documentation space).
+/// unspecified, multicast, reserved or documentation space). IPv6 addresses that carry an IPv4
+/// one (mapped, compatible, NAT64, 6to4) are judged by the IPv4 address they carry.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -20,22 +21,37 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_multicast()
                 || v4.is_documentation()
-                // 100.64.0.0/10, carrier-grade NAT; 0.0.0.0/8; 198.18.0.0/15, benchmarking.
+                // 100.64.0.0/10 carrier-grade NAT; 0.0.0.0/8; 198.18.0.0/15 benchmarking;
+                // 192.0.0.0/24 protocol assignments; 240.0.0.0/4 reserved.
                 || (a == 100 && (64..128).contains(&b))
                 || a == 0
-                || (a == 198 && (b == 18 || b == 19)))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && c == 0)
+                || a >= 240)
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let o = v6.octets();
+            let embedded = |i: usize| IpAddr::V4(std::net::Ipv4Addr::new(o[i], o[i + 1], o[i + 2], o[i + 3]));
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                // fc00::/7 unique local, fe80::/10 link local.
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+            if v6.is_loopback() || v6.is_unspecified() {
+                return false;
+            }
+            // ::a.b.c.d (IPv4-compatible), 64:ff9b::/96 and 64:ff9b:1::/48 (NAT64).
+            if s[..6] == [0; 6] || (s[0] == 0x64 && s[1] == 0xff9b) {
+                return is_public(embedded(12));
+            }
+            // 2002::/16 (6to4) carries the IPv4 address in its next 32 bits.
+            if s[0] == 0x2002 {
+                return is_public(embedded(2));
+            }
+            !(v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link local, fec0::/10 site local.
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -91,6 +107,9 @@ mod tests {
 
     #[test]
     fn private_and_special_ranges_are_not_public() {
+        for ip in ["192.0.0.8", "250.1.1.1", "fec0::1", "::127.0.0.1", "64:ff9b::10.0.0.1", "64:ff9b:1::a00:1", "2002:0a00:0001::1"] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} carries or is a private address");
+        }
         for ip in [
             "127.0.0.1",
             "10.1.2.3",

@@ -280,7 +280,22 @@ mod credentials {
         }
     }
 
+    async fn a_socket_closes_when_its_token_is_revoked(app: TestApp) {
+        let owner = app.setup().await;
+        owner.set_status(&app, "available").await;
+        let made = owner.post(&app, "/api/tokens", json!({"name": "screen"})).await;
+        let id = made.body["id"].as_str().unwrap().to_string();
+        let screen = Agent { auth: Auth::Bearer(made.body["token"].as_str().unwrap().into()), ..owner.clone() };
+        let mut revoked = Ws::agent(&app, &screen).await;
+        let mut kept = Ws::agent(&app, &owner).await;
+        revoked.flush().await;
+        assert_eq!(owner.delete(&app, &format!("/api/tokens/{id}")).await.status, 204);
+        assert_eq!(revoked.close_code().await, Some(1008), "signed out");
+        kept.flush().await;
+    }
+
     backend_tests!(
+        a_socket_closes_when_its_token_is_revoked,
         tokens_are_listed_with_their_last_use_revocable_and_can_expire,
         changing_the_password_asks_the_old_one_and_ends_other_sessions,
         logging_out_everywhere_ends_every_session,

@@ -60,6 +60,10 @@ const CONTRACT: &[(&str, &str)] = &[
     ("delete", "/api/me/push-subscriptions"),
     ("post", "/api/me/notifications/test"),
     ("get", "/api/push/vapid-public-key"),
+    ("get", "/api/tokens"),
+    ("delete", "/api/tokens/{id}"),
+    ("post", "/api/auth/logout-everywhere"),
+    ("put", "/api/me/password"),
 ];
 
 async fn the_document_covers_the_contract_and_only_served_routes(app: TestApp) {

@@ -49,6 +49,13 @@ enum Outcome {
 async fn send(state: &AppState, job: &PushJob) -> Outcome {
     let sub = &job.subscription;
     let built = (|| -> Result<_, String> {
+        // Stored before the address rule, or while private targets were allowed: checked again.
+        if !state.settings.allow_private_webhooks {
+            let url = reqwest::Url::parse(&sub.endpoint).map_err(|e| format!("endpoint: {e}"))?;
+            if let Some(why) = crate::services::outbound::refuse_url(&url) {
+                return Err(format!("endpoint {why}"));
+            }
+        }
         let endpoint = sub.endpoint.parse().map_err(|e| format!("endpoint: {e}"))?;
         let ua_public = URL_SAFE_NO_PAD
             .decode(sub.p256dh.trim_end_matches('='))

@@ -127,7 +127,10 @@ macro_rules! account_store {
                 let Some((user, last_used)) = row else { return Ok(None) };
                 // Noted at most once a minute: this runs on every token-authenticated request.
                 if last_used.is_none_or(|t| now - t >= 60_000) {
-                    sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1").bind(token_hash).bind(now).execute(self.write()).await?;
+                    // A note for the owner: failing to write it does not fail the request.
+                    if let Err(e) = sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1").bind(token_hash).bind(now).execute(self.write()).await {
+                        tracing::warn!(error = %e, "noting a token's use failed");
+                    }
                 }
                 Ok(Some(user))
             }
