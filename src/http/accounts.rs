@@ -151,6 +151,13 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
     Ok(res)
 }
 
+/// 204 that also clears the session cookie in the browser.
+fn signed_out() -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    res
+}
+
 /// Ends the cookie session, or revokes the personal API token the request carries.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", responses((status = 204), (status = 401, response = Error)))]
 async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
@@ -162,9 +169,7 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
         state.store.revoke_api_token(token).await?;
     }
     crate::services::events::credentials_changed(&state, &agent.user_id);
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
-    Ok(res)
+    Ok(signed_out())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -244,9 +249,7 @@ async fn revoke_token(State(state): State<AppState>, agent: Agent, AppPath(id): 
 async fn logout_everywhere(State(state): State<AppState>, agent: Agent) -> ApiResult<Response> {
     state.store.end_sessions(&agent.user_id, None).await?;
     crate::services::events::credentials_changed(&state, &agent.user_id);
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
-    Ok(res)
+    Ok(signed_out())
 }
 
 #[derive(Deserialize, ToSchema)]
