@@ -57,7 +57,7 @@ pub async fn applied(state: &AppState, a: &Applied) {
     let visitor_data = json!({
         "conversation_id": c.id,
         "state": c.state.as_str(),
-        "mode": c.state.mode(c.escalated_at.is_some()),
+        "mode": views::mode(c),
         "agent": if c.state.is_live() { assignee.as_ref().map(views::public_agent) } else { None },
         "version": c.last_seq,
     });
