@@ -77,8 +77,9 @@ async fn agent_socket(
     let peer = agent_peer(&state, &agent).await?;
     let ws = upgrade(ws)?;
     let place = state.connections.agent(agent.user_id.as_str(), &ip).map_err(refused)?;
+    let sub = session::subscribe(&state, &peer);
     Ok(ws.on_upgrade(move |socket| async move {
-        session::run(state, peer, socket).await;
+        session::run_subscribed(state, peer, sub, socket).await;
         drop(place);
     }))
 }
@@ -120,8 +121,9 @@ async fn visitor_socket(
         availability: caller.bot.settings.show_agent_availability,
         bot: caller.bot.id,
     };
+    let sub = session::subscribe(&state, &peer);
     Ok(ws.on_upgrade(move |socket| async move {
-        session::run(state, peer, socket).await;
+        session::run_subscribed(state, peer, sub, socket).await;
         drop(place);
     }))
 }

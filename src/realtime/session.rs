@@ -100,10 +100,24 @@ pub async fn run<S>(state: AppState, peer: Peer, socket: S)
 where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
 {
+    let sub = subscribe(&state, &peer);
+    run_subscribed(state, peer, sub, socket).await
+}
+
+/// The peer's hub subscription. Taken before the upgrade is answered, so nothing published
+/// after the client learns it is connected can slip by before its session starts.
+pub fn subscribe(state: &AppState, peer: &Peer) -> Subscription {
+    state.hub.subscribe(topics(state, peer), QUEUE)
+}
+
+/// Runs the connection with a subscription taken earlier (see [`subscribe`]).
+pub async fn run_subscribed<S>(state: AppState, peer: Peer, sub: Subscription, socket: S)
+where
+    S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
+{
     // Counted while it runs, so stopping waits for this socket's goodbye.
     let _open = state.shutdown.session();
     let (mut sink, mut stream) = socket.split();
-    let sub = state.hub.subscribe(topics(&state, &peer), QUEUE);
     let mut s = Session {
         state,
         peer,
