@@ -2,7 +2,6 @@
 //! listener first (port 0 in tests), so `port()` is known before `run_until_stopped`.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -100,7 +99,8 @@ impl Application {
             stop_requested.await;
             let _ = stop.send(true);
         };
-        let served = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(signalled).await;
+        let (limits, trusted) = (state.settings.http, state.settings.trusted_proxies.clone());
+        let served = crate::http::server::serve(listener, router(state), limits, trusted, signalled).await;
         // Upgraded sockets outlive the HTTP server: wait (a bounded time) for each to say goodbye.
         if tokio::time::timeout(SOCKETS_CLOSE_WITHIN, shutdown.sessions_closed()).await.is_err() {
             tracing::warn!("some sockets did not close in time");

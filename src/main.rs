@@ -64,6 +64,25 @@ struct Common {
     /// Open sockets allowed per client address (0: no limit).
     #[arg(long, env = "BATON_SOCKETS_PER_ADDRESS", default_value_t = 500)]
     sockets_per_address: usize,
+    /// Seconds a client may take to send a request's headers; also how long an idle
+    /// keep-alive connection stays open (0: no limit).
+    #[arg(long, env = "BATON_HEADER_TIMEOUT", default_value_t = 15)]
+    header_timeout: u64,
+    /// Seconds a client may take to send a request's body (answered 408 after that).
+    #[arg(long, env = "BATON_BODY_TIMEOUT", default_value_t = 30)]
+    body_timeout: u64,
+    /// Plain HTTP connections open at once on this node (0: no limit). Sockets that upgraded
+    /// count under --max-sockets instead.
+    #[arg(long, env = "BATON_MAX_CONNECTIONS", default_value_t = 2_000)]
+    max_connections: usize,
+    /// Plain HTTP connections open at once from one address (0: no limit; trusted proxies are
+    /// exempt).
+    #[arg(long, env = "BATON_CONNECTIONS_PER_ADDRESS", default_value_t = 100)]
+    connections_per_address: usize,
+    /// Reverse proxies (addresses or ranges, comma-separated: 10.0.0.0/8,::1) whose
+    /// X-Forwarded-For names the client. Without it the header is ignored.
+    #[arg(long, env = "BATON_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
     /// SQLite durability: `full` syncs every commit to disk (survives power loss); `normal`
     /// syncs at checkpoints (survives a crash of Baton, may lose the last commits if the machine
     /// goes down) and is much cheaper per message.
@@ -123,6 +142,19 @@ impl Common {
                 total: self.max_sockets,
             },
             allow_private_webhooks: self.allow_private_webhooks,
+            http: baton::services::connections::HttpLimits {
+                header_timeout: Duration::from_secs(self.header_timeout),
+                body_timeout: Duration::from_secs(self.body_timeout.max(1)),
+                max_connections: self.max_connections,
+                connections_per_address: self.connections_per_address,
+            },
+            trusted_proxies: baton::services::clients::TrustedProxies::new(
+                self.trusted_proxies
+                    .iter()
+                    .filter(|r| !r.trim().is_empty())
+                    .map(|r| r.parse().map_err(|e| format!("--trusted-proxies: {e}")))
+                    .collect::<Result<_, _>>()?,
+            ),
             ..Settings::default()
         })
     }

@@ -26,6 +26,8 @@ pub enum ApiError {
     Conflict(&'static str, String),
     #[error("request body too large")]
     TooLarge,
+    #[error("the body was not sent in time")]
+    BodyTimeout,
     #[error("the body is not JSON")]
     NotJson,
     #[error("too many connections")]
@@ -60,6 +62,7 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
             Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large".into()),
+            Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time".into()),
             Self::TooManyConnections => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open connections from here; close one first".into())
             }
@@ -89,6 +92,10 @@ impl IntoResponse for ApiError {
         match self {
             Self::RateLimited { retry_after_secs } => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            Self::BodyTimeout => {
+                // The rest of the body is still on its way: this connection is done.
+                res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             Self::TooManyConnections | Self::Busy => {
                 res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

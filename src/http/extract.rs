@@ -13,13 +13,22 @@ use super::error::{ApiError, ApiResult};
 use crate::domain::ids::{TeamId, UserId};
 use crate::services::AppState;
 use crate::services::auth::{API_TOKEN_PREFIX, VISITOR_TOKEN_PREFIX, constant_time_eq, hash_secret};
+use crate::services::clients::address_key;
 use crate::store::{AgentScope, Bot, Membership, Session, Visitor};
 
 pub const SESSION_COOKIE: &str = "baton_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// A raw body that could not be read: too large (413) or broken off (400), in our error shape.
+/// A raw body that could not be read: too large (413), too slow (408) or broken off (400), in
+/// our error shape.
 pub fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::BodyTimeout;
+        }
+        cause = c.source();
+    }
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge
     } else {
@@ -94,14 +103,18 @@ fn parse_query<T: DeserializeOwned>(q: &str) -> ApiResult<T> {
         .map_err(|e| ApiError::InvalidInput(format!("query: {}", e.body_text())))
 }
 
-/// The caller's address (for rate limits); empty when the server runs without connect info.
+/// The caller's address as limits count it (see [`crate::services::clients`]): the connection's,
+/// or behind a trusted proxy the one it forwarded for; an IPv6 client by its /64. Empty when the
+/// server runs without connect info.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else { return Ok(ClientIp(String::new())) };
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        Ok(ClientIp(address_key(state.settings.trusted_proxies.client(peer, forwarded))))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod live_chats;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;
+pub mod server;
 pub mod shortcuts;
 pub mod teams;
 pub mod ui;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The limits (0: no limit).
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +21,26 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self { per_visitor: 5, per_agent: 20, per_address: 500, total: 16_000 }
+    }
+}
+
+/// Time and count limits for HTTP connections (0 or `None`: no limit).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// How long a client may take to send a request's headers, counted from when the
+    /// connection is ready for one: this also closes idle keep-alive connections.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: Duration,
+    /// Plain HTTP connections open at once on this node.
+    pub max_connections: usize,
+    /// Plain HTTP connections open at once from one address (trusted proxies are exempt).
+    pub connections_per_address: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { header_timeout: Duration::from_secs(15), body_timeout: Duration::from_secs(30), max_connections: 2_000, connections_per_address: 100 }
     }
 }
 

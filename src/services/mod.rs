@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod bot;
 pub mod chats;
+pub mod clients;
 pub mod connections;
 pub mod events;
 pub mod notify;
@@ -63,6 +64,10 @@ pub struct Settings {
     /// Webhooks (and push services) may be private or loopback addresses: for a bot running
     /// beside Baton, or tests. Off by default: see [`outbound`].
     pub allow_private_webhooks: bool,
+    /// Time limits and counts for plain HTTP connections.
+    pub http: connections::HttpLimits,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: clients::TrustedProxies,
 }
 
 impl std::fmt::Debug for Settings {
@@ -94,6 +99,8 @@ impl Default for Settings {
             sqlite_full_sync: true,
             sockets: connections::Limits::default(),
             allow_private_webhooks: false,
+            http: connections::HttpLimits::default(),
+            trusted_proxies: clients::TrustedProxies::default(),
         }
     }
 }

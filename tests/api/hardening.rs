@@ -224,3 +224,131 @@ mod webhooks {
 
     backend_tests!(a_bot_cannot_be_pointed_at_this_machine_or_a_private_network);
 }
+
+mod connections {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    async fn open(app: &TestApp) -> TcpStream {
+        TcpStream::connect(app.base.trim_start_matches("http://")).await.expect("connects")
+    }
+
+    /// Reads until the server closes the connection (bounded: a server that never closes fails
+    /// the test); returns what it sent.
+    async fn until_closed(stream: &mut TcpStream) -> String {
+        let mut got = vec![];
+        let mut buf = [0u8; 4096];
+        let read = async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), read).await.expect("the server closes the connection");
+        String::from_utf8_lossy(&got).into_owned()
+    }
+
+    fn quick(s: &mut baton::app::Settings) {
+        s.http.header_timeout = Duration::from_millis(300);
+        s.http.body_timeout = Duration::from_millis(300);
+    }
+
+    async fn slow_headers_and_idle_connections_are_closed(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, quick).await;
+        // Half-sent headers (slowloris).
+        let mut slow = open(&app).await;
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        until_closed(&mut slow).await;
+        // Nothing at all.
+        let mut silent = open(&app).await;
+        assert_eq!(until_closed(&mut silent).await, "");
+        // An idle keep-alive connection after a complete request.
+        let mut idle = open(&app).await;
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let answered = until_closed(&mut idle).await;
+        assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+        // The server still answers everyone else.
+        assert_eq!(app.get("/healthz").await.status, 200);
+    }
+
+    async fn a_body_that_never_arrives_is_answered_408(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, quick).await;
+        app.setup().await;
+        let mut s = open(&app).await;
+        let head = "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{";
+        s.write_all(head.as_bytes()).await.unwrap();
+        let answer = until_closed(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
+    }
+
+    async fn one_address_cannot_hold_every_connection(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, |s| s.http.connections_per_address = 3).await;
+        let held = [open(&app).await, open(&app).await, open(&app).await];
+        // The fourth is closed at once, unanswered.
+        let mut fourth = open(&app).await;
+        fourth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.ok();
+        assert_eq!(until_closed(&mut fourth).await, "");
+        // A closed connection gives its place back (once the server has seen it go).
+        drop(held);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut s = open(&app).await;
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.ok();
+            if until_closed(&mut s).await.starts_with("HTTP/1.1 200") {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the places never came back");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn behind_a_trusted_proxy_each_client_has_its_own_budget(app: TestApp) {
+        let backend = app.backend;
+        drop(app);
+        for trusted in [false, true] {
+            let app = TestApp::spawn_with(backend, |s| {
+                s.widget_per_minute = 2;
+                if trusted {
+                    s.trusted_proxies = baton::services::clients::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
+                }
+            })
+            .await;
+            let owner = app.setup().await;
+            let bot = app.shop_bot(&owner).await;
+            let create = |from: &str| {
+                app.http
+                    .post(format!("{}/api/widget/bots/{bot}/visitors", app.base))
+                    .header("x-forwarded-for", from)
+                    .header("content-type", "application/json")
+                    .body("{}")
+            };
+            for _ in 0..2 {
+                assert_eq!(app.raw(create("198.51.100.1")).await.status, 201);
+            }
+            app.raw(create("198.51.100.1")).await.assert_error(429, "rate_limited");
+            // Another client behind the same proxy: its own budget only when the proxy is trusted.
+            let other = app.raw(create("198.51.100.2")).await;
+            if trusted {
+                assert_eq!(other.status, 201, "{}", other.body);
+                // Writing hops in front of the real one does not buy a fresh budget.
+                app.raw(create("203.0.113.50, 198.51.100.1")).await.assert_error(429, "rate_limited");
+            } else {
+                other.assert_error(429, "rate_limited");
+            }
+        }
+    }
+
+    backend_tests!(
+        slow_headers_and_idle_connections_are_closed,
+        a_body_that_never_arrives_is_answered_408,
+        one_address_cannot_hold_every_connection,
+        behind_a_trusted_proxy_each_client_has_its_own_budget
+    );
+}
