@@ -72,6 +72,7 @@ impl Application {
             hub,
             login_limit: RateLimiter::new(settings.login_per_minute, 60_000, clock.clone()),
             widget_limit: RateLimiter::new(settings.widget_per_minute, 60_000, clock.clone()),
+            address_limit: RateLimiter::new(settings.widget_address_per_minute, 60_000, clock.clone()),
             clock,
             settings: Arc::new(settings),
             base_url,

@@ -44,9 +44,14 @@ struct Common {
     /// Failed logins allowed per minute, per address and per email (0: no limit).
     #[arg(long, env = "BATON_LOGIN_PER_MINUTE", default_value_t = 10)]
     login_per_minute: u32,
-    /// Widget calls (new visitors, messages) allowed per minute per address and visitor (0: no limit).
+    /// Widget writes allowed per minute per visitor, and new visitors per minute per address
+    /// (0: no limit).
     #[arg(long, env = "BATON_WIDGET_PER_MINUTE", default_value_t = 120)]
     widget_per_minute: u32,
+    /// Widget writes (new visitors included) allowed per minute per address, over all its
+    /// visitors (0: no limit).
+    #[arg(long, env = "BATON_WIDGET_ADDRESS_PER_MINUTE", default_value_t = 600)]
+    widget_address_per_minute: u32,
     /// Let bot webhooks (and push services) be private or loopback addresses, e.g. a bot
     /// running beside Baton. Off by default, so a bot's URL cannot reach Baton's own network.
     #[arg(long, env = "BATON_ALLOW_PRIVATE_WEBHOOKS")]
@@ -134,6 +139,7 @@ impl Common {
             },
             login_per_minute: self.login_per_minute,
             widget_per_minute: self.widget_per_minute,
+            widget_address_per_minute: self.widget_address_per_minute,
             vapid_subject: self.vapid_subject.clone().filter(|s| !s.is_empty()),
             sockets: baton::services::connections::Limits {
                 per_visitor: self.sockets_per_visitor,

@@ -45,6 +45,8 @@ impl Server {
                     "127.0.0.1:0",
                     "--widget-per-minute",
                     "0",
+                    "--widget-address-per-minute",
+                    "0",
                     "--login-per-minute",
                     "0",
                     "--max-sockets",

@@ -107,32 +107,19 @@ struct LoggedIn {
     csrf_token: String,
 }
 
-/// Sets the HttpOnly session cookie. Only failed attempts count against the rate limit.
+/// Sets the HttpOnly session cookie. Only failed attempts count against the rate limit: per
+/// address, and per email from addresses the user has never logged in from.
 ///
 /// 401: `invalid_credentials`.
 #[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginBody,
     responses((status = 200, body = LoggedIn), (status = 400, response = Error), (status = 401, response = Error), (status = 429, response = Error)))]
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<LoginBody>) -> ApiResult<Response> {
     let email = b.email.trim().to_lowercase();
-    // Only failures count, so a whole office behind one address can still log in at 9:00.
-    let keys = [format!("ip:{ip}"), format!("email:{email}")];
-    for key in &keys {
-        state.login_limit.allow(key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    }
-    let found = state.store.credentials(&email).await?;
-    let password = b.password;
-    // Verify against a dummy hash for unknown emails so timing does not reveal which exist.
-    let (user, stored) = match found {
-        Some((u, h)) => (Some(u), h),
-        None => (None, auth::dummy_hash().to_string()),
-    };
-    let ok = auth::verify(stored, password).await;
-    let user = match (user, ok) {
-        (Some(u), true) => u,
-        _ => {
-            keys.iter().for_each(|k| state.login_limit.record(k));
-            return Err(ApiError::Unauthorized("invalid_credentials", "wrong email or password"));
-        }
+    let user = match auth::login(&state, &email, b.password, &ip).await {
+        Ok(user) => user,
+        Err(auth::LoginRefused::Invalid) => return Err(ApiError::Unauthorized("invalid_credentials", "wrong email or password")),
+        Err(auth::LoginRefused::Throttled(retry_after_secs)) => return Err(ApiError::RateLimited { retry_after_secs }),
+        Err(auth::LoginRefused::Store(e)) => return Err(e.into()),
     };
     let token = auth::new_secret("");
     let csrf = auth::new_secret("");

@@ -225,6 +225,21 @@ impl FromRequestParts<AppState> for VisitorCaller {
     }
 }
 
+/// A visitor making a write: spends one from the visitor's and its address's widget budgets
+/// ([`AppState::widget_write`]) before anything else is read; 429 when either is spent.
+pub struct VisitorWrite(pub VisitorCaller);
+
+impl FromRequestParts<AppState> for VisitorWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = VisitorCaller::from_request_parts(parts, state).await?;
+        let Ok(ClientIp(address)) = ClientIp::from_request_parts(parts, state).await;
+        state.widget_write(caller.visitor.id.as_str(), &address).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        Ok(VisitorWrite(caller))
+    }
+}
+
 /// Browsers send `Origin` on cross-site requests: it must be in the bot's allow-list when the
 /// list is not empty. Requests without one (servers, curl) are not browsers and pass.
 pub fn check_origin(parts: &Parts, bot: &Bot) -> ApiResult<()> {

@@ -11,7 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, body_rejection, check_origin, declares_json, double_option, json_object};
+use super::extract::{
+    AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, VisitorWrite, body_rejection, check_origin, declares_json, double_option, json_object,
+};
 use super::openapi::Error;
 use crate::domain::chat::ChatState;
 use crate::domain::ids::{BotId, ConversationId, VisitorId};
@@ -166,7 +168,7 @@ async fn create_visitor(
 ) -> ApiResult<(StatusCode, Json<NewVisitor>)> {
     let body = body.map_err(body_rejection)?;
     let bot = public_bot(&state, &parts, &bot).await?;
-    state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    state.widget_arrival(&ip).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // The body is optional: a visitor may start anonymously.
     let b: NewVisitorBody =
         if body.iter().all(u8::is_ascii_whitespace) { NewVisitorBody::default() } else { json_object(declares_json(&parts.headers), &body)? };
@@ -208,7 +210,7 @@ async fn resume(
     AppJson(b): AppJson<ResumeBody>,
 ) -> ApiResult<Json<Resumed>> {
     let bot = public_bot(&state, &parts, &bot).await?;
-    state.widget_limit.check(&format!("visitor-ip:{ip}")).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    state.widget_arrival(&ip).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let visitor = state.store.resume_visitor(&auth::hash_secret(b.token.trim()), state.now()).await?.filter(|v| v.bot_id == bot.id);
     let visitor = visitor.ok_or(ApiError::Unauthorized("invalid_token", "this link has expired; start a new chat instead"))?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
@@ -226,8 +228,8 @@ struct ReadBody {
 /// The visitor saw the messages up to `up_to_seq` (the widget reports it while open): an
 /// unread-reply email for them is no longer needed.
 #[utoipa::path(post, path = "/api/widget/read", tag = "widget", request_body = ReadBody,
-    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error)))]
-async fn mark_read(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {
+    responses((status = 204), (status = 400, response = Error), (status = 401, response = Error), (status = 429, response = Error)))]
+async fn mark_read(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite, AppJson(b): AppJson<ReadBody>) -> ApiResult<StatusCode> {
     let conv = current_conversation(&state, &caller).await?;
     if !(0..=conv.last_seq).contains(&b.up_to_seq) {
         return Err(ApiError::invalid("up_to_seq", format!("must be between 0 and the conversation's last seq ({})", conv.last_seq)));
@@ -238,10 +240,10 @@ async fn mark_read(State(state): State<AppState>, caller: VisitorCaller, AppJson
 
 /// The visitor's name and email.
 #[utoipa::path(patch, path = "/api/widget/visitor", tag = "widget", request_body = VisitorBody,
-    responses((status = 200, body = views::VisitorView), (status = 400, response = Error), (status = 401, response = Error)))]
+    responses((status = 200, body = views::VisitorView), (status = 400, response = Error), (status = 401, response = Error), (status = 429, response = Error)))]
 async fn update_visitor(
     State(state): State<AppState>,
-    caller: VisitorCaller,
+    VisitorWrite(caller): VisitorWrite,
     AppJson(b): AppJson<VisitorBody>,
 ) -> ApiResult<Json<views::VisitorView>> {
     let (name, email) = parse_visitor(&b)?;
@@ -296,8 +298,11 @@ async fn current(
 ///
 /// 409: `conversation_open`.
 #[utoipa::path(post, path = "/api/widget/conversations", tag = "widget",
-    responses((status = 201, body = views::WidgetConversationView), (status = 401, response = Error), (status = 409, response = Error)))]
-async fn new_conversation(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<(StatusCode, Json<views::WidgetConversationView>)> {
+    responses((status = 201, body = views::WidgetConversationView), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn new_conversation(
+    State(state): State<AppState>,
+    VisitorWrite(caller): VisitorWrite,
+) -> ApiResult<(StatusCode, Json<views::WidgetConversationView>)> {
     let conv = chats::start(&state, &caller.visitor.id, &caller.bot.id).await?;
     Ok((StatusCode::CREATED, Json(conversation_view(&state, &conv, 0).await?)))
 }
@@ -324,8 +329,11 @@ struct Posted {
 /// 409: `chat_resolved`.
 #[utoipa::path(post, path = "/api/widget/messages", tag = "widget", request_body = MessageIn,
     responses((status = 201, body = Posted), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
-async fn send_message(State(state): State<AppState>, caller: VisitorCaller, AppJson(b): AppJson<MessageIn>) -> ApiResult<(StatusCode, Json<Posted>)> {
-    state.widget_limit.check(&format!("visitor:{}", caller.visitor.id)).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+async fn send_message(
+    State(state): State<AppState>,
+    VisitorWrite(caller): VisitorWrite,
+    AppJson(b): AppJson<MessageIn>,
+) -> ApiResult<(StatusCode, Json<Posted>)> {
     let body = MessageBody::parse_text(&b.body)?;
     let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
     let author = chats::VisitorAuthor { id: &caller.visitor.id, bot: &caller.bot.id, name: caller.visitor.name.as_deref() };
@@ -357,8 +365,8 @@ fn state_view(applied: &crate::store::Applied) -> StateView {
 ///
 /// 409: `escalation_disabled`, `already_escalated`, `chat_resolved`.
 #[utoipa::path(post, path = "/api/widget/escalate", tag = "widget",
-    responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error)))]
-async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<StateView>> {
+    responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn escalate(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite) -> ApiResult<Json<StateView>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(state_view(&applied)))
@@ -368,8 +376,8 @@ async fn escalate(State(state): State<AppState>, caller: VisitorCaller) -> ApiRe
 ///
 /// 409: `chat_resolved`.
 #[utoipa::path(post, path = "/api/widget/end", tag = "widget",
-    responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error)))]
-async fn end(State(state): State<AppState>, caller: VisitorCaller) -> ApiResult<Json<StateView>> {
+    responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn end(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite) -> ApiResult<Json<StateView>> {
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(state_view(&applied)))

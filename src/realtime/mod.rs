@@ -120,6 +120,7 @@ async fn visitor_socket(
         name: caller.visitor.name,
         availability: caller.bot.settings.show_agent_availability,
         bot: caller.bot.id,
+        address: ip,
     };
     let sub = session::subscribe(&state, &peer);
     Ok(ws.on_upgrade(move |socket| async move {

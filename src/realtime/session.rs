@@ -54,8 +54,21 @@ pub enum Credential {
 
 /// Who is on the other end. Kept small: an idle widget socket holds only this.
 pub enum Peer {
-    Agent { user: UserId, display_name: String, scope: AgentScope, membership: Membership, credential: Option<Credential> },
-    Visitor { visitor: VisitorId, name: Option<String>, bot: BotId, availability: bool },
+    Agent {
+        user: UserId,
+        display_name: String,
+        scope: AgentScope,
+        membership: Membership,
+        credential: Option<Credential>,
+    },
+    /// `address`: the client address its widget writes count against.
+    Visitor {
+        visitor: VisitorId,
+        name: Option<String>,
+        bot: BotId,
+        availability: bool,
+        address: String,
+    },
 }
 
 struct Session {
@@ -402,8 +415,10 @@ impl Session {
     async fn visitor_message(&mut self, body: &str, client_id: Option<&str>) -> Vec<String> {
         let now = self.state.now();
         let refuse = |code: &str, message: &str| vec![frames::frame("error", now, json!({"code": code, "message": message, "client_id": client_id}))];
-        let Peer::Visitor { visitor, name, bot, .. } = &self.peer else { return refuse("forbidden", "agents reply through the live-chat API") };
-        if let Err(retry) = self.state.widget_limit.check(&format!("visitor:{visitor}")) {
+        let Peer::Visitor { visitor, name, bot, address, .. } = &self.peer else {
+            return refuse("forbidden", "agents reply through the live-chat API");
+        };
+        if let Err(retry) = self.state.widget_write(visitor.as_str(), address) {
             return refuse("rate_limited", &format!("too many messages; retry in {retry} s"));
         }
         let body = match MessageBody::parse_text(body) {

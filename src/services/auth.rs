@@ -94,3 +94,62 @@ mod tests {
         assert!(constant_time_eq("abc", "abc") && !constant_time_eq("abc", "abd") && !constant_time_eq("abc", "ab"));
     }
 }
+
+/// Why a login was refused.
+#[derive(Debug)]
+pub enum LoginRefused {
+    /// Wrong email or password (never which).
+    Invalid,
+    /// Too many failures; retry after this many seconds.
+    Throttled(u64),
+    Store(crate::store::StoreError),
+}
+
+impl From<crate::store::StoreError> for LoginRefused {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// How long an address a user logged in from stays known.
+const KNOWN_ADDRESS_DAYS: i64 = 90;
+
+/// Checks an email and password from `address` (a client address key), under the failed-login
+/// limits: failures count per address, and per email only from addresses the user has not
+/// logged in from before. So guessing from anywhere is slowed, but a stranger's guesses cannot
+/// lock a user out of the places they use. Only failures count: a whole office behind one
+/// address can still log in at 9:00.
+pub async fn login(state: &super::AppState, email: &str, password: String, address: &str) -> Result<crate::store::User, LoginRefused> {
+    let address_key = format!("ip:{address}");
+    let email_key = format!("email:{email}");
+    state.login_limit.allow(&address_key).map_err(LoginRefused::Throttled)?;
+    let found = state.store.credentials(email).await?;
+    let known = match &found {
+        Some((u, _)) if !address.is_empty() => state.store.known_login_address(&u.id, address).await?,
+        _ => false,
+    };
+    if !known {
+        state.login_limit.allow(&email_key).map_err(LoginRefused::Throttled)?;
+    }
+    // Verify against a dummy hash for unknown emails so timing does not reveal which exist.
+    let (user, stored) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, dummy_hash().to_string()),
+    };
+    match (user, verify(stored, password).await) {
+        (Some(user), true) => {
+            if !address.is_empty() {
+                let now = state.now();
+                state.store.remember_login_address(&user.id, address, now, now - KNOWN_ADDRESS_DAYS * 24 * 3600 * 1000).await?;
+            }
+            Ok(user)
+        }
+        _ => {
+            state.login_limit.record(&address_key);
+            if !known {
+                state.login_limit.record(&email_key);
+            }
+            Err(LoginRefused::Invalid)
+        }
+    }
+}

@@ -44,8 +44,10 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Failed login attempts allowed per minute, per address and per email.
     pub login_per_minute: u32,
-    /// Widget requests per minute per address (visitor creation and messages).
+    /// Widget writes per minute per visitor, and visitor creations per minute per address.
     pub widget_per_minute: u32,
+    /// Widget writes (visitor creations included) per minute per address, over all its visitors.
+    pub widget_address_per_minute: u32,
     pub session_ttl: Duration,
     /// How long a webhook bot may take to answer.
     pub webhook_timeout: Duration,
@@ -91,6 +93,7 @@ impl Default for Settings {
             public_url: None,
             login_per_minute: 10,
             widget_per_minute: 120,
+            widget_address_per_minute: 600,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             webhook_timeout: Duration::from_secs(10),
             sweep_every: Some(Duration::from_secs(1)),
@@ -119,6 +122,8 @@ pub struct AppState {
     pub base_url: Arc<str>,
     pub login_limit: RateLimiter,
     pub widget_limit: RateLimiter,
+    /// Widget writes per client address, over all its visitors.
+    pub address_limit: RateLimiter,
     /// Outbound HTTP (webhook bots, push services).
     pub http: reqwest::Client,
     pub notifier: Arc<crate::services::notify::Notifier>,
@@ -131,6 +136,36 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Spends one widget write: from the visitor's budget and from its address's, so neither
+    /// one visitor nor one address making visitors can flood a team. Every write a visitor makes
+    /// costs one (messages, escalations, ends, new conversations, profile and read marks);
+    /// `Err` carries the seconds until the emptier budget refills.
+    pub fn widget_write(&self, visitor: &str, address: &str) -> Result<(), u64> {
+        let visitor_key = format!("visitor:{visitor}");
+        let address_key = format!("address:{address}");
+        self.widget_limit.allow(&visitor_key)?;
+        if !address.is_empty() {
+            self.address_limit.allow(&address_key)?;
+            self.address_limit.record(&address_key);
+        }
+        self.widget_limit.record(&visitor_key);
+        Ok(())
+    }
+
+    /// Spends one visitor creation (or resume) from `address`: its own budget, and one widget
+    /// write of the address's.
+    pub fn widget_arrival(&self, address: &str) -> Result<(), u64> {
+        let key = format!("visitor-ip:{address}");
+        let address_key = format!("address:{address}");
+        self.widget_limit.allow(&key)?;
+        if !address.is_empty() {
+            self.address_limit.allow(&address_key)?;
+            self.address_limit.record(&address_key);
+        }
+        self.widget_limit.record(&key);
+        Ok(())
     }
 
     /// Session cookies are `Secure` only when Baton is reached over https, so plain-http local

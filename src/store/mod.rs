@@ -96,6 +96,11 @@ pub trait AccountStore: Send + Sync {
     async fn revoke_api_token_id(&self, user: &UserId, id: &TokenId) -> Result<bool>;
     /// Ends every session of the user but `keep` (a session token hash).
     async fn end_sessions(&self, user: &UserId, keep: Option<&str>) -> Result<()>;
+    /// Notes a successful login from `address`, and forgets the user's addresses not seen
+    /// since `forget_before`.
+    async fn remember_login_address(&self, user: &UserId, address: &str, now: Millis, forget_before: Millis) -> Result<()>;
+    /// Whether the user has logged in from `address` (since it was last forgotten).
+    async fn known_login_address(&self, user: &UserId, address: &str) -> Result<bool>;
     async fn password_hash(&self, user: &UserId) -> Result<Option<String>>;
     async fn set_password(&self, user: &UserId, hash: &str) -> Result<()>;
     async fn me(&self, id: &UserId) -> Result<Me>;

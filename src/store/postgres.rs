@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "presence", include_str!("../../migrations/postgres/0002_presence.sql")),
     (3, "notifications", include_str!("../../migrations/postgres/0003_notifications.sql")),
     (4, "credentials", include_str!("../../migrations/postgres/0004_credentials.sql")),
+    (5, "login_addresses", include_str!("../../migrations/postgres/0005_login_addresses.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -129,6 +129,51 @@ async fn login_is_rate_limited(app: TestApp) {
     assert_eq!(app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "owner-password"})).await.status, 200);
 }
 
+async fn failed_logins_cannot_lock_a_user_out_of_an_address_they_use(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend, |s| {
+        s.login_per_minute = 3;
+        s.trusted_proxies = baton::services::clients::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
+    })
+    .await;
+    app.setup().await;
+    let login = |from: &str, password: &str| {
+        app.http
+            .post(format!("{}/api/auth/login", app.base))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": "owner@acme.test", "password": password}))
+    };
+    // The owner logs in from home once.
+    assert_eq!(app.raw(login("198.51.100.7", "owner-password")).await.status, 200);
+    // Someone guesses from elsewhere, changing address after every failure.
+    for i in 0..3 {
+        app.raw(login(&format!("203.0.113.{i}"), "wrong-password")).await.assert_error(401, "invalid_credentials");
+    }
+    // The account is now shut to addresses it was never used from, even with the right password…
+    app.raw(login("203.0.113.200", "owner-password")).await.assert_error(429, "rate_limited");
+    // …but not to the owner at home.
+    assert_eq!(app.raw(login("198.51.100.7", "owner-password")).await.status, 200);
+    // An address guessing across accounts is limited by its own failures.
+    for i in 0..3 {
+        let guess = app
+            .http
+            .post(format!("{}/api/auth/login", app.base))
+            .header("x-forwarded-for", "203.0.113.77")
+            .json(&json!({"email": format!("someone{i}@acme.test"), "password": "wrong-password"}));
+        app.raw(guess).await.assert_error(401, "invalid_credentials");
+    }
+    let guess = app
+        .http
+        .post(format!("{}/api/auth/login", app.base))
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({"email": "someone-else@acme.test", "password": "wrong-password"}));
+    app.raw(guess).await.assert_error(429, "rate_limited");
+    // Failures from a known address still count against that address.
+    for _ in 0..3 {
+        app.raw(login("198.51.100.7", "wrong-password")).await.assert_error(401, "invalid_credentials");
+    }
+    app.raw(login("198.51.100.7", "owner-password")).await.assert_error(429, "rate_limited");
+}
+
 async fn me_reports_teams_and_display_name_falls_back_to_the_email(app: TestApp) {
     let owner = app.setup().await;
     let me = owner.get(&app, "/api/me").await;
@@ -193,6 +238,7 @@ backend_tests!(
     logout_ends_the_session,
     unauthenticated_and_forged_credentials_get_401,
     login_is_rate_limited,
+    failed_logins_cannot_lock_a_user_out_of_an_address_they_use,
     me_reports_teams_and_display_name_falls_back_to_the_email,
     changing_to_a_taken_email_is_refused,
     avatars_are_decoded_resized_and_served,

@@ -352,3 +352,48 @@ mod connections {
         behind_a_trusted_proxy_each_client_has_its_own_budget
     );
 }
+
+mod budgets {
+    use super::*;
+
+    async fn one_address_cannot_flood_through_many_visitors(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, |s| {
+            s.widget_per_minute = 100;
+            s.widget_address_per_minute = 8;
+        })
+        .await;
+        let owner = app.setup().await;
+        let bot = app.shop_bot(&owner).await;
+        // Two visitors from one address: creating them costs two of the address's eight.
+        let a = app.visitor(&bot).await;
+        let b = app.visitor(&bot).await;
+        let mut spent = 2;
+        // Every kind of widget write spends from the same budget.
+        assert_eq!(a.post(&app, "/api/widget/messages", json!({"body": "hi"})).await.status, 201);
+        assert_eq!(a.post(&app, "/api/widget/escalate", json!({})).await.status, 200);
+        assert_eq!(a.post(&app, "/api/widget/end", json!({})).await.status, 200);
+        assert_eq!(a.post(&app, "/api/widget/conversations", json!({})).await.status, 201);
+        assert_eq!(b.patch(&app, "/api/widget/visitor", json!({"name": "Bo"})).await.status, 200);
+        spent += 5;
+        assert_eq!(spent, 7);
+        assert_eq!(b.post(&app, "/api/widget/messages", json!({"body": "one more"})).await.status, 201);
+        // The ninth write from the address is refused, whichever visitor makes it, and changes nothing.
+        b.post(&app, "/api/widget/messages", json!({"body": "refused"})).await.assert_error(429, "rate_limited");
+        a.post(&app, "/api/widget/escalate", json!({})).await.assert_error(429, "rate_limited");
+        let create = app.http.post(format!("{}/api/widget/bots/{bot}/visitors", app.base)).json(&json!({}));
+        app.raw(create).await.assert_error(429, "rate_limited");
+        let msgs = b.get(&app, "/api/widget/conversation").await.body["messages"].as_array().unwrap().clone();
+        assert!(msgs.iter().all(|m| m["body"] != "refused"));
+        // Over the socket too.
+        let mut ws = Ws::visitor(&app, &b).await;
+        ws.send(json!({"type": "message", "body": "socket", "client_id": "c1"})).await;
+        let refused = ws.next_of("error").await;
+        assert_eq!(refused["data"]["code"], "rate_limited");
+        // Reads are free, and the budget comes back with the minute.
+        assert_eq!(a.get(&app, "/api/widget/conversation").await.status, 200);
+        app.clock.advance_ms(61_000);
+        assert_eq!(b.post(&app, "/api/widget/messages", json!({"body": "later"})).await.status, 201);
+    }
+
+    backend_tests!(one_address_cannot_flood_through_many_visitors);
+}

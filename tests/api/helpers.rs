@@ -104,6 +104,7 @@ impl TestApp {
             // High enough never to trip by accident; the rate-limit tests lower them.
             login_per_minute: 1000,
             widget_per_minute: 1000,
+            widget_address_per_minute: 10_000,
             webhook_timeout: std::time::Duration::from_secs(2),
             // Timers run only when a test calls `sweep()` after moving the clock.
             sweep_every: None,

@@ -153,6 +153,28 @@ macro_rules! account_store {
                 Ok(())
             }
 
+            async fn remember_login_address(&self, user: &UserId, address: &str, now: i64, forget_before: i64) -> $crate::store::Result<()> {
+                let mut tx = self.write().begin_with($begin).await?;
+                sqlx::query("INSERT INTO login_addresses (user_id, address, last_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, address) DO UPDATE SET last_at = excluded.last_at")
+                    .bind(user)
+                    .bind(address)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM login_addresses WHERE user_id = $1 AND last_at < $2").bind(user).bind(forget_before).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn known_login_address(&self, user: &UserId, address: &str) -> $crate::store::Result<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT last_at FROM login_addresses WHERE user_id = $1 AND address = $2")
+                    .bind(user)
+                    .bind(address)
+                    .fetch_optional(self.read())
+                    .await?;
+                Ok(found.is_some())
+            }
+
             async fn password_hash(&self, user: &UserId) -> $crate::store::Result<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user).fetch_optional(self.read()).await?.flatten())
             }
