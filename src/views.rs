@@ -121,6 +121,39 @@ pub fn member(m: &Member) -> MemberView {
     }
 }
 
+/// A pending invitation to join a team. The invitee's account (if any) is never described:
+/// only what the inviter typed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Invitation)]
+pub struct InvitationView {
+    pub id: InvitationId,
+    pub team_id: TeamId,
+    pub team_name: String,
+    pub email: String,
+    pub role: Role,
+    pub first_name: String,
+    pub last_name: String,
+    /// Who sent it, by name.
+    pub invited_by: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+pub fn invitation(i: &Invitation) -> InvitationView {
+    InvitationView {
+        id: i.id.clone(),
+        team_id: i.team_id.clone(),
+        team_name: i.team_name.clone(),
+        email: i.email.clone(),
+        role: i.role,
+        first_name: i.first_name.clone(),
+        last_name: i.last_name.clone(),
+        invited_by: i.invited_by.clone(),
+        created_at: time(i.created_at),
+        expires_at: time(i.expires_at),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = BotSettings)]
 pub struct BotSettingsView {

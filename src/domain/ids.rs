@@ -54,4 +54,6 @@ typed_id!(
     ShortcutId,
     /// A personal API token's public id (the secret is never stored).
     TokenId,
+    /// An invitation to join a team.
+    InvitationId,
 );

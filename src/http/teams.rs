@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, double_option};
 use super::openapi::Error;
-use crate::domain::ids::{BotId, TeamId, UserId};
+use crate::domain::ids::{BotId, InvitationId, TeamId, UserId};
 use crate::domain::team::{BotAccess, Role};
 use crate::domain::values::{Email, Password, PersonName, TeamName};
 use crate::services::AppState;
@@ -25,6 +25,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_team))
         .routes(routes!(get_team))
         .routes(routes!(list_members, add_member))
+        .routes(routes!(team_invitations))
+        .routes(routes!(withdraw_invitation))
+        .routes(routes!(my_invitations))
+        .routes(routes!(accept_invitation))
+        .routes(routes!(decline_invitation))
         .routes(routes!(update_member, remove_member))
         .routes(routes!(list_agents))
         .routes(routes!(get_settings, update_settings))
@@ -101,17 +106,21 @@ struct AddMemberBody {
     password: Option<String>,
 }
 
-/// Adds a member, creating the user (with `password`) when the email has no account.
+/// Invites someone to the team by email; they become a member when they accept. When the
+/// email has no account and a `password` is given, the account is made too, and its first login
+/// accepts. The answer is the same whether or not the email has an account (an existing
+/// account is never changed, and nothing of it is shown); inviting an email again replaces its
+/// pending invitation.
 ///
 /// 409: `already_member`.
 #[utoipa::path(post, path = "/api/teams/{team}/members", tag = "teams", params(("team" = String, Path)), request_body = AddMemberBody,
-    responses((status = 201, body = views::MemberView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+    responses((status = 201, body = views::InvitationView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn add_member(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(team): AppPath<String>,
     AppJson(b): AppJson<AddMemberBody>,
-) -> ApiResult<(StatusCode, Json<views::MemberView>)> {
+) -> ApiResult<(StatusCode, Json<views::InvitationView>)> {
     let team = team_id(&team)?;
     let me = agent.admin_of(&state, &team).await?;
     let email = Email::parse(&b.email)?;
@@ -121,6 +130,7 @@ async fn add_member(
     }
     let first = PersonName::parse_as("first_name", b.first_name.as_deref().unwrap_or(""))?;
     let last = PersonName::parse_as("last_name", b.last_name.as_deref().unwrap_or(""))?;
+    // Checked and hashed whether or not the email has an account: same answer, same time.
     let password_hash = match b.password.as_deref() {
         Some(p) => {
             let p = Password::parse(p)?;
@@ -129,8 +139,60 @@ async fn add_member(
         None => None,
     };
     let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
-    let member = state.store.add_member(&team, new, state.now()).await?;
-    Ok((StatusCode::CREATED, Json(views::member(&member))))
+    let invitation = teams::invite(&state, &team, new, &agent.user_id).await?;
+    Ok((StatusCode::CREATED, Json(views::invitation(&invitation))))
+}
+
+/// The team's pending invitations, oldest first (owners and admins).
+#[utoipa::path(get, path = "/api/teams/{team}/invitations", tag = "teams", params(("team" = String, Path)),
+    responses((status = 200, body = Vec<views::InvitationView>), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
+async fn team_invitations(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(team): AppPath<String>,
+) -> ApiResult<Json<Vec<views::InvitationView>>> {
+    let team = team_id(&team)?;
+    agent.admin_of(&state, &team).await?;
+    let list = state.store.team_invitations(&team, state.now()).await?;
+    Ok(Json(list.iter().map(views::invitation).collect()))
+}
+
+fn invitation_id(raw: &str) -> ApiResult<InvitationId> {
+    InvitationId::parse(raw).ok_or(ApiError::NotFound)
+}
+
+/// Withdraws a pending invitation (owners and admins).
+#[utoipa::path(delete, path = "/api/teams/{team}/invitations/{invitation}", tag = "teams", params(("team" = String, Path), ("invitation" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
+async fn withdraw_invitation(State(state): State<AppState>, agent: Agent, AppPath((team, id)): AppPath<(String, String)>) -> ApiResult<StatusCode> {
+    let team = team_id(&team)?;
+    agent.admin_of(&state, &team).await?;
+    if state.store.withdraw_invitation(&team, &invitation_id(&id)?).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+}
+
+/// Invitations waiting for the caller, oldest first.
+#[utoipa::path(get, path = "/api/invitations", tag = "teams", responses((status = 200, body = Vec<views::InvitationView>), (status = 401, response = Error)))]
+async fn my_invitations(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<Vec<views::InvitationView>>> {
+    let list = state.store.invitations_for(&agent.user_id, state.now()).await?;
+    Ok(Json(list.iter().map(views::invitation).collect()))
+}
+
+/// Joins the team: the caller becomes a member with the invited role (and, if they had no
+/// team, it becomes their active one).
+#[utoipa::path(post, path = "/api/invitations/{invitation}/accept", tag = "teams", params(("invitation" = String, Path)),
+    responses((status = 200, body = views::MemberView), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn accept_invitation(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::MemberView>> {
+    let id = invitation_id(&id)?;
+    let member = teams::accept(&state, &id, &agent.user_id).await?;
+    Ok(Json(views::member(&member)))
+}
+
+/// Turns an invitation down.
+#[utoipa::path(post, path = "/api/invitations/{invitation}/decline", tag = "teams", params(("invitation" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 404, response = Error)))]
+async fn decline_invitation(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
+    let id = invitation_id(&id)?;
+    if state.store.decline_invitation(&id, &agent.user_id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -142,6 +142,7 @@ pub async fn login(state: &super::AppState, email: &str, password: String, addre
                 let now = state.now();
                 state.store.remember_login_address(&user.id, address, now, now - KNOWN_ADDRESS_DAYS * 24 * 3600 * 1000).await?;
             }
+            super::teams::accept_own_invitations(state, &user.id).await?;
             Ok(user)
         }
         _ => {

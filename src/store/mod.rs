@@ -119,6 +119,21 @@ pub trait TeamStore: Send + Sync {
     async fn member(&self, team: &TeamId, user: &UserId) -> Result<Option<Member>>;
     /// Adds an existing user (found by email) or creates one. `Conflict("already_member")`.
     async fn add_member(&self, team: &TeamId, new: NewMember, now: Millis) -> Result<Member>;
+    /// Invites `new.email` to the team, replacing a pending invitation for it; makes the
+    /// account when the email has none and a password hash is given (never touches an existing
+    /// account). `already_member` when the email's user is in the team.
+    async fn invite(&self, team: &TeamId, new: NewMember, invited_by: &UserId, now: Millis, expires_at: Millis) -> Result<Invitation>;
+    /// The team's pending, unexpired invitations, oldest first.
+    async fn team_invitations(&self, team: &TeamId, now: Millis) -> Result<Vec<Invitation>>;
+    /// The pending, unexpired invitations of a user, oldest first.
+    async fn invitations_for(&self, user: &UserId, now: Millis) -> Result<Vec<Invitation>>;
+    /// Deletes a pending invitation of the team; whether it existed.
+    async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> Result<bool>;
+    /// Deletes a pending invitation of the user; whether it existed.
+    async fn decline_invitation(&self, id: &InvitationId, user: &UserId) -> Result<bool>;
+    /// Makes the user a member as invited (if the invitation is theirs and has not expired) and
+    /// deletes it; the user's active team becomes it if they had none.
+    async fn accept_invitation(&self, id: &InvitationId, user: &UserId, now: Millis) -> Result<Member>;
     /// `Conflict("last_owner")` if the team would be left without an owner.
     async fn update_member(&self, team: &TeamId, user: &UserId, patch: MemberPatch) -> Result<Member>;
     /// Removes the member; their live chats in the team go back to the queue (returned so the

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "notifications", include_str!("../../migrations/postgres/0003_notifications.sql")),
     (4, "credentials", include_str!("../../migrations/postgres/0004_credentials.sql")),
     (5, "login_addresses", include_str!("../../migrations/postgres/0005_login_addresses.sql")),
+    (6, "invitations", include_str!("../../migrations/postgres/0006_invitations.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -141,6 +141,23 @@ pub struct NewMember {
     pub password_hash: Option<String>,
 }
 
+/// A pending invitation to join a team.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub team_id: TeamId,
+    pub team_name: String,
+    pub email: String,
+    pub role: Role,
+    pub first_name: String,
+    pub last_name: String,
+    /// Who invited, by display name (gone if they deleted their account).
+    pub invited_by: Option<String>,
+    pub created_account: bool,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct MemberPatch {
     pub role: Option<Role>,

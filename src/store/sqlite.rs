@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "notifications", include_str!("../../migrations/sqlite/0003_notifications.sql")),
     (4, "credentials", include_str!("../../migrations/sqlite/0004_credentials.sql")),
     (5, "login_addresses", include_str!("../../migrations/sqlite/0005_login_addresses.sql")),
+    (6, "invitations", include_str!("../../migrations/sqlite/0006_invitations.sql")),
 ];
 
 /// SQLite allows one writer at a time. Writes go through a one-connection pool so they queue in

@@ -9,21 +9,84 @@ fn members(team: &str) -> String {
     format!("/api/teams/{team}/members")
 }
 
-async fn adding_a_member_creates_the_user_or_reuses_an_existing_one(app: TestApp) {
+async fn adding_someone_invites_them_and_never_tells_whether_they_have_an_account(app: TestApp) {
     let owner = app.setup().await;
+    // An account made by the invitation joins at its first login.
     let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
-    // Alice makes her own team and adds the owner by email: no password needed for a known user.
-    let t = alice.post(&app, "/api/teams", json!({"name": "Side project"})).await;
-    assert_eq!(t.status, 201, "{}", t.body);
-    let side = t.body["id"].as_str().unwrap();
-    let r = alice.post(&app, &members(side), json!({"email": "owner@acme.test", "role": "admin"})).await;
-    assert_eq!((r.status, r.body["role"].as_str()), (201, Some("admin")), "{}", r.body);
-    alice.post(&app, &members(side), json!({"email": "owner@acme.test", "role": "admin"})).await.assert_error(409, "already_member");
-    // a new user without a password cannot be created
-    alice.post(&app, &members(side), json!({"email": "new@acme.test", "role": "chat_agent"})).await.assert_error(400, "invalid_input");
+    let listed = owner.get(&app, &members(&owner.team)).await.body;
+    assert!(listed.as_array().unwrap().iter().any(|m| m["user"]["email"] == "alice@acme.test"), "{listed}");
+    // Alice makes her own team and invites the owner, who has an account, and someone who has none.
+    let side = alice.post(&app, "/api/teams", json!({"name": "Side project"})).await.body["id"].as_str().unwrap().to_string();
+    let existing = alice.post(&app, &members(&side), json!({"email": "owner@acme.test", "role": "admin", "password": "a-new-password-9"})).await;
+    let unknown = alice.post(&app, &members(&side), json!({"email": "nobody@elsewhere.test", "role": "admin"})).await;
+    assert_eq!((existing.status, unknown.status), (201, 201), "{} {}", existing.body, unknown.body);
+    let shape = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(shape(&existing.body), shape(&unknown.body), "the same answer either way");
+    for leak in ["user", "status", "last_active_at", "display_name"] {
+        assert!(existing.body.get(leak).is_none(), "the invitee's account is not described: {leak}");
+    }
+    assert_eq!(existing.body["first_name"], "", "only what the inviter typed");
+    // The owner's account is untouched: the password given was not applied to it.
+    assert_eq!(app.post("/api/auth/login", json!({"email": "owner@acme.test", "password": "owner-password"})).await.status, 200);
+    // A pending member sees nothing of the team, and the team lists no such member.
+    for path in [members(&side), format!("/api/teams/{side}/bots"), format!("/api/teams/{side}")] {
+        owner.get(&app, &path).await.assert_error(404, "not_found");
+    }
+    assert_eq!(alice.get(&app, &members(&side)).await.body.as_array().unwrap().len(), 1);
+    let pending = alice.get(&app, &format!("/api/teams/{side}/invitations")).await.body;
+    assert_eq!(pending.as_array().unwrap().len(), 2, "{pending}");
+    alice.post(&app, &members(&side), json!({"email": "alice@acme.test", "role": "admin"})).await.assert_error(409, "already_member");
+    // The owner sees the invitation and accepts it.
+    let mine = owner.get(&app, "/api/invitations").await.body;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!((mine[0]["team_name"].as_str(), mine[0]["invited_by"].as_str()), (Some("Side project"), Some("Alice Agent")));
+    let id = mine[0]["id"].as_str().unwrap();
+    let joined = owner.post(&app, &format!("/api/invitations/{id}/accept"), json!({})).await;
+    assert_eq!((joined.status, joined.body["role"].as_str()), (200, Some("admin")), "{}", joined.body);
+    owner.post(&app, &format!("/api/invitations/{id}/accept"), json!({})).await.assert_error(404, "not_found");
+    assert_eq!(owner.get(&app, &members(&side)).await.body.as_array().unwrap().len(), 2);
     let me = owner.get(&app, "/api/me").await;
     assert_eq!(me.body["teams"].as_array().unwrap().len(), 2);
     assert_eq!(me.body["active_team_id"], owner.team.as_str(), "joining a team does not switch the active one");
+    alice.post(&app, &members(&side), json!({"email": "owner@acme.test", "role": "admin"})).await.assert_error(409, "already_member");
+}
+
+async fn invitations_are_declined_withdrawn_and_never_claimed_by_someone_else(app: TestApp) {
+    let owner = app.setup().await;
+    let bob = app.add_agent(&owner, "Bob", "chat_agent").await;
+    let carol = app.add_agent(&owner, "Carol", "chat_agent").await;
+    let side = owner.post(&app, "/api/teams", json!({"name": "Side"})).await.body["id"].as_str().unwrap().to_string();
+    // Bob declines.
+    owner.post(&app, &members(&side), json!({"email": "bob@acme.test", "role": "chat_agent"})).await;
+    let id = bob.get(&app, "/api/invitations").await.body[0]["id"].as_str().unwrap().to_string();
+    // Nobody else can accept or decline Bob's invitation.
+    carol.post(&app, &format!("/api/invitations/{id}/accept"), json!({})).await.assert_error(404, "not_found");
+    carol.post(&app, &format!("/api/invitations/{id}/decline"), json!({})).await.assert_error(404, "not_found");
+    assert_eq!(bob.post(&app, &format!("/api/invitations/{id}/decline"), json!({})).await.status, 204);
+    assert_eq!(owner.get(&app, &format!("/api/teams/{side}/invitations")).await.body, json!([]));
+    bob.get(&app, &members(&side)).await.assert_error(404, "not_found");
+    // The owner withdraws one.
+    let made = owner.post(&app, &members(&side), json!({"email": "carol@acme.test", "role": "member"})).await.body;
+    let path = format!("/api/teams/{side}/invitations/{}", made["id"].as_str().unwrap());
+    assert_eq!(owner.delete(&app, &path).await.status, 204);
+    owner.delete(&app, &path).await.assert_error(404, "not_found");
+    assert_eq!(carol.get(&app, "/api/invitations").await.body, json!([]));
+    // An invitation to an email nobody holds cannot be claimed by taking that email later.
+    owner.post(&app, &members(&side), json!({"email": "dana@acme.test", "role": "admin"})).await;
+    let r = carol.patch(&app, "/api/me", json!({"email": "dana@acme.test", "current_password": "agent-password"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(carol.get(&app, "/api/invitations").await.body, json!([]));
+    let pending = owner.get(&app, &format!("/api/teams/{side}/invitations")).await.body;
+    let dana = pending[0]["id"].as_str().unwrap();
+    carol.post(&app, &format!("/api/invitations/{dana}/accept"), json!({})).await.assert_error(404, "not_found");
+    // Only owners and admins see or withdraw a team's invitations.
+    let agent_team = owner.team.clone();
+    bob.get(&app, &format!("/api/teams/{agent_team}/invitations")).await.assert_error(403, "forbidden");
+    carol.get(&app, &format!("/api/teams/{side}/invitations")).await.assert_error(404, "not_found");
+    // Invitations end after 14 days.
+    owner.post(&app, &members(&side), json!({"email": "bob@acme.test", "role": "chat_agent"})).await;
+    app.clock.advance_ms(15 * 24 * 3600 * 1000);
+    assert_eq!(bob.get(&app, "/api/invitations").await.body, json!([]));
 }
 
 async fn only_owners_and_admins_manage_members(app: TestApp) {
@@ -172,7 +235,8 @@ async fn team_settings_are_validated_and_admin_only(app: TestApp) {
 }
 
 backend_tests!(
-    adding_a_member_creates_the_user_or_reuses_an_existing_one,
+    adding_someone_invites_them_and_never_tells_whether_they_have_an_account,
+    invitations_are_declined_withdrawn_and_never_claimed_by_someone_else,
     only_owners_and_admins_manage_members,
     a_team_keeps_at_least_one_owner,
     members_can_leave_and_lose_access,

@@ -284,6 +284,59 @@ test("the profile page uploads an avatar with a preview and saves the name", asy
   assert.deepEqual(page.errors, []);
 });
 
+test("an agent invited to another team joins it from the inbox banner", async () => {
+  // Bob starts a team of his own and invites Alice, who already has an account.
+  const bob = await newPage("bob-invites");
+  await login(bob, "bob@shop.test", "agent-password");
+  const call = (method, path, body) => bob.evaluate(async ({ method, path, body }) => {
+    const me = await (await fetch("/api/me")).json();
+    const res = await fetch(path, { method, headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: body && JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, { method, path, body });
+  const side = await call("POST", "/api/teams", { name: "Weekend Desk" });
+  assert.equal(side.status, 201);
+  const invited = await call("POST", `/api/teams/${side.body.id}/members`, { email: "alice@shop.test", role: "chat_agent" });
+  assert.equal(invited.status, 201);
+  // Bob's team page lists the pending invitation.
+  await bob.goto(`${base}/app/team`);
+  await bob.locator("select[aria-label='Active team']").selectOption({ label: "Weekend Desk" });
+  await bob.goto(`${base}/app/team`);
+  await bob.getByRole("heading", { name: "Pending invitations" }).waitFor();
+  await bob.locator("table.grid", { hasText: "alice@shop.test" }).waitFor();
+  await shot(bob, "14-team-pending-invitation");
+
+  for (const [name, viewport] of [["desktop", undefined], ["phone", { width: 390, height: 844 }]]) {
+    const alice = await newPage(`alice-invited-${name}`, viewport);
+    await login(alice, "alice@shop.test", "agent-password");
+    const banner = alice.getByRole("region", { name: "Invitation to Weekend Desk" });
+    await banner.getByText("Bob Agent invited you to join").waitFor();
+    await shot(alice, `15-invitation-banner-${name}`);
+    if (name === "phone") {
+      const width = await alice.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `the page fits the phone (${width}px)`);
+      await alice.close();
+      continue;
+    }
+    await banner.getByRole("button", { name: "Join team" }).click();
+    await alice.getByText("You joined Weekend Desk").waitFor();
+    await banner.waitFor({ state: "detached" });
+    // Joining does not switch teams; the switcher now offers both.
+    const switcher = alice.locator("select[aria-label='Active team']");
+    assert.deepEqual(await switcher.locator("option").allTextContents(), ["Northwind Support", "Weekend Desk"]);
+    assert.equal(await switcher.inputValue(), (await switcher.locator("option", { hasText: "Northwind Support" }).getAttribute("value")));
+    assert.deepEqual(alice.errors, []);
+    await alice.close();
+  }
+  // Bob's page no longer lists it as pending, and Alice is a member.
+  await bob.reload();
+  await bob.locator("table.grid", { hasText: "alice@shop.test" }).waitFor();
+  assert.equal(await bob.getByRole("heading", { name: "Pending invitations" }).count(), 0);
+  // Bob goes back to the shop's team for the tests that follow.
+  await bob.locator("select[aria-label='Active team']").selectOption({ label: "Northwind Support" });
+  await bob.locator("select[aria-label='Active team']", { hasText: "Northwind Support" }).waitFor();
+  await bob.close();
+});
+
 test("the inbox reconnects after a crash and misses nothing; the widget survives a reload", async () => {
   const api = async (method, path, body, token) => {
     const res = await fetch(base + path, { method, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body && JSON.stringify(body) });

@@ -74,7 +74,7 @@ macro_rules! text_values {
     )*};
 }
 
-text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId);
+text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
 text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
 
 /// A bot's origin allow-list, stored as a JSON array of strings.
@@ -109,7 +109,7 @@ macro_rules! decoded_columns {
 
 macro_rules! all_columns {
     ($Db:ty) => {
-        text_columns!($Db: UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId);
+        text_columns!($Db: UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
         text_columns!($Db: ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
         decoded_columns!($Db);
     };

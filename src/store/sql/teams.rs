@@ -28,6 +28,39 @@ macro_rules! team_store {
             async fn owners_in(conn: &mut <$Db as sqlx::Database>::Connection, team: &TeamId) -> $crate::store::Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE team_id = $1 AND role = 'owner'").bind(team).fetch_one(&mut *conn).await?)
             }
+            async fn invitations_where(
+                conn: &mut <$Db as sqlx::Database>::Connection,
+                filter: &str,
+                key: &str,
+                now: i64,
+            ) -> $crate::store::Result<Vec<Invitation>> {
+                let sql = format!(
+                    "SELECT i.id, i.team_id, t.name, i.email, i.role, i.first_name, i.last_name, \
+                     CASE WHEN u.id IS NULL THEN NULL ELSE TRIM(u.first_name || ' ' || u.last_name) END, u.email, \
+                     i.created_account, i.created_at, i.expires_at \
+                     FROM invitations i JOIN teams t ON t.id = i.team_id LEFT JOIN users u ON u.id = i.invited_by \
+                     WHERE {filter} = $1 AND i.expires_at > $2 ORDER BY i.created_at, i.id"
+                );
+                #[allow(clippy::type_complexity)]
+                let rows: Vec<(InvitationId, TeamId, String, String, Role, String, String, Option<String>, Option<String>, bool, i64, i64)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).bind(now).fetch_all(&mut *conn).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, team_id, team_name, email, role, first_name, last_name, by_name, by_email, created_account, created_at, expires_at)| Invitation {
+                        id,
+                        team_id,
+                        team_name,
+                        email,
+                        role,
+                        first_name,
+                        last_name,
+                        invited_by: by_name.filter(|n| !n.is_empty()).or(by_email),
+                        created_account,
+                        created_at,
+                        expires_at,
+                    })
+                    .collect())
+            }
         }
 
         #[async_trait::async_trait]
@@ -93,6 +126,100 @@ macro_rules! team_store {
                 }
                 sqlx::query("UPDATE users SET active_team_id = $2 WHERE id = $1 AND active_team_id IS NULL").bind(&user_id).bind(team).execute(&mut *tx).await?;
                 let member = Self::member_in(&mut tx, team, &user_id).await?.ok_or(StoreError::NotFound)?;
+                tx.commit().await?;
+                Ok(member)
+            }
+
+            async fn invite(&self, team: &TeamId, new: NewMember, invited_by: &UserId, now: i64, expires_at: i64) -> $crate::store::Result<Invitation> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let existing: Option<UserId> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(&new.email).fetch_optional(&mut *tx).await?;
+                let mut created_account = false;
+                let mut invitee = existing.clone();
+                match &existing {
+                    Some(user) => {
+                        let member: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).fetch_one(&mut *tx).await?;
+                        if member > 0 {
+                            return Err(StoreError::Conflict("already_member", "this user is already a member of the team".into()));
+                        }
+                    }
+                    None => {
+                        if let Some(hash) = new.password_hash.clone() {
+                            let user = NewUser { email: new.email.clone(), password_hash: hash, first_name: new.first_name.clone(), last_name: new.last_name.clone() };
+                            let id = UserId::new();
+                            insert_user!(&mut *tx, &id, &user, now);
+                            invitee = Some(id);
+                            created_account = true;
+                        }
+                    }
+                }
+                // A new invitation replaces a pending one (a re-send); it keeps "made the account".
+                let previous: Option<bool> = sqlx::query_scalar("SELECT created_account FROM invitations WHERE team_id = $1 AND email = $2")
+                    .bind(team)
+                    .bind(&new.email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM invitations WHERE team_id = $1 AND email = $2").bind(team).bind(&new.email).execute(&mut *tx).await?;
+                let id = InvitationId::new();
+                sqlx::query(
+                    "INSERT INTO invitations (id, team_id, email, user_id, role, first_name, last_name, invited_by, created_account, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&id)
+                .bind(team)
+                .bind(&new.email)
+                .bind(&invitee)
+                .bind(new.role.as_str())
+                .bind(&new.first_name)
+                .bind(&new.last_name)
+                .bind(invited_by)
+                .bind(created_account || previous.unwrap_or(false))
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                let made = Self::invitations_where(&mut tx, "i.id", id.as_str(), now).await?.into_iter().next().ok_or(StoreError::NotFound)?;
+                tx.commit().await?;
+                Ok(made)
+            }
+
+            async fn team_invitations(&self, team: &TeamId, now: i64) -> $crate::store::Result<Vec<Invitation>> {
+                let mut conn = self.read().acquire().await?;
+                Self::invitations_where(&mut conn, "i.team_id", team.as_str(), now).await
+            }
+
+            async fn invitations_for(&self, user: &UserId, now: i64) -> $crate::store::Result<Vec<Invitation>> {
+                let mut conn = self.read().acquire().await?;
+                Self::invitations_where(&mut conn, "i.user_id", user.as_str(), now).await
+            }
+
+            async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("DELETE FROM invitations WHERE team_id = $1 AND id = $2").bind(team).bind(id).execute(self.write()).await?.rows_affected() > 0)
+            }
+
+            async fn decline_invitation(&self, id: &InvitationId, user: &UserId) -> $crate::store::Result<bool> {
+                Ok(sqlx::query("DELETE FROM invitations WHERE id = $1 AND user_id = $2").bind(id).bind(user).execute(self.write()).await?.rows_affected() > 0)
+            }
+
+            async fn accept_invitation(&self, id: &InvitationId, user: &UserId, now: i64) -> $crate::store::Result<Member> {
+                let mut tx = self.write().begin_with($begin).await?;
+                let found: Option<(TeamId, Role)> =
+                    sqlx::query_as("SELECT team_id, role FROM invitations WHERE id = $1 AND user_id = $2 AND expires_at > $3")
+                        .bind(id)
+                        .bind(user)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((team, role)) = found else { return Err(StoreError::NotFound) };
+                sqlx::query("DELETE FROM invitations WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO members (team_id, user_id, role, all_bots, created_at) VALUES ($1, $2, $3, TRUE, $4) ON CONFLICT DO NOTHING")
+                    .bind(&team)
+                    .bind(user)
+                    .bind(role.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE users SET active_team_id = $2 WHERE id = $1 AND active_team_id IS NULL").bind(user).bind(&team).execute(&mut *tx).await?;
+                let member = Self::member_in(&mut tx, &team, user).await?.ok_or(StoreError::NotFound)?;
                 tx.commit().await?;
                 Ok(member)
             }

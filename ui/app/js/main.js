@@ -12,7 +12,7 @@ import * as notify from "./notify.js";
 const root = document.getElementById("root");
 
 /// What every view may read: the user, their team and role, the live socket.
-export const app = { me: null, live: null, teamId: null, role: null, cleanup: [] };
+export const app = { me: null, live: null, teamId: null, role: null, invitations: [], cleanup: [] };
 
 export function navigate(path, { replace = false } = {}) {
   if (replace) history.replaceState(null, "", path);
@@ -29,8 +29,9 @@ document.addEventListener("click", (e) => {
 window.addEventListener("popstate", () => route());
 
 export async function refreshMe() {
-  const me = await get("/api/me");
+  const [me, invitations] = await Promise.all([get("/api/me"), get("/api/invitations")]);
   app.me = me;
+  app.invitations = invitations;
   if (me.csrf_token) setCsrf(me.csrf_token);
   app.teamId = me.active_team_id;
   app.role = me.teams.find((t) => t.id === me.active_team_id)?.role ?? null;
@@ -161,6 +162,7 @@ function shell(section) {
   const content = h("div", { class: "content" });
   const main = h("div", { class: "main" },
     h("header", { class: "topbar" }, h("h1", {}, TITLES[section] ?? "Baton"), connSlot, statusSlot, profile),
+    invitationBanners(),
     notificationBanner(),
     content,
   );
@@ -228,6 +230,36 @@ function renderConn() {
   const next = down ? h("span", { class: "conn", role: "status" }, "Reconnecting…") : h("span");
   connSlot.replaceWith(next);
   connSlot = next;
+}
+
+const ROLE_NAMES = { owner: "an owner", admin: "an admin", chat_agent: "a chat agent", member: "a member" };
+
+/// One banner per team that invited this user: join it, or turn it down.
+function invitationBanners() {
+  return (app.invitations ?? []).map((i) => {
+    const error = h("span", { class: "banner-error", role: "alert" });
+    const act = async (button, verb) => {
+      for (const b of banner.querySelectorAll("button")) b.disabled = true;
+      button.textContent = verb === "accept" ? "Joining…" : "Declining…";
+      try {
+        await post(`/api/invitations/${i.id}/${verb}`);
+        await refreshMe();
+        if (verb === "accept") toast(`You joined ${i.team_name}`);
+        route();
+      } catch (e) {
+        error.textContent = e.status === 404 ? "This invitation is no longer open." : e.message;
+        for (const b of banner.querySelectorAll("button")) b.disabled = false;
+        button.textContent = verb === "accept" ? "Join team" : "Decline";
+      }
+    };
+    const banner = h("div", { class: "banner", role: "region", "aria-label": `Invitation to ${i.team_name}` },
+      icon("team"),
+      h("p", {}, i.invited_by ? `${i.invited_by} invited you to join ` : "You are invited to join ", h("b", {}, i.team_name), ` as ${ROLE_NAMES[i.role] ?? i.role}.`, " ", error),
+      h("button", { class: "btn primary small", onclick: (e) => act(e.currentTarget, "accept") }, "Join team"),
+      h("button", { class: "btn ghost small", onclick: (e) => act(e.currentTarget, "decline") }, "Decline"),
+    );
+    return banner;
+  });
 }
 
 function notificationBanner() {

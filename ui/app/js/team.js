@@ -42,7 +42,7 @@ export async function teamView(content, rest) {
 
 async function membersPage(content) {
   const team = app.teamId;
-  const [members, bots] = await Promise.all([get(`/api/teams/${team}/members`), get(`/api/teams/${team}/bots`)]);
+  const [members, bots, invitations] = await Promise.all([get(`/api/teams/${team}/members`), get(`/api/teams/${team}/bots`), get(`/api/teams/${team}/invitations`)]);
   const error = errorBox();
   const roles = app.role === "owner" ? ["owner", "admin", "chat_agent", "member"] : ["admin", "chat_agent", "member"];
   const roleName = { owner: "Owner", admin: "Admin", chat_agent: "Chat agent", member: "Member (no inbox)" };
@@ -85,19 +85,38 @@ async function membersPage(content) {
     h("div", { class: "row" }, field("Email", { name: "email", type: "email", required: true }),
       h("label", { class: "field" }, h("span", {}, "Role"), h("select", { class: "input", name: "role" }, roles.map((r) => h("option", { value: r, selected: r === "chat_agent" }, roleName[r]))))),
     h("div", { class: "row" }, field("First name", { name: "first_name" }), field("Last name", { name: "last_name" })),
-    field("Password", { name: "password", type: "password", autocomplete: "new-password" }, "Needed when the email has no Baton account yet; share it with them privately."),
+    field("Password", { name: "password", type: "password", autocomplete: "new-password" }, "Makes their account if the email has none (share it with them privately); they join at their first login. Someone who already has an account accepts from their inbox."),
     h("button", { class: "btn primary", type: "submit" }, "Add member"));
   add.addEventListener("submit", (e) => {
     e.preventDefault();
     const v = Object.fromEntries(new FormData(add));
     if (!v.password) delete v.password;
-    guarded(addError, async () => { await post(`/api/teams/${team}/members`, v); toast("Member added"); membersPage(content); });
+    const button = add.querySelector("button[type=submit]");
+    button.disabled = true;
+    button.textContent = "Inviting…";
+    guarded(addError, async () => { await post(`/api/teams/${team}/members`, v); toast(`Invitation sent to ${v.email}`); membersPage(content); })
+      .finally(() => { button.disabled = false; button.textContent = "Add member"; });
+  });
+
+  const inviteError = errorBox();
+  const day = (iso) => new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  const pending = invitations.length === 0 ? null : h("section", { class: "card" },
+    h("h2", {}, "Pending invitations"), h("p", { class: "sub" }, "They join the team once they accept."), inviteError,
+    h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Email", "Role", "Invited", "Expires", ""].map((c) => h("th", {}, c)))),
+      h("tbody", {}, invitations.map((i) => h("tr", {},
+        h("td", {}, h("div", { class: "person" }, avatar(i.email, null), h("div", {}, h("b", {}, [i.first_name, i.last_name].filter(Boolean).join(" ") || i.email), h("small", {}, i.email)))),
+        h("td", {}, roleName[i.role]),
+        h("td", {}, `${day(i.created_at)}${i.invited_by ? ` by ${i.invited_by}` : ""}`),
+        h("td", {}, day(i.expires_at)),
+        h("td", {}, h("button", { class: "btn small ghost", onclick: () =>
+          guarded(inviteError, async () => { await del(`/api/teams/${team}/invitations/${i.id}`); toast("Invitation withdrawn"); membersPage(content); }) }, "Withdraw")))))));
   });
 
   page(content, "members",
     h("section", { class: "card" }, h("h2", {}, "Members"), h("p", { class: "sub" }, "Roles, the bots each agent handles, and how many chats they take at once."), error,
       h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Member", "Role", "Bot access", "Capacity", "Status", ""].map((c) => h("th", {}, c)))), h("tbody", {}, rows))),
-    h("section", { class: "card" }, h("h2", {}, "Add a member"), h("p", { class: "sub" }, "Add an existing Baton user by email, or create their account."), add));
+    pending,
+    h("section", { class: "card" }, h("h2", {}, "Add a member"), h("p", { class: "sub" }, "Invite someone by email. They become a member when they accept."), add));
 }
 
 async function botsPage(content) {
