@@ -104,13 +104,12 @@ async function membersPage(content) {
     h("h2", {}, "Pending invitations"), h("p", { class: "sub" }, "They join the team once they accept."), inviteError,
     h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Email", "Role", "Invited", "Expires", ""].map((c) => h("th", {}, c)))),
       h("tbody", {}, invitations.map((i) => h("tr", {},
-        h("td", {}, h("div", { class: "person" }, avatar(i.email, null), h("div", {}, h("b", {}, [i.first_name, i.last_name].filter(Boolean).join(" ") || i.email), h("small", {}, i.email)))),
+        h("td", {}, h("div", { class: "person" }, avatar(i.email, null), h("div", {}, ...([i.first_name, i.last_name].some(Boolean) ? [h("b", {}, [i.first_name, i.last_name].filter(Boolean).join(" ")), h("small", {}, i.email)] : [h("b", {}, i.email)])))),
         h("td", {}, roleName[i.role]),
         h("td", {}, `${day(i.created_at)}${i.invited_by ? ` by ${i.invited_by}` : ""}`),
         h("td", {}, day(i.expires_at)),
         h("td", {}, h("button", { class: "btn small ghost", onclick: () =>
           guarded(inviteError, async () => { await del(`/api/teams/${team}/invitations/${i.id}`); toast("Invitation withdrawn"); membersPage(content); }) }, "Withdraw")))))));
-  });
 
   page(content, "members",
     h("section", { class: "card" }, h("h2", {}, "Members"), h("p", { class: "sub" }, "Roles, the bots each agent handles, and how many chats they take at once."), error,
