@@ -2,7 +2,9 @@
 # Runs Baton's whole test suite:
 #   1. cargo tests: unit tests, and the HTTP/WebSocket tests against both backends (SQLite in a
 #      temporary directory, PostgreSQL in a fresh database per test);
-#   2. the browser tests: the inbox and the widget in headless Chromium (tests/browser).
+#   2. the contract test: schemathesis against the OpenAPI document a running Baton serves
+#      (tests/contract; installs schemathesis into a local virtual environment);
+#   3. the browser tests: the inbox and the widget in headless Chromium (tests/browser).
 #
 # Needs PostgreSQL on 127.0.0.1:5432 with trust auth (override with BATON_TEST_PG_URL).
 # Installs what a fresh Debian machine lacks: Chromium (apt) and the test's npm package.
@@ -25,6 +27,7 @@ export BATON_TEST_PG_URL="${BATON_TEST_PG_URL:-postgres://postgres@127.0.0.1:543
 cargo test --locked --all-targets "$@"
 
 target="${CARGO_TARGET_DIR:-$PWD/target}"
+BATON_BIN="$target/debug/baton" tests/contract/run.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 BATON_BIN="$target/debug/baton" CHROMIUM="$(command -v chromium)" \
   node --test --test-concurrency=1 tests/browser/e2e.test.js

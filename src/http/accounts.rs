@@ -60,10 +60,15 @@ async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<SetupStat
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetupBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
+    #[schema(max_length = 100)]
     first_name: String,
+    #[schema(max_length = 100)]
     last_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     team_name: String,
 }
 
@@ -162,8 +167,10 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// 1–3650; without it the token lasts until revoked.
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<i64>,
 }
 
@@ -243,6 +250,7 @@ async fn logout_everywhere(State(state): State<AppState>, agent: Agent) -> ApiRe
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
     current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 
@@ -310,8 +318,11 @@ async fn me(State(state): State<AppState>, agent: Agent) -> ApiResult<Json<MeVie
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MeBody {
+    #[schema(max_length = 100)]
     first_name: Option<String>,
+    #[schema(max_length = 100)]
     last_name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
     /// Required when `email` changes.
     current_password: Option<String>,
@@ -425,6 +436,7 @@ async fn set_active_team(State(state): State<AppState>, agent: Agent, AppJson(b)
 #[serde(deny_unknown_fields)]
 struct StatusBody {
     /// `available`, `away`, `busy` or `offline`.
+    #[schema(value_type = crate::domain::presence::Status)]
     status: String,
 }
 

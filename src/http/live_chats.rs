@@ -40,6 +40,8 @@ struct ListQuery {
     view: Option<String>,
     bot_id: Option<String>,
     cursor: Option<String>,
+    /// 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -133,7 +135,9 @@ async fn claim(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath
 #[serde(deny_unknown_fields)]
 struct MessageBodyIn {
     /// Rich text: reduced to Baton's safe HTML subset.
+    #[schema(min_length = 1)]
     body: String,
+    #[schema(min_length = 1, max_length = 100)]
     client_id: Option<String>,
 }
 
@@ -214,6 +218,7 @@ async fn resolve(State(state): State<AppState>, agent: Agent, AppPath(id): AppPa
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReadBody {
+    #[schema(minimum = 0)]
     up_to_seq: i64,
 }
 

@@ -56,12 +56,31 @@ pub struct Document(pub std::sync::Arc<str>);
 pub struct ApiDoc;
 
 /// What the annotations leave open: every response gets the description OpenAPI requires
-/// (its status text), and operation ids are made unique by prefixing the tag.
+/// (its status text), operation ids are made unique by prefixing the tag, and the refusals
+/// every route of a kind can give are declared on each of them: a body can be malformed (400),
+/// too large (413), not JSON (415) or too slow (408); a widget call can come from a site the bot
+/// does not allow (403); a query string can be malformed (400).
 pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
-    for item in doc.paths.paths.values_mut() {
+    use utoipa::openapi::path::ParameterIn;
+    let error = || RefOr::Ref(utoipa::openapi::Ref::from_response_name("Error"));
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let widget = path.starts_with("/api/widget/") && !path.ends_with("/config");
         let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in ops.into_iter().flatten() {
+            let mut always: Vec<&str> = vec![];
+            if op.request_body.is_some() {
+                always.extend(["400", "408", "413", "415"]);
+            }
+            if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query)) {
+                always.push("400");
+            }
+            if widget {
+                always.push("403");
+            }
+            for status in always {
+                op.responses.responses.entry(status.to_string()).or_insert_with(error);
+            }
             if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_mut()) {
                 *id = format!("{}_{id}", tag.replace(' ', "_"));
             }

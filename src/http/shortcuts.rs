@@ -46,6 +46,7 @@ async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery
 #[serde(deny_unknown_fields)]
 #[schema(as = ShortcutInput)]
 struct CreateBody {
+    #[schema(min_length = 1, max_length = 60)]
     name: String,
     body: String,
     scope: Option<String>,

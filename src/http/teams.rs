@@ -46,6 +46,7 @@ fn parse_role(raw: &str) -> ApiResult<Role> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 
@@ -99,10 +100,16 @@ async fn list_agents(State(state): State<AppState>, agent: Agent, AppPath(team):
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddMemberBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(value_type = Role)]
     role: String,
+    #[schema(max_length = 100)]
     first_name: Option<String>,
+    #[schema(max_length = 100)]
     last_name: Option<String>,
+    /// Makes the account when the email has none; never applied to an existing one.
+    #[schema(min_length = 8, max_length = 256)]
     password: Option<String>,
 }
 

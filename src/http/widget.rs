@@ -222,6 +222,7 @@ async fn resume(
 #[serde(deny_unknown_fields)]
 #[schema(as = VisitorReadBody)]
 struct ReadBody {
+    #[schema(minimum = 0)]
     up_to_seq: i64,
 }
 
@@ -270,6 +271,7 @@ async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64
 #[into_params(parameter_in = Query)]
 struct CurrentQuery {
     /// Only messages after this `seq`.
+    #[param(minimum = 0)]
     after_seq: Option<i64>,
     /// The visitor token may come as `?token=` (read by the `VisitorCaller` extractor); it is
     /// allowed here so that unknown parameters can still be refused.
@@ -311,7 +313,10 @@ async fn new_conversation(
 #[serde(deny_unknown_fields)]
 #[schema(as = VisitorMessageBody)]
 struct MessageIn {
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
+    /// 1–100 printable ASCII characters; a repeat returns the first message.
+    #[schema(min_length = 1, max_length = 100)]
     client_id: Option<String>,
 }
 
