@@ -20,6 +20,7 @@ mod realtime;
 mod resync_property;
 mod shortcuts;
 mod shutdown;
+mod storm;
 mod teams;
 mod ui;
 mod widget;
