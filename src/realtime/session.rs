@@ -36,9 +36,12 @@ const ACTIVITY_EVERY: i64 = 20_000;
 const FLOOD_FRAMES: u32 = 120;
 const FLOOD_WINDOW: i64 = 10_000;
 /// Messages a connection may have replayed by `sync` per window (ms of the app clock). A sync
-/// that starts within the budget is served whole; past it, syncs are refused until the window
-/// turns, so repeated syncs cannot multiply the history into the socket.
+/// is served up to what is left of the budget (then `sync_throttled` says where to go on from);
+/// past it, syncs are refused until the window turns, so repeated syncs cannot multiply the
+/// history into the socket. Gap fills and lag recovery replay at most this much at a time.
 const REPLAY_BUDGET: usize = 1000;
+/// Messages read from the database at a time while replaying.
+const REPLAY_PAGE: usize = 200;
 const REPLAY_WINDOW: i64 = 10_000;
 /// A client that answered no ping for this long is gone.
 const PONG_WITHIN: Duration = Duration::from_secs(75);
@@ -268,7 +271,7 @@ impl Session {
         match (ev.kind, &ev.conversation_id, ev.seq) {
             (EventKind::MessageCreated, Some(conv), Some(seq)) => match self.sent.get(conv).copied() {
                 Some(last) if seq <= last => vec![],
-                Some(last) if seq > last + 1 => self.replay(conv, last, NOTHING).await,
+                Some(last) if seq > last + 1 => self.replay(conv, last, NOTHING, REPLAY_BUDGET).await,
                 last => {
                     if last.is_none() {
                         self.live_from.insert(conv.clone(), seq);
@@ -282,20 +285,43 @@ impl Session {
     }
 
     /// Messages of `conv` after `after`, from the database, as frames; advances `sent` and never
-    /// repeats what already went out live.
-    async fn replay(&mut self, conv: &ConversationId, after: i64, already: std::ops::RangeInclusive<i64>) -> Vec<String> {
+    /// repeats what already went out live. Read in pages, and at most `max` messages: a longer
+    /// history ends with `sync_throttled` naming where to sync from next, so no sync can make
+    /// the server hold or send a whole long history at once.
+    async fn replay(&mut self, conv: &ConversationId, after: i64, already: std::ops::RangeInclusive<i64>, max: usize) -> Vec<String> {
         let include_internal = self.is_agent();
-        let messages = match self.state.store.messages(conv, after, include_internal).await {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(conversation = %conv, error = %e, "replay failed");
-                return vec![frames::error(self.state.now(), "sync_failed", "could not read the history; sync again")];
+        let mut out = Vec::new();
+        let mut last = after;
+        let mut read = 0usize;
+        loop {
+            let want = REPLAY_PAGE.min(max - read);
+            let page = match self.state.store.messages_page(conv, last, include_internal, want as i64).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(conversation = %conv, error = %e, "replay failed");
+                    out.push(frames::error(self.state.now(), "sync_failed", "could not read the history; sync again"));
+                    break;
+                }
+            };
+            read += page.len();
+            let full = page.len() == want;
+            last = page.last().map(|m| m.seq).unwrap_or(last);
+            out.extend(page.iter().filter(|m| !already.contains(&m.seq)).map(|m| frames::frame("message.created", m.created_at, views::message(m))));
+            if !full {
+                break;
             }
-        };
-        let last = messages.last().map(|m| m.seq).unwrap_or(after);
+            if read >= max {
+                out.push(frames::frame(
+                    "error",
+                    self.state.now(),
+                    json!({"code": "sync_throttled", "message": "more history to replay; sync again in a few seconds", "conversation_id": conv, "after_seq": last}),
+                ));
+                break;
+            }
+        }
         let entry = self.sent.entry(conv.clone()).or_insert(last);
         *entry = (*entry).max(last);
-        messages.iter().filter(|m| !already.contains(&m.seq)).map(|m| frames::frame("message.created", m.created_at, views::message(m))).collect()
+        out
     }
 
     /// After a lag: every conversation this connection follows is replayed from the database,
@@ -305,7 +331,7 @@ impl Session {
         let followed: Vec<(ConversationId, i64)> = self.sent.iter().map(|(c, s)| (c.clone(), *s)).collect();
         let mut out = Vec::new();
         for (conv, after) in followed {
-            out.extend(self.replay(&conv, after, NOTHING).await);
+            out.extend(self.replay(&conv, after, NOTHING, REPLAY_BUDGET).await);
         }
         out.push(frames::frame("resync", self.state.now(), json!({"reason": "lagged"})));
         out
@@ -399,7 +425,7 @@ impl Session {
                             (Some(from), Some(&to)) => from..=to,
                             _ => NOTHING,
                         };
-                        let out = self.replay(&conv, after_seq, already).await;
+                        let out = self.replay(&conv, after_seq, already, REPLAY_BUDGET - self.replayed.1).await;
                         self.replayed.1 += out.len();
                         out
                     }

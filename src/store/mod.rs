@@ -181,6 +181,8 @@ pub trait ChatStore: Send + Sync {
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
     /// Messages with `seq > after_seq`, in order; internal notes only when asked for.
     async fn messages(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool) -> Result<Vec<Message>>;
+    /// At most `limit` of those, the oldest first: a page of a long history.
+    async fn messages_page(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool, limit: i64) -> Result<Vec<Message>>;
     /// The one write path for conversations: loads the facts under a row lock, asks
     /// [`crate::domain::chat::decide`], writes what it decided, commits.
     async fn apply(&self, conversation: &ConversationId, act: Act, now: Millis) -> Result<Applied>;

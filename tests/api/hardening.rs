@@ -129,7 +129,40 @@ mod sockets {
         assert!(throttled > 0, "later syncs are refused with a reason");
     }
 
+    async fn a_long_history_is_replayed_in_pages(app: TestApp) {
+        let l = app.scene().await;
+        assert_eq!(l.owner.post(&app, &format!("/api/live-chats/{}/claim", l.chat), json!({})).await.status, 200);
+        for i in 0..1_150 {
+            let r = l.owner.post(&app, &format!("/api/live-chats/{}/notes", l.chat), json!({"body": format!("note {i}")})).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        let last = l.owner.get(&app, &format!("/api/live-chats/{}", l.chat)).await.body["last_seq"].as_i64().unwrap();
+        let mut ws = Ws::agent(&app, &l.owner).await;
+        let mut seen = vec![];
+        let mut after = 0;
+        let mut rounds = 0;
+        while seen.len() < last as usize {
+            rounds += 1;
+            assert!(rounds <= 3, "the history comes in a few syncs");
+            ws.send(json!({"type": "sync", "conversation_id": l.chat, "after_seq": after})).await;
+            let frames = ws.until(|f| f["type"] == "error" || (f["type"] == "message.created" && f["data"]["seq"] == last)).await;
+            seen.extend(frames.iter().filter(|f| f["type"] == "message.created").map(|f| f["data"]["seq"].as_i64().unwrap()));
+            let end = frames.last().unwrap();
+            if end["type"] == "error" {
+                // A page at most the budget long, and where to go on from.
+                assert_eq!(end["data"]["code"], "sync_throttled", "{end}");
+                assert!(seen.len() <= 1000 * rounds, "{} messages in {rounds} syncs", seen.len());
+                after = end["data"]["after_seq"].as_i64().unwrap();
+                assert_eq!(after, *seen.last().unwrap());
+                app.clock.advance_ms(10_000);
+            }
+        }
+        assert_eq!(seen, (1..=last).collect::<Vec<_>>(), "every message once, in order");
+        assert!(rounds >= 2, "more than a budget's worth took more than one sync");
+    }
+
     backend_tests!(
+        a_long_history_is_replayed_in_pages,
         a_flood_of_frames_closes_the_socket_as_a_policy_violation,
         an_oversized_frame_is_answered_with_1009,
         repeated_syncs_cannot_multiply_the_history

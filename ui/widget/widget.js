@@ -452,6 +452,9 @@
       else if (f.type === "availability" && config) {
         config.availability = d;
         renderHeader();
+      } else if (f.type === "error" && d.code === "sync_throttled" && conv && d.conversation_id === conv.id) {
+        // More history than one sync serves: go on from what we hold, a little later.
+        setTimeout(() => { if (ws === sock && sock.readyState === 1) sock.send(JSON.stringify({ type: "sync", conversation_id: conv.id, after_seq: lastSeq })); }, 3000);
       } else if (f.type === "error" && d.client_id) {
         failed(d.client_id, d.message, d.code);
       } else if (f.type === "typing" && conv && d.conversation_id === conv.id) {

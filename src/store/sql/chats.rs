@@ -253,6 +253,18 @@ macro_rules! chat_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn messages_page(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool, limit: i64) -> $crate::store::Result<Vec<Message>> {
+                let rows: Vec<MessageRow> =
+                    sqlx::query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 OR NOT m.internal) ORDER BY m.seq LIMIT $4"))
+                        .bind(conversation)
+                        .bind(after_seq)
+                        .bind(include_internal)
+                        .bind(limit)
+                        .fetch_all(self.read())
+                        .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
             async fn apply(&self, conversation: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
                 // Each backend decides how writes meet a transaction (SQLite batches them).
                 self.apply_write(conversation, act, now).await

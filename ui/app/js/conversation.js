@@ -176,6 +176,9 @@ export async function conversationPane(pane, id, { onRead }) {
       if (d.author.kind === "visitor") typing.textContent = "";
     } else if (f.type.startsWith("chat.") && d.conversation_id === id) {
       refresh();
+    } else if (f.type === "error" && d.code === "sync_throttled" && d.conversation_id === id) {
+      // More history than one sync serves: go on from what we hold, a little later.
+      setTimeout(() => app.live?.send({ type: "sync", conversation_id: id, after_seq: lastSeq }), 3000);
     } else if (f.type === "typing" && d.conversation_id === id) {
       const who = d.author.kind === "visitor" ? chat?.visitor.display_name : d.author.display_name;
       typing.textContent = `${who} is ${d.note ? "writing a note" : "typing"}…`;
