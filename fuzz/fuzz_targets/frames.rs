@@ -2,11 +2,7 @@
 //! `ClientFrame` and then checked the way `realtime::session` does (ids, message bodies, client
 //! ids), and the error frames built from the outcome are valid JSON carrying what was put in.
 //! Nothing may panic.
-//!
-//! `baton::realtime::frames` is private, so the module's own source file is compiled into this
-//! target (with `crate::clock` pointing at `baton::clock`): the parser fuzzed is the one in
-//! src/realtime/frames.rs, not a copy. If that file starts to use other `crate::` paths, add them
-//! below (or make the module public and use it directly).
+
 #![no_main]
 
 use baton::domain::ids::ConversationId;
@@ -14,14 +10,8 @@ use baton::domain::values::{ClientId, MessageBody};
 use libfuzzer_sys::{Corpus, fuzz_target};
 use serde_json::{Value, json};
 
-mod clock {
-    pub use baton::clock::{Millis, rfc3339};
-}
-
-#[allow(dead_code)]
-#[path = "../../src/realtime/frames.rs"]
-mod frames;
-
+use baton::clock;
+use baton::realtime::frames;
 use frames::ClientFrame;
 
 /// Largest text frame the socket accepts (`baton::realtime::MAX_FRAME`).

@@ -1,7 +1,7 @@
 //! Real time over WebSocket: `GET /ws` for agents, `GET /api/widget/ws` for visitors.
 //! The protocol is described in docs/REALTIME.md.
 
-mod frames;
+pub mod frames;
 mod session;
 
 use axum::extract::State;

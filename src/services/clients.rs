@@ -27,7 +27,12 @@ impl FromStr for Cidr {
             None => max,
             Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
         };
-        Ok(Self { net: canonical(net), bits })
+        // An IPv4 range written in IPv6 (`::ffff:10.0.0.0/104`) is that IPv4 range (`/8`).
+        match (net, canonical(net)) {
+            (IpAddr::V6(_), v4 @ IpAddr::V4(_)) if bits >= 96 => Ok(Self { net: v4, bits: bits - 96 }),
+            (IpAddr::V6(_), IpAddr::V4(_)) => Err(format!("{s:?}: an IPv4-mapped range needs a prefix of at least 96")),
+            _ => Ok(Self { net, bits }),
+        }
     }
 }
 
@@ -127,12 +132,16 @@ mod tests {
             ("::/0", "2001:db8::1", true),
             ("192.168.1.0/24", "::ffff:192.168.1.7", true),
             ("::ffff:10.0.0.1", "10.0.0.1", true),
+            // Found by fuzzing: a mapped range keeps its prefix.
+            ("::ffff:10.0.0.0/104", "10.1.2.3", true),
+            ("::ffff:10.0.0.0/104", "::ffff:10.200.0.1", true),
+            ("::ffff:10.0.0.0/104", "11.0.0.1", false),
         ];
         for (range, addr, expected) in table {
             let c: Cidr = range.parse().unwrap();
             assert_eq!(c.contains(ip(addr)), expected, "{range} contains {addr}");
         }
-        for bad in ["", "10.0.0.0/33", "::/129", "10.0.0/8", "example.com", "10.0.0.0/x", "1.2.3.4/-1"] {
+        for bad in ["", "::ffff:10.0.0.0/95", "10.0.0.0/33", "::/129", "10.0.0/8", "example.com", "10.0.0.0/x", "1.2.3.4/-1"] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad:?} refused");
         }
     }

@@ -56,14 +56,18 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// `localhost` and its subdomains, however written (any case, with the root's trailing dot).
+fn is_localhost(domain: &str) -> bool {
+    let d = domain.trim_end_matches('.').to_ascii_lowercase();
+    d == "localhost" || d.ends_with(".localhost")
+}
+
 /// Why a webhook URL is refused, in words for the admin; `None` when it may be called.
 pub fn refuse_url(url: &reqwest::Url) -> Option<&'static str> {
     match url.host() {
         Some(url::Host::Ipv4(ip)) if !is_public(IpAddr::V4(ip)) => Some("points at a private or loopback address"),
         Some(url::Host::Ipv6(ip)) if !is_public(IpAddr::V6(ip)) => Some("points at a private or loopback address"),
-        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost") => {
-            Some("points at this machine")
-        }
+        Some(url::Host::Domain(d)) if is_localhost(d) => Some("points at this machine"),
         None => Some("has no host"),
         _ => None,
     }
@@ -137,6 +141,9 @@ mod tests {
             "http://127.0.0.1:9/bot",
             "http://localhost/x",
             "http://api.localhost/x",
+            // Found by fuzzing: the root's trailing dot.
+            "http://localhost./x",
+            "http://API.LocalHost./x",
             "http://[::1]/",
             "http://10.0.0.5/hook",
             "http://169.254.169.254/latest",

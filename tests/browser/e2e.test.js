@@ -262,7 +262,7 @@ test("the profile page uploads an avatar with a preview and saves the name", asy
   await shot(page, "13-profile");
 
   // A new email takes the current password; the field shows only when the email changes.
-  const confirm = page.getByLabel("Current password");
+  const confirm = page.locator("section.card", { has: page.getByRole("heading", { name: "Profile", exact: true }) }).getByLabel("Current password");
   assert.equal(await confirm.isVisible(), false);
   const changeEmail = async (email) => {
     await page.fill("input[name=email]", email);
@@ -281,6 +281,32 @@ test("the profile page uploads an avatar with a preview and saves the name", asy
   };
   await changeEmail("alicia@shop.test");
   await changeEmail("alice@shop.test");
+
+  // The password: the current one is asked, mistakes are explained, and it changes.
+  const card = page.getByRole("form", { name: "Change password" });
+  const changePassword = async (current, next, repeat = next) => {
+    await card.getByLabel("Current password").fill(current);
+    await card.getByLabel(/^New password/).fill(next);
+    await card.getByLabel("Repeat the new password").fill(repeat);
+    await card.getByRole("button", { name: "Change password" }).click();
+  };
+  await changePassword("agent-password", "brand-new-pass-1", "brand-new-pass-2");
+  await card.getByText("The new passwords do not match.").waitFor();
+  await changePassword("agent-password", "password1");
+  await card.getByText("The new password is too easy to guess").waitFor();
+  await changePassword("not-my-password", "brand-new-pass-1");
+  await card.getByText("The current password is wrong").waitFor();
+  await shot(page, "13c-profile-password");
+  // A change clears the form once it is saved.
+  const saved = () => page.waitForFunction(() => document.querySelector("form[aria-label='Change password'] input[name=current_password]").value === "");
+  await changePassword("agent-password", "brand-new-pass-1");
+  await page.getByText("Password changed; your other sessions were signed out").waitFor();
+  await saved();
+  // And back, for the tests that follow.
+  await changePassword("brand-new-pass-1", "agent-password");
+  await saved();
+  const relogin = await page.evaluate(async () => (await fetch("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "alice@shop.test", password: "agent-password" }) })).status);
+  assert.equal(relogin, 200);
   assert.deepEqual(page.errors, []);
 });
 

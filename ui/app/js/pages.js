@@ -72,7 +72,52 @@ export function profileView(content) {
       error.hidden = false;
     }
   });
-  page(content, h("section", { class: "card" }, h("h2", {}, "Profile"), h("p", { class: "sub" }, "How you appear to visitors and teammates."), form));
+  page(content, h("section", { class: "card" }, h("h2", {}, "Profile"), h("p", { class: "sub" }, "How you appear to visitors and teammates."), form),
+    passwordCard());
+}
+
+/// Change the password (asks the current one; other sessions end), or sign out everywhere.
+function passwordCard() {
+  const error = h("div", { class: "error-box", role: "alert", hidden: true });
+  const button = h("button", { class: "btn primary", type: "submit" }, "Change password");
+  const form = h("form", { novalidate: true, "aria-label": "Change password" },
+    error,
+    field("Current password", { name: "current_password", type: "password", autocomplete: "current-password", required: true }),
+    h("div", { class: "row" },
+      field("New password", { name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }, "At least 8 characters, not a common password."),
+      field("Repeat the new password", { name: "repeat", type: "password", autocomplete: "new-password", required: true })),
+    button);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    const v = Object.fromEntries(new FormData(form));
+    const fail = (text) => { error.textContent = text.charAt(0).toUpperCase() + text.slice(1); error.hidden = false; };
+    if (!v.current_password) return fail("Enter your current password.");
+    if (v.new_password !== v.repeat) return fail("The new passwords do not match.");
+    button.disabled = true;
+    button.textContent = "Changing…";
+    try {
+      await put("/api/me/password", { current_password: v.current_password, new_password: v.new_password });
+      form.reset();
+      toast("Password changed; your other sessions were signed out");
+    } catch (err) {
+      fail(err.message.replace(/^new_password: /, "the new password "));
+    } finally {
+      button.disabled = false;
+      button.textContent = "Change password";
+    }
+  });
+  const everywhere = h("button", { class: "btn", type: "button", onclick: async () => {
+    if (!confirm("Sign out on every device and browser, this one included?")) return;
+    everywhere.disabled = true;
+    everywhere.textContent = "Signing out…";
+    try { await post("/api/auth/logout-everywhere"); } catch { /* signed out already */ }
+    location.assign("/app/login");
+  } }, "Sign out everywhere");
+  return h("section", { class: "card" }, h("h2", {}, "Password and sessions"),
+    h("p", { class: "sub" }, "Changing your password signs you out everywhere else."), form,
+    h("hr", { style: { margin: "18px 0", border: 0, borderTop: "1px solid var(--line, #e5e7eb)" } }),
+    h("p", { class: "sub" }, "Lost a device, or used a shared computer?"), everywhere);
 }
 
 export async function shortcutsView(content) {
