@@ -143,28 +143,25 @@ impl AppState {
     /// costs one (messages, escalations, ends, new conversations, profile and read marks);
     /// `Err` carries the seconds until the emptier budget refills.
     pub fn widget_write(&self, visitor: &str, address: &str) -> Result<(), u64> {
-        let visitor_key = format!("visitor:{visitor}");
-        let address_key = format!("address:{address}");
-        self.widget_limit.allow(&visitor_key)?;
-        if !address.is_empty() {
-            self.address_limit.allow(&address_key)?;
-            self.address_limit.record(&address_key);
-        }
-        self.widget_limit.record(&visitor_key);
-        Ok(())
+        self.spend_widget(&format!("visitor:{visitor}"), address)
     }
 
     /// Spends one visitor creation (or resume) from `address`: its own budget, and one widget
     /// write of the address's.
     pub fn widget_arrival(&self, address: &str) -> Result<(), u64> {
-        let key = format!("visitor-ip:{address}");
+        self.spend_widget(&format!("visitor-ip:{address}"), address)
+    }
+
+    /// One from `key` of the widget limit and one from the address's budget; neither is spent
+    /// when the other is empty.
+    fn spend_widget(&self, key: &str, address: &str) -> Result<(), u64> {
         let address_key = format!("address:{address}");
-        self.widget_limit.allow(&key)?;
+        self.widget_limit.allow(key)?;
         if !address.is_empty() {
             self.address_limit.allow(&address_key)?;
             self.address_limit.record(&address_key);
         }
-        self.widget_limit.record(&key);
+        self.widget_limit.record(key);
         Ok(())
     }
 
