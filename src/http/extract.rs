@@ -24,7 +24,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(c) = cause {
-        if c.is::<tower_http::timeout::TimeoutError>() {
+        if c.is::<super::server::BodyTimedOut>() {
             return ApiError::BodyTimeout;
         }
         cause = c.source();

@@ -68,7 +68,60 @@ fn is_exhaustion(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(23 /* ENFILE */ | 24 /* EMFILE */ | 105 /* ENOBUFS */ | 12 /* ENOMEM */))
 }
 
-/// Serves `app` on `listener` until `stop` completes, then lets requests in flight finish.
+/// How long a plain HTTP connection may stay open in all: then it finishes the request at hand
+/// and closes (a browser just opens another). Upgraded sockets are not bound by it.
+const MAX_LIFETIME: Duration = Duration::from_secs(600);
+/// How long a connection asked to close (at its lifetime's end, or at shutdown) may take to
+/// finish the request at hand, a slow reader included, before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(30);
+
+/// A request body with a deadline for the whole of it, not per piece: a client trickling a
+/// byte now and then cannot hold the request open. Past it, reading fails with [`BodyTimedOut`].
+struct DeadlineBody {
+    inner: Incoming,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+/// The error a body read fails with when the client took too long to send it.
+#[derive(Debug)]
+pub struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl http_body::Body for DeadlineBody {
+    type Data = axum::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
+            Poll::Pending if this.deadline.as_mut().poll(cx).is_ready() => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Serves `app` on `listener` until `stop` completes, then lets requests in flight finish
+/// (within [`CLOSE_GRACE`]).
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
@@ -76,7 +129,6 @@ pub async fn serve(
     trusted: TrustedProxies,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.body_timeout));
     // Each connection holds a sender: when every one is dropped, the last connection is done.
     let (alive, mut all_done) = tokio::sync::mpsc::channel::<()>(1);
     let (stopping, stop_rx) = tokio::sync::watch::channel(false);
@@ -112,26 +164,34 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        let body_timeout = limits.body_timeout;
+        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            let deadline = Box::pin(tokio::time::sleep(body_timeout));
+            let mut req = req.map(|inner| axum::body::Body::new(DeadlineBody { inner, deadline }));
             req.extensions_mut().insert(ConnectInfo(peer));
             let app = app.clone();
             async move { Ok::<_, Infallible>(app.oneshot(req).await.unwrap_or_else(|e| match e {})) }
         });
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).keep_alive(true);
-        if !limits.header_timeout.is_zero() {
-            http.header_read_timeout(limits.header_timeout);
-        }
+        // hyper's default is 30 s: zero turns it off, as the flag says.
+        http.header_read_timeout((!limits.header_timeout.is_zero()).then_some(limits.header_timeout));
         let connection = http.serve_connection(TokioIo::new(stream), service).with_upgrades();
         let (alive, mut stop_rx) = (alive.clone(), stop_rx.clone());
         tokio::spawn(async move {
             tokio::pin!(connection);
             let ended = tokio::select! {
-                ended = connection.as_mut() => ended,
-                () = async { drop(stop_rx.wait_for(|s| *s).await) } => {
-                    // Finish the request in flight, then close.
+                ended = connection.as_mut() => Some(ended),
+                () = async { drop(stop_rx.wait_for(|s| *s).await) } => None,
+                () = tokio::time::sleep(MAX_LIFETIME) => None,
+            };
+            // Stopping, or open long enough: finish the request at hand and close; a client
+            // that never reads its answer is dropped after the grace.
+            let ended = match ended {
+                Some(ended) => ended,
+                None => {
                     connection.as_mut().graceful_shutdown();
-                    connection.await
+                    tokio::time::timeout(CLOSE_GRACE, connection.as_mut()).await.unwrap_or(Ok(()))
                 }
             };
             if let Err(e) = ended {
@@ -143,6 +203,8 @@ pub async fn serve(
     drop(listener);
     let _ = stopping.send(true);
     drop(alive);
-    let _ = all_done.recv().await;
+    if tokio::time::timeout(CLOSE_GRACE + Duration::from_secs(5), all_done.recv()).await.is_err() {
+        tracing::warn!("some HTTP connections did not close in time");
+    }
     Ok(())
 }

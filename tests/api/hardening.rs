@@ -321,6 +321,28 @@ mod connections {
         assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
     }
 
+    async fn a_body_trickled_byte_by_byte_is_cut_off_at_the_deadline(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, quick).await;
+        let mut s = open(&app).await;
+        let head = "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+        s.write_all(head.as_bytes()).await.unwrap();
+        // A byte every 50 ms: each gap well within the limit, the whole far past it. Stops when
+        // the server answers (a write then fails, or the answer is read below).
+        let mut sent = 0;
+        while sent < 1000 && s.write_all(b" ").await.is_ok() {
+            sent += 1;
+            let mut probe = [0u8; 1];
+            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(50), s.peek(&mut probe)).await {
+                if n > 0 {
+                    break;
+                }
+            }
+        }
+        assert!(sent < 1000, "the server waited for the whole trickle");
+        let answer = until_closed(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+
     async fn one_address_cannot_hold_every_connection(app: TestApp) {
         let app = TestApp::spawn_with(app.backend, |s| s.http.connections_per_address = 3).await;
         let held = [open(&app).await, open(&app).await, open(&app).await];
@@ -381,6 +403,7 @@ mod connections {
     backend_tests!(
         slow_headers_and_idle_connections_are_closed,
         a_body_that_never_arrives_is_answered_408,
+        a_body_trickled_byte_by_byte_is_cut_off_at_the_deadline,
         one_address_cannot_hold_every_connection,
         behind_a_trusted_proxy_each_client_has_its_own_budget
     );
