@@ -81,8 +81,8 @@ struct Session {
     /// Highest `seq` sent per conversation: later duplicates are dropped, gaps filled from the
     /// database.
     sent: HashMap<ConversationId, i64>,
-    /// For a conversation whose messages started arriving live before the client synced it: the
-    /// first `seq` sent that way. Its sync then skips what already went out.
+    /// The first `seq` sent on this connection per conversation: everything from it up to
+    /// `sent` went out (live or replayed), so a later sync skips that range.
     live_from: HashMap<ConversationId, i64>,
     typing: HashMap<ConversationId, i64>,
     activity: Option<i64>,
@@ -311,17 +311,31 @@ impl Session {
                 break;
             }
             if read >= max {
-                out.push(frames::frame(
-                    "error",
-                    self.state.now(),
-                    json!({"code": "sync_throttled", "message": "more history to replay; sync again in a few seconds", "conversation_id": conv, "after_seq": last}),
-                ));
+                out.push(self.throttled(conv.as_str(), last));
                 break;
             }
         }
-        let entry = self.sent.entry(conv.clone()).or_insert(last);
-        *entry = (*entry).max(last);
+        // What went out is now one range from `live_from` to `sent`; a client syncing from
+        // beyond what this connection sent starts a new range (it holds the rest already).
+        let sent = self.sent.get(conv).copied();
+        let from = match (self.live_from.get(conv).copied(), sent) {
+            (Some(from), Some(sent)) if after <= sent => from.min(after + 1),
+            _ => after + 1,
+        };
+        self.live_from.insert(conv.clone(), from);
+        self.sent.insert(conv.clone(), sent.unwrap_or(last).max(last));
         out
+    }
+
+    /// `sync_throttled`: where to sync `conversation` from next, and when the budget refills.
+    fn throttled(&self, conversation: &str, after_seq: i64) -> String {
+        let now = self.state.now();
+        let retry_in_ms = (REPLAY_WINDOW - (now - self.replayed.0)).clamp(0, REPLAY_WINDOW);
+        frames::frame(
+            "error",
+            now,
+            json!({"code": "sync_throttled", "message": "more history to replay; sync again shortly", "conversation_id": conversation, "after_seq": after_seq, "retry_in_ms": retry_in_ms}),
+        )
     }
 
     /// After a lag: every conversation this connection follows is replayed from the database,
@@ -416,12 +430,12 @@ impl Session {
                     self.replayed = (now, 0);
                 }
                 if self.replayed.1 >= REPLAY_BUDGET {
-                    return vec![frames::error(now, "sync_throttled", "too many syncs; sync again in a few seconds")];
+                    return vec![self.throttled(&conversation_id, after_seq)];
                 }
                 match self.visible(&conversation_id).await {
                     Some(conv) => {
                         // What already went out live before this sync is not sent again.
-                        let already = match (self.live_from.remove(&conv), self.sent.get(&conv)) {
+                        let already = match (self.live_from.get(&conv).copied(), self.sent.get(&conv)) {
                             (Some(from), Some(&to)) => from..=to,
                             _ => NOTHING,
                         };

@@ -125,7 +125,9 @@ pub async fn login(state: &super::AppState, email: &str, password: String, addre
     state.login_limit.allow(&address_key).map_err(LoginRefused::Throttled)?;
     let found = state.store.credentials(email).await?;
     let known = match &found {
-        Some((u, _)) if !address.is_empty() => state.store.known_login_address(&u.id, address).await?,
+        Some((u, _)) if !address.is_empty() => {
+            state.store.known_login_address(&u.id, address, state.now() - KNOWN_ADDRESS_DAYS * 24 * 3600 * 1000).await?
+        }
         _ => false,
     };
     if !known {

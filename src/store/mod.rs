@@ -99,8 +99,8 @@ pub trait AccountStore: Send + Sync {
     /// Notes a successful login from `address`, and forgets the user's addresses not seen
     /// since `forget_before`.
     async fn remember_login_address(&self, user: &UserId, address: &str, now: Millis, forget_before: Millis) -> Result<()>;
-    /// Whether the user has logged in from `address` (since it was last forgotten).
-    async fn known_login_address(&self, user: &UserId, address: &str) -> Result<bool>;
+    /// Whether the user has logged in from `address` since `since`.
+    async fn known_login_address(&self, user: &UserId, address: &str, since: Millis) -> Result<bool>;
     async fn password_hash(&self, user: &UserId) -> Result<Option<String>>;
     async fn set_password(&self, user: &UserId, hash: &str) -> Result<()>;
     async fn me(&self, id: &UserId) -> Result<Me>;

@@ -43,7 +43,11 @@ async fn connect(url: &str, chat: &str, after_seq: i64) -> Socket {
 /// `seq`s of the chat's messages.
 async fn follow(ws: &mut Socket, chat: &str, seen: &mut Vec<i64>, mut target: tokio::sync::watch::Receiver<i64>) {
     loop {
-        if seen.iter().copied().max().unwrap_or(0) >= *target.borrow_and_update() {
+        // Done once every seq up to the target has come (not merely the last one: replayed
+        // messages may still be on their way behind a live one).
+        let target_now = *target.borrow_and_update();
+        let distinct: std::collections::HashSet<i64> = seen.iter().copied().collect();
+        if target_now != i64::MAX && (1..=target_now).all(|s| distinct.contains(&s)) {
             return;
         }
         let frame = tokio::select! {

@@ -453,8 +453,12 @@
         config.availability = d;
         renderHeader();
       } else if (f.type === "error" && d.code === "sync_throttled" && conv && d.conversation_id === conv.id) {
-        // More history than one sync serves: go on from what we hold, a little later.
-        setTimeout(() => { if (ws === sock && sock.readyState === 1) sock.send(JSON.stringify({ type: "sync", conversation_id: conv.id, after_seq: lastSeq })); }, 3000);
+        // More history than one sync serves: go on from where the server stopped, once it lets us.
+        const from = d.after_seq ?? lastSeq;
+        const chat = conv.id;
+        setTimeout(() => {
+          if (ws === sock && sock.readyState === 1 && conv && conv.id === chat) sock.send(JSON.stringify({ type: "sync", conversation_id: chat, after_seq: from }));
+        }, Math.max(1000, d.retry_in_ms ?? 3000));
       } else if (f.type === "error" && d.client_id) {
         failed(d.client_id, d.message, d.code);
       } else if (f.type === "typing" && conv && d.conversation_id === conv.id) {

@@ -166,10 +166,11 @@ macro_rules! account_store {
                 Ok(())
             }
 
-            async fn known_login_address(&self, user: &UserId, address: &str) -> $crate::store::Result<bool> {
-                let found: Option<i64> = sqlx::query_scalar("SELECT last_at FROM login_addresses WHERE user_id = $1 AND address = $2")
+            async fn known_login_address(&self, user: &UserId, address: &str, since: i64) -> $crate::store::Result<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT last_at FROM login_addresses WHERE user_id = $1 AND address = $2 AND last_at >= $3")
                     .bind(user)
                     .bind(address)
+                    .bind(since)
                     .fetch_optional(self.read())
                     .await?;
                 Ok(found.is_some())

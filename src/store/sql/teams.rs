@@ -153,14 +153,17 @@ macro_rules! team_store {
                     }
                 }
                 // A new invitation replaces a pending one (a re-send); it keeps "made the account".
-                let previous: Option<bool> = sqlx::query_scalar("SELECT created_account FROM invitations WHERE team_id = $1 AND email = $2")
-                    .bind(team)
-                    .bind(&new.email)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let previous: Option<(Option<UserId>, bool)> =
+                    sqlx::query_as("SELECT user_id, created_account FROM invitations WHERE team_id = $1 AND email = $2")
+                        .bind(team)
+                        .bind(&new.email)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                // Only for the same account: one made for an earlier invitee is not this one's.
+                let made_earlier = matches!(&previous, Some((Some(u), true)) if Some(u) == invitee.as_ref());
                 sqlx::query("DELETE FROM invitations WHERE team_id = $1 AND email = $2").bind(team).bind(&new.email).execute(&mut *tx).await?;
                 let id = InvitationId::new();
-                sqlx::query(
+                let inserted = sqlx::query(
                     "INSERT INTO invitations (id, team_id, email, user_id, role, first_name, last_name, invited_by, created_account, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
@@ -172,11 +175,19 @@ macro_rules! team_store {
                 .bind(&new.first_name)
                 .bind(&new.last_name)
                 .bind(invited_by)
-                .bind(created_account || previous.unwrap_or(false))
+                .bind(created_account || made_earlier)
                 .bind(now)
                 .bind(expires_at)
                 .execute(&mut *tx)
-                .await?;
+                .await;
+                match inserted {
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(StoreError::Conflict("already_invited", "an invitation to this email was just sent; reload to see it".into()));
+                    }
+                    other => {
+                        other?;
+                    }
+                }
                 let made = Self::invitations_where(&mut tx, "i.id", id.as_str(), now).await?.into_iter().next().ok_or(StoreError::NotFound)?;
                 tx.commit().await?;
                 Ok(made)
@@ -202,15 +213,15 @@ macro_rules! team_store {
 
             async fn accept_invitation(&self, id: &InvitationId, user: &UserId, now: i64) -> $crate::store::Result<Member> {
                 let mut tx = self.write().begin_with($begin).await?;
+                // Claimed in one statement: a withdraw or decline racing it wins or loses whole.
                 let found: Option<(TeamId, Role)> =
-                    sqlx::query_as("SELECT team_id, role FROM invitations WHERE id = $1 AND user_id = $2 AND expires_at > $3")
+                    sqlx::query_as("DELETE FROM invitations WHERE id = $1 AND user_id = $2 AND expires_at > $3 RETURNING team_id, role")
                         .bind(id)
                         .bind(user)
                         .bind(now)
                         .fetch_optional(&mut *tx)
                         .await?;
                 let Some((team, role)) = found else { return Err(StoreError::NotFound) };
-                sqlx::query("DELETE FROM invitations WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO members (team_id, user_id, role, all_bots, created_at) VALUES ($1, $2, $3, TRUE, $4) ON CONFLICT DO NOTHING")
                     .bind(&team)
                     .bind(user)

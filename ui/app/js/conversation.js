@@ -165,6 +165,7 @@ export async function conversationPane(pane, id, { onRead }) {
   }
 
   let typingTimer = null;
+  let resyncTimer = null;
   const onFrame = (e) => {
     if (!chat) return;
     const f = e.detail;
@@ -177,8 +178,9 @@ export async function conversationPane(pane, id, { onRead }) {
     } else if (f.type.startsWith("chat.") && d.conversation_id === id) {
       refresh();
     } else if (f.type === "error" && d.code === "sync_throttled" && d.conversation_id === id) {
-      // More history than one sync serves: go on from what we hold, a little later.
-      setTimeout(() => app.live?.send({ type: "sync", conversation_id: id, after_seq: lastSeq }), 3000);
+      // More history than one sync serves: go on from where the server stopped, once it lets us.
+      clearTimeout(resyncTimer);
+      resyncTimer = setTimeout(() => app.live?.send({ type: "sync", conversation_id: id, after_seq: d.after_seq ?? lastSeq }), Math.max(1000, d.retry_in_ms ?? 3000));
     } else if (f.type === "typing" && d.conversation_id === id) {
       const who = d.author.kind === "visitor" ? chat?.visitor.display_name : d.author.display_name;
       typing.textContent = `${who} is ${d.note ? "writing a note" : "typing"}…`;
@@ -203,6 +205,7 @@ export async function conversationPane(pane, id, { onRead }) {
   app.live?.addEventListener("reconnected", onReconnect);
   document.addEventListener("visibilitychange", onVisible);
   app.cleanup.push(() => {
+    clearTimeout(resyncTimer);
     app.live?.removeEventListener("frame", onFrame);
     app.live?.removeEventListener("reconnected", onReconnect);
     document.removeEventListener("visibilitychange", onVisible);

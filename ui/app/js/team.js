@@ -85,7 +85,7 @@ async function membersPage(content) {
     h("div", { class: "row" }, field("Email", { name: "email", type: "email", required: true }),
       h("label", { class: "field" }, h("span", {}, "Role"), h("select", { class: "input", name: "role" }, roles.map((r) => h("option", { value: r, selected: r === "chat_agent" }, roleName[r]))))),
     h("div", { class: "row" }, field("First name", { name: "first_name" }), field("Last name", { name: "last_name" })),
-    field("Password", { name: "password", type: "password", autocomplete: "new-password" }, "Makes their account if the email has none (share it with them privately); they join at their first login. Someone who already has an account accepts from their inbox."),
+    field("Password", { name: "password", type: "password", autocomplete: "new-password" }, "Makes their account if the email has none (share it with them privately); they join at their first login. Without a password, an email that has no account yet stays invited until you invite it again with one. Someone who already has an account accepts from their inbox."),
     h("button", { class: "btn primary", type: "submit" }, "Add member"));
   add.addEventListener("submit", (e) => {
     e.preventDefault();
