@@ -36,6 +36,7 @@ struct SettingsBody {
     human_only: Option<bool>,
     show_agent_availability: Option<bool>,
     auto_escalate_unanswered: Option<bool>,
+    #[schema(max_items = 50)]
     allowed_origins: Option<Vec<String>>,
 }
 
@@ -43,7 +44,9 @@ struct SettingsBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = KnowledgeEntryInput)]
 struct EntryBody {
+    #[schema(min_length = 1, max_length = 500)]
     question: String,
+    #[schema(min_length = 1, max_length = 5000)]
     answer: String,
 }
 
@@ -59,9 +62,12 @@ enum ResponderBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = BotInput)]
 struct BotBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    #[schema(max_length = 1000)]
     greeting: Option<String>,
     settings: Option<SettingsBody>,
+    #[schema(max_items = 500)]
     knowledge: Option<Vec<EntryBody>>,
     responder: Option<ResponderBody>,
 }

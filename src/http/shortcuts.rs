@@ -48,7 +48,10 @@ async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery
 struct CreateBody {
     #[schema(min_length = 1, max_length = 60)]
     name: String,
+    #[schema(min_length = 1, max_length = 5000)]
     body: String,
+    /// `personal` (the default) or `team`.
+    #[schema(pattern = "^(personal|team)$")]
     scope: Option<String>,
 }
 
@@ -110,7 +113,9 @@ async fn get_one(State(state): State<AppState>, agent: Agent, AppPath(id): AppPa
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
+    #[schema(min_length = 1, max_length = 60)]
     name: Option<String>,
+    #[schema(min_length = 1, max_length = 5000)]
     body: Option<String>,
 }
 

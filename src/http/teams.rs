@@ -211,7 +211,7 @@ struct UpdateMemberBody {
     bot_access: Option<Value>,
     /// 1–100, or `null` for no limit.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
     capacity: Option<Option<i64>>,
 }
 
@@ -291,9 +291,13 @@ async fn get_settings(State(state): State<AppState>, agent: Agent, AppPath(team)
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SettingsBody {
+    #[schema(minimum = 1, maximum = 1440)]
     auto_away_minutes: Option<i64>,
+    #[schema(minimum = 20, maximum = 3600)]
     heartbeat_timeout_seconds: Option<i64>,
+    #[schema(minimum = 0, maximum = 86400)]
     visitor_email_delay_seconds: Option<i64>,
+    #[schema(minimum = 0, maximum = 86400)]
     orphan_grace_seconds: Option<i64>,
 }
 

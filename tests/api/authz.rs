@@ -58,7 +58,7 @@ impl Objects {
 fn body_for(method: &str, path: &str, alice: &str) -> Value {
     match (method, path) {
         ("post", p) if p.ends_with("/messages") || p.ends_with("/notes") => json!({"body": "hello"}),
-        ("post", p) if p.ends_with("/transfer") => json!({"to": alice}),
+        ("post", p) if p.ends_with("/transfer") => json!({"agent_id": alice}),
         ("post", p) if p.ends_with("/read") => json!({"up_to_seq": 0}),
         ("post", "/api/teams/{team}/members") => json!({"email": "new@acme.test", "role": "chat_agent"}),
         ("patch", "/api/teams/{team}/members/{user}") => json!({"role": "member"}),
