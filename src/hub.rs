@@ -54,6 +54,9 @@ pub enum EventKind {
     Notification,
     #[serde(rename = "access.changed")]
     AccessChanged,
+    /// Invitations waiting for the user were sent, withdrawn or answered.
+    #[serde(rename = "invitations.changed")]
+    InvitationsChanged,
     /// A user's sessions or tokens were ended: their sockets re-check what they were opened with.
     #[serde(rename = "credentials.changed")]
     CredentialsChanged,
@@ -75,6 +78,7 @@ impl EventKind {
             Self::Typing => "typing",
             Self::Notification => "notification",
             Self::AccessChanged => "access.changed",
+            Self::InvitationsChanged => "invitations.changed",
             Self::CredentialsChanged => "credentials.changed",
             Self::Availability => "availability",
         }

@@ -174,7 +174,7 @@ fn invitation_id(raw: &str) -> ApiResult<InvitationId> {
 async fn withdraw_invitation(State(state): State<AppState>, agent: Agent, AppPath((team, id)): AppPath<(String, String)>) -> ApiResult<StatusCode> {
     let team = team_id(&team)?;
     agent.admin_of(&state, &team).await?;
-    if state.store.withdraw_invitation(&team, &invitation_id(&id)?).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+    if teams::withdraw(&state, &team, &invitation_id(&id)?).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
 }
 
 /// Invitations waiting for the caller, oldest first.
@@ -199,7 +199,7 @@ async fn accept_invitation(State(state): State<AppState>, agent: Agent, AppPath(
     responses((status = 204), (status = 401, response = Error), (status = 404, response = Error)))]
 async fn decline_invitation(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
     let id = invitation_id(&id)?;
-    if state.store.decline_invitation(&id, &agent.user_id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+    if teams::decline(&state, &id, &agent.user_id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
 }
 
 #[derive(Deserialize, ToSchema)]

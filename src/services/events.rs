@@ -100,6 +100,12 @@ pub fn access_changed(state: &AppState, user: &UserId) {
     state.bus.publish(Event::new(EventKind::AccessChanged, state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
 }
 
+/// Tells the user's open inboxes that the invitations waiting for them changed: they re-read
+/// `GET /api/invitations`.
+pub fn invitations_changed(state: &AppState, user: &UserId) {
+    state.bus.publish(Event::new(EventKind::InvitationsChanged, state.now(), Topic::User(user.clone()), Value::Object(Default::default())));
+}
+
 /// A visitor is typing: the agents of the team who reach the bot see it.
 pub fn visitor_typing(state: &AppState, conv: &Conversation) {
     let data = json!({"conversation_id": conv.id, "author": {"kind": "visitor"}});

@@ -43,13 +43,36 @@ pub const INVITATION_DAYS: i64 = 14;
 /// they accept.
 pub async fn invite(state: &AppState, team: &TeamId, new: NewMember, invited_by: &UserId) -> Result<Invitation> {
     let now = state.now();
-    state.store.invite(team, new, invited_by, now, now + INVITATION_DAYS * 24 * 3600 * 1000).await
+    let invitation = state.store.invite(team, new, invited_by, now, now + INVITATION_DAYS * 24 * 3600 * 1000).await?;
+    if let Some(user) = &invitation.user_id {
+        events::invitations_changed(state, user);
+    }
+    Ok(invitation)
+}
+
+/// Withdraws a pending invitation; the invitee's open inboxes drop it. Whether there was one.
+pub async fn withdraw(state: &AppState, team: &TeamId, id: &InvitationId) -> Result<bool> {
+    let Some(user) = state.store.withdraw_invitation(team, id).await? else { return Ok(false) };
+    if let Some(user) = &user {
+        events::invitations_changed(state, user);
+    }
+    Ok(true)
+}
+
+/// The user turns an invitation down; their other open inboxes drop it. Whether there was one.
+pub async fn decline(state: &AppState, id: &InvitationId, user: &UserId) -> Result<bool> {
+    let declined = state.store.decline_invitation(id, user).await?;
+    if declined {
+        events::invitations_changed(state, user);
+    }
+    Ok(declined)
 }
 
 /// The user joins the team they were invited to; their open inboxes re-read their teams.
 pub async fn accept(state: &AppState, id: &InvitationId, user: &UserId) -> Result<Member> {
     let member = state.store.accept_invitation(id, user, state.now()).await?;
     events::access_changed(state, user);
+    events::invitations_changed(state, user);
     Ok(member)
 }
 

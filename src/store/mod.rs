@@ -127,8 +127,9 @@ pub trait TeamStore: Send + Sync {
     async fn team_invitations(&self, team: &TeamId, now: Millis) -> Result<Vec<Invitation>>;
     /// The pending, unexpired invitations of a user, oldest first.
     async fn invitations_for(&self, user: &UserId, now: Millis) -> Result<Vec<Invitation>>;
-    /// Deletes a pending invitation of the team; whether it existed.
-    async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> Result<bool>;
+    /// Deletes a pending invitation of the team: `None` when there was none, else the account
+    /// it was for (if any).
+    async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> Result<Option<Option<UserId>>>;
     /// Deletes a pending invitation of the user; whether it existed.
     async fn decline_invitation(&self, id: &InvitationId, user: &UserId) -> Result<bool>;
     /// Makes the user a member as invited (if the invitation is theirs and has not expired) and

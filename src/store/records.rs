@@ -148,6 +148,8 @@ pub struct Invitation {
     pub team_id: TeamId,
     pub team_name: String,
     pub email: String,
+    /// The account invited, when the email had (or got) one.
+    pub user_id: Option<UserId>,
     pub role: Role,
     pub first_name: String,
     pub last_name: String,

@@ -56,13 +56,17 @@ async fn invitations_are_declined_withdrawn_and_never_claimed_by_someone_else(ap
     let bob = app.add_agent(&owner, "Bob", "chat_agent").await;
     let carol = app.add_agent(&owner, "Carol", "chat_agent").await;
     let side = owner.post(&app, "/api/teams", json!({"name": "Side"})).await.body["id"].as_str().unwrap().to_string();
-    // Bob declines.
+    // Bob's open inbox hears of the invitation as it is sent.
+    let mut bobs_inbox = Ws::agent(&app, &bob).await;
     owner.post(&app, &members(&side), json!({"email": "bob@acme.test", "role": "chat_agent"})).await;
+    bobs_inbox.next_of("invitations.changed").await;
+    // Bob declines.
     let id = bob.get(&app, "/api/invitations").await.body[0]["id"].as_str().unwrap().to_string();
     // Nobody else can accept or decline Bob's invitation.
     carol.post(&app, &format!("/api/invitations/{id}/accept"), json!({})).await.assert_error(404, "not_found");
     carol.post(&app, &format!("/api/invitations/{id}/decline"), json!({})).await.assert_error(404, "not_found");
     assert_eq!(bob.post(&app, &format!("/api/invitations/{id}/decline"), json!({})).await.status, 204);
+    bobs_inbox.next_of("invitations.changed").await;
     assert_eq!(owner.get(&app, &format!("/api/teams/{side}/invitations")).await.body, json!([]));
     bob.get(&app, &members(&side)).await.assert_error(404, "not_found");
     // The owner withdraws one.
@@ -84,6 +88,11 @@ async fn invitations_are_declined_withdrawn_and_never_claimed_by_someone_else(ap
     bob.get(&app, &format!("/api/teams/{agent_team}/invitations")).await.assert_error(403, "forbidden");
     carol.get(&app, &format!("/api/teams/{side}/invitations")).await.assert_error(404, "not_found");
     // Invitations end after 14 days.
+    let again = owner.post(&app, &members(&side), json!({"email": "bob@acme.test", "role": "chat_agent"})).await.body;
+    bobs_inbox.next_of("invitations.changed").await;
+    // Withdrawn: Bob's inbox hears of that too.
+    assert_eq!(owner.delete(&app, &format!("/api/teams/{side}/invitations/{}", again["id"].as_str().unwrap())).await.status, 204);
+    bobs_inbox.next_of("invitations.changed").await;
     owner.post(&app, &members(&side), json!({"email": "bob@acme.test", "role": "chat_agent"})).await;
     app.clock.advance_ms(15 * 24 * 3600 * 1000);
     assert_eq!(bob.get(&app, "/api/invitations").await.body, json!([]));

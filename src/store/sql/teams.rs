@@ -35,22 +35,23 @@ macro_rules! team_store {
                 now: i64,
             ) -> $crate::store::Result<Vec<Invitation>> {
                 let sql = format!(
-                    "SELECT i.id, i.team_id, t.name, i.email, i.role, i.first_name, i.last_name, \
+                    "SELECT i.id, i.team_id, t.name, i.email, i.user_id, i.role, i.first_name, i.last_name, \
                      CASE WHEN u.id IS NULL THEN NULL ELSE TRIM(u.first_name || ' ' || u.last_name) END, u.email, \
                      i.created_account, i.created_at, i.expires_at \
                      FROM invitations i JOIN teams t ON t.id = i.team_id LEFT JOIN users u ON u.id = i.invited_by \
                      WHERE {filter} = $1 AND i.expires_at > $2 ORDER BY i.created_at, i.id"
                 );
                 #[allow(clippy::type_complexity)]
-                let rows: Vec<(InvitationId, TeamId, String, String, Role, String, String, Option<String>, Option<String>, bool, i64, i64)> =
+                let rows: Vec<(InvitationId, TeamId, String, String, Option<UserId>, Role, String, String, Option<String>, Option<String>, bool, i64, i64)> =
                     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key).bind(now).fetch_all(&mut *conn).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, team_id, team_name, email, role, first_name, last_name, by_name, by_email, created_account, created_at, expires_at)| Invitation {
+                    .map(|(id, team_id, team_name, email, user_id, role, first_name, last_name, by_name, by_email, created_account, created_at, expires_at)| Invitation {
                         id,
                         team_id,
                         team_name,
                         email,
+                        user_id,
                         role,
                         first_name,
                         last_name,
@@ -203,8 +204,10 @@ macro_rules! team_store {
                 Self::invitations_where(&mut conn, "i.user_id", user.as_str(), now).await
             }
 
-            async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> $crate::store::Result<bool> {
-                Ok(sqlx::query("DELETE FROM invitations WHERE team_id = $1 AND id = $2").bind(team).bind(id).execute(self.write()).await?.rows_affected() > 0)
+            async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> $crate::store::Result<Option<Option<UserId>>> {
+                let gone: Option<(Option<UserId>,)> =
+                    sqlx::query_as("DELETE FROM invitations WHERE team_id = $1 AND id = $2 RETURNING user_id").bind(team).bind(id).fetch_optional(self.write()).await?;
+                Ok(gone.map(|(user,)| user))
             }
 
             async fn decline_invitation(&self, id: &InvitationId, user: &UserId) -> $crate::store::Result<bool> {

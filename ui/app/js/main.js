@@ -65,6 +65,16 @@ function startLive() {
   app.live.addEventListener("notification", (e) => notify.show(e.detail.data, navigate));
   // Keep this browser's push subscription current once notifications are allowed.
   if ("Notification" in window && Notification.permission === "granted") notify.enablePush();
+  // Invitations sent, withdrawn or answered elsewhere: the banners follow. Re-read on every
+  // socket open too: a change made before the socket listened reached no frame.
+  const rereadInvitations = async () => {
+    try {
+      app.invitations = await get("/api/invitations");
+      renderInvitations();
+    } catch { /* the next page load shows them */ }
+  };
+  app.live.addEventListener("invitations.changed", rereadInvitations);
+  app.live.addEventListener("reconnected", rereadInvitations);
   app.live.addEventListener("access.changed", async () => {
     await refreshMe();
     route();
@@ -162,7 +172,7 @@ function shell(section) {
   const content = h("div", { class: "content" });
   const main = h("div", { class: "main" },
     h("header", { class: "topbar" }, h("h1", {}, TITLES[section] ?? "Baton"), connSlot, statusSlot, profile),
-    invitationBanners(),
+    invitationSlot = h("div", { class: "invitations" }, invitationBanners()),
     notificationBanner(),
     content,
   );
@@ -233,6 +243,12 @@ function renderConn() {
 }
 
 const ROLE_NAMES = { owner: "an owner", admin: "an admin", chat_agent: "a chat agent", member: "a member" };
+
+let invitationSlot = null;
+
+function renderInvitations() {
+  if (invitationSlot) clear(invitationSlot, invitationBanners());
+}
 
 /// One banner per team that invited this user: join it, or turn it down.
 function invitationBanners() {
