@@ -36,6 +36,8 @@ pub enum ApiError {
     WrongPassword,
     #[error("server busy")]
     Busy,
+    #[error("not ready")]
+    NotReady,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error: {0}")]
@@ -68,6 +70,7 @@ impl ApiError {
             }
             Self::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong".into()),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "server_busy", "Baton is at its connection limit; retry shortly".into()),
+            Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database does not answer".into()),
             Self::NotJson => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json".into())
             }

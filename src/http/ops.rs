@@ -1,9 +1,9 @@
-//! Operations: health, Prometheus metrics, the OpenAPI document.
+//! Operations: liveness and readiness, Prometheus metrics, the OpenAPI document.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,22 +14,43 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::Document;
+use super::error::ApiError;
+use super::openapi::{Document, Error};
 use crate::services::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(metrics)).routes(routes!(openapi))
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics)).routes(routes!(openapi))
 }
 
 #[derive(Serialize, ToSchema)]
 struct Health {
-    /// Always `ok` while the process serves.
+    /// `ok` (`/healthz`: the process serves) or `ready` (`/readyz`: the database answers too).
     status: &'static str,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
+}
+
+/// How long readiness waits for the database.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness, for a load balancer: 200 while the database answers (within 2 s), else 503
+/// `not_ready`; `/healthz` stays the liveness check (the process serves).
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, response = Error)))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    match tokio::time::timeout(READY_WITHIN, state.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            Err(ApiError::NotReady)
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database took too long to answer");
+            Err(ApiError::NotReady)
+        }
+    }
 }
 
 /// The process-wide recorder (installed once; several servers in one test process share it).

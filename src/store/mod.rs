@@ -65,6 +65,8 @@ impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + Notify
 /// Users, credentials, sessions, profile and presence.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    /// The database answers a query.
+    async fn ping(&self) -> Result<()>;
     async fn user_count(&self) -> Result<i64>;
     /// First-run: creates the first user, their team, and marks the instance set up.
     /// `Conflict("already_set_up")` once any user exists, even under concurrent calls.

@@ -74,7 +74,26 @@ async fn logging_out_with_a_token_revokes_it(app: TestApp) {
     assert_eq!(owner.get(&app, "/api/me").await.status, 200);
 }
 
+async fn readiness_follows_the_database_and_liveness_does_not(app: TestApp) {
+    let r = app.get("/readyz").await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("ready")), "{}", r.body);
+    let Some(db) = app.pg_database().map(str::to_string) else { return };
+    // The database goes away: Baton is alive but not ready.
+    app.pg_admin(&format!("ALTER DATABASE \"{db}\" WITH ALLOW_CONNECTIONS false")).await;
+    app.pg_admin(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")).await;
+    app.get("/readyz").await.assert_error(503, "not_ready");
+    assert_eq!(app.get("/healthz").await.status, 200);
+    // And comes back: ready again, once the pool reconnects.
+    app.pg_admin(&format!("ALTER DATABASE \"{db}\" WITH ALLOW_CONNECTIONS true")).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.get("/readyz").await.status != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "never ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 backend_tests!(
+    readiness_follows_the_database_and_liveness_does_not,
     json_bodies_must_say_so_and_be_objects,
     api_answers_are_not_cached_and_pages_are_not_forced_to_https_over_http,
     behind_https_every_answer_asks_for_https,

@@ -79,6 +79,19 @@ pub struct TestApp {
 pub const T0: i64 = 1_767_225_600_000;
 
 impl TestApp {
+    /// The test's PostgreSQL database, when it runs on PostgreSQL.
+    pub fn pg_database(&self) -> Option<&str> {
+        self._pg.as_ref().map(|g| g.name.as_str())
+    }
+
+    /// Runs one statement on the PostgreSQL server as its administrator (outside the test's
+    /// database), e.g. to take the database away from Baton for a while.
+    pub async fn pg_admin(&self, sql: &str) {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("PostgreSQL admin connection");
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.expect("admin statement");
+    }
+
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }

@@ -4,6 +4,11 @@ macro_rules! account_store {
     ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::AccountStore for $Store {
+            async fn ping(&self) -> $crate::store::Result<()> {
+                let _: i64 = sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(self.read()).await?;
+                Ok(())
+            }
+
             async fn user_count(&self) -> $crate::store::Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.read()).await?)
             }
