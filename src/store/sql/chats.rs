@@ -244,13 +244,7 @@ macro_rules! chat_store {
             }
 
             async fn messages(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool) -> $crate::store::Result<Vec<Message>> {
-                let rows: Vec<MessageRow> = sqlx::query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 OR NOT m.internal) ORDER BY m.seq"))
-                    .bind(conversation)
-                    .bind(after_seq)
-                    .bind(include_internal)
-                    .fetch_all(self.read())
-                    .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                self.messages_page(conversation, after_seq, include_internal, i64::MAX).await
             }
 
             async fn messages_page(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool, limit: i64) -> $crate::store::Result<Vec<Message>> {
