@@ -7,7 +7,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::hub::{Hub, LocalBus};
+use crate::cluster::{Cluster, RedisBus};
+use crate::hub::{Bus, Hub, LocalBus};
 use crate::services::Shutdown;
 use crate::services::ratelimit::RateLimiter;
 pub use crate::services::{AppState, BoxError, Settings};
@@ -17,6 +18,11 @@ use crate::store::sqlite::SqliteStore;
 
 /// Opens the configured store and runs its migrations.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, BoxError> {
+    if settings.redis_url.is_some() && settings.database_url.is_none() {
+        return Err("--redis-url runs several nodes on one database, and the embedded SQLite file belongs to one node: \
+                    give every node the same --database-url postgres://... as well"
+            .into());
+    }
     Ok(match &settings.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Arc::new(PgStore::connect(url).await?),
         Some(url) => {
@@ -62,17 +68,28 @@ impl Application {
         let mailer = settings.smtp.as_ref().map(crate::services::notify::email::Mailer::new).transpose()?;
         let notifier = Arc::new(crate::services::notify::Notifier { vapid, mailer });
         let hub = Hub::new();
+        // Counters exist before anything counts.
+        crate::http::ops::install_recorder();
+        let cluster = match &settings.redis_url {
+            Some(url) => Some(Cluster::connect(url, &settings.redis_prefix, hub.clone()).await?),
+            None => None,
+        };
+        let bus: Arc<dyn Bus> = match &cluster {
+            Some(c) => Arc::new(RedisBus(c.clone())),
+            None => Arc::new(LocalBus::new(hub.clone())),
+        };
         let (stop, shutdown) = Shutdown::new();
         let state = AppState {
             shutdown,
             connections: crate::services::connections::Connections::new(settings.sockets),
             notifier,
             store,
-            bus: Arc::new(LocalBus::new(hub.clone())),
+            bus,
             hub,
-            login_limit: RateLimiter::new(settings.login_per_minute, 60_000, clock.clone()),
-            widget_limit: RateLimiter::new(settings.widget_per_minute, 60_000, clock.clone()),
-            address_limit: RateLimiter::new(settings.widget_address_per_minute, 60_000, clock.clone()),
+            login_limit: RateLimiter::new(settings.login_per_minute, 60_000, clock.clone()).shared("login", cluster.clone()),
+            widget_limit: RateLimiter::new(settings.widget_per_minute, 60_000, clock.clone()).shared("widget", cluster.clone()),
+            address_limit: RateLimiter::new(settings.widget_address_per_minute, 60_000, clock.clone()).shared("address", cluster.clone()),
+            cluster,
             clock,
             settings: Arc::new(settings),
             base_url,

@@ -62,6 +62,10 @@ pub enum EventKind {
     CredentialsChanged,
     #[serde(rename = "availability")]
     Availability,
+    /// Never sent to a client: wakes a connection marked lagged, so it resyncs (the cluster's
+    /// bus reconnected and events may have been missed).
+    #[serde(rename = "resync")]
+    Resync,
 }
 
 impl EventKind {
@@ -81,6 +85,7 @@ impl EventKind {
             Self::InvitationsChanged => "invitations.changed",
             Self::CredentialsChanged => "credentials.changed",
             Self::Availability => "availability",
+            Self::Resync => "resync",
         }
     }
 }
@@ -190,6 +195,9 @@ struct Sub {
     lagged: Arc<AtomicBool>,
 }
 
+/// Told when a topic gains its first connection on this node or loses its last.
+pub type Watcher = Box<dyn Fn(&Topic) + Send + Sync>;
+
 /// The local registry of connections by topic.
 #[derive(Default)]
 pub struct Hub {
@@ -199,6 +207,7 @@ pub struct Hub {
     /// an await: delivery is `try_send`.
     topics: RwLock<HashMap<Topic, Vec<Sub>>>,
     next_id: AtomicU64,
+    watcher: std::sync::OnceLock<Watcher>,
 }
 
 /// A connection's subscription; dropping it unsubscribes.
@@ -221,11 +230,50 @@ impl Hub {
         let (tx, rx) = mpsc::channel(capacity);
         let lagged = Arc::new(AtomicBool::new(false));
         let mut map = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        let mut first = vec![];
         for t in &topics {
-            map.entry(t.clone()).or_default().push(Sub { id, tx: tx.clone(), lagged: lagged.clone() });
+            let subs = map.entry(t.clone()).or_default();
+            if subs.is_empty() {
+                first.push(t);
+            }
+            subs.push(Sub { id, tx: tx.clone(), lagged: lagged.clone() });
         }
         drop(map);
+        if let Some(w) = self.watcher.get() {
+            first.into_iter().for_each(w);
+        }
         Subscription { id, rx, lagged, topics, hub: self.clone() }
+    }
+
+    /// This node.
+    pub fn node(&self) -> &NodeId {
+        &self.node
+    }
+
+    /// Calls `watcher` whenever a topic gains its first connection or loses its last (after
+    /// the change). Set once.
+    pub fn watch(&self, watcher: Watcher) {
+        let _ = self.watcher.set(watcher);
+    }
+
+    /// The topics with a connection on this node.
+    pub fn topics(&self) -> Vec<Topic> {
+        self.topics.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+    }
+
+    /// Marks every connection lagged and wakes it: each resyncs from the database. For when
+    /// events may have been missed wholesale (the cluster's bus was away).
+    pub fn resync_all(&self) {
+        let map = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let mut seen = std::collections::HashSet::new();
+        let wake = Arc::new(Event::new(EventKind::Resync, 0, Topic::Team(TeamId::default()), json!({})));
+        for sub in map.values().flatten() {
+            if seen.insert(sub.id) {
+                sub.lagged.store(true, Ordering::Release);
+                // A full queue wakes the connection anyway.
+                let _ = sub.tx.try_send(wake.clone());
+            }
+        }
     }
 
     pub fn deliver(&self, event: Arc<Event>) {
@@ -248,13 +296,19 @@ impl Hub {
 
     fn unsubscribe(&self, id: u64, topics: &[Topic]) {
         let mut map = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        let mut last = vec![];
         for t in topics {
             if let Some(subs) = map.get_mut(t) {
                 subs.retain(|s| s.id != id);
                 if subs.is_empty() {
                     map.remove(t);
+                    last.push(t);
                 }
             }
+        }
+        drop(map);
+        if let Some(w) = self.watcher.get() {
+            last.into_iter().for_each(w);
         }
     }
 }

@@ -14,6 +14,8 @@
 //!   (embedded default) and PostgreSQL, sharing one SQL implementation.
 //! - [`hub`] — the real-time hub: topic-routed, bounded, best-effort wake-ups published after
 //!   commit.
+//! - [`cluster`] — several nodes as one over Redis: the bus between hubs, the registry of who is
+//!   connected where, shared rate-limit counters.
 //! - [`domain`] — the pure core: the live-chat state machine ([`domain::chat::decide`]),
 //!   presence rules, roles and bot access, parsed values, message HTML, the knowledge-base
 //!   ranking. No I/O.
@@ -23,6 +25,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod cluster;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -35,6 +35,14 @@ struct Common {
     /// PostgreSQL URL (postgres://user@host/db) to use instead of SQLite.
     #[arg(long, env = "BATON_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// Redis URL (redis://host:6379/0; add ?protocol=resp3 to use RESP3) for several nodes on
+    /// one PostgreSQL database: events, who is connected where, and rate limits are shared
+    /// through it. Needs --database-url.
+    #[arg(long, env = "BATON_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Prefix of Baton's Redis keys and channel, so several clusters can share one Redis.
+    #[arg(long, env = "BATON_REDIS_PREFIX", default_value = "baton")]
+    redis_prefix: String,
     /// Public address of this server, for links (defaults to http://<listen>).
     #[arg(long, env = "BATON_PUBLIC_URL")]
     public_url: Option<String>,
@@ -129,6 +137,14 @@ impl Common {
             listen: self.listen.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone().filter(|u| !u.is_empty()),
+            redis_url: self.redis_url.clone().filter(|u| !u.is_empty()),
+            redis_prefix: match self.redis_prefix.trim() {
+                "" => return Err("--redis-prefix must not be empty".into()),
+                p if p.len() > 64 || p.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                    return Err("--redis-prefix must be at most 64 characters, with no spaces".into());
+                }
+                p => p.to_string(),
+            },
             public_url: self.public_url.clone().filter(|u| !u.is_empty()),
             webhook_timeout: Duration::from_secs(self.webhook_timeout.clamp(1, 120)),
             smtp: self.smtp()?,

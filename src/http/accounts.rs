@@ -270,12 +270,12 @@ async fn change_password(State(state): State<AppState>, agent: Agent, AppJson(b)
 /// Failed checks count like failed logins, so a stolen session cannot guess the password.
 async fn check_password(state: &AppState, agent: &Agent, given: String) -> ApiResult<()> {
     let key = format!("password:{}", agent.user_id);
-    state.login_limit.allow(&key).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    state.login_limit.allow(&key).await.map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let stored = state.store.password_hash(&agent.user_id).await?.ok_or(ApiError::Unauthenticated)?;
     if auth::verify(stored, given).await {
         Ok(())
     } else {
-        state.login_limit.record(&key);
+        state.login_limit.record(&key).await;
         Err(ApiError::WrongPassword)
     }
 }

@@ -235,7 +235,7 @@ impl FromRequestParts<AppState> for VisitorWrite {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = VisitorCaller::from_request_parts(parts, state).await?;
         let Ok(ClientIp(address)) = ClientIp::from_request_parts(parts, state).await;
-        state.widget_write(caller.visitor.id.as_str(), &address).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        state.widget_write(caller.visitor.id.as_str(), &address).await.map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
         Ok(VisitorWrite(caller))
     }
 }

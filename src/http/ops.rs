@@ -36,10 +36,17 @@ async fn healthz() -> Json<Health> {
 /// How long readiness waits for the database.
 const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Readiness, for a load balancer: 200 while the database answers (within 2 s), else 503
-/// `not_ready`; `/healthz` stays the liveness check (the process serves).
+/// Readiness, for a load balancer: 200 while the database answers (within 2 s), and Redis too
+/// when this node is one of several; else 503 `not_ready`. `/healthz` stays the liveness check
+/// (the process serves).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, response = Error)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if let Some(cluster) = &state.cluster {
+        if let Err(e) = cluster.ping().await {
+            tracing::warn!(error = %e, "not ready: Redis does not answer");
+            return Err(ApiError::NotReady);
+        }
+    }
     match tokio::time::timeout(READY_WITHIN, state.store.ping()).await {
         Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
         Ok(Err(e)) => {
@@ -51,6 +58,11 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
             Err(ApiError::NotReady)
         }
     }
+}
+
+/// Installs the process-wide metrics recorder (once), so counters count from start-up.
+pub fn install_recorder() {
+    recorder();
 }
 
 /// The process-wide recorder (installed once; several servers in one test process share it).

@@ -168,7 +168,7 @@ async fn create_visitor(
 ) -> ApiResult<(StatusCode, Json<NewVisitor>)> {
     let body = body.map_err(body_rejection)?;
     let bot = public_bot(&state, &parts, &bot).await?;
-    state.widget_arrival(&ip).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    state.widget_arrival(&ip).await.map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     // The body is optional: a visitor may start anonymously.
     let b: NewVisitorBody =
         if body.iter().all(u8::is_ascii_whitespace) { NewVisitorBody::default() } else { json_object(declares_json(&parts.headers), &body)? };
@@ -210,7 +210,7 @@ async fn resume(
     AppJson(b): AppJson<ResumeBody>,
 ) -> ApiResult<Json<Resumed>> {
     let bot = public_bot(&state, &parts, &bot).await?;
-    state.widget_arrival(&ip).map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    state.widget_arrival(&ip).await.map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let visitor = state.store.resume_visitor(&auth::hash_secret(b.token.trim()), state.now()).await?.filter(|v| v.bot_id == bot.id);
     let visitor = visitor.ok_or(ApiError::Unauthorized("invalid_token", "this link has expired; start a new chat instead"))?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);

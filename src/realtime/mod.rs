@@ -77,7 +77,7 @@ async fn agent_socket(
     let peer = agent_peer(&state, &agent).await?;
     let ws = upgrade(ws)?;
     let place = state.connections.agent(agent.user_id.as_str(), &ip).map_err(refused)?;
-    let sub = session::subscribe(&state, &peer);
+    let sub = session::subscribe(&state, &peer).await;
     Ok(ws.on_upgrade(move |socket| async move {
         session::run_subscribed(state, peer, sub, socket).await;
         drop(place);
@@ -122,7 +122,7 @@ async fn visitor_socket(
         bot: caller.bot.id,
         address: ip,
     };
-    let sub = session::subscribe(&state, &peer);
+    let sub = session::subscribe(&state, &peer).await;
     Ok(ws.on_upgrade(move |socket| async move {
         session::run_subscribed(state, peer, sub, socket).await;
         drop(place);

@@ -116,14 +116,14 @@ pub async fn run<S>(state: AppState, peer: Peer, socket: S)
 where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
 {
-    let sub = subscribe(&state, &peer);
+    let sub = subscribe(&state, &peer).await;
     run_subscribed(state, peer, sub, socket).await
 }
 
 /// The peer's hub subscription. Taken before the upgrade is answered, so nothing published
 /// after the client learns it is connected can slip by before its session starts.
-pub fn subscribe(state: &AppState, peer: &Peer) -> Subscription {
-    state.hub.subscribe(topics(state, peer), QUEUE)
+pub async fn subscribe(state: &AppState, peer: &Peer) -> Subscription {
+    state.subscribe(topics(state, peer), QUEUE).await
 }
 
 /// Runs the connection with a subscription taken earlier (see [`subscribe`]).
@@ -256,6 +256,10 @@ impl Session {
     }
 
     async fn on_event(&mut self, ev: &Event) -> Vec<String> {
+        if ev.kind == EventKind::Resync {
+            // Only a wake-up: the lagged flag it came with makes the loop resync.
+            return vec![];
+        }
         if let (Peer::Agent { membership, .. }, Some(bot)) = (&self.peer, &ev.bot_id) {
             if matches!(ev.topic, Topic::Team(_)) && !membership.bot_access.reaches(bot) {
                 return vec![];
@@ -342,6 +346,7 @@ impl Session {
     /// then `resync` tells the client that other events (state changes, statuses) may have been
     /// missed and lists should be re-read.
     async fn resync(&mut self) -> Vec<String> {
+        metrics::counter!("baton_resyncs_total").increment(1);
         let followed: Vec<(ConversationId, i64)> = self.sent.iter().map(|(c, s)| (c.clone(), *s)).collect();
         let mut out = Vec::new();
         for (conv, after) in followed {
@@ -458,7 +463,7 @@ impl Session {
         let Peer::Visitor { visitor, name, bot, address, .. } = &self.peer else {
             return refuse("forbidden", "agents reply through the live-chat API");
         };
-        if let Err(retry) = self.state.widget_write(visitor.as_str(), address) {
+        if let Err(retry) = self.state.widget_write(visitor.as_str(), address).await {
             return refuse("rate_limited", &format!("too many messages; retry in {retry} s"));
         }
         let body = match MessageBody::parse_text(body) {

@@ -122,7 +122,7 @@ const KNOWN_ADDRESS_DAYS: i64 = 90;
 pub async fn login(state: &super::AppState, email: &str, password: String, address: &str) -> Result<crate::store::User, LoginRefused> {
     let address_key = format!("ip:{address}");
     let email_key = format!("email:{email}");
-    state.login_limit.allow(&address_key).map_err(LoginRefused::Throttled)?;
+    state.login_limit.allow(&address_key).await.map_err(LoginRefused::Throttled)?;
     let found = state.store.credentials(email).await?;
     let known = match &found {
         Some((u, _)) if !address.is_empty() => {
@@ -131,7 +131,7 @@ pub async fn login(state: &super::AppState, email: &str, password: String, addre
         _ => false,
     };
     if !known {
-        state.login_limit.allow(&email_key).map_err(LoginRefused::Throttled)?;
+        state.login_limit.allow(&email_key).await.map_err(LoginRefused::Throttled)?;
     }
     // Verify against a dummy hash for unknown emails so timing does not reveal which exist.
     let (user, stored) = match found {
@@ -148,9 +148,9 @@ pub async fn login(state: &super::AppState, email: &str, password: String, addre
             Ok(user)
         }
         _ => {
-            state.login_limit.record(&address_key);
+            state.login_limit.record(&address_key).await;
             if !known {
-                state.login_limit.record(&email_key);
+                state.login_limit.record(&email_key).await;
             }
             Err(LoginRefused::Invalid)
         }

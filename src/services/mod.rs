@@ -28,7 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::hub::{Bus, Hub};
+use crate::cluster::Cluster;
+use crate::hub::{Bus, Hub, Subscription, Topic};
 use crate::store::Store;
 use ratelimit::RateLimiter;
 
@@ -40,6 +41,11 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `postgres://...` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
+    /// `redis://...`: several nodes on one PostgreSQL database, with events, the connection
+    /// registry and rate limits shared through Redis.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel: several clusters (or tests) share one Redis.
+    pub redis_prefix: String,
     /// The address people reach Baton at, for links; defaults to the listen address.
     pub public_url: Option<String>,
     /// Failed login attempts allowed per minute, per address and per email.
@@ -79,6 +85,8 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("redis_prefix", &self.redis_prefix)
             .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
@@ -90,6 +98,8 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            redis_url: None,
+            redis_prefix: "baton".into(),
             public_url: None,
             login_per_minute: 10,
             widget_per_minute: 120,
@@ -117,6 +127,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Where handlers publish; delivers to the hub (of every node, for a multi-node bus).
     pub bus: Arc<dyn Bus>,
+    /// With `--redis-url`: the other nodes (registry, shared counters).
+    pub cluster: Option<Arc<Cluster>>,
     pub settings: Arc<Settings>,
     /// The URL links point at (no trailing slash).
     pub base_url: Arc<str>,
@@ -142,27 +154,46 @@ impl AppState {
     /// one visitor nor one address making visitors can flood a team. Every write a visitor makes
     /// costs one (messages, escalations, ends, new conversations, profile and read marks);
     /// `Err` carries the seconds until the emptier budget refills.
-    pub fn widget_write(&self, visitor: &str, address: &str) -> Result<(), u64> {
-        self.spend_widget(&format!("visitor:{visitor}"), address)
+    pub async fn widget_write(&self, visitor: &str, address: &str) -> Result<(), u64> {
+        self.spend_widget(&format!("visitor:{visitor}"), address).await
     }
 
     /// Spends one visitor creation (or resume) from `address`: its own budget, and one widget
     /// write of the address's.
-    pub fn widget_arrival(&self, address: &str) -> Result<(), u64> {
-        self.spend_widget(&format!("visitor-ip:{address}"), address)
+    pub async fn widget_arrival(&self, address: &str) -> Result<(), u64> {
+        self.spend_widget(&format!("visitor-ip:{address}"), address).await
     }
 
     /// One from `key` of the widget limit and one from the address's budget; neither is spent
     /// when the other is empty.
-    fn spend_widget(&self, key: &str, address: &str) -> Result<(), u64> {
+    async fn spend_widget(&self, key: &str, address: &str) -> Result<(), u64> {
         let address_key = format!("address:{address}");
-        self.widget_limit.allow(key)?;
+        self.widget_limit.allow(key).await?;
         if !address.is_empty() {
-            self.address_limit.allow(&address_key)?;
-            self.address_limit.record(&address_key);
+            self.address_limit.allow(&address_key).await?;
+            self.address_limit.record(&address_key).await;
         }
-        self.widget_limit.record(key);
+        self.widget_limit.record(key).await;
         Ok(())
+    }
+
+    /// Whether a connection listens on `topic` on any node (an agent's inbox, a visitor's
+    /// widget). `Err` when the cluster cannot tell; the caller picks the safe side.
+    pub async fn listening(&self, topic: &Topic) -> Result<bool, BoxError> {
+        match &self.cluster {
+            Some(c) => c.listening(topic).await,
+            None => Ok(self.hub.has_subscribers(topic)),
+        }
+    }
+
+    /// Subscribes a connection to `topics` on this node and waits (a bounded time) until every
+    /// node can see it is connected.
+    pub async fn subscribe(&self, topics: Vec<Topic>, capacity: usize) -> Subscription {
+        let sub = self.hub.subscribe(topics.clone(), capacity);
+        if let Some(c) = &self.cluster {
+            c.announce(&topics).await;
+        }
+        sub
     }
 
     /// Session cookies are `Secure` only when Baton is reached over https, so plain-http local

@@ -1,39 +1,69 @@
 //! Fixed-window rate limits keyed by client (failed logins by address and email, widget calls by
-//! address and visitor). In memory and per node: good enough to blunt brute force and floods, and it never
-//! touches the database.
+//! address and visitor). On one node, in memory; with several, counted in Redis so a client
+//! spreading its requests over the nodes gets no more. Never touches the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::clock::{Clock, Millis};
+use crate::cluster::Cluster;
 
 #[derive(Clone)]
 pub struct RateLimiter {
+    /// Names the limit's counters in Redis.
+    name: &'static str,
     /// Requests allowed per window, per key. 0 disables the limit.
     limit: u32,
     window_ms: Millis,
     clock: Arc<dyn Clock>,
     /// key -> (window start, count). The lock is held only for a map lookup, never across await.
     windows: Arc<Mutex<HashMap<String, (Millis, u32)>>>,
+    /// With several nodes: counters every node shares, in fixed windows of the clock. When
+    /// Redis does not answer, this node's own counts decide.
+    shared: Option<Arc<Cluster>>,
 }
 
 impl RateLimiter {
     pub fn new(limit: u32, window_ms: Millis, clock: Arc<dyn Clock>) -> Self {
-        Self { limit, window_ms, clock, windows: Arc::default() }
+        Self { name: "local", limit, window_ms, clock, windows: Arc::default(), shared: None }
+    }
+
+    /// The same limit counted across the cluster, under `name`.
+    pub fn shared(mut self, name: &'static str, cluster: Option<Arc<Cluster>>) -> Self {
+        self.name = name;
+        self.shared = cluster;
+        self
     }
 
     /// Counts one request; `Err(seconds until the window ends)` when over the limit.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
-        self.allow(key)?;
-        self.record(key);
+    pub async fn check(&self, key: &str) -> Result<(), u64> {
+        self.allow(key).await?;
+        self.record(key).await;
         Ok(())
     }
 
     /// Whether `key` is still under its limit, without counting anything.
-    pub fn allow(&self, key: &str) -> Result<(), u64> {
+    pub async fn allow(&self, key: &str) -> Result<(), u64> {
         if self.limit == 0 {
             return Ok(());
         }
+        if let Some(cluster) = &self.shared {
+            let now = self.clock.now_ms();
+            let window = now.div_euclid(self.window_ms);
+            match cluster.peek(self.name, key, window).await {
+                Ok(n) if n >= u64::from(self.limit) => {
+                    let left = (window + 1) * self.window_ms - now;
+                    return Err(((left + 999) / 1000).max(1) as u64);
+                }
+                Ok(_) => return Ok(()),
+                Err(e) => tracing::warn!(error = %e, limit = self.name, "shared rate limit unavailable; counting on this node"),
+            }
+        }
+        self.allow_here(key)
+    }
+
+    fn allow_here(&self, key: &str) -> Result<(), u64> {
         let now = self.clock.now_ms();
         let map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(key) {
@@ -45,11 +75,23 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one event against `key` (e.g. a failed login).
-    pub fn record(&self, key: &str) {
+    /// Counts one event against `key` (e.g. a failed login): on this node always, and in the
+    /// cluster's counters when there are several nodes.
+    pub async fn record(&self, key: &str) {
         if self.limit == 0 {
             return;
         }
+        self.record_here(key);
+        if let Some(cluster) = &self.shared {
+            let window = self.clock.now_ms().div_euclid(self.window_ms);
+            let ttl = Duration::from_millis(2 * self.window_ms.max(1) as u64);
+            if let Err(e) = cluster.count(self.name, key, window, ttl).await {
+                tracing::warn!(error = %e, limit = self.name, "shared rate limit unavailable; counted on this node");
+            }
+        }
+    }
+
+    fn record_here(&self, key: &str) {
         let now = self.clock.now_ms();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 50_000 {
@@ -68,24 +110,24 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
-    #[test]
-    fn a_key_is_limited_per_window_and_others_are_not() {
+    #[tokio::test]
+    async fn a_key_is_limited_per_window_and_others_are_not() {
         let clock = ManualClock::new(0);
         let rl = RateLimiter::new(2, 60_000, Arc::new(clock.clone()));
-        assert!(rl.check("a").is_ok() && rl.check("a").is_ok());
-        assert_eq!(rl.check("a"), Err(60));
-        assert!(rl.check("b").is_ok());
+        assert!(rl.check("a").await.is_ok() && rl.check("a").await.is_ok());
+        assert_eq!(rl.check("a").await, Err(60));
+        assert!(rl.check("b").await.is_ok());
         clock.advance_ms(30_000);
-        assert_eq!(rl.check("a"), Err(30));
+        assert_eq!(rl.check("a").await, Err(30));
         clock.advance_ms(30_000);
-        assert!(rl.check("a").is_ok());
+        assert!(rl.check("a").await.is_ok());
     }
 
-    #[test]
-    fn allow_peeks_and_record_counts() {
+    #[tokio::test]
+    async fn allow_peeks_and_record_counts() {
         let rl = RateLimiter::new(1, 60_000, Arc::new(ManualClock::new(0)));
-        assert!(rl.allow("k").is_ok() && rl.allow("k").is_ok());
-        rl.record("k");
-        assert!(rl.allow("k").is_err());
+        assert!(rl.allow("k").await.is_ok() && rl.allow("k").await.is_ok());
+        rl.record("k").await;
+        assert!(rl.allow("k").await.is_err());
     }
 }

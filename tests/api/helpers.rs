@@ -39,6 +39,23 @@ fn pg_admin_url() -> String {
     std::env::var("BATON_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// The Redis server the cluster tests share, each under a key prefix of its own.
+pub fn redis_url() -> String {
+    std::env::var("BATON_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// The PostgreSQL URL for a new database of the test's own (dropped with the guard), for
+/// processes started by the test.
+pub async fn pg_database_for_process() -> (String, impl Drop) {
+    use sqlx::Connection;
+    let name = format!("baton_test_{}", uuid::Uuid::now_v7().simple());
+    let mut c = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("PostgreSQL must be running for the postgres tests");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut c).await.expect("create test database");
+    let mut url = reqwest::Url::parse(&pg_admin_url()).expect("pg url");
+    url.set_path(&name);
+    (url.to_string(), PgGuard { name })
+}
+
 /// Drops the test's PostgreSQL database when the test ends, even if it panicked.
 struct PgGuard {
     name: String,
@@ -155,6 +172,52 @@ impl TestApp {
             let _ = rx.await;
         }));
         (base, state, tx, server)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Another node of this one's cluster: the same database, Redis and clock, its own hub.
+    pub async fn another_node(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings { data_dir: dir.path().to_path_buf(), ..self.settings.clone() };
+        let (base, state, shutdown, server) = Self::start(settings.clone(), &self.clock).await;
+        TestApp {
+            base,
+            clock: self.clock.clone(),
+            http: reqwest::Client::new(),
+            backend: self.backend,
+            state,
+            settings,
+            _dir: dir,
+            _pg: None,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    /// `n` nodes on one PostgreSQL database and `redis` (under a key prefix of the test's own),
+    /// sharing one clock. The first owns the database.
+    pub async fn cluster_on(n: usize, redis: &str, tweak: impl FnOnce(&mut Settings)) -> Vec<TestApp> {
+        let prefix = format!("baton-test-{}", uuid::Uuid::now_v7().simple());
+        let first = Self::spawn_with(Backend::Postgres, |s| {
+            s.redis_url = Some(redis.to_string());
+            s.redis_prefix = prefix;
+            tweak(s);
+        })
+        .await;
+        let mut nodes = vec![first];
+        for _ in 1..n {
+            let next = nodes[0].another_node().await;
+            nodes.push(next);
+        }
+        nodes
+    }
+
+    /// `n` nodes on the machine's Redis.
+    pub async fn cluster(n: usize) -> Vec<TestApp> {
+        Self::cluster_on(n, &redis_url(), |_| {}).await
     }
 
     /// Asks the server to stop, as SIGTERM does; its task ends once it has stopped.
@@ -441,6 +504,19 @@ impl Ws {
         use futures_util::StreamExt;
         loop {
             let m = tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("no frame within 5 s")?;
+            match m {
+                Ok(tokio_tungstenite::tungstenite::Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// The next text frame, waiting up to `wait` (for what comes only after a recovery).
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        loop {
+            let m = tokio::time::timeout(wait, self.stream.next()).await.expect("no frame in time")?;
             match m {
                 Ok(tokio_tungstenite::tungstenite::Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
                 Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,

@@ -11,8 +11,9 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "clock" => &[],
         "domain" => &["clock"],
         "store" | "hub" => &["domain", "clock"],
+        "cluster" => &["hub", "domain", "clock"],
         "views" => &["store", "domain", "clock"],
-        "services" => &["views", "store", "hub", "domain", "clock"],
+        "services" => &["views", "store", "hub", "cluster", "domain", "clock"],
         "http" => &["services", "views", "store", "hub", "domain", "clock"],
         // A socket upgrade is an HTTP request: it reuses the HTTP edge's extractors and error
         // type. The HTTP edge never names the socket edge.

@@ -8,6 +8,7 @@ mod accounts;
 mod authz;
 mod bad_input;
 mod bots;
+mod cluster;
 mod corrupt;
 mod lag;
 mod layers;

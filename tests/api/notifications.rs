@@ -15,7 +15,7 @@ use crate::helpers::*;
 // ---------------------------------------------------------------- SMTP
 
 /// A minimal SMTP server: accepts every message and keeps the DATA of each.
-async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let mails = Arc::new(Mutex::new(Vec::new()));
@@ -87,7 +87,7 @@ async fn replying(app: &TestApp) -> (Agent, Visitor, String, String) {
     (owner, visitor, chat, bot)
 }
 
-fn count(mails: &Arc<Mutex<Vec<String>>>) -> usize {
+pub(crate) fn count(mails: &Arc<Mutex<Vec<String>>>) -> usize {
     mails.lock().unwrap().len()
 }
 
@@ -232,13 +232,13 @@ pub(crate) fn device() -> Device {
 /// A push service on a local port: answers with the status the test sets, and records the
 /// decrypted payloads it accepts.
 #[derive(Clone)]
-struct PushService {
+pub(crate) struct PushService {
     url: String,
     status: Arc<Mutex<u16>>,
     received: Arc<Mutex<Vec<(String, Vec<u8>, axum::http::HeaderMap)>>>,
 }
 
-async fn push_service() -> PushService {
+pub(crate) async fn push_service() -> PushService {
     let status = Arc::new(Mutex::new(201u16));
     let received = Arc::new(Mutex::new(Vec::new()));
     let (s, r) = (status.clone(), received.clone());
@@ -269,7 +269,7 @@ impl PushService {
     }
 
     /// Decrypted payloads received for `device`.
-    fn payloads(&self, name: &str, d: &Device) -> Vec<Value> {
+    pub(crate) fn payloads(&self, name: &str, d: &Device) -> Vec<Value> {
         self.received
             .lock()
             .unwrap()
@@ -286,7 +286,7 @@ impl PushService {
     }
 }
 
-async fn subscribe(app: &TestApp, a: &Agent, svc: &PushService, name: &str, d: &Device) {
+pub(crate) async fn subscribe(app: &TestApp, a: &Agent, svc: &PushService, name: &str, d: &Device) {
     subscribe_at(app, a, &format!("{}/push/{name}", svc.url), d).await;
 }
 

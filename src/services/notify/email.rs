@@ -98,9 +98,15 @@ async fn process(state: &AppState, mailer: &Mailer, job: &EmailJob) -> Result<Ou
     }
     let team = store.team(&conv.team_id).await?;
     let delay = team.map(|t| t.settings.visitor_email_delay_seconds).unwrap_or(120).max(30) * 1000;
-    if state.hub.has_subscribers(&Topic::Visitor(visitor.id.clone())) {
-        // The widget is open right now: it shows the reply; look again later.
-        return Ok(Outcome::Later(state.now() + delay));
+    match state.listening(&Topic::Visitor(visitor.id.clone())).await {
+        // The widget is open right now, on some node: it shows the reply; look again later.
+        Ok(true) => return Ok(Outcome::Later(state.now() + delay)),
+        Ok(false) => {}
+        // Cannot tell: an email the visitor may not need is worse than one a little later.
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether the visitor's widget is open; trying again shortly");
+            return Ok(Outcome::Later(state.now() + 30_000));
+        }
     }
     let bot = store.bot(&conv.bot_id).await?;
     let bot_name = bot.as_ref().map(|b| b.name.clone()).unwrap_or_else(|| "our team".into());

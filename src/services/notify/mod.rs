@@ -25,9 +25,14 @@ pub struct Notifier {
 }
 
 /// Sends `payload` to the agent: as an in-page notification when an inbox of theirs is open on
-/// this node, by Web Push otherwise.
+/// any node, by Web Push otherwise (and when that cannot be told: a push too many beats a
+/// missed chat).
 async fn deliver(state: &AppState, user: &UserId, payload: &Value) {
-    if state.hub.has_subscribers(&Topic::User(user.clone())) {
+    let open = state.listening(&Topic::User(user.clone())).await.unwrap_or_else(|e| {
+        tracing::warn!(%user, error = %e, "cannot tell whether the agent's inbox is open; pushing");
+        false
+    });
+    if open {
         state.bus.publish(Event::new(EventKind::Notification, state.now(), Topic::User(user.clone()), payload.clone()));
     } else if let Err(e) = state.store.enqueue_push(user, &payload.to_string(), state.now()).await {
         tracing::warn!(%user, error = %e, "queueing a push failed");
