@@ -98,6 +98,7 @@ impl Connections {
             return Err(Refused::TooMany);
         }
         c.total += 1;
+        metrics::gauge!("baton_sockets_open").set(c.total as f64);
         for (k, _) in keys {
             *c.by_key.entry(k.clone()).or_default() += 1;
         }
@@ -109,6 +110,7 @@ impl Drop for Opened {
     fn drop(&mut self) {
         let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         c.total = c.total.saturating_sub(1);
+        metrics::gauge!("baton_sockets_open").set(c.total as f64);
         for k in &self.keys {
             if let Some(n) = c.by_key.get_mut(k) {
                 *n -= 1;

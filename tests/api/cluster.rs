@@ -338,7 +338,7 @@ impl RedisServer {
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://127.0.0.1:{}/?protocol=resp3", self.port)
     }
 
     async fn up(&mut self) {
@@ -588,4 +588,29 @@ async fn a_node_killed_mid_conversation_hands_its_clients_to_another() {
     for t in ["v1", "a1", "v2", "a2", "v3"] {
         assert!(texts.contains(t), "{t} reached the agent");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_a_dead_node_had_claimed_is_handed_on_after_its_lease() {
+    let (port, mails) = smtp_server().await;
+    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.smtp = Some(smtp(port))).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let owner = a.setup().await;
+    owner.set_status(a, "available").await;
+    let bot = a.shop_bot(&owner).await;
+    let (_visitor, chat) = a.pending_chat(&bot).await;
+    owner.post(a, &path(&chat, "claim"), json!({})).await;
+    owner.post(a, &path(&chat, "messages"), json!({"body": "Are you there?"})).await;
+    a.clock.advance_ms(121_000);
+    // Node A takes the email and dies before sending it.
+    let taken = a.state.store.claim_emails(a.clock.now_ms(), 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    b.sweep().await;
+    assert_eq!(count(&mails), 0, "leased to A: B leaves it alone");
+    a.clock.advance_ms(61_000);
+    b.sweep().await;
+    assert_eq!(count(&mails), 1, "the lease ran out: B sends it");
+    a.clock.advance_ms(600_000);
+    b.sweep().await;
+    assert_eq!(count(&mails), 1, "once");
 }

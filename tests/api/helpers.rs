@@ -41,7 +41,7 @@ fn pg_admin_url() -> String {
 
 /// The Redis server the cluster tests share, each under a key prefix of its own.
 pub fn redis_url() -> String {
-    std::env::var("BATON_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    std::env::var("BATON_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/?protocol=resp3".into())
 }
 
 /// The PostgreSQL URL for a new database of the test's own (dropped with the guard), for
@@ -172,6 +172,28 @@ impl TestApp {
             let _ = rx.await;
         }));
         (base, state, tx, server)
+    }
+
+    /// This node as reached through `base` (a proxy in front of it): requests go there; the
+    /// node itself keeps running under its own handle.
+    pub fn through(&self, base: &str) -> TestApp {
+        TestApp {
+            base: base.to_string(),
+            clock: self.clock.clone(),
+            http: reqwest::Client::new(),
+            backend: self.backend,
+            state: self.state.clone(),
+            settings: self.settings.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+            _pg: None,
+            shutdown: None,
+            server: None,
+        }
+    }
+
+    /// The port this node listens on.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port")
     }
 
     pub fn settings(&self) -> &Settings {
@@ -475,6 +497,15 @@ const FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 impl Ws {
     pub async fn connect(url: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
         let (stream, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(Ws { stream })
+    }
+
+    /// A socket opened as a browser page of `origin` would.
+    pub async fn connect_from(url: &str, origin: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = url.into_client_request()?;
+        req.headers_mut().insert("origin", origin.parse().expect("an origin"));
+        let (stream, _) = tokio_tungstenite::connect_async(req).await?;
         Ok(Ws { stream })
     }
 

@@ -10,6 +10,7 @@ mod bad_input;
 mod bots;
 mod cluster;
 mod corrupt;
+mod deploy;
 mod lag;
 mod layers;
 mod lifecycle;
