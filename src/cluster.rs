@@ -313,7 +313,7 @@ async fn subscriber(
                     if hub.strong_count() == 0 {
                         return;
                     }
-                    if timed("PING", sink.ping::<String>()).await.is_err() {
+                    if alive(&mut sink).await.is_err() {
                         break;
                     }
                 }
@@ -321,6 +321,12 @@ async fn subscriber(
         }
         tracing::warn!("lost the cluster's event channel; reconnecting");
     }
+}
+
+/// Whether the subscribed connection still answers. In RESP2's subscribed mode PING answers
+/// `["pong", ""]`, in RESP3 `PONG`: any answer will do.
+async fn alive(sink: &mut redis::aio::PubSubSink) -> Result<(), Error> {
+    timed("PING", sink.ping::<redis::Value>()).await.map(drop)
 }
 
 fn receive(hub: &Hub, me: &NodeId, bytes: &[u8]) {
@@ -421,6 +427,19 @@ mod tests {
         assert_eq!(redacted("redis://:s3cret@cache:6379/0"), "redis://:***@cache:6379/0");
         assert_eq!(redacted("redis://cache:6379"), "redis://cache:6379");
         assert!(!redacted("::nonsense").contains("nonsense"));
+    }
+
+    /// The machine's Redis (the test suite's), in both protocols: a subscribed connection's
+    /// health check must pass in each, or the subscriber would reconnect every few seconds.
+    #[tokio::test]
+    async fn a_subscribed_connection_answers_the_health_check_in_resp2_and_resp3() {
+        let base = std::env::var("BATON_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+        let base = base.split('?').next().unwrap_or_default().to_string();
+        for url in [base.clone(), format!("{base}?protocol=resp3")] {
+            let client = redis::Client::open(url.as_str()).unwrap();
+            let (mut sink, _stream) = subscribe(&client, "baton-test:health").await.expect("the test Redis").split();
+            alive(&mut sink).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
     }
 
     #[test]

@@ -218,9 +218,11 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve(settings: Settings) -> Result<(), baton::app::BoxError> {
     let smtp = settings.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port));
+    let listen = settings.listen.clone();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let base = app.state().base_url.to_string();
-    tracing::info!("Baton is listening on {base}");
+    let host = listen.rsplit_once(':').map(|(h, _)| h).unwrap_or(&listen);
+    tracing::info!("Baton is listening on {host}:{}; people reach it at {base}", app.port());
     match smtp {
         Some(server) => tracing::info!("Visitor emails go out through {server}"),
         None => tracing::warn!(

@@ -72,7 +72,7 @@ pub async fn worker(urls_file: &Path, from: usize, to: usize, source: &str, sock
 
 pub async fn run(server: &Server, count: usize, workers: usize, exe: &Path) -> ConnResult {
     let urls: Vec<String> = match server.kind {
-        Kind::Baton => {
+        Kind::Baton | Kind::BatonPg | Kind::BatonCluster => {
             let api = Api::new(&server.url);
             let (owner, team) = api.owner().await;
             api.visitors(&owner, &team, count).await.into_iter().map(|t| format!("{}/api/widget/ws?token={t}", server.ws())).collect()
@@ -83,7 +83,7 @@ pub async fn run(server: &Server, count: usize, workers: usize, exe: &Path) -> C
     let file = server.data_dir.join("urls.txt");
     std::fs::write(&file, urls.join("\n")).expect("urls file");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = proc::rss_bytes(server.pid);
+    let rss_before = server.rss_bytes();
     let per = count.div_ceil(workers);
     let mut children = Vec::new();
     for w in 0..workers {
@@ -111,7 +111,7 @@ pub async fn run(server: &Server, count: usize, workers: usize, exe: &Path) -> C
         }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = proc::rss_bytes(server.pid);
+    let rss_after = server.rss_bytes();
     for (mut child, _) in children {
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.shutdown().await;

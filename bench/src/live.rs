@@ -32,6 +32,9 @@ pub struct LiveResult {
     pub delivered_per_s: f64,
     pub cpu_us_per_msg: f64,
     pub rss_bytes: u64,
+    /// CPU of the machine's PostgreSQL and Redis servers over the run, per delivered message
+    /// (their work for the targets that use them; near zero for the others).
+    pub backing_cpu_us_per_msg: f64,
 }
 
 /// How the visitors of one run send, and the agent sockets that receive.
@@ -172,14 +175,14 @@ pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
     let errors = Arc::new(AtomicU64::new(0));
     let mut senders = Vec::with_capacity(chats);
     match server.kind {
-        Kind::Baton => {
+        Kind::Baton | Kind::BatonPg | Kind::BatonCluster => {
             let api = Api::new(&server.url);
             let (owner, _) = api.owner().await;
             let live = api.live_chats(&owner, chats, 10).await;
             let mut agents_seen = std::collections::HashSet::new();
             for chat in live {
                 if agents_seen.insert(chat.agent_token.clone()) {
-                    spawn_reader(connect(&format!("{}/ws?token={}", server.ws(), chat.agent_token)).await, base, lat_tx.clone());
+                    spawn_reader(connect(&format!("{}/ws?token={}", server.agent_ws(), chat.agent_token)).await, base, lat_tx.clone());
                 }
                 // Visitors send over their socket, as the widget does when it is open.
                 let visitor = connect(&format!("{}/api/widget/ws?token={}", server.ws(), chat.visitor_token)).await;
@@ -218,7 +221,8 @@ pub async fn run(server: &Server, lanes: &mut Lanes, base: Instant, rate: u64, s
     while lanes.latencies.try_recv().is_ok() {}
     lanes.errors.store(0, Ordering::Relaxed);
     let total = rate * seconds;
-    let cpu_before = proc::cpu_us(server.pid);
+    let cpu_before = server.cpu_us();
+    let backing_before = proc::backing_cpu_us();
     let start = Instant::now() + Duration::from_millis(50);
     let pad = "x".repeat(60);
     for i in 0..total {
@@ -240,7 +244,8 @@ pub async fn run(server: &Server, lanes: &mut Lanes, base: Instant, rate: u64, s
         }
     }
     let elapsed = start.elapsed().as_secs_f64().max(seconds as f64);
-    let cpu = proc::cpu_us(server.pid).saturating_sub(cpu_before);
+    let cpu = server.cpu_us().saturating_sub(cpu_before);
+    let backing = proc::backing_cpu_us().saturating_sub(backing_before);
     LiveResult {
         chats: lanes.senders.len(),
         rate,
@@ -254,6 +259,7 @@ pub async fn run(server: &Server, lanes: &mut Lanes, base: Instant, rate: u64, s
         max_us: hist.max(),
         delivered_per_s: delivered as f64 / elapsed,
         cpu_us_per_msg: if delivered > 0 { cpu as f64 / delivered as f64 } else { 0.0 },
-        rss_bytes: proc::rss_bytes(server.pid),
+        rss_bytes: server.rss_bytes(),
+        backing_cpu_us_per_msg: if delivered > 0 { backing as f64 / delivered as f64 } else { 0.0 },
     }
 }

@@ -32,7 +32,7 @@ enum Cmd {
         /// A seconds-long run with tiny numbers (a smoke test of the suite itself).
         #[arg(long)]
         quick: bool,
-        /// Only these targets (baton, relay, socketio); default all.
+        /// Only these targets (baton, relay, socketio, baton-pg, cluster); default all.
         #[arg(long, value_delimiter = ',')]
         targets: Vec<String>,
         /// Where to write the report (default docs/BENCHMARKS.md; "-" for none).
@@ -127,11 +127,17 @@ async fn main() {
                 plan.inbox = 0;
                 plan.ladder.clear();
             }
-            let kinds: Vec<Kind> = [("baton", Kind::Baton), ("relay", Kind::Relay), ("socketio", Kind::SocketIo)]
-                .into_iter()
-                .filter(|(n, _)| targets.is_empty() || targets.iter().any(|t| t == n))
-                .map(|(_, k)| k)
-                .collect();
+            let kinds: Vec<Kind> = [
+                ("baton", Kind::Baton),
+                ("relay", Kind::Relay),
+                ("socketio", Kind::SocketIo),
+                ("baton-pg", Kind::BatonPg),
+                ("cluster", Kind::BatonCluster),
+            ]
+            .into_iter()
+            .filter(|(n, _)| targets.is_empty() || targets.iter().any(|t| t == n))
+            .map(|(_, k)| k)
+            .collect();
             eprintln!("open-file limit {fds}; targets: {}", kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "));
             let exe = std::env::current_exe().expect("own path");
             let mut results = report::Results::new(&plan);
@@ -146,7 +152,10 @@ async fn main() {
                     let steady = live::run(&server, &mut lanes, base, plan.rate, plan.seconds).await;
                     eprintln!("  {} chats × {} msg/s: p99 {} µs, {:.1} CPU-µs/msg", plan.chats, plan.rate, steady.p99_us, steady.cpu_us_per_msg);
                     let mut best = None;
-                    for &rate in &plan.ladder {
+                    // The PostgreSQL and two-node targets run the steady load only: they are
+                    // measured against the one-node figures of the same run.
+                    let ladder: &[u64] = if matches!(kind, Kind::BatonPg | Kind::BatonCluster) { &[] } else { &plan.ladder };
+                    for &rate in ladder {
                         let r = live::run(&server, &mut lanes, base, rate, plan.ladder_seconds).await;
                         let ok = r.p99_us <= 50_000 && r.delivered >= r.sent * 99 / 100 && r.errors == 0;
                         eprintln!("  {rate} msg/s: p99 {} µs, delivered {}/{} {}", r.p99_us, r.delivered, r.sent, if ok { "ok" } else { "— over" });
@@ -157,9 +166,10 @@ async fn main() {
                     }
                     drop(lanes);
                     server.stop().await;
-                    (Some(steady), Some(best))
+                    let best = if ladder.is_empty() { None } else { Some(best) };
+                    (Some(steady), best)
                 };
-                let idle = if plan.idle > 0 {
+                let idle = if plan.idle > 0 && !matches!(kind, Kind::BatonPg | Kind::BatonCluster) {
                     let server = Server::start(kind, &root()).await;
                     eprintln!("{}: {} idle sockets", kind.name(), plan.idle);
                     let idle = conns::run(&server, plan.idle, plan.workers, &exe).await;

@@ -11,6 +11,16 @@ pub fn cpu_us(pid: u32) -> u64 {
     ticks * 1_000_000 / hz
 }
 
+/// CPU time of every PostgreSQL and Redis server process on the machine, in microseconds.
+pub fn backing_cpu_us() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| matches!(c.trim(), "postgres" | "redis-server")).unwrap_or(false))
+        .map(cpu_us)
+        .sum()
+}
+
 /// Resident set size of `pid`, in bytes.
 pub fn rss_bytes(pid: u32) -> u64 {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return 0 };

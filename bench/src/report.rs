@@ -24,6 +24,8 @@ pub struct Results {
 const B: &str = "Baton";
 const R: &str = "bare relay";
 const S: &str = "Socket.IO + SQLite";
+const P: &str = "Baton on PostgreSQL";
+const C: &str = "Baton, 2 nodes (PostgreSQL + Redis)";
 
 fn ms(us: u64) -> String {
     format!("{:.2} ms", us as f64 / 1000.0)
@@ -118,6 +120,32 @@ impl Results {
         }
         let lost = |who: &str| self.cell(&self.steady, who, |r| format!("{} / {}", r.sent - r.delivered.min(r.sent), r.errors));
         let _ = writeln!(s, "| lost / errors | {} | {} | {} | | |\n", lost(B), lost(R), lost(S));
+
+        if self.steady.contains_key(P) || self.steady.contains_key(C) {
+            let _ = writeln!(s, "## Several nodes: the same load on PostgreSQL, and over two nodes\n");
+            let _ = writeln!(
+                s,
+                "The same {} chats × {:.1} msg/s. **Baton on PostgreSQL** is one node on the machine's PostgreSQL; **2 nodes** are two processes on that PostgreSQL and the machine's Redis, every visitor on the first node and every agent on the second, so each message crosses Redis. CPU and memory are summed over the target's processes; the database and Redis servers' own CPU is the row below them.\n",
+                self.chats,
+                self.rate as f64 / self.chats as f64
+            );
+            let _ = writeln!(s, "| | {B} | {P} | 2 nodes | 2 nodes / PostgreSQL | 2 nodes / {B} |\n|---|---|---|---|---|---|");
+            let rows: [(&str, Box<dyn Fn(&LiveResult) -> f64>, bool); 6] = [
+                ("p50 latency", Box::new(|r| r.p50_us as f64), true),
+                ("p99 latency", Box::new(|r| r.p99_us as f64), true),
+                ("max latency", Box::new(|r| r.max_us as f64), true),
+                ("Baton CPU-µs per delivered message (all nodes)", Box::new(|r| r.cpu_us_per_msg), false),
+                ("PostgreSQL + Redis CPU-µs per delivered message", Box::new(|r| r.backing_cpu_us_per_msg), false),
+                ("Baton RSS (MiB, all nodes)", Box::new(|r| r.rss_bytes as f64 / 1048576.0), false),
+            ];
+            for (name, f, is_time) in &rows {
+                let show = |who: &str| self.cell(&self.steady, who, |r| if *is_time { ms(f(r) as u64) } else { format!("{:.1}", f(r)) });
+                let get = |who: &str| self.steady.get(who).map(|r| f(r)).unwrap_or(0.0);
+                let _ = writeln!(s, "| {name} | {} | {} | {} | {} | {} |", show(B), show(P), show(C), ratio(get(C), get(P)), ratio(get(C), get(B)));
+            }
+            let lost = |who: &str| self.cell(&self.steady, who, |r| format!("{} / {}", r.sent - r.delivered.min(r.sent), r.errors));
+            let _ = writeln!(s, "| lost / errors | {} | {} | {} | | |\n", lost(B), lost(P), lost(C));
+        }
 
         let _ = writeln!(s, "## Maximum sustained rate (p99 ≤ 50 ms, nothing lost)\n");
         let _ = writeln!(s, "| | {B} | {R} | {S} | Baton / relay | Baton / Socket.IO |\n|---|---|---|---|---|---|");

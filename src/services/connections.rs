@@ -75,6 +75,8 @@ pub struct Opened {
 
 impl Connections {
     pub fn new(limits: Limits) -> Self {
+        // Shown from the start, not only once a socket opened.
+        metrics::gauge!("baton_sockets_open").set(0.0);
         Self { limits, counts: Arc::default() }
     }
 

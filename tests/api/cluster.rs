@@ -53,7 +53,9 @@ async fn stored_seqs(app: &TestApp, agent: &Agent, chat: &str, internal: bool) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_on_one_node_and_agents_on_two_others_live_through_the_whole_lifecycle() {
-    let nodes = TestApp::cluster(3).await;
+    // RESP2 here (the other cluster tests speak RESP3): both protocols carry the cluster.
+    let resp2 = redis_url().split('?').next().unwrap_or_default().to_string();
+    let nodes = TestApp::cluster_on(3, &resp2, |_| {}).await;
     let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
     let owner = a.setup().await;
     let alice = a.add_agent(&owner, "Alice", "chat_agent").await;
