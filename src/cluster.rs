@@ -32,6 +32,8 @@ const ENTRY_TTL: Duration = Duration::from_secs(30);
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
 /// How long a Redis command may take before the caller treats Redis as away.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a socket's answer waits for its registry entries.
+const ANNOUNCE_WITHIN: Duration = Duration::from_secs(1);
 /// How long start-up waits for Redis before giving up with an error.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the subscriber checks its connection with a PING.
@@ -177,9 +179,8 @@ impl Cluster {
                 acks.push(rx);
             }
         }
-        for ack in acks {
-            let _ = tokio::time::timeout(COMMAND_TIMEOUT, ack).await;
-        }
+        // One bound for all of them: while Redis is away a socket opens a second late, not more.
+        let _ = tokio::time::timeout(ANNOUNCE_WITHIN, futures_util::future::join_all(acks)).await;
     }
 
     /// Redis answers a PING (readiness).

@@ -69,6 +69,11 @@ fn baton(root: &Path, data_dir: &Path, extra: &[String]) -> Command {
         "0",
         "--sockets-per-agent",
         "0",
+        // The load comes from a few addresses, thousands of handshakes at once.
+        "--max-connections",
+        "0",
+        "--connections-per-address",
+        "0",
         "--data-dir",
     ])
     .arg(data_dir)
