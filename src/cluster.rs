@@ -9,13 +9,15 @@
 //! - Events published on a node reach that node's own sockets at once, Redis or not; other
 //!   nodes miss them while Redis is away. The subscriber reconnects (backing off, forever) and,
 //!   once subscribed again, tells every local connection to resync from the database by `seq`,
-//!   so nothing is lost or doubled. A node whose publish failed announces a resync to the others
-//!   before its next event.
+//!   so nothing is lost or doubled. A node whose publish failed tells the others to resync,
+//!   retrying every second until Redis takes it.
 //! - "Is this agent's inbox open anywhere / this visitor's widget?" falls back to this node's
 //!   own connections plus an error the caller decides on (push instead, email later).
 //! - Rate limits count on each node alone until Redis is back.
+//! - After a failed call, readers that can do without Redis skip it for a few seconds, so a dead
+//!   Redis does not make every request wait for its timeout.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -40,6 +42,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_EVERY: Duration = Duration::from_secs(5);
 /// Events waiting to be published; past this a burst is dropped and announced as a resync.
 const PUBLISH_QUEUE: usize = 65_536;
+/// How often a node whose publish failed retries telling the others to resync.
+const RESYNC_RETRY: Duration = Duration::from_secs(1);
+/// After Redis fails to answer, how long callers that can do without it (the registry's
+/// readers, rate limits) skip it rather than wait on it again.
+const BACK_OFF: Duration = Duration::from_secs(5);
+/// At most one resync of every connection for undecodable frames in this long.
+const UNDECODABLE_RESYNC_EVERY: Duration = Duration::from_secs(5);
 /// Events published in one round trip.
 const PUBLISH_BATCH: usize = 256;
 
@@ -63,6 +72,8 @@ pub struct Cluster {
     /// to resync.
     owe_resync: Arc<AtomicBool>,
     registry: mpsc::UnboundedSender<Change>,
+    /// Wall-clock ms until which Redis is skipped by callers with a fallback (see [`BACK_OFF`]).
+    away_until: AtomicI64,
 }
 
 /// What the registry's keeper is asked to do.
@@ -141,6 +152,7 @@ impl Cluster {
             publish,
             owe_resync: owe_resync.clone(),
             registry: registry.clone(),
+            away_until: AtomicI64::new(0),
         });
         hub.watch(Box::new(move |topic: &Topic| {
             if registered(topic) {
@@ -165,8 +177,21 @@ impl Cluster {
             return Ok(true);
         }
         let mut c = self.commands.clone();
-        let n: i64 = timed("ZCOUNT", c.zcount(self.entry(topic), wall_ms(), "+inf")).await?;
+        let n: i64 = self.guarded(timed("ZCOUNT", c.zcount(self.entry(topic), wall_ms(), "+inf"))).await?;
         Ok(n > 0)
+    }
+
+    /// Runs a Redis call unless Redis failed within the last few seconds; a failure starts such a
+    /// pause. So while Redis is away, requests that can do without it do not each wait for it.
+    async fn guarded<T>(&self, call: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        if wall_ms() < self.away_until.load(Ordering::Acquire) {
+            return Err("redis: away (failed moments ago)".into());
+        }
+        let r = call.await;
+        if r.is_err() {
+            self.away_until.store(wall_ms() + BACK_OFF.as_millis() as i64, Ordering::Release);
+        }
+        r
     }
 
     /// Waits (a bounded time) until this node's connections on `topics` are in the registry,
@@ -195,14 +220,22 @@ impl Cluster {
     pub async fn count(&self, name: &str, key: &str, window: i64, ttl: Duration) -> Result<u64, Error> {
         let mut c = self.commands.clone();
         let k = self.counter(name, key, window);
-        let (n, _): (u64, bool) = timed("INCR", redis::pipe().incr(&k, 1u64).pexpire(&k, ttl.as_millis() as i64).query_async(&mut c)).await?;
+        let (n, _): (u64, bool) =
+            self.guarded(timed("INCR", redis::pipe().incr(&k, 1u64).pexpire(&k, ttl.as_millis() as i64).query_async(&mut c))).await?;
         Ok(n)
+    }
+
+    /// Takes back one count (a request another budget refused).
+    pub async fn uncount(&self, name: &str, key: &str, window: i64) -> Result<(), Error> {
+        let mut c = self.commands.clone();
+        let k = self.counter(name, key, window);
+        self.guarded(timed("DECR", c.decr::<_, _, i64>(&k, 1u64))).await.map(drop)
     }
 
     /// The current count of a window, without counting.
     pub async fn peek(&self, name: &str, key: &str, window: i64) -> Result<u64, Error> {
         let mut c = self.commands.clone();
-        let n: Option<u64> = timed("GET", c.get(self.counter(name, key, window))).await?;
+        let n: Option<u64> = self.guarded(timed("GET", c.get(self.counter(name, key, window)))).await?;
         Ok(n.unwrap_or(0))
     }
 
@@ -242,10 +275,16 @@ async fn publisher(
     owe_resync: Arc<AtomicBool>,
 ) {
     let mut batch = Vec::with_capacity(PUBLISH_BATCH);
-    while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+    // A resync owed after a failed publish is sent on its own when no event comes to carry it.
+    let mut retry = tokio::time::interval(RESYNC_RETRY);
+    retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            n = queue.recv_many(&mut batch, PUBLISH_BATCH) => if n == 0 { return },
+            _ = retry.tick() => if !owe_resync.load(Ordering::Acquire) { continue },
+        }
         let mut pipe = redis::pipe();
-        let resync = owe_resync.swap(false, Ordering::AcqRel);
-        if resync {
+        if owe_resync.swap(false, Ordering::AcqRel) {
             let env: Envelope<&Event> = Envelope { node: node.clone(), event: None };
             pipe.publish(&channel, serde_json::to_vec(&env).unwrap_or_default()).ignore();
         }
@@ -276,6 +315,7 @@ async fn subscriber(
     registry: mpsc::UnboundedSender<Change>,
 ) {
     let mut pubsub = Some(first);
+    let last_undecodable = AtomicI64::new(0);
     let mut backoff = Duration::from_millis(100);
     loop {
         let conn = match pubsub.take() {
@@ -308,7 +348,7 @@ async fn subscriber(
                 msg = stream.next() => {
                     let Some(msg) = msg else { break };
                     let Some(h) = hub.upgrade() else { return };
-                    receive(&h, &node, msg.get_payload_bytes());
+                    receive(&h, &node, msg.get_payload_bytes(), &last_undecodable);
                 }
                 _ = ping.tick() => {
                     if hub.strong_count() == 0 {
@@ -330,7 +370,7 @@ async fn alive(sink: &mut redis::aio::PubSubSink) -> Result<(), Error> {
     timed("PING", sink.ping::<redis::Value>()).await.map(drop)
 }
 
-fn receive(hub: &Hub, me: &NodeId, bytes: &[u8]) {
+fn receive(hub: &Hub, me: &NodeId, bytes: &[u8], last_undecodable: &AtomicI64) {
     match serde_json::from_slice::<Envelope<Event>>(bytes) {
         Ok(env) if &env.node == me => {}
         Ok(Envelope { event: Some(ev), .. }) => {
@@ -342,9 +382,17 @@ fn receive(hub: &Hub, me: &NodeId, bytes: &[u8]) {
             hub.resync_all();
         }
         Err(e) => {
-            // Another version's event, or garbage: never guessed at.
-            tracing::warn!(error = %e, "an undecodable event on the cluster's channel was dropped");
+            // Another version's event, or garbage: never guessed at. It may have been meant for
+            // a connection here, so every connection resyncs (at most once per few seconds).
+            tracing::warn!(error = %e, "an undecodable event on the cluster's channel was dropped; connections resync");
             metrics::counter!("baton_bus_dropped_total", "reason" => "undecodable").increment(1);
+            let now = wall_ms();
+            let last = last_undecodable.load(Ordering::Acquire);
+            if now - last >= UNDECODABLE_RESYNC_EVERY.as_millis() as i64
+                && last_undecodable.compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            {
+                hub.resync_all();
+            }
         }
     }
 }
@@ -356,29 +404,43 @@ async fn keeper(mut commands: ConnectionManager, prefix: String, node: NodeId, h
     let key = |t: &Topic| format!("{prefix}:here:{}", topic_key(t));
     let member = serde_json::to_string(&node).unwrap_or_default();
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    let mut pending = Vec::with_capacity(1024);
     loop {
         tokio::select! {
-            change = changes.recv() => {
-                let (topic, ack) = match change {
-                    None => return,
-                    Some(Change::All) => {
-                        refresh.reset_immediately();
-                        continue;
-                    }
-                    Some(Change::Topic(topic, ack)) => (topic, ack),
-                };
-                let Some(h) = hub.upgrade() else { return };
-                let k = key(&topic);
-                let r = if h.has_subscribers(&topic) {
-                    let expires = wall_ms() + ENTRY_TTL.as_millis() as i64;
-                    timed("ZADD", redis::pipe().zadd(&k, &member, expires).ignore().pexpire(&k, 2 * ENTRY_TTL.as_millis() as i64).ignore().query_async::<()>(&mut commands)).await
-                } else {
-                    timed("ZREM", commands.zrem::<_, _, ()>(&k, &member)).await
-                };
-                if let Err(e) = r {
-                    tracing::debug!(error = %e, "registry write failed; the next refresh repairs it");
+            n = changes.recv_many(&mut pending, 1024) => {
+                if n == 0 {
+                    return;
                 }
-                if let Some(ack) = ack {
+                let Some(h) = hub.upgrade() else { return };
+                // Everything waiting goes in one round trip, each topic once, as the hub says now.
+                let mut topics = std::collections::HashSet::new();
+                let mut acks = vec![];
+                for change in pending.drain(..) {
+                    match change {
+                        Change::All => refresh.reset_immediately(),
+                        Change::Topic(topic, ack) => {
+                            topics.insert(topic);
+                            acks.extend(ack);
+                        }
+                    }
+                }
+                let expires = wall_ms() + ENTRY_TTL.as_millis() as i64;
+                let mut pipe = redis::pipe();
+                for topic in &topics {
+                    let k = key(topic);
+                    if h.has_subscribers(topic) {
+                        pipe.zadd(&k, &member, expires).ignore().pexpire(&k, 2 * ENTRY_TTL.as_millis() as i64).ignore();
+                    } else {
+                        pipe.zrem(&k, &member).ignore();
+                    }
+                }
+                drop(h);
+                if !topics.is_empty() {
+                    if let Err(e) = timed("registry write", pipe.query_async::<()>(&mut commands)).await {
+                        tracing::debug!(error = %e, "registry write failed; the next refresh repairs it");
+                    }
+                }
+                for ack in acks {
                     let _ = ack.send(());
                 }
             }

@@ -84,6 +84,10 @@ struct Session {
     /// The first `seq` sent on this connection per conversation: everything from it up to
     /// `sent` went out (live or replayed), so a later sync skips that range.
     live_from: HashMap<ConversationId, i64>,
+    /// Conversations this connection first heard of through a live frame rather than a sync,
+    /// with that frame's `seq`: an older message arriving after it (written on another node,
+    /// overtaken on the way) still goes out, since the client cannot have it.
+    first_live: HashMap<ConversationId, i64>,
     typing: HashMap<ConversationId, i64>,
     activity: Option<i64>,
     /// A visitor's current conversation, remembered between messages (re-read when a write finds
@@ -140,6 +144,7 @@ where
         sub,
         sent: HashMap::new(),
         live_from: HashMap::new(),
+        first_live: HashMap::new(),
         typing: HashMap::new(),
         activity: None,
         current: None,
@@ -274,11 +279,22 @@ impl Session {
         }
         match (ev.kind, &ev.conversation_id, ev.seq) {
             (EventKind::MessageCreated, Some(conv), Some(seq)) => match self.sent.get(conv).copied() {
-                Some(last) if seq <= last => vec![],
+                Some(last) if seq <= last => match self.first_live.get(conv).copied() {
+                    Some(first) if seq < first => {
+                        if seq == first - 1 {
+                            // The sent range grows down by one: still one range.
+                            self.first_live.insert(conv.clone(), seq);
+                            self.live_from.insert(conv.clone(), seq);
+                        }
+                        vec![ev.frame.clone()]
+                    }
+                    _ => vec![],
+                },
                 Some(last) if seq > last + 1 => self.replay(conv, last, NOTHING, REPLAY_BUDGET).await,
                 last => {
                     if last.is_none() {
                         self.live_from.insert(conv.clone(), seq);
+                        self.first_live.insert(conv.clone(), seq);
                     }
                     self.sent.insert(conv.clone(), seq);
                     vec![ev.frame.clone()]
@@ -328,6 +344,7 @@ impl Session {
         };
         self.live_from.insert(conv.clone(), from);
         self.sent.insert(conv.clone(), sent.unwrap_or(last).max(last));
+
         out
     }
 
@@ -390,6 +407,7 @@ impl Session {
                     self.sub = self.state.hub.subscribe(topics, QUEUE);
                     self.sent.clear();
                     self.live_from.clear();
+                    self.first_live.clear();
                 }
                 vec![ev.frame.clone()]
             }
@@ -400,6 +418,7 @@ impl Session {
                 self.sub = self.state.hub.subscribe(topics, QUEUE);
                 self.sent.clear();
                 self.live_from.clear();
+                self.first_live.clear();
                 vec![ev.frame.clone()]
             }
         }
@@ -445,6 +464,8 @@ impl Session {
                             _ => NOTHING,
                         };
                         let out = self.replay(&conv, after_seq, already, REPLAY_BUDGET - self.replayed.1).await;
+                        // The client now holds everything up to here: nothing older is owed.
+                        self.first_live.remove(&conv);
                         self.replayed.1 += out.len();
                         out
                     }

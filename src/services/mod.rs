@@ -167,13 +167,15 @@ impl AppState {
     /// One from `key` of the widget limit and one from the address's budget; neither is spent
     /// when the other is empty.
     async fn spend_widget(&self, key: &str, address: &str) -> Result<(), u64> {
-        let address_key = format!("address:{address}");
-        self.widget_limit.allow(key).await?;
+        // Each budget counts and checks in one step (concurrent writes cannot all slip past a
+        // check); one that refuses gives the other back what it took.
+        self.widget_limit.take(key).await?;
         if !address.is_empty() {
-            self.address_limit.allow(&address_key).await?;
-            self.address_limit.record(&address_key).await;
+            if let Err(retry) = self.address_limit.take(&format!("address:{address}")).await {
+                self.widget_limit.give_back(key).await;
+                return Err(retry);
+            }
         }
-        self.widget_limit.record(key).await;
         Ok(())
     }
 

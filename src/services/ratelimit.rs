@@ -91,6 +91,68 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one request if `key` is still under its limit, in one step (so concurrent
+    /// requests cannot all pass a check before any is counted); a refused request counts nothing.
+    pub async fn take(&self, key: &str) -> Result<(), u64> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        if let Some(cluster) = &self.shared {
+            let now = self.clock.now_ms();
+            let window = now.div_euclid(self.window_ms);
+            let ttl = Duration::from_millis(2 * self.window_ms.max(1) as u64);
+            match cluster.count(self.name, key, window, ttl).await {
+                Ok(n) if n > u64::from(self.limit) => {
+                    let _ = cluster.uncount(self.name, key, window).await;
+                    let left = (window + 1) * self.window_ms - now;
+                    return Err(((left + 999) / 1000).max(1) as u64);
+                }
+                Ok(_) => {
+                    // Kept here too, for when Redis is away.
+                    self.record_here(key);
+                    return Ok(());
+                }
+                Err(e) => tracing::warn!(error = %e, limit = self.name, "shared rate limit unavailable; counting on this node"),
+            }
+        }
+        self.take_here(key)
+    }
+
+    /// Gives back what [`Self::take`] counted (another budget refused the request).
+    pub async fn give_back(&self, key: &str) {
+        if self.limit == 0 {
+            return;
+        }
+        {
+            let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(entry) = map.get_mut(key) {
+                entry.1 = entry.1.saturating_sub(1);
+            }
+        }
+        if let Some(cluster) = &self.shared {
+            let window = self.clock.now_ms().div_euclid(self.window_ms);
+            let _ = cluster.uncount(self.name, key, window).await;
+        }
+    }
+
+    fn take_here(&self, key: &str) -> Result<(), u64> {
+        let now = self.clock.now_ms();
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 50_000 {
+            map.retain(|_, (start, _)| now - *start < self.window_ms);
+        }
+        let entry = map.entry(key.to_string()).or_insert((now, 0));
+        if now - entry.0 >= self.window_ms {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.limit {
+            let left = self.window_ms - (now - entry.0);
+            return Err(((left + 999) / 1000) as u64);
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+
     fn record_here(&self, key: &str) {
         let now = self.clock.now_ms();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
@@ -121,6 +183,19 @@ mod tests {
         assert_eq!(rl.check("a").await, Err(30));
         clock.advance_ms(30_000);
         assert!(rl.check("a").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn take_counts_only_what_it_lets_through_and_gives_back() {
+        let clock = ManualClock::new(0);
+        let rl = RateLimiter::new(2, 60_000, Arc::new(clock.clone()));
+        assert!(rl.take("k").await.is_ok() && rl.take("k").await.is_ok());
+        assert_eq!(rl.take("k").await, Err(60));
+        assert_eq!(rl.take("k").await, Err(60), "a refusal counts nothing, and refuses again");
+        rl.give_back("k").await;
+        assert!(rl.take("k").await.is_ok(), "given back");
+        clock.advance_ms(60_000);
+        assert!(rl.take("k").await.is_ok(), "a new window");
     }
 
     #[tokio::test]

@@ -173,6 +173,8 @@ async fn an_agent_with_tabs_on_two_nodes_stays_present_and_notified_until_the_la
 
     // Tab A closes; tab B keeps beating: present, and notified in the page, not by push.
     tab_a.close().await;
+    let topic = baton::hub::Topic::User(baton::domain::ids::UserId::parse(&alice.id).unwrap());
+    wait_until(|| async { !a.state.hub.has_subscribers(&topic) && a.state.listening(&topic).await.unwrap() }).await;
     for _ in 0..4 {
         a.clock.advance_ms(20_000);
         tab_b.send(json!({"type": "heartbeat"})).await;
@@ -188,8 +190,7 @@ async fn an_agent_with_tabs_on_two_nodes_stays_present_and_notified_until_the_la
 
     // The last tab closes: the next chat reaches her by push, and heartbeats stop.
     tab_b.close().await;
-    let gone = baton::hub::Topic::User(baton::domain::ids::UserId::parse(&alice.id).unwrap());
-    wait_until(|| async { !a.state.listening(&gone).await.unwrap() }).await;
+    wait_until(|| async { !a.state.listening(&topic).await.unwrap() }).await;
     let (_, second) = b.pending_chat(&bot).await;
     b.sweep().await;
     let pushed = svc.payloads("phone", &phone);
@@ -333,7 +334,14 @@ struct RedisServer {
 
 impl RedisServer {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Below the kernel's ephemeral range (32768 and up), so no connection another test opens
+        // can take the port while this server is down for its restart.
+        let port = loop {
+            let p = 20_000 + (rand::random::<u16>() % 12_000);
+            if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
+                break p;
+            }
+        };
         let mut r = Self { port, child: None, dir: tempfile::tempdir().unwrap() };
         r.up().await;
         r
@@ -615,4 +623,64 @@ async fn an_item_a_dead_node_had_claimed_is_handed_on_after_its_lease() {
     a.clock.advance_ms(600_000);
     b.sweep().await;
     assert_eq!(count(&mails), 1, "once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_widget_writes_over_two_nodes_get_exactly_the_budget() {
+    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.widget_per_minute = 5).await;
+    let owner = nodes[0].setup().await;
+    let bot = nodes[0].shop_bot(&owner).await;
+    let v = nodes[0].visitor(&bot).await;
+    let nodes = std::sync::Arc::new(nodes);
+    let writes: Vec<_> = (0..12)
+        .map(|i| {
+            let (nodes, v) = (nodes.clone(), v.clone());
+            tokio::spawn(async move { v.post(&nodes[i % 2], "/api/widget/messages", json!({"body": format!("hello {i}")})).await.status })
+        })
+        .collect();
+    let mut ok = 0;
+    for w in writes {
+        match w.await.unwrap() {
+            201 => ok += 1,
+            429 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ok, 5, "the visitor's budget, counted once across both nodes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_message_overtaken_by_a_newer_one_still_reaches_a_socket_that_never_synced() {
+    let nodes = TestApp::cluster(1).await;
+    let a = &nodes[0];
+    let owner = a.setup().await;
+    owner.set_status(a, "available").await;
+    let bot = a.shop_bot(&owner).await;
+    let (v, chat) = a.pending_chat(&bot).await;
+    owner.post(a, &path(&chat, "claim"), json!({})).await;
+    for t in ["one", "two"] {
+        v.post(a, "/api/widget/messages", json!({"body": t})).await;
+    }
+    let c = owner.get(a, &format!("/api/live-chats/{chat}")).await;
+    let msgs = c.body["messages"].as_array().unwrap().clone();
+    let (older, newer) = (&msgs[msgs.len() - 2], &msgs[msgs.len() - 1]);
+    // A socket that has not synced this chat sees the newer message first (written on this
+    // node), then the older one (written on another, later through Redis): it gets both.
+    let mut ws = Ws::agent(a, &owner).await;
+    ws.flush().await;
+    let team = baton::domain::ids::TeamId::parse(&owner.team).unwrap();
+    let (bot_id, conv) = (baton::domain::ids::BotId::parse(&bot).unwrap(), baton::domain::ids::ConversationId::parse(&chat).unwrap());
+    for m in [newer, older] {
+        let ev = baton::hub::Event::new(baton::hub::EventKind::MessageCreated, T0, baton::hub::Topic::Team(team.clone()), m.clone())
+            .about_chat(&bot_id, &conv)
+            .with_seq(m["seq"].as_i64().unwrap());
+        a.state.hub.deliver(std::sync::Arc::new(ev));
+    }
+    let frames = ws.until(|f| f["type"] == "message.created" && f["data"]["seq"] == older["seq"]).await;
+    assert!(frames.iter().any(|f| f["data"]["seq"] == newer["seq"]), "both went out");
+    // And neither twice: a later sync from the older one sends nothing again.
+    ws.send(json!({"type": "sync", "conversation_id": chat, "after_seq": older["seq"].as_i64().unwrap() - 1})).await;
+    ws.send(json!({"type": "sync", "conversation_id": "01900000-0000-7000-8000-00000000f1f1", "after_seq": 0})).await;
+    let after = ws.until(|f| f["type"] == "error" && f["data"]["code"] == "not_found").await;
+    assert!(!after.iter().any(|f| f["type"] == "message.created"), "nothing sent twice: {after:?}");
 }
