@@ -36,6 +36,23 @@ impl RateLimiter {
         self
     }
 
+    /// Now, and the number of the shared fixed window it falls in.
+    fn window(&self) -> (Millis, i64) {
+        let now = self.clock.now_ms();
+        (now, now.div_euclid(self.window_ms))
+    }
+
+    /// Seconds until `window` ends (at least one).
+    fn retry_after(&self, now: Millis, window: i64) -> u64 {
+        let left = (window + 1) * self.window_ms - now;
+        ((left + 999) / 1000).max(1) as u64
+    }
+
+    /// How long a shared counter lives: its window and the next.
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(2 * self.window_ms.max(1) as u64)
+    }
+
     /// Counts one request; `Err(seconds until the window ends)` when over the limit.
     pub async fn check(&self, key: &str) -> Result<(), u64> {
         self.allow(key).await?;
@@ -49,13 +66,9 @@ impl RateLimiter {
             return Ok(());
         }
         if let Some(cluster) = &self.shared {
-            let now = self.clock.now_ms();
-            let window = now.div_euclid(self.window_ms);
+            let (now, window) = self.window();
             match cluster.peek(self.name, key, window).await {
-                Ok(n) if n >= u64::from(self.limit) => {
-                    let left = (window + 1) * self.window_ms - now;
-                    return Err(((left + 999) / 1000).max(1) as u64);
-                }
+                Ok(n) if n >= u64::from(self.limit) => return Err(self.retry_after(now, window)),
                 Ok(_) => return Ok(()),
                 Err(e) => tracing::warn!(error = %e, limit = self.name, "shared rate limit unavailable; counting on this node"),
             }
@@ -83,9 +96,8 @@ impl RateLimiter {
         }
         self.record_here(key);
         if let Some(cluster) = &self.shared {
-            let window = self.clock.now_ms().div_euclid(self.window_ms);
-            let ttl = Duration::from_millis(2 * self.window_ms.max(1) as u64);
-            if let Err(e) = cluster.count(self.name, key, window, ttl).await {
+            let (_, window) = self.window();
+            if let Err(e) = cluster.count(self.name, key, window, self.ttl()).await {
                 tracing::warn!(error = %e, limit = self.name, "shared rate limit unavailable; counted on this node");
             }
         }
@@ -98,14 +110,11 @@ impl RateLimiter {
             return Ok(());
         }
         if let Some(cluster) = &self.shared {
-            let now = self.clock.now_ms();
-            let window = now.div_euclid(self.window_ms);
-            let ttl = Duration::from_millis(2 * self.window_ms.max(1) as u64);
-            match cluster.count(self.name, key, window, ttl).await {
+            let (now, window) = self.window();
+            match cluster.count(self.name, key, window, self.ttl()).await {
                 Ok(n) if n > u64::from(self.limit) => {
                     let _ = cluster.uncount(self.name, key, window).await;
-                    let left = (window + 1) * self.window_ms - now;
-                    return Err(((left + 999) / 1000).max(1) as u64);
+                    return Err(self.retry_after(now, window));
                 }
                 Ok(_) => {
                     // Kept here too, for when Redis is away.
@@ -130,12 +139,22 @@ impl RateLimiter {
             }
         }
         if let Some(cluster) = &self.shared {
-            let window = self.clock.now_ms().div_euclid(self.window_ms);
+            let (_, window) = self.window();
             let _ = cluster.uncount(self.name, key, window).await;
         }
     }
 
     fn take_here(&self, key: &str) -> Result<(), u64> {
+        self.count_here(key, true)
+    }
+
+    fn record_here(&self, key: &str) {
+        let _ = self.count_here(key, false);
+    }
+
+    /// Counts one against `key` in this node's windows; with `enforce`, only while under the
+    /// limit (`Err(seconds until the window ends)` otherwise).
+    fn count_here(&self, key: &str, enforce: bool) -> Result<(), u64> {
         let now = self.clock.now_ms();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 50_000 {
@@ -145,7 +164,7 @@ impl RateLimiter {
         if now - entry.0 >= self.window_ms {
             *entry = (now, 0);
         }
-        if entry.1 >= self.limit {
+        if enforce && entry.1 >= self.limit {
             let left = self.window_ms - (now - entry.0);
             return Err(((left + 999) / 1000) as u64);
         }
@@ -153,18 +172,6 @@ impl RateLimiter {
         Ok(())
     }
 
-    fn record_here(&self, key: &str) {
-        let now = self.clock.now_ms();
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 50_000 {
-            map.retain(|_, (start, _)| now - *start < self.window_ms);
-        }
-        let entry = map.entry(key.to_string()).or_insert((now, 0));
-        if now - entry.0 >= self.window_ms {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-    }
 }
 
 #[cfg(test)]

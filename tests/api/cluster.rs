@@ -13,7 +13,7 @@ use baton::clock::Clock;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::notifications::{count, device, push_service, smtp_server, subscribe};
+use crate::notifications::{count, device, push_service, smtp_server, smtp_to, subscribe};
 
 async fn metrics_text(app: &TestApp) -> String {
     app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap()
@@ -143,17 +143,9 @@ async fn claimers_on_different_nodes_race_and_exactly_one_wins() {
             tokio::spawn(async move { (a.id.clone(), a.post(&nodes[n], &path(&chat, "claim"), json!({})).await) })
         })
         .collect();
-    let mut winners = vec![];
-    for h in handles {
-        let (id, r) = h.await.unwrap();
-        match r.status {
-            200 => winners.push(id),
-            _ => r.assert_error(409, "already_claimed"),
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    let winner = the_one_winner(handles).await;
     let c = owner.get(&nodes[2], &format!("/api/live-chats/{chat}")).await;
-    assert_eq!(c.body["assignee"]["id"], winners[0].as_str());
+    assert_eq!(c.body["assignee"]["id"], winner.as_str());
     assert_eq!(c.body["messages"].as_array().unwrap().iter().filter(|m| m["event"] == "claimed").count(), 1);
 }
 
@@ -214,27 +206,23 @@ where
     }
 }
 
-fn smtp(port: u16) -> baton::services::notify::email::SmtpSettings {
-    baton::services::notify::email::SmtpSettings {
-        host: "127.0.0.1".into(),
-        port,
-        tls: baton::services::notify::email::Tls::None,
-        username: None,
-        password: None,
-        from: "Acme Support <support@acme.test>".into(),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_visitor_email_while_the_widget_is_open_on_another_node() {
+/// Two nodes sending email through the test's SMTP server, and a chat the owner claimed.
+async fn two_nodes_with_a_claimed_chat() -> (Vec<TestApp>, std::sync::Arc<std::sync::Mutex<Vec<String>>>, Agent, Visitor, String) {
     let (port, mails) = smtp_server().await;
-    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.smtp = Some(smtp(port))).await;
-    let (a, b) = (&nodes[0], &nodes[1]);
+    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.smtp = Some(smtp_to(port))).await;
+    let a = &nodes[0];
     let owner = a.setup().await;
     owner.set_status(a, "available").await;
     let bot = a.shop_bot(&owner).await;
     let (visitor, chat) = a.pending_chat(&bot).await;
     owner.post(a, &path(&chat, "claim"), json!({})).await;
+    (nodes, mails, owner, visitor, chat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_visitor_email_while_the_widget_is_open_on_another_node() {
+    let (nodes, mails, owner, visitor, chat) = two_nodes_with_a_claimed_chat().await;
+    let (a, b) = (&nodes[0], &nodes[1]);
     let mut widget = Ws::visitor(a, &visitor).await;
     owner.post(b, &path(&chat, "messages"), json!({"body": "Are you there?"})).await;
     widget.until(is_message("Are you there?")).await;
@@ -253,7 +241,7 @@ async fn no_visitor_email_while_the_widget_is_open_on_another_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_and_outboxes_run_on_every_node_and_act_once() {
     let (port, mails) = smtp_server().await;
-    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.smtp = Some(smtp(port))).await;
+    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.smtp = Some(smtp_to(port))).await;
     let (a, b) = (&nodes[0], &nodes[1]);
     let svc = push_service().await;
     let owner = a.setup().await;
@@ -602,14 +590,8 @@ async fn a_node_killed_mid_conversation_hands_its_clients_to_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_item_a_dead_node_had_claimed_is_handed_on_after_its_lease() {
-    let (port, mails) = smtp_server().await;
-    let nodes = TestApp::cluster_on(2, &redis_url(), |s| s.smtp = Some(smtp(port))).await;
+    let (nodes, mails, owner, _visitor, chat) = two_nodes_with_a_claimed_chat().await;
     let (a, b) = (&nodes[0], &nodes[1]);
-    let owner = a.setup().await;
-    owner.set_status(a, "available").await;
-    let bot = a.shop_bot(&owner).await;
-    let (_visitor, chat) = a.pending_chat(&bot).await;
-    owner.post(a, &path(&chat, "claim"), json!({})).await;
     owner.post(a, &path(&chat, "messages"), json!({"body": "Are you there?"})).await;
     a.clock.advance_ms(121_000);
     // Node A takes the email and dies before sending it.

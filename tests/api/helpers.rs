@@ -643,3 +643,18 @@ impl TestApp {
         Scene { owner, alice, bob, bot, visitor, chat }
     }
 }
+
+/// Awaits concurrent claims (agent id, response): exactly one must win, every other must be
+/// refused `already_claimed`. Returns the winner's id.
+pub async fn the_one_winner(claims: Vec<tokio::task::JoinHandle<(String, Res)>>) -> String {
+    let mut winners = vec![];
+    for h in claims {
+        let (id, r) = h.await.unwrap();
+        match r.status {
+            200 => winners.push(id),
+            _ => r.assert_error(409, "already_claimed"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    winners.remove(0)
+}

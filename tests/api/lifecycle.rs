@@ -77,17 +77,9 @@ async fn exactly_one_of_many_concurrent_claims_wins(app: TestApp) {
             tokio::spawn(async move { (a.id.clone(), a.post(&app, &path(&chat, "claim"), json!({})).await) })
         })
         .collect();
-    let mut winners = vec![];
-    for h in handles {
-        let (id, r) = h.await.unwrap();
-        match r.status {
-            200 => winners.push(id),
-            _ => r.assert_error(409, "already_claimed"),
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    let winner = the_one_winner(handles).await;
     let chat = s.alice.get(&app, &format!("/api/live-chats/{}", s.chat)).await;
-    assert_eq!(chat.body["assignee"]["id"], winners[0].as_str());
+    assert_eq!(chat.body["assignee"]["id"], winner.as_str());
     let claims = chat.body["messages"].as_array().unwrap().iter().filter(|m| m["event"] == "claimed").count();
     assert_eq!(claims, 1, "one claim recorded");
 }

@@ -61,19 +61,21 @@ pub(crate) async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, mails)
 }
 
+/// Sending through the test's SMTP server on `port`.
+pub(crate) fn smtp_to(port: u16) -> baton::services::notify::email::SmtpSettings {
+    baton::services::notify::email::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: baton::services::notify::email::Tls::None,
+        username: None,
+        password: None,
+        from: "Acme Support <support@acme.test>".into(),
+    }
+}
+
 async fn with_smtp(backend: Backend) -> (TestApp, Arc<Mutex<Vec<String>>>) {
     let (port, mails) = smtp_server().await;
-    let app = TestApp::spawn_with(backend, |s| {
-        s.smtp = Some(baton::services::notify::email::SmtpSettings {
-            host: "127.0.0.1".into(),
-            port,
-            tls: baton::services::notify::email::Tls::None,
-            username: None,
-            password: None,
-            from: "Acme Support <support@acme.test>".into(),
-        })
-    })
-    .await;
+    let app = TestApp::spawn_with(backend, |s| s.smtp = Some(smtp_to(port))).await;
     (app, mails)
 }
 
