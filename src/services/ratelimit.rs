@@ -171,7 +171,6 @@ impl RateLimiter {
         entry.1 += 1;
         Ok(())
     }
-
 }
 
 #[cfg(test)]
