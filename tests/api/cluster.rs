@@ -666,3 +666,20 @@ async fn an_older_message_overtaken_by_a_newer_one_still_reaches_a_socket_that_n
     let after = ws.until(|f| f["type"] == "error" && f["data"]["code"] == "not_found").await;
     assert!(!after.iter().any(|f| f["type"] == "message.created"), "nothing sent twice: {after:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_this_version_cannot_read_makes_the_nodes_sockets_resync() {
+    let nodes = TestApp::cluster(1).await;
+    let a = &nodes[0];
+    let owner = a.setup().await;
+    let mut ws = Ws::agent(a, &owner).await;
+    ws.flush().await;
+    // What a newer node might send: an event kind this one does not know.
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let foreign = json!({"node": "another", "event": {"kind": "chat.snoozed", "at": 0, "topic": {"kind": "team", "id": owner.team}}});
+    let _: i64 =
+        redis::cmd("PUBLISH").arg(format!("{}:events", a.settings().redis_prefix)).arg(foreign.to_string()).query_async(&mut c).await.unwrap();
+    let f = ws.next_of("resync").await;
+    assert_eq!(f["data"]["reason"], "lagged");
+}
