@@ -532,22 +532,14 @@ impl Ws {
 
     /// The next text frame; `None` once the server closed the socket.
     pub async fn next(&mut self) -> Option<Value> {
-        use futures_util::StreamExt;
-        loop {
-            let m = tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("no frame within 5 s")?;
-            match m {
-                Ok(tokio_tungstenite::tungstenite::Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
-                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
-                Ok(_) => continue,
-            }
-        }
+        self.next_within(FRAME_WAIT).await
     }
 
     /// The next text frame, waiting up to `wait` (for what comes only after a recovery).
     pub async fn next_within(&mut self, wait: std::time::Duration) -> Option<Value> {
         use futures_util::StreamExt;
         loop {
-            let m = tokio::time::timeout(wait, self.stream.next()).await.expect("no frame in time")?;
+            let m = tokio::time::timeout(wait, self.stream.next()).await.unwrap_or_else(|_| panic!("no frame within {wait:?}"))?;
             match m {
                 Ok(tokio_tungstenite::tungstenite::Message::Text(t)) => return Some(serde_json::from_str(&t).expect("frames are JSON")),
                 Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return None,
