@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use sqlx::Connection;
 
 use crate::baton_api::Api;
 use crate::server::Server;
@@ -25,48 +24,9 @@ pub async fn run(server: &Server, conversations: usize, requests: usize) -> Inbo
     let bot = api.call(reqwest::Method::POST, &format!("/api/teams/{team}/bots"), Some(&owner), Some(serde_json::json!({"name": "Busy bot"}))).await;
     let bot = bot["id"].as_str().unwrap().to_string();
     let db = server.data_dir.join("baton.db");
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("open baton.db");
-    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut conn).await.unwrap();
-    let mut tx = conn.begin().await.unwrap();
-    let t0: i64 = 1_767_225_600_000;
-    for i in 0..conversations as i64 {
-        let (v, c) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
-        let at = t0 + i * 1000;
-        let state = ["pending", "resolved", "resolved", "resolved"][(i % 4) as usize];
-        sqlx::query("INSERT INTO visitors (id, bot_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&v)
-            .bind(&bot)
-            .bind(format!("seed-{v}"))
-            .bind(format!("Visitor {i}"))
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        sqlx::query(
-            "INSERT INTO conversations (id, team_id, bot_id, visitor_id, state, escalated_at, resolved_at, created_at, last_activity_at, last_seq, last_preview, last_author_kind, last_message_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6, 1, 'Where is my order?', 'visitor', $6)",
-        )
-        .bind(&c)
-        .bind(&team)
-        .bind(&bot)
-        .bind(&v)
-        .bind(state)
-        .bind(at)
-        .bind(if state == "resolved" { Some(at) } else { None })
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, created_at) VALUES ($1, $2, 1, 'visitor', $3, 'Where is my order?', 'Where is my order?', FALSE, $4)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(&c)
-            .bind(&v)
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    drop(conn);
+    // Seeded on a blocking thread: rusqlite is synchronous.
+    let (team2, bot2) = (team.clone(), bot.clone());
+    tokio::task::spawn_blocking(move || seed(&db, &team2, &bot2, conversations)).await.expect("seeding");
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
     let views = ["inbox", "resolved"];
     for i in 0..requests + 50 {
@@ -88,4 +48,34 @@ pub async fn run(server: &Server, conversations: usize, requests: usize) -> Inbo
         p99_us: hist.value_at_quantile(0.99),
         max_us: hist.max(),
     }
+}
+
+/// Writes `conversations` conversations (a quarter pending), each with its visitor and first
+/// message, in one transaction.
+fn seed(db: &std::path::Path, team: &str, bot: &str, conversations: usize) {
+    let mut conn = rusqlite::Connection::open(db).expect("open baton.db");
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut visitor = tx.prepare("INSERT INTO visitors (id, bot_id, token_hash, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)").unwrap();
+        let mut conversation = tx
+            .prepare(
+                "INSERT INTO conversations (id, team_id, bot_id, visitor_id, state, escalated_at, resolved_at, created_at, last_activity_at, last_seq, last_preview, last_author_kind, last_message_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?6, 1, 'Where is my order?', 'visitor', ?6)",
+            )
+            .unwrap();
+        let mut message = tx
+            .prepare("INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, created_at) VALUES (?1, ?2, 1, 'visitor', ?3, 'Where is my order?', 'Where is my order?', FALSE, ?4)")
+            .unwrap();
+        let t0: i64 = 1_767_225_600_000;
+        for i in 0..conversations as i64 {
+            let (v, c) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+            let at = t0 + i * 1000;
+            let state = ["pending", "resolved", "resolved", "resolved"][(i % 4) as usize];
+            visitor.execute(rusqlite::params![v, bot, format!("seed-{v}"), format!("Visitor {i}"), at]).unwrap();
+            conversation.execute(rusqlite::params![c, team, bot, v, state, at, if state == "resolved" { Some(at) } else { None }]).unwrap();
+            message.execute(rusqlite::params![uuid::Uuid::now_v7().to_string(), c, v, at]).unwrap();
+        }
+    }
+    tx.commit().unwrap();
 }

@@ -1,15 +1,19 @@
-//! Storage: one interface, two backends.
+//! Storage: one interface, two engines.
 //!
 //! [`Store`] is the whole interface, split by area into supertraits so each area's SQL lives in
-//! its own file. Both backends ([`sqlite::SqliteStore`], the embedded default, and
-//! [`postgres::PgStore`]) are generated from the same SQL text by the macros in [`sql`]: SQLite
-//! accepts PostgreSQL's `$1` placeholders, ids are TEXT and times are BIGINT milliseconds in both,
-//! so only transaction start (`BEGIN IMMEDIATE` on SQLite) and row locks (`FOR UPDATE` on
-//! PostgreSQL) differ, and those are macro parameters.
+//! its own file. Both engines ([`sqlite::SqliteStore`], the embedded default, on rusqlite, and
+//! [`postgres::PgStore`], on sqlx) run the same SQL text through the small query layer in
+//! [`db`]: SQLite accepts PostgreSQL's `$1` placeholders, ids are TEXT and times are BIGINT
+//! milliseconds in both, so only row locks (`FOR UPDATE` on PostgreSQL) differ, and those are
+//! macro parameters of [`sql`].
 //!
-//! Every state change is one transaction. Callers publish real-time events only after a method
-//! returns, i.e. after commit.
+//! Each store method is one *job*: a block of statements run on one connection, inside a
+//! transaction when it writes. SQLite runs a job on its own threads (the writer group-commits
+//! every job waiting); PostgreSQL runs it on a pooled connection. Callers publish real-time
+//! events only after a method returns, i.e. after commit.
 
+#[macro_use]
+mod db;
 pub mod postgres;
 pub mod records;
 mod sql;

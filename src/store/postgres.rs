@@ -1,10 +1,13 @@
-//! The scale-out backend: PostgreSQL, shared by every node.
+//! The scale-out engine: PostgreSQL, shared by every node.
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use futures_util::future::BoxFuture;
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Arguments, Column, Row as _, TypeInfo};
 
-use super::{Result, migrator};
+use super::db::{Cell, Conn, Row, Value};
+use super::{Result, StoreError, migrator};
 
-/// This backend's schema history, embedded in the binary.
+/// This engine's schema history, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "presence", include_str!("../../migrations/postgres/0002_presence.sql")),
@@ -28,16 +31,71 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    pub(crate) fn read(&self) -> &PgPool {
-        &self.pool
+    /// Runs `job` on a pooled connection.
+    pub(crate) async fn read<R, F>(&self, job: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<R>> + Send + 'static,
+    {
+        let mut c = self.pool.acquire().await?;
+        job(&mut c).await
     }
 
-    pub(crate) fn write(&self) -> &PgPool {
-        &self.pool
+    /// Runs `job` in a transaction of its own, committed when it succeeds (PostgreSQL groups
+    /// concurrent commits itself).
+    pub(crate) async fn write<R, F>(&self, job: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<R>> + Send + 'static,
+    {
+        let mut tx = self.pool.begin().await?;
+        let out = job(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+fn arguments(args: Vec<Value>) -> Result<PgArguments> {
+    let mut a = PgArguments::default();
+    for v in args {
+        let added = match v {
+            Value::Int(v) => a.add(v),
+            Value::Bool(v) => a.add(v),
+            Value::Text(v) => a.add(v),
+            Value::Blob(v) => a.add(v),
+        };
+        added.map_err(|e| StoreError::db(format!("cannot bind a parameter: {e}")))?;
+    }
+    Ok(a)
+}
+
+fn cells(row: &PgRow) -> Result<Vec<Cell>> {
+    let mut out = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let cell = match col.type_info().name() {
+            "INT8" => row.try_get::<Option<i64>, _>(i)?.map(Cell::Int),
+            "INT4" => row.try_get::<Option<i32>, _>(i)?.map(|v| Cell::Int(v.into())),
+            "INT2" => row.try_get::<Option<i16>, _>(i)?.map(|v| Cell::Int(v.into())),
+            "BOOL" => row.try_get::<Option<bool>, _>(i)?.map(Cell::Bool),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => row.try_get::<Option<String>, _>(i)?.map(Cell::Text),
+            "BYTEA" => row.try_get::<Option<Vec<u8>>, _>(i)?.map(Cell::Blob),
+            other => return Err(StoreError::Corrupt(format!("column {:?} has an unexpected type {other}", col.name()))),
+        };
+        out.push(cell.unwrap_or(Cell::Null));
+    }
+    Ok(out)
+}
+
+impl Conn for PgConnection {
+    async fn fetch(&mut self, sql: &str, args: Vec<Value>, one: bool) -> Result<Vec<Row>> {
+        let q = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(args)?);
+        let rows = if one { q.fetch_optional(&mut *self).await?.into_iter().collect() } else { q.fetch_all(&mut *self).await? };
+        let Some(first) = rows.first() else { return Ok(Vec::new()) };
+        let names: std::sync::Arc<[Box<str>]> = first.columns().iter().map(|c| Box::from(c.name())).collect();
+        rows.iter().map(|r| Ok(Row::new(names.clone(), cells(r)?))).collect()
     }
 
-    /// PostgreSQL groups concurrent commits itself: one transaction per command.
-    pub(crate) async fn apply_write(&self, conversation: &crate::domain::ids::ConversationId, act: super::Act, now: i64) -> Result<super::Applied> {
-        self.apply_alone(conversation, act, now).await
+    async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        Ok(sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(args)?).execute(&mut *self).await?.rows_affected())
     }
 }

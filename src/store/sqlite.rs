@@ -1,17 +1,33 @@
-//! The embedded default backend: one SQLite file in WAL mode.
+//! The embedded default engine: one SQLite file in WAL mode, driven by rusqlite on threads of
+//! its own.
+//!
+//! - **One writer thread** owns the only write connection. Every write (a message, a claim, a
+//!   new session ...) is a job sent to it; it runs everything waiting as one *group-committed*
+//!   transaction: each job inside a savepoint (a refused job leaves nothing behind), one
+//!   `COMMIT` and, with `synchronous=FULL`, one fsync for the lot. Nobody hears back before the
+//!   batch is on disk.
+//! - **A small pool of reader threads**, each with a read-only connection, answers queries
+//!   concurrently with the writer (WAL).
+//! - An async caller crosses a channel **once per job**, never per statement: a job is a whole
+//!   unit of work (all the statements of a claim, say), run on the connection's thread with
+//!   cached prepared statements. The SQL is the store's shared text ([`super::db`]); its futures
+//!   complete without waiting, since every call under them is synchronous.
 
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use futures_util::future::BoxFuture;
+use rusqlite::types::{Null, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
 
-use tokio::sync::{mpsc, oneshot};
+use super::db::{Cell, Conn, DbError, Row, Value};
+use super::{Result, StoreError};
 
-use super::{Act, Applied, Result, StoreError, migrator};
-use crate::domain::ids::ConversationId;
-
-/// This backend's schema history, embedded in the binary.
+/// This engine's schema history, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, "presence", include_str!("../../migrations/sqlite/0002_presence.sql")),
@@ -21,33 +37,31 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "invitations", include_str!("../../migrations/sqlite/0006_invitations.sql")),
 ];
 
-/// SQLite allows one writer at a time. Writes go through a one-connection pool so they queue in
-/// Baton (fairly, without busy-wait retries); reads use their own pool and run concurrently with
-/// the writer thanks to WAL.
-///
-/// Conversation writes (every message and state change) are also *group-committed*: they queue
-/// to one task that runs everything waiting in a single transaction, so concurrent messages share
-/// one fsync instead of paying one each. Each command's refusal happens before it writes
-/// anything, so refusals need no rollback inside a batch; a database error rolls the batch back
-/// and re-runs its commands one transaction each.
-#[derive(Clone, Debug)]
+/// Most jobs one transaction carries.
+const MAX_BATCH: usize = 256;
+/// Reader threads (each with its own connection).
+const READERS: usize = 4;
+/// Prepared statements kept per connection (the store has about 150 distinct ones).
+const STATEMENT_CACHE: usize = 256;
+
+/// A handle on the engine; clones share it. The threads end when the last handle is gone.
+#[derive(Clone)]
 pub struct SqliteStore {
-    reader: SqlitePool,
-    writer: SqlitePool,
-    batches: mpsc::UnboundedSender<Job>,
+    writes: mpsc::Sender<Box<dyn WriteTask>>,
+    reads: mpsc::Sender<ReadTask>,
 }
 
-/// A conversation write waiting for the next batch.
-#[derive(Debug)]
-struct Job {
-    conversation: ConversationId,
-    act: Act,
-    now: i64,
-    reply: oneshot::Sender<Result<Applied>>,
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
 }
 
-/// Most commands one transaction carries.
-const MAX_BATCH: usize = 128;
+/// One connection, on its own thread, with the column names of each statement it has run.
+pub(crate) struct LiteConn {
+    conn: Connection,
+    names: HashMap<String, Arc<[Box<str>]>>,
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) `baton.db` in `dir` and runs the migrations, with
@@ -60,86 +74,352 @@ impl SqliteStore {
     /// (`synchronous=FULL`). Without it (`NORMAL`), a commit survives a crash of Baton but the
     /// last ones may be lost if the machine itself goes down.
     pub async fn open_with(dir: &Path, full_sync: bool) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(format!("cannot create data directory {}: {e}", dir.display()).into()))?;
-        let url = format!("sqlite://{}", dir.join("baton.db").display());
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if full_sync { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-        migrator(MIGRATIONS).run(&writer).await?;
-        let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        let (batches, jobs) = mpsc::unbounded_channel();
-        let store = Self { reader, writer, batches };
-        // The committer holds a store without a queue of its own; it ends when every store that
-        // can send to it is gone.
-        tokio::spawn(store.clone().group_commit(jobs));
-        Ok(store)
+        let dir = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || Self::start(&dir, full_sync))
+            .await
+            .map_err(|e| StoreError::db(format!("opening the database failed: {e}")))?
     }
 
-    pub(crate) async fn apply_write(&self, conversation: &ConversationId, act: Act, now: i64) -> Result<Applied> {
+    fn start(dir: &Path, full_sync: bool) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::db(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let path = dir.join("baton.db");
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(db_error)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error)?;
+        conn.pragma_update(None, "synchronous", if full_sync { "FULL" } else { "NORMAL" }).map_err(db_error)?;
+        conn.pragma_update(None, "foreign_keys", true).map_err(db_error)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrate(&mut conn)?;
+
+        let (reads, read_queue) = mpsc::channel::<ReadTask>();
+        let read_queue = Arc::new(Mutex::new(read_queue));
+        for i in 0..READERS {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let reader = Connection::open_with_flags(&path, flags).map_err(db_error)?;
+            reader.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            let queue = read_queue.clone();
+            let mut c = LiteConn { conn: reader, names: HashMap::new() };
+            std::thread::Builder::new()
+                .name(format!("baton-sqlite-read-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let next = queue.lock().map(|q| q.recv());
+                        match next {
+                            Ok(Ok(task)) => task(&mut c),
+                            _ => break,
+                        }
+                    }
+                })
+                .map_err(|e| StoreError::db(format!("cannot start a reader thread: {e}")))?;
+        }
+
+        let (writes, write_queue) = mpsc::channel::<Box<dyn WriteTask>>();
+        let mut c = LiteConn { conn, names: HashMap::new() };
+        std::thread::Builder::new()
+            .name("baton-sqlite-write".into())
+            .spawn(move || {
+                while let Ok(first) = write_queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match write_queue.try_recv() {
+                            Ok(t) => batch.push(t),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&mut c, batch);
+                }
+            })
+            .map_err(|e| StoreError::db(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { writes, reads })
+    }
+
+    /// Runs `job` on a reader connection.
+    pub(crate) async fn read<R, F>(&self, job: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'c> FnOnce(&'c mut LiteConn) -> BoxFuture<'c, Result<R>> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job = Job { conversation: conversation.clone(), act, now, reply };
-        if let Err(mpsc::error::SendError(job)) = self.batches.send(job) {
-            return self.apply_alone(&job.conversation, job.act, job.now).await;
-        }
-        answer.await.map_err(|_| StoreError::Db("the write queue is closed".into()))?
+        let task: ReadTask = Box::new(move |c: &mut LiteConn| {
+            let _ = reply.send(run_job(c, job));
+        });
+        self.reads.send(task).map_err(|_| StoreError::db("the database readers have stopped"))?;
+        answer.await.map_err(|_| StoreError::db("a database reader stopped"))?
     }
 
-    async fn group_commit(self, mut jobs: mpsc::UnboundedReceiver<Job>) {
-        // Drop our own sender so the channel closes with the last store.
-        let Self { reader, writer, .. } = self;
-        let (dead, _) = mpsc::unbounded_channel();
-        let store = Self { reader, writer, batches: dead };
-        while let Some(first) = jobs.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(j) => batch.push(j),
-                    Err(_) => break,
-                }
-            }
-            store.run_batch(batch).await;
+    /// Runs `job` in the writer's next batch; answers once the batch is committed.
+    pub(crate) async fn write<R, F>(&self, job: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'c> FnOnce(&'c mut LiteConn) -> BoxFuture<'c, Result<R>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let task = Box::new(Task { job: Some(job), result: None, reply });
+        self.writes.send(task).map_err(|_| StoreError::db("the database writer has stopped"))?;
+        answer.await.map_err(|_| StoreError::db("the database writer stopped"))?
+    }
+}
+
+type ReadTask = Box<dyn FnOnce(&mut LiteConn) + Send>;
+
+/// A job's future, polled to completion on this thread. It never waits on anything (every
+/// statement under it is synchronous); a panic becomes an error instead of a dead thread.
+fn run_job<R, F>(c: &mut LiteConn, job: F) -> Result<R>
+where
+    F: for<'c> FnOnce(&'c mut LiteConn) -> BoxFuture<'c, Result<R>>,
+{
+    match std::panic::catch_unwind(AssertUnwindSafe(|| futures_executor::block_on(job(c)))) {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!("a database job panicked");
+            Err(StoreError::db("a database job panicked"))
         }
     }
+}
 
-    async fn run_batch(&self, batch: Vec<Job>) {
-        let retry: Vec<(ConversationId, Act, i64)> = batch.iter().map(|j| (j.conversation.clone(), j.act.clone(), j.now)).collect();
-        let attempt = async {
-            let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-            let mut results = Vec::with_capacity(batch.len());
-            for job in &batch {
-                match Self::apply_in(&mut tx, &job.conversation, job.act.clone(), job.now).await {
-                    // Not a refusal: the batch is rolled back and its commands run one by one.
-                    Err(e @ (StoreError::Db(_) | StoreError::Corrupt(_))) => return Err(e),
-                    other => results.push(other),
-                }
-            }
-            tx.commit().await?;
-            Ok::<_, StoreError>(results)
+/// A write waiting for its batch.
+trait WriteTask: Send {
+    /// Runs the job inside the open transaction; whether it succeeded (a failed job's writes
+    /// are rolled back to its savepoint).
+    fn run(&mut self, c: &mut LiteConn) -> bool;
+    /// Answers the caller once the batch's fate is known.
+    fn finish(self: Box<Self>, committed: std::result::Result<(), String>);
+}
+
+struct Task<R, F> {
+    job: Option<F>,
+    result: Option<Result<R>>,
+    reply: oneshot::Sender<Result<R>>,
+}
+
+impl<R, F> WriteTask for Task<R, F>
+where
+    R: Send + 'static,
+    F: for<'c> FnOnce(&'c mut LiteConn) -> BoxFuture<'c, Result<R>> + Send + 'static,
+{
+    fn run(&mut self, c: &mut LiteConn) -> bool {
+        let Some(job) = self.job.take() else { return false };
+        let result = run_job(c, job);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: std::result::Result<(), String>) {
+        let result = match (self.result, committed) {
+            // A refusal wrote nothing: it stands whatever became of the batch.
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(v)), Ok(())) => Ok(v),
+            (Some(Ok(_)), Err(e)) | (None, Err(e)) => Err(StoreError::db(e)),
+            (None, Ok(())) => Err(StoreError::db("the write did not run")),
         };
-        match attempt.await {
-            Ok(results) => {
-                for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+        let _ = self.reply.send(result);
+    }
+}
+
+/// One transaction for every job in `batch`, each in a savepoint.
+fn run_batch(c: &mut LiteConn, mut batch: Vec<Box<dyn WriteTask>>) {
+    let outcome = (|| -> std::result::Result<(), String> {
+        c.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| format!("cannot begin a write: {e}"))?;
+        for task in batch.iter_mut() {
+            c.conn.execute_batch("SAVEPOINT job").map_err(|e| format!("write batch broken: {e}"))?;
+            if !task.run(c) {
+                // SQLite may already have rolled the whole transaction back (a full disk, say).
+                if c.conn.is_autocommit() {
+                    return Err("the write transaction was rolled back".into());
                 }
+                c.conn.execute_batch("ROLLBACK TO job").map_err(|e| format!("write batch broken: {e}"))?;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, size = retry.len(), "a write batch failed; retrying its commands one by one");
-                for (job, (conversation, act, now)) in batch.into_iter().zip(retry) {
-                    let _ = job.reply.send(self.apply_alone(&conversation, act, now).await);
-                }
-            }
+            c.conn.execute_batch("RELEASE job").map_err(|e| format!("write batch broken: {e}"))?;
+        }
+        c.conn.execute_batch("COMMIT").map_err(|e| format!("commit failed: {e}"))
+    })();
+    if outcome.is_err() && !c.conn.is_autocommit() {
+        if let Err(e) = c.conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "rolling back a failed write batch failed");
         }
     }
+    if let Err(e) = &outcome {
+        tracing::warn!(error = %e, size = batch.len(), "a write batch failed; none of it was acknowledged");
+    }
+    for task in batch {
+        task.finish(outcome.clone());
+    }
+}
 
-    pub(crate) fn read(&self) -> &SqlitePool {
-        &self.reader
+impl Conn for LiteConn {
+    async fn fetch(&mut self, sql: &str, args: Vec<Value>, one: bool) -> Result<Vec<Row>> {
+        self.fetch_now(sql, args, one).map_err(db_error)
     }
 
-    pub(crate) fn write(&self) -> &SqlitePool {
-        &self.writer
+    async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        self.execute_now(sql, args).map_err(db_error)
+    }
+}
+
+impl LiteConn {
+    fn fetch_now(&mut self, sql: &str, args: Vec<Value>, one: bool) -> rusqlite::Result<Vec<Row>> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        bind(&mut st, args)?;
+        let names = match self.names.get(sql) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Arc<[Box<str>]> = st.column_names().into_iter().map(Box::from).collect();
+                self.names.insert(sql.to_owned(), n.clone());
+                n
+            }
+        };
+        let width = names.len();
+        let mut out = Vec::new();
+        let mut rows = st.raw_query();
+        while let Some(r) = rows.next()? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(match r.get_ref(i)? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(v) => Cell::Int(v),
+                    ValueRef::Text(t) => Cell::Text(std::str::from_utf8(t).map_err(|e| rusqlite::Error::Utf8Error(i, e))?.to_owned()),
+                    ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+                    ValueRef::Real(_) => return Err(rusqlite::Error::InvalidColumnType(i, names[i].to_string(), rusqlite::types::Type::Real)),
+                });
+            }
+            out.push(Row::new(names.clone(), cells));
+            if one {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn execute_now(&mut self, sql: &str, args: Vec<Value>) -> rusqlite::Result<u64> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        bind(&mut st, args)?;
+        let mut rows = st.raw_query();
+        while rows.next()?.is_some() {}
+        drop(rows);
+        Ok(self.conn.changes())
+    }
+}
+
+/// Binds `$n` to `args[n - 1]` (SQLite numbers named parameters by first appearance, so the
+/// name, not the position, says which argument each one is).
+fn bind(st: &mut rusqlite::Statement<'_>, args: Vec<Value>) -> rusqlite::Result<()> {
+    for i in 1..=st.parameter_count() {
+        let n = st.parameter_name(i).and_then(|name| name.strip_prefix('$')).and_then(|n| n.parse::<usize>().ok()).unwrap_or(i);
+        let v = args.get(n - 1).ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
+        match v {
+            Value::Int(Some(v)) => st.raw_bind_parameter(i, v)?,
+            Value::Bool(Some(v)) => st.raw_bind_parameter(i, v)?,
+            Value::Text(Some(v)) => st.raw_bind_parameter(i, v.as_str())?,
+            Value::Blob(Some(v)) => st.raw_bind_parameter(i, v.as_slice())?,
+            Value::Int(None) | Value::Bool(None) | Value::Text(None) | Value::Blob(None) => st.raw_bind_parameter(i, Null)?,
+        }
+    }
+    Ok(())
+}
+
+fn db_error(e: rusqlite::Error) -> StoreError {
+    let unique = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    );
+    StoreError::Db(Box::new(DbError { message: e.to_string(), unique }))
+}
+
+/// Applies the embedded migrations not yet applied, each in its own transaction, recorded in
+/// the same table (and with the same SHA-384 checksums) earlier versions of Baton kept, so an
+/// existing database carries on. A recorded migration whose text changed, or one that failed
+/// half-way, stops the start.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    use sha2::{Digest, Sha384};
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+            version BIGINT PRIMARY KEY,
+            description TEXT NOT NULL,
+            installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            success BOOLEAN NOT NULL,
+            checksum BLOB NOT NULL,
+            execution_time BIGINT NOT NULL
+        )",
+    )
+    .map_err(db_error)?;
+    let applied: HashMap<i64, (bool, Vec<u8>)> = {
+        let mut st = conn.prepare("SELECT version, success, checksum FROM _sqlx_migrations").map_err(db_error)?;
+        st.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get::<_, bool>(1)?, r.get::<_, Vec<u8>>(2)?))))
+            .map_err(db_error)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(db_error)?
+    };
+    for (version, description, sql) in MIGRATIONS {
+        let checksum = Sha384::digest(sql.as_bytes()).to_vec();
+        match applied.get(version) {
+            Some((false, _)) => return Err(StoreError::db(format!("migration {version} ({description}) failed part-way earlier; restore a backup"))),
+            Some((true, stored)) if *stored != checksum => {
+                return Err(StoreError::db(format!("migration {version} ({description}) differs from the one applied to this database")));
+            }
+            Some(_) => continue,
+            None => {}
+        }
+        let started = Instant::now();
+        let tx = conn.transaction().map_err(db_error)?;
+        tx.execute_batch(sql).map_err(|e| StoreError::db(format!("migration {version} ({description}) failed: {e}")))?;
+        tx.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (?1, ?2, TRUE, ?3, ?4)",
+            rusqlite::params![version, description, checksum, started.elapsed().as_nanos() as i64],
+        )
+        .map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::db::{query, query_scalar};
+
+    #[tokio::test]
+    async fn a_refused_job_leaves_nothing_while_its_batch_mates_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let key = |name: &'static str, fail: bool| {
+            let store = store.clone();
+            async move {
+                run!(store.write, |c| {
+                    query("INSERT INTO instance_keys (name, value) VALUES ($1, 'v')").bind(name).execute(c).await?;
+                    if fail { Err(StoreError::Invalid("refused".into())) } else { Ok(()) }
+                })
+            }
+        };
+        let (a, b, c) = tokio::join!(key("a", false), key("b", true), key("c", false));
+        assert!(a.is_ok() && c.is_ok());
+        assert!(matches!(b, Err(StoreError::Invalid(_))));
+        let names: Vec<String> = run!(store.read, |c| { query_scalar("SELECT name FROM instance_keys ORDER BY name").fetch_all(c).await }).unwrap();
+        assert_eq!(names, vec!["a".to_string(), "c".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn placeholders_bind_by_number_whatever_their_order_in_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let got: (i64, String, i64) =
+            run!(store.read, |c| { crate::store::db::query_as("SELECT $2 + 0, $1, $2 * 2").bind("x").bind(21_i64).fetch_one(c).await }).unwrap();
+        assert_eq!(got, (21, "x".to_string(), 42));
+    }
+
+    #[tokio::test]
+    async fn a_reopened_database_keeps_its_migrations_and_refuses_a_changed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).await.unwrap());
+        drop(SqliteStore::open(dir.path()).await.unwrap());
+        let conn = Connection::open(dir.path().join("baton.db")).unwrap();
+        conn.execute("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1", []).unwrap();
+        drop(conn);
+        let err = SqliteStore::open(dir.path()).await.unwrap_err();
+        assert!(err.to_string().contains("differs"), "{err}");
     }
 }

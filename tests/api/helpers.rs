@@ -283,16 +283,21 @@ impl TestApp {
     /// Runs one statement straight on the test's database, behind Baton's back (to damage a row).
     pub async fn execute_sql(&self, sql: &str) {
         use sqlx::Connection;
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
         match &self.settings.database_url {
             Some(url) => {
                 let mut c = sqlx::PgConnection::connect(url).await.expect("connect to the test database");
-                sqlx::query(sql).execute(&mut c).await.expect("statement");
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.expect("statement");
             }
             None => {
-                let url = format!("sqlite://{}", self.settings.data_dir.join("baton.db").display());
-                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("open the test database");
-                sqlx::query(sql).execute(&mut c).await.expect("statement");
+                let path = self.settings.data_dir.join("baton.db");
+                let sql = sql.to_string();
+                tokio::task::spawn_blocking(move || {
+                    let c = rusqlite::Connection::open(path).expect("open the test database");
+                    c.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
+                    c.execute_batch(&sql).expect("statement");
+                })
+                .await
+                .expect("statement");
             }
         }
     }

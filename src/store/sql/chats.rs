@@ -37,23 +37,24 @@ macro_rules! list_page {
 }
 
 macro_rules! chat_store {
-    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal) => {
+    ($Store:ty, $Db:ty, lock = $lock:literal) => {
         /// The statements of the conversation write path ([`crate::store::write`]) on this
         /// backend. SQL only: the logic is plain Rust over the trait.
         #[async_trait::async_trait]
-        impl $crate::store::write::ChatTx for sqlx::Transaction<'static, $Db> {
+        impl $crate::store::write::ChatTx for $Db {
             async fn lock_conversation(&mut self, id: &ConversationId) -> $crate::store::Result<Option<(Conversation, $crate::store::write::EscalationFlags)>> {
                 // The conversation and its bot's flags in one statement: every statement is a
                 // round trip, and this path runs per message.
-                #[derive(sqlx::FromRow)]
+                row! {
                 struct Locked {
-                    #[sqlx(flatten)]
+                    #[flatten]
                     conv: ConversationRow,
                     human_escalation: bool,
                     human_only: bool,
                     auto_escalate_unanswered: bool,
                 }
-                let row: Option<Locked> = sqlx::query_as(concat!(
+                }
+                let row: Option<Locked> = query_as(concat!(
                     "SELECT ", conversation_cols!(), ",
                         (SELECT b.human_escalation FROM bots b WHERE b.id = c.bot_id) AS human_escalation,
                         (SELECT b.human_only FROM bots b WHERE b.id = c.bot_id) AS human_only,
@@ -61,7 +62,7 @@ macro_rules! chat_store {
                      FROM conversations c WHERE c.id = $1", $lock
                 ))
                 .bind(id)
-                .fetch_optional(&mut **self)
+                .fetch_optional(&mut *self)
                 .await?;
                 Ok(row.map(|r| {
                     let flags = $crate::store::write::EscalationFlags { human_escalation: r.human_escalation, human_only: r.human_only, auto_escalate_unanswered: r.auto_escalate_unanswered };
@@ -70,35 +71,36 @@ macro_rules! chat_store {
             }
 
             async fn message_by_client_id(&mut self, conversation: &ConversationId, author: &str, client_id: &str) -> $crate::store::Result<Option<Message>> {
-                let first: Option<MessageRow> = sqlx::query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.author_id = $2 AND m.client_id = $3"))
+                let first: Option<MessageRow> = query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.author_id = $2 AND m.client_id = $3"))
                     .bind(conversation)
                     .bind(author)
                     .bind(client_id)
-                    .fetch_optional(&mut **self)
+                    .fetch_optional(&mut *self)
                     .await?;
                 Ok(first.map(Into::into))
             }
 
             async fn user_status(&mut self, id: &UserId) -> $crate::store::Result<Option<(User, Status, Option<Reason>)>> {
-                #[derive(sqlx::FromRow)]
+                row! {
                 struct Row {
-                    #[sqlx(flatten)]
+                    #[flatten]
                     user: UserRow,
                     status: Status,
                     status_reason: Option<Reason>,
                 }
-                let row: Option<Row> = sqlx::query_as(concat!("SELECT ", user_cols!(), ", u.status, u.status_reason FROM users u WHERE u.id = $1"))
+                }
+                let row: Option<Row> = query_as(concat!("SELECT ", user_cols!(), ", u.status, u.status_reason FROM users u WHERE u.id = $1"))
                     .bind(id)
-                    .fetch_optional(&mut **self)
+                    .fetch_optional(&mut *self)
                     .await?;
                 Ok(row.map(|r| (r.user.into(), r.status, r.status_reason)))
             }
 
             async fn membership(&mut self, conversation: &Conversation, user: &UserId) -> $crate::store::Result<Option<Membership>> {
-                let row: Option<MembershipRow> = sqlx::query_as(concat!("SELECT ", membership_cols!(), " FROM members m WHERE m.team_id = $1 AND m.user_id = $2"))
+                let row: Option<MembershipRow> = query_as(concat!("SELECT ", membership_cols!(), " FROM members m WHERE m.team_id = $1 AND m.user_id = $2"))
                     .bind(&conversation.team_id)
                     .bind(user)
-                    .fetch_optional(&mut **self)
+                    .fetch_optional(&mut *self)
                     .await?;
                 Ok(row.map(Into::into))
             }
@@ -108,7 +110,7 @@ macro_rules! chat_store {
             }
 
             async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> $crate::store::Result<()> {
-                sqlx::query(
+                query(
                     "UPDATE conversations SET state = $2, assignee_id = $3, escalated_at = $4, resolved_at = $5, last_activity_at = $6, last_seq = $7,
                         last_preview = COALESCE($8, last_preview), last_author_kind = COALESCE($9, last_author_kind), last_message_at = COALESCE($10, last_message_at)
                      WHERE id = $1",
@@ -123,7 +125,7 @@ macro_rules! chat_store {
                 .bind(said.map(|m| m.body.preview(140)))
                 .bind(said.map(|m| m.author.kind))
                 .bind(said.map(|m| m.created_at))
-                .execute(&mut **self)
+                .execute(&mut *self)
                 .await?;
                 Ok(())
             }
@@ -131,22 +133,12 @@ macro_rules! chat_store {
 
         impl $Store {
             /// Runs one act inside the caller's transaction (see [`crate::store::write::apply`]).
-            pub(crate) async fn apply_in(tx: &mut sqlx::Transaction<'static, $Db>, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
+            pub(crate) async fn apply_in(tx: &mut $Db, id: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
                 $crate::store::write::apply(tx, id, act, now).await
             }
 
-            /// One command in a transaction of its own.
-            pub(crate) async fn apply_alone(&self, conversation: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
-                let mut tx = self.write().begin_with($begin).await?;
-                let applied = Self::apply_in(&mut tx, conversation, act, now).await?;
-                if !applied.replayed {
-                    tx.commit().await?;
-                }
-                Ok(applied)
-            }
-
-            async fn insert_message(tx: &mut sqlx::Transaction<'static, $Db>, m: &Message) -> $crate::store::Result<()> {
-                sqlx::query(
+            async fn insert_message(tx: &mut $Db, m: &Message) -> $crate::store::Result<()> {
+                query(
                     "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, client_id, event, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
@@ -161,13 +153,13 @@ macro_rules! chat_store {
                 .bind(&m.client_id)
                 .bind(m.event.map(|k| k.as_str()))
                 .bind(m.created_at)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
                 Ok(())
             }
 
-            async fn current_in(conn: &mut <$Db as sqlx::Database>::Connection, visitor: &VisitorId) -> $crate::store::Result<Option<Conversation>> {
-                let row: Option<ConversationRow> = sqlx::query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.visitor_id = $1 ORDER BY c.created_at DESC, c.id DESC LIMIT 1"))
+            async fn current_in(conn: &mut $Db, visitor: &VisitorId) -> $crate::store::Result<Option<Conversation>> {
+                let row: Option<ConversationRow> = query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.visitor_id = $1 ORDER BY c.created_at DESC, c.id DESC LIMIT 1"))
                     .bind(visitor)
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -178,69 +170,80 @@ macro_rules! chat_store {
         #[async_trait::async_trait]
         impl $crate::store::ChatStore for $Store {
             async fn current_conversation(&self, visitor: &VisitorId) -> $crate::store::Result<Option<Conversation>> {
-                let mut conn = self.read().acquire().await?;
-                Self::current_in(&mut conn, visitor).await
+                let visitor = visitor.clone();
+                run!(self.read, |c| {
+                    let visitor = &visitor;
+                    Self::current_in(&mut *c, visitor).await
+                })
             }
 
             async fn start_conversation(&self, visitor: &VisitorId, bot: &BotId, now: i64) -> $crate::store::Result<Conversation> {
-                let mut tx = self.write().begin_with($begin).await?;
-                if let Some(open) = Self::current_in(&mut tx, visitor).await? {
-                    if open.state != ChatState::Resolved {
-                        return Err(StoreError::Conflict("conversation_open", "the current conversation is still open".into()));
+                let visitor = visitor.clone();
+                let bot = bot.clone();
+                run!(self.write, |c| {
+                    let visitor = &visitor;
+                    let bot = &bot;
+                    if let Some(open) = Self::current_in(&mut *c, visitor).await? {
+                        if open.state != ChatState::Resolved {
+                            return Err(StoreError::Conflict("conversation_open", "the current conversation is still open".into()));
+                        }
                     }
-                }
-                let (team_id, greeting): (TeamId, String) = sqlx::query_as("SELECT team_id, greeting FROM bots WHERE id = $1").bind(bot).fetch_one(&mut *tx).await?;
-                let id = ConversationId::new();
-                sqlx::query("INSERT INTO conversations (id, team_id, bot_id, visitor_id, state, created_at, last_activity_at, last_seq) VALUES ($1, $2, $3, $4, 'bot', $5, $5, 0)")
-                    .bind(&id)
-                    .bind(&team_id)
-                    .bind(bot)
-                    .bind(visitor)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                let mut last_seq = 0;
-                // The greeting opens the history so agents see what the visitor saw.
-                if let Ok(body) = MessageBody::parse_text(&greeting) {
-                    last_seq = 1;
-                    let m = Message {
-                        id: MessageId::new(),
-                        conversation_id: id.clone(),
-                        seq: 1,
-                        author: Author { kind: AuthorKind::Bot, id: None, display_name: None, avatar_url: None },
-                        body,
-                        internal: false,
-                        client_id: None,
-                        event: None,
-                        created_at: now,
-                    };
-                    Self::insert_message(&mut tx, &m).await?;
-                    sqlx::query("UPDATE conversations SET last_seq = 1, last_preview = $2, last_author_kind = 'bot', last_message_at = $3 WHERE id = $1")
+                    let (team_id, greeting): (TeamId, String) = query_as("SELECT team_id, greeting FROM bots WHERE id = $1").bind(bot).fetch_one(&mut *c).await?;
+                    let id = ConversationId::new();
+                    query("INSERT INTO conversations (id, team_id, bot_id, visitor_id, state, created_at, last_activity_at, last_seq) VALUES ($1, $2, $3, $4, 'bot', $5, $5, 0)")
                         .bind(&id)
-                        .bind(m.body.preview(140))
+                        .bind(&team_id)
+                        .bind(bot)
+                        .bind(visitor)
                         .bind(now)
-                        .execute(&mut *tx)
+                        .execute(&mut *c)
                         .await?;
-                }
-                tx.commit().await?;
-                Ok(Conversation {
-                    id,
-                    team_id,
-                    bot_id: bot.clone(),
-                    visitor_id: visitor.clone(),
-                    state: ChatState::Bot,
-                    assignee_id: None,
-                    escalated_at: None,
-                    resolved_at: None,
-                    created_at: now,
-                    last_activity_at: now,
-                    last_seq,
+                    let mut last_seq = 0;
+                    // The greeting opens the history so agents see what the visitor saw.
+                    if let Ok(body) = MessageBody::parse_text(&greeting) {
+                        last_seq = 1;
+                        let m = Message {
+                            id: MessageId::new(),
+                            conversation_id: id.clone(),
+                            seq: 1,
+                            author: Author { kind: AuthorKind::Bot, id: None, display_name: None, avatar_url: None },
+                            body,
+                            internal: false,
+                            client_id: None,
+                            event: None,
+                            created_at: now,
+                        };
+                        Self::insert_message(&mut *c, &m).await?;
+                        query("UPDATE conversations SET last_seq = 1, last_preview = $2, last_author_kind = 'bot', last_message_at = $3 WHERE id = $1")
+                            .bind(&id)
+                            .bind(m.body.preview(140))
+                            .bind(now)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    Ok(Conversation {
+                        id,
+                        team_id,
+                        bot_id: bot.clone(),
+                        visitor_id: visitor.clone(),
+                        state: ChatState::Bot,
+                        assignee_id: None,
+                        escalated_at: None,
+                        resolved_at: None,
+                        created_at: now,
+                        last_activity_at: now,
+                        last_seq,
+                    })
                 })
             }
 
             async fn conversation(&self, id: &ConversationId) -> $crate::store::Result<Option<Conversation>> {
-                let row: Option<ConversationRow> = sqlx::query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")).bind(id).fetch_optional(self.read()).await?;
-                Ok(row.map(Into::into))
+                let id = id.clone();
+                run!(self.read, |c| {
+                    let id = &id;
+                    let row: Option<ConversationRow> = query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")).bind(id).fetch_optional(&mut *c).await?;
+                    Ok(row.map(Into::into))
+                })
             }
 
             async fn messages(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool) -> $crate::store::Result<Vec<Message>> {
@@ -248,69 +251,95 @@ macro_rules! chat_store {
             }
 
             async fn messages_page(&self, conversation: &ConversationId, after_seq: i64, include_internal: bool, limit: i64) -> $crate::store::Result<Vec<Message>> {
-                let rows: Vec<MessageRow> =
-                    sqlx::query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 OR NOT m.internal) ORDER BY m.seq LIMIT $4"))
-                        .bind(conversation)
-                        .bind(after_seq)
-                        .bind(include_internal)
-                        .bind(limit)
-                        .fetch_all(self.read())
-                        .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                let conversation = conversation.clone();
+                run!(self.read, |c| {
+                    let conversation = &conversation;
+                    let rows: Vec<MessageRow> =
+                        query_as(concat!(message_select!(), " WHERE m.conversation_id = $1 AND m.seq > $2 AND ($3 OR NOT m.internal) ORDER BY m.seq LIMIT $4"))
+                            .bind(conversation)
+                            .bind(after_seq)
+                            .bind(include_internal)
+                            .bind(limit)
+                            .fetch_all(&mut *c)
+                            .await?;
+                    Ok(rows.into_iter().map(Into::into).collect())
+                })
             }
 
             async fn apply(&self, conversation: &ConversationId, act: Act, now: i64) -> $crate::store::Result<Applied> {
-                // Each backend decides how writes meet a transaction (SQLite batches them).
-                self.apply_write(conversation, act, now).await
+                let conversation = conversation.clone();
+                // One job: SQLite's writer runs it in its next group-committed batch.
+                run!(self.write, |c| {
+                    let conversation = &conversation;
+                    $crate::store::write::apply(&mut *c, conversation, act, now).await
+                })
             }
 
             async fn live_chats(&self, scope: &AgentScope, q: &ChatQuery) -> $crate::store::Result<(Vec<ChatSummary>, Option<ChatCursor>)> {
-                let sql = match q.view {
-                    ChatView::Inbox => list_page!(" AND c.state IN ('pending', 'active', 'transferred')"),
-                    ChatView::Mine => list_page!(" AND c.assignee_id = $2 AND c.state IN ('active', 'transferred')"),
-                    ChatView::Resolved => list_page!(" AND c.state = 'resolved'"),
-                };
-                let rows: Vec<SummaryRow> = sqlx::query_as(sql)
-                    .bind(&scope.team)
-                    .bind(&scope.user)
-                    .bind(&q.bot)
-                    .bind(q.after.as_ref().map(|c| c.at))
-                    .bind(q.after.as_ref().map(|c| c.id.clone()))
-                    .bind(q.limit + 1)
-                    .fetch_all(self.read())
-                    .await?;
-                let mut items: Vec<ChatSummary> = rows.into_iter().map(Into::into).collect();
-                let next = if items.len() as i64 > q.limit {
-                    items.truncate(q.limit as usize);
-                    items.last().map(|s| ChatCursor { at: s.conversation.last_activity_at, id: s.conversation.id.to_string() })
-                } else {
-                    None
-                };
-                Ok((items, next))
+                let scope = scope.clone();
+                let q = q.clone();
+                run!(self.read, |c| {
+                    let scope = &scope;
+                    let q = &q;
+                    let sql = match q.view {
+                        ChatView::Inbox => list_page!(" AND c.state IN ('pending', 'active', 'transferred')"),
+                        ChatView::Mine => list_page!(" AND c.assignee_id = $2 AND c.state IN ('active', 'transferred')"),
+                        ChatView::Resolved => list_page!(" AND c.state = 'resolved'"),
+                    };
+                    let rows: Vec<SummaryRow> = query_as(sql)
+                        .bind(&scope.team)
+                        .bind(&scope.user)
+                        .bind(&q.bot)
+                        .bind(q.after.as_ref().map(|c| c.at))
+                        .bind(q.after.as_ref().map(|c| c.id.clone()))
+                        .bind(q.limit + 1)
+                        .fetch_all(&mut *c)
+                        .await?;
+                    let mut items: Vec<ChatSummary> = rows.into_iter().map(Into::into).collect();
+                    let next = if items.len() as i64 > q.limit {
+                        items.truncate(q.limit as usize);
+                        items.last().map(|s| ChatCursor { at: s.conversation.last_activity_at, id: s.conversation.id.to_string() })
+                    } else {
+                        None
+                    };
+                    Ok((items, next))
+                })
             }
 
             async fn live_chat(&self, scope: &AgentScope, id: &ConversationId) -> $crate::store::Result<Option<ChatSummary>> {
-                let row: Option<SummaryRow> = sqlx::query_as(concat!(summary_select!(), " AND c.id = $3"))
-                    .bind(&scope.team)
-                    .bind(&scope.user)
-                    .bind(id)
-                    .fetch_optional(self.read())
-                    .await?;
-                Ok(row.map(Into::into))
+                let scope = scope.clone();
+                let id = id.clone();
+                run!(self.read, |c| {
+                    let scope = &scope;
+                    let id = &id;
+                    let row: Option<SummaryRow> = query_as(concat!(summary_select!(), " AND c.id = $3"))
+                        .bind(&scope.team)
+                        .bind(&scope.user)
+                        .bind(id)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                    Ok(row.map(Into::into))
+                })
             }
 
             async fn mark_read(&self, conversation: &ConversationId, reader: &str, up_to_seq: i64) -> $crate::store::Result<()> {
-                sqlx::query(
-                    "INSERT INTO read_markers (conversation_id, reader_id, last_read_seq) VALUES ($1, $2, $3)
-                     ON CONFLICT (conversation_id, reader_id) DO UPDATE SET last_read_seq =
-                        CASE WHEN excluded.last_read_seq > read_markers.last_read_seq THEN excluded.last_read_seq ELSE read_markers.last_read_seq END",
-                )
-                .bind(conversation)
-                .bind(reader)
-                .bind(up_to_seq)
-                .execute(self.write())
-                .await?;
-                Ok(())
+                let conversation = conversation.clone();
+                let reader = reader.to_owned();
+                run!(self.write, |c| {
+                    let conversation = &conversation;
+                    let reader = reader.as_str();
+                    query(
+                        "INSERT INTO read_markers (conversation_id, reader_id, last_read_seq) VALUES ($1, $2, $3)
+                         ON CONFLICT (conversation_id, reader_id) DO UPDATE SET last_read_seq =
+                            CASE WHEN excluded.last_read_seq > read_markers.last_read_seq THEN excluded.last_read_seq ELSE read_markers.last_read_seq END",
+                    )
+                    .bind(conversation)
+                    .bind(reader)
+                    .bind(up_to_seq)
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(())
+                })
             }
         }
     };

@@ -5,16 +5,13 @@
 //!
 //! The domain types stay free of the database crate: these impls live here, beside the SQL.
 
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
-use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
-
 use super::StoreError;
 use crate::domain::chat::{ChatState, SystemKind};
 use crate::domain::ids::*;
 use crate::domain::presence::{Reason, Source, Status};
 use crate::domain::team::Role;
 use crate::store::AuthorKind;
+use crate::store::db::{Bind, Cell, DbError, FromCell, Value};
 
 /// A value stored as its text form.
 pub(crate) trait TextColumn: Sized {
@@ -24,36 +21,31 @@ pub(crate) trait TextColumn: Sized {
     fn from_text(s: &str) -> Option<Self>;
 }
 
-/// A Rust type stored as TEXT on one backend.
-macro_rules! text_type {
-    ($Db:ty: $T:ty) => {
-        impl Type<$Db> for $T {
-            fn type_info() -> <$Db as sqlx::Database>::TypeInfo {
-                <str as Type<$Db>>::type_info()
-            }
-
-            fn compatible(ty: &<$Db as sqlx::Database>::TypeInfo) -> bool {
-                <str as Type<$Db>>::compatible(ty)
-            }
-        }
-    };
-}
-
-/// Implements the column traits of one backend for text-stored types.
+/// The cell and parameter impls of text-stored types.
 macro_rules! text_columns {
-    ($Db:ty: $($T:ty),* $(,)?) => {$(
-        text_type!($Db: $T);
-
-        impl Encode<'_, $Db> for $T {
-            fn encode_by_ref(&self, buf: &mut <$Db as sqlx::Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-                <&str as Encode<$Db>>::encode_by_ref(&self.to_text(), buf)
+    ($($T:ty),* $(,)?) => {$(
+        impl FromCell for $T {
+            fn from_cell(cell: Cell) -> Result<Self, String> {
+                let text = String::from_cell(cell)?;
+                <$T as TextColumn>::from_text(&text).ok_or_else(|| format!("not a valid {}: {text:?}", <$T as TextColumn>::WHAT))
             }
         }
 
-        impl<'r> Decode<'r, $Db> for $T {
-            fn decode(value: <$Db as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-                let text = <&str as Decode<$Db>>::decode(value)?;
-                <$T as TextColumn>::from_text(text).ok_or_else(|| format!("not a valid {}: {text:?}", <$T as TextColumn>::WHAT).into())
+        impl Bind for &$T {
+            fn value(self) -> Value {
+                Value::Text(Some(self.to_text().to_owned()))
+            }
+            fn null() -> Value {
+                Value::Text(None)
+            }
+        }
+
+        impl Bind for $T {
+            fn value(self) -> Value {
+                (&self).value()
+            }
+            fn null() -> Value {
+                Value::Text(None)
             }
         }
     )*};
@@ -85,41 +77,26 @@ pub(crate) struct Origins(pub Vec<String>);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BotIdList(pub Vec<BotId>);
 
-macro_rules! decoded_columns {
-    ($Db:ty) => {
-        text_type!($Db: Origins);
-        text_type!($Db: BotIdList);
-
-        impl<'r> Decode<'r, $Db> for Origins {
-            fn decode(value: <$Db as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-                let text = <&str as Decode<$Db>>::decode(value)?;
-                Ok(Self(serde_json::from_str(text).map_err(|e| format!("not a list of origins: {e}"))?))
-            }
-        }
-
-        impl<'r> Decode<'r, $Db> for BotIdList {
-            fn decode(value: <$Db as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-                let text = <&str as Decode<$Db>>::decode(value)?;
-                let ids = text.split(',').map(|s| BotId::parse(s).ok_or_else(|| format!("not a bot id: {s:?}"))).collect::<Result<_, _>>()?;
-                Ok(Self(ids))
-            }
-        }
-    };
+impl FromCell for Origins {
+    fn from_cell(cell: Cell) -> Result<Self, String> {
+        let text = String::from_cell(cell)?;
+        Ok(Self(serde_json::from_str(&text).map_err(|e| format!("not a list of origins: {e}"))?))
+    }
 }
 
-macro_rules! all_columns {
-    ($Db:ty) => {
-        text_columns!($Db: UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
-        text_columns!($Db: ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
-        decoded_columns!($Db);
-    };
+impl FromCell for BotIdList {
+    fn from_cell(cell: Cell) -> Result<Self, String> {
+        let text = String::from_cell(cell)?;
+        let ids = text.split(',').map(|s| BotId::parse(s).ok_or_else(|| format!("not a bot id: {s:?}"))).collect::<Result<_, _>>()?;
+        Ok(Self(ids))
+    }
 }
 
-all_columns!(Sqlite);
-all_columns!(Postgres);
+text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
+text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
 
-/// Database errors become the store's own: a value that did not decode is corruption, anything
-/// else a database failure. Neither names the database crate to callers.
+/// PostgreSQL's errors become the store's own; a unique violation is told apart so the store
+/// can map it to a conflict. None names the database crate to callers.
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
@@ -127,6 +104,7 @@ impl From<sqlx::Error> for StoreError {
                 tracing::error!(error = %e, "a stored row does not decode");
                 Self::Corrupt(e.to_string())
             }
+            sqlx::Error::Database(d) if d.is_unique_violation() => Self::Db(Box::new(DbError { message: d.to_string(), unique: true })),
             other => Self::Db(Box::new(other)),
         }
     }

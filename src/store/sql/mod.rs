@@ -1,10 +1,10 @@
-//! The SQL behind both backends. Each area's `impl` is a macro expanded once per backend with
-//! that backend's pool type; the SQL text is the same for both (see the module doc of
-//! [`crate::store`]). Row types here are plain `FromRow` structs that decode from either.
+//! The SQL behind both engines. Each area's `impl` is a macro expanded once per engine with
+//! that engine's connection type; the SQL text is the same for both (see the module doc of
+//! [`crate::store`]). Row types here are plain structs that decode from either ([`row!`]).
 //!
-//! Macro parameters: `$Store` (the backend type, with `read()`/`write()` pools), `$Db` (the
-//! sqlx database), `begin` (the statement that opens a write transaction) and `lock` (the suffix
-//! that locks a selected row until commit).
+//! Macro parameters: `$Store` (the engine, with `read`/`write` to run a job), `$Db` (its
+//! connection type, which implements [`super::db::Conn`]), `lock` (the suffix that locks a
+//! selected row until commit) and `skip_locked` (the same, passing over rows another node holds).
 
 mod columns;
 
@@ -23,6 +23,7 @@ mod shortcuts;
 #[macro_use]
 mod teams;
 
+use super::db::{is_unique_violation, query, query_as, query_scalar};
 use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, PresenceInput, StoreError};
 use crate::domain::chat::{ChatState, RequeueReason};
 use crate::domain::ids::*;
@@ -89,13 +90,14 @@ macro_rules! chat_scope {
     };
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct UserRow {
     id: UserId,
     email: String,
     first_name: String,
     last_name: String,
     avatar_version: Option<i64>,
+}
 }
 
 impl From<UserRow> for User {
@@ -104,12 +106,13 @@ impl From<UserRow> for User {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct PresenceRow {
     status: Status,
     status_source: Source,
     status_reason: Option<Reason>,
     last_active_at: Option<i64>,
+}
 }
 
 impl From<PresenceRow> for Presence {
@@ -118,7 +121,7 @@ impl From<PresenceRow> for Presence {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct TeamRow {
     id: TeamId,
     name: String,
@@ -126,6 +129,7 @@ pub(crate) struct TeamRow {
     heartbeat_timeout_seconds: i64,
     visitor_email_delay_seconds: i64,
     orphan_grace_seconds: i64,
+}
 }
 
 impl From<TeamRow> for Team {
@@ -143,15 +147,16 @@ impl From<TeamRow> for Team {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct MembershipRow {
     team_id: TeamId,
     user_id: UserId,
     role: Role,
     all_bots: bool,
     capacity: Option<i64>,
-    /// The bots of a restricted member (`NULL`: none).
+    // The bots of a restricted member (`NULL`: none).
     bot_ids: Option<columns::BotIdList>,
+}
 }
 
 impl From<MembershipRow> for Membership {
@@ -176,7 +181,7 @@ macro_rules! membership_cols {
     };
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct BotRow {
     id: BotId,
     team_id: TeamId,
@@ -190,6 +195,7 @@ pub(crate) struct BotRow {
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
     created_at: i64,
+}
 }
 
 impl BotRow {
@@ -216,14 +222,15 @@ impl BotRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct KnowledgeRow {
     bot_id: BotId,
     question: String,
     answer: String,
 }
+}
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct VisitorRow {
     id: VisitorId,
     bot_id: BotId,
@@ -232,6 +239,7 @@ pub(crate) struct VisitorRow {
     page_url: Option<String>,
     created_at: i64,
 }
+}
 
 impl From<VisitorRow> for Visitor {
     fn from(r: VisitorRow) -> Self {
@@ -239,7 +247,7 @@ impl From<VisitorRow> for Visitor {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct ConversationRow {
     id: ConversationId,
     team_id: TeamId,
@@ -252,6 +260,7 @@ pub(crate) struct ConversationRow {
     created_at: i64,
     last_activity_at: i64,
     last_seq: i64,
+}
 }
 
 impl From<ConversationRow> for Conversation {
@@ -272,7 +281,7 @@ impl From<ConversationRow> for Conversation {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct MessageRow {
     id: MessageId,
     conversation_id: ConversationId,
@@ -290,6 +299,7 @@ pub(crate) struct MessageRow {
     u_email: Option<String>,
     u_avatar: Option<i64>,
     v_name: Option<String>,
+}
 }
 
 impl From<MessageRow> for Message {
@@ -326,9 +336,9 @@ impl From<MessageRow> for Message {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct SummaryRow {
-    #[sqlx(flatten)]
+    #[flatten]
     conversation: ConversationRow,
     bot_name: String,
     v_id: VisitorId,
@@ -344,6 +354,7 @@ pub(crate) struct SummaryRow {
     last_author_kind: Option<AuthorKind>,
     last_message_at: Option<i64>,
     unread_count: i64,
+}
 }
 
 impl From<SummaryRow> for ChatSummary {
@@ -369,28 +380,23 @@ impl From<SummaryRow> for ChatSummary {
     }
 }
 
-/// Whether a database error is a unique-constraint violation (the same check on both backends).
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
-}
-
 /// Expands every area's implementation for one backend.
 macro_rules! sql_store {
-    ($Store:ty, $Db:ty, begin = $begin:literal, lock = $lock:literal, skip_locked = $skip:literal) => {
-        notify_store!($Store, $Db, begin = $begin, skip_locked = $skip);
-        account_store!($Store, $Db, begin = $begin, lock = $lock);
-        team_store!($Store, $Db, begin = $begin, lock = $lock);
-        bot_store!($Store, $Db, begin = $begin, lock = $lock);
-        chat_store!($Store, $Db, begin = $begin, lock = $lock);
-        presence_store!($Store, $Db, begin = $begin, lock = $lock);
-        shortcut_store!($Store, $Db, begin = $begin, lock = $lock);
+    ($Store:ty, $Db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
+        notify_store!($Store, $Db, skip_locked = $skip);
+        account_store!($Store, $Db, lock = $lock);
+        team_store!($Store, $Db, lock = $lock);
+        bot_store!($Store, $Db, lock = $lock);
+        chat_store!($Store, $Db, lock = $lock);
+        presence_store!($Store, $Db, lock = $lock);
+        shortcut_store!($Store, $Db, lock = $lock);
     };
 }
 
-sql_store!(super::sqlite::SqliteStore, sqlx::Sqlite, begin = "BEGIN IMMEDIATE", lock = "", skip_locked = "");
-sql_store!(super::postgres::PgStore, sqlx::Postgres, begin = "BEGIN", lock = " FOR UPDATE", skip_locked = " FOR UPDATE SKIP LOCKED");
+sql_store!(super::sqlite::SqliteStore, super::sqlite::LiteConn, lock = "", skip_locked = "");
+sql_store!(super::postgres::PgStore, sqlx::PgConnection, lock = " FOR UPDATE", skip_locked = " FOR UPDATE SKIP LOCKED");
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct ShortcutRow {
     id: ShortcutId,
     team_id: TeamId,
@@ -399,6 +405,7 @@ pub(crate) struct ShortcutRow {
     body: String,
     created_at: i64,
 }
+}
 
 impl From<ShortcutRow> for Shortcut {
     fn from(r: ShortcutRow) -> Self {
@@ -406,13 +413,14 @@ impl From<ShortcutRow> for Shortcut {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct PrefsRow {
     while_online: bool,
     while_offline: bool,
     new_escalation: bool,
     visitor_message: bool,
     transfer: bool,
+}
 }
 
 impl From<PrefsRow> for Prefs {
@@ -427,8 +435,8 @@ impl From<PrefsRow> for Prefs {
     }
 }
 
+row! {
 /// A user with optional preferences (`NULL` columns: never set, so the defaults).
-#[derive(sqlx::FromRow)]
 pub(crate) struct RecipientRow {
     user_id: UserId,
     status: Status,
@@ -437,6 +445,7 @@ pub(crate) struct RecipientRow {
     new_escalation: Option<bool>,
     visitor_message: Option<bool>,
     transfer: Option<bool>,
+}
 }
 
 impl From<RecipientRow> for Recipient {
@@ -456,7 +465,7 @@ impl From<RecipientRow> for Recipient {
     }
 }
 
-#[derive(sqlx::FromRow)]
+row! {
 pub(crate) struct SubscriptionRow {
     id: String,
     user_id: UserId,
@@ -468,6 +477,7 @@ pub(crate) struct SubscriptionRow {
     last_success_at: Option<i64>,
     last_error: Option<String>,
     last_error_at: Option<i64>,
+}
 }
 
 impl From<SubscriptionRow> for PushSubscription {
@@ -487,15 +497,16 @@ impl From<SubscriptionRow> for PushSubscription {
     }
 }
 
+row! {
 /// A member with their profile and presence; needs `members m` and `users u`.
-#[derive(sqlx::FromRow)]
 pub(crate) struct MemberRow {
-    #[sqlx(flatten)]
+    #[flatten]
     user: UserRow,
-    #[sqlx(flatten)]
+    #[flatten]
     membership: MembershipRow,
-    #[sqlx(flatten)]
+    #[flatten]
     presence: PresenceRow,
+}
 }
 
 impl From<MemberRow> for Member {
