@@ -217,6 +217,72 @@ pub async fn lanes(server: &Server, chats: usize, base: Instant) -> Lanes {
 }
 
 /// Sends `rate` messages/s for `seconds` across the lanes and measures.
+/// What the max-rate search found: the highest rate that held (p99 ≤ 50 ms, nothing lost) and
+/// the lowest that did not, within 10 % of each other.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaxRate {
+    pub best: Option<LiveResult>,
+    pub over: Option<u64>,
+}
+
+/// Whether a probe held: p99 within 50 ms, at least 99 % delivered, no errors.
+fn holds(r: &LiveResult) -> bool {
+    r.p99_us <= 50_000 && r.delivered >= r.sent * 99 / 100 && r.errors == 0
+}
+
+/// Finds the highest sustained rate: doubles from `from` until a probe fails (or `cap` holds),
+/// halves when even `from` fails, then bisects until the rate that failed is within 10 % of the
+/// one that held.
+pub async fn max_rate(server: &Server, lanes: &mut Lanes, base: Instant, from: u64, cap: u64, seconds: u64) -> MaxRate {
+    let mut best: Option<LiveResult> = None;
+    let mut over: Option<u64> = None;
+    let mut rate = from;
+    loop {
+        let r = probe(server, lanes, base, rate, seconds).await;
+        if holds(&r) {
+            best = Some(r);
+            if over.is_some() || rate >= cap {
+                break;
+            }
+            rate = (rate * 2).min(cap);
+        } else {
+            over = Some(rate);
+            if best.is_some() || rate <= 100 {
+                break;
+            }
+            rate /= 2;
+        }
+    }
+    while let (Some(lo), Some(hi)) = (best.as_ref().map(|b| b.rate), over) {
+        if hi as f64 <= lo as f64 * 1.1 {
+            break;
+        }
+        // Round to 50 msg/s so the steps read well; stop when that leaves nothing between.
+        let mid = (lo + hi) / 2 / 50 * 50;
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        let r = probe(server, lanes, base, mid, seconds).await;
+        if holds(&r) {
+            best = Some(r);
+        } else {
+            over = Some(mid);
+        }
+    }
+    MaxRate { best, over }
+}
+
+async fn probe(server: &Server, lanes: &mut Lanes, base: Instant, rate: u64, seconds: u64) -> LiveResult {
+    let r = run(server, lanes, base, rate, seconds).await;
+    let ok = holds(&r);
+    eprintln!("  {rate} msg/s: p99 {} µs, delivered {}/{} {}", r.p99_us, r.delivered, r.sent, if ok { "ok" } else { "— over" });
+    if !ok {
+        // Let a backlog drain before the next probe.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    r
+}
+
 pub async fn run(server: &Server, lanes: &mut Lanes, base: Instant, rate: u64, seconds: u64) -> LiveResult {
     while lanes.latencies.try_recv().is_ok() {}
     lanes.errors.store(0, Ordering::Relaxed);

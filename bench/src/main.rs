@@ -76,8 +76,10 @@ pub struct Plan {
     pub chats: usize,
     pub rate: u64,
     pub seconds: u64,
-    pub ladder: Vec<u64>,
-    pub ladder_seconds: u64,
+    /// The max-rate search: first rate tried, the highest, and each probe's length.
+    pub search_from: u64,
+    pub search_cap: u64,
+    pub probe_seconds: u64,
     pub idle: usize,
     pub workers: usize,
     pub inbox: usize,
@@ -90,8 +92,9 @@ impl Plan {
             chats: 1000,
             rate: 1000,
             seconds: 10,
-            ladder: vec![2000, 4000, 6000, 8000, 12000, 16000, 24000, 32000],
-            ladder_seconds: 4,
+            search_from: 2000,
+            search_cap: 64_000,
+            probe_seconds: 4,
             idle: 19_000,
             workers: 5,
             inbox: 100_000,
@@ -100,7 +103,18 @@ impl Plan {
     }
 
     fn quick() -> Self {
-        Plan { chats: 20, rate: 100, seconds: 1, ladder: vec![200], ladder_seconds: 1, idle: 200, workers: 2, inbox: 500, inbox_requests: 50 }
+        Plan {
+            chats: 20,
+            rate: 100,
+            seconds: 1,
+            search_from: 200,
+            search_cap: 400,
+            probe_seconds: 1,
+            idle: 200,
+            workers: 2,
+            inbox: 500,
+            inbox_requests: 50,
+        }
     }
 }
 
@@ -125,7 +139,7 @@ async fn main() {
             if live_only {
                 plan.idle = 0;
                 plan.inbox = 0;
-                plan.ladder.clear();
+                plan.search_cap = 0;
             }
             let kinds: Vec<Kind> = [
                 ("baton", Kind::Baton),
@@ -151,22 +165,15 @@ async fn main() {
                     let mut lanes = live::lanes(&server, plan.chats, base).await;
                     let steady = live::run(&server, &mut lanes, base, plan.rate, plan.seconds).await;
                     eprintln!("  {} chats × {} msg/s: p99 {} µs, {:.1} CPU-µs/msg", plan.chats, plan.rate, steady.p99_us, steady.cpu_us_per_msg);
-                    let mut best = None;
-                    // The PostgreSQL and two-node targets run the steady load only: they are
-                    // measured against the one-node figures of the same run.
-                    let ladder: &[u64] = if matches!(kind, Kind::BatonPg | Kind::BatonCluster) { &[] } else { &plan.ladder };
-                    for &rate in ladder {
-                        let r = live::run(&server, &mut lanes, base, rate, plan.ladder_seconds).await;
-                        let ok = r.p99_us <= 50_000 && r.delivered >= r.sent * 99 / 100 && r.errors == 0;
-                        eprintln!("  {rate} msg/s: p99 {} µs, delivered {}/{} {}", r.p99_us, r.delivered, r.sent, if ok { "ok" } else { "— over" });
-                        if !ok {
-                            break;
-                        }
-                        best = Some(r);
-                    }
+                    // The two-node target runs the steady load only: it is measured against the
+                    // one-node figures of the same run.
+                    let best = if kind == Kind::BatonCluster || plan.search_cap == 0 {
+                        None
+                    } else {
+                        Some(live::max_rate(&server, &mut lanes, base, plan.search_from, plan.search_cap, plan.probe_seconds).await)
+                    };
                     drop(lanes);
                     server.stop().await;
-                    let best = if ladder.is_empty() { None } else { Some(best) };
                     (Some(steady), best)
                 };
                 let idle = if plan.idle > 0 && !matches!(kind, Kind::BatonPg | Kind::BatonCluster) {
