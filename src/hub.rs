@@ -130,12 +130,65 @@ pub struct Event {
     /// The connection that caused it (typing), which does not get it back.
     pub origin: Option<Origin>,
     /// The frame as sent: `{"type", "at", "data"}`, serialised once for every receiver.
-    pub frame: String,
+    pub frame: Frame,
+}
+
+/// A frame as it goes on the wire: JSON text, serialised once and shared by every receiver (a
+/// clone is a reference count, not a copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame(bytes::Bytes);
+
+impl Frame {
+    /// `{"type", "at", "data"}`, written straight from `data` (no intermediate JSON tree).
+    pub fn new(kind: &str, at: Millis, data: impl Serialize) -> Self {
+        #[derive(Serialize)]
+        struct Wire<'a, T> {
+            #[serde(rename = "type")]
+            kind: &'a str,
+            at: String,
+            data: T,
+        }
+        // Every frame's data is plain values and strings: serialising cannot fail.
+        let text = serde_json::to_string(&Wire { kind, at: rfc3339(at), data }).expect("a frame always serialises");
+        Self::from(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built only from `String`s (below), so always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The shared bytes, for a socket to send without copying.
+    pub fn bytes(&self) -> bytes::Bytes {
+        self.0.clone()
+    }
+}
+
+impl From<String> for Frame {
+    fn from(text: String) -> Self {
+        Self(bytes::Bytes::from(text))
+    }
+}
+
+impl Serialize for Frame {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Frame {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from)
+    }
 }
 
 impl Event {
     pub fn new(kind: EventKind, at: Millis, topic: Topic, data: impl Serialize) -> Self {
-        let frame = json!({"type": kind.as_str(), "at": rfc3339(at), "data": data}).to_string();
+        Self::sharing(kind, at, topic, Frame::new(kind.as_str(), at, data))
+    }
+
+    /// An event whose frame is already serialised (the same message to several topics).
+    pub fn sharing(kind: EventKind, at: Millis, topic: Topic, frame: Frame) -> Self {
         Self { kind, at, topic, bot_id: None, conversation_id: None, seq: None, origin: None, frame }
     }
 

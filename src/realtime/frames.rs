@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::clock::{Millis, rfc3339};
+use crate::clock::Millis;
+use crate::hub::Frame;
 
 /// What clients may send.
 #[derive(Debug, Deserialize, PartialEq)]
@@ -29,11 +30,11 @@ pub enum ClientFrame {
 }
 
 /// `{"type", "at", "data"}`.
-pub fn frame(kind: &str, at: Millis, data: impl serde::Serialize) -> String {
-    json!({"type": kind, "at": rfc3339(at), "data": data}).to_string()
+pub fn frame(kind: &str, at: Millis, data: impl serde::Serialize) -> Frame {
+    Frame::new(kind, at, data)
 }
 
-pub fn error(at: Millis, code: &str, message: &str) -> String {
+pub fn error(at: Millis, code: &str, message: &str) -> Frame {
     frame("error", at, json!({"code": code, "message": message}))
 }
 

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::frames::{self, ClientFrame};
 use crate::domain::ids::{BotId, ConversationId, UserId, VisitorId};
 use crate::domain::values::{ClientId, MessageBody};
-use crate::hub::{Event, EventKind, Subscription, Topic};
+use crate::hub::{Event, EventKind, Frame, Subscription, Topic};
 use crate::services::{AppState, chats, events};
 use crate::store::{AgentScope, Membership, PresenceInput, StoreError};
 use crate::views;
@@ -159,7 +159,7 @@ where
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_pong = Instant::now();
     loop {
-        let out: Vec<String> = tokio::select! {
+        let out: Vec<Frame> = tokio::select! {
             biased;
             // Stopping: "going away", which clients answer by reconnecting.
             _ = s.state.shutdown.stopped() => {
@@ -211,7 +211,9 @@ where
             }
         };
         for f in out {
-            if !send(&mut sink, Message::Text(f.into())).await {
+            // The frame's shared bytes: no copy per receiver.
+            let Ok(text) = axum::extract::ws::Utf8Bytes::try_from(f.bytes()) else { continue };
+            if !send(&mut sink, Message::Text(text)).await {
                 return;
             }
         }
@@ -260,7 +262,7 @@ impl Session {
         matches!(self.peer, Peer::Agent { .. })
     }
 
-    async fn on_event(&mut self, ev: &Event) -> Vec<String> {
+    async fn on_event(&mut self, ev: &Event) -> Vec<Frame> {
         if ev.kind == EventKind::Resync {
             // Only a wake-up: the lagged flag it came with makes the loop resync.
             return vec![];
@@ -308,7 +310,7 @@ impl Session {
     /// repeats what already went out live. Read in pages, and at most `max` messages: a longer
     /// history ends with `sync_throttled` naming where to sync from next, so no sync can make
     /// the server hold or send a whole long history at once.
-    async fn replay(&mut self, conv: &ConversationId, after: i64, already: std::ops::RangeInclusive<i64>, max: usize) -> Vec<String> {
+    async fn replay(&mut self, conv: &ConversationId, after: i64, already: std::ops::RangeInclusive<i64>, max: usize) -> Vec<Frame> {
         let include_internal = self.is_agent();
         let mut out = Vec::new();
         let mut last = after;
@@ -349,7 +351,7 @@ impl Session {
     }
 
     /// `sync_throttled`: where to sync `conversation` from next, and when the budget refills.
-    fn throttled(&self, conversation: &str, after_seq: i64) -> String {
+    fn throttled(&self, conversation: &str, after_seq: i64) -> Frame {
         let now = self.state.now();
         let retry_in_ms = (REPLAY_WINDOW - (now - self.replayed.0)).clamp(0, REPLAY_WINDOW);
         frames::frame(
@@ -362,7 +364,7 @@ impl Session {
     /// After a lag: every conversation this connection follows is replayed from the database,
     /// then `resync` tells the client that other events (state changes, statuses) may have been
     /// missed and lists should be re-read.
-    async fn resync(&mut self) -> Vec<String> {
+    async fn resync(&mut self) -> Vec<Frame> {
         metrics::counter!("baton_resyncs_total").increment(1);
         let followed: Vec<(ConversationId, i64)> = self.sent.iter().map(|(c, s)| (c.clone(), *s)).collect();
         let mut out = Vec::new();
@@ -389,7 +391,7 @@ impl Session {
     }
 
     /// The agent's team or bot access changed: re-read it, and follow the new active team.
-    async fn refresh_access(&mut self, ev: &Event) -> Vec<String> {
+    async fn refresh_access(&mut self, ev: &Event) -> Vec<Frame> {
         let Peer::Agent { user, scope, membership, .. } = &mut self.peer else { return vec![] };
         let Some(me) = logged("re-reading access", self.state.store.me(user).await) else { return vec![] };
         let team = me.active_team_id.clone();
@@ -424,7 +426,7 @@ impl Session {
         }
     }
 
-    async fn on_client(&mut self, text: &str) -> Vec<String> {
+    async fn on_client(&mut self, text: &str) -> Vec<Frame> {
         let now = self.state.now();
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(f) => f,
@@ -478,7 +480,7 @@ impl Session {
     }
 
     /// A visitor's message over the socket: the same checks and effects as the HTTP endpoint.
-    async fn visitor_message(&mut self, body: &str, client_id: Option<&str>) -> Vec<String> {
+    async fn visitor_message(&mut self, body: &str, client_id: Option<&str>) -> Vec<Frame> {
         let now = self.state.now();
         let refuse = |code: &str, message: &str| vec![frames::frame("error", now, json!({"code": code, "message": message, "client_id": client_id}))];
         let Peer::Visitor { visitor, name, bot, address, .. } = &self.peer else {
@@ -523,7 +525,7 @@ impl Session {
         }
     }
 
-    async fn typing(&mut self, raw: &str, note: bool) -> Vec<String> {
+    async fn typing(&mut self, raw: &str, note: bool) -> Vec<Frame> {
         let now = self.state.now();
         let Some(id) = ConversationId::parse(raw) else { return vec![frames::error(now, "not_found", "no such conversation")] };
         if self.typing.get(&id).is_some_and(|t| now - t < TYPING_EVERY) {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::domain::chat::SystemEvent;
 use crate::domain::ids::UserId;
-use crate::hub::{Event, EventKind, Origin, Topic};
+use crate::hub::{Event, EventKind, Frame, Origin, Topic};
 use crate::services::AppState;
 use crate::store::{Applied, Conversation, Presence, User};
 use crate::views;
@@ -17,16 +17,19 @@ pub async fn applied(state: &AppState, a: &Applied) {
     }
     let c = &a.conversation;
     for m in &a.messages {
-        let data = views::message(m);
+        // One frame for the visitor and the team alike: serialised once.
+        let frame = Frame::new(EventKind::MessageCreated.as_str(), m.created_at, views::message(m));
         if !m.internal {
             state.bus.publish(
-                Event::new(EventKind::MessageCreated, m.created_at, Topic::Visitor(c.visitor_id.clone()), data.clone())
+                Event::sharing(EventKind::MessageCreated, m.created_at, Topic::Visitor(c.visitor_id.clone()), frame.clone())
                     .about_chat(&c.bot_id, &c.id)
                     .with_seq(m.seq),
             );
         }
         state.bus.publish(
-            Event::new(EventKind::MessageCreated, m.created_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id).with_seq(m.seq),
+            Event::sharing(EventKind::MessageCreated, m.created_at, Topic::Team(c.team_id.clone()), frame)
+                .about_chat(&c.bot_id, &c.id)
+                .with_seq(m.seq),
         );
     }
     if !a.state_changed {

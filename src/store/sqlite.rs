@@ -6,6 +6,8 @@
 //!   transaction: each job inside a savepoint (a refused job leaves nothing behind), one
 //!   `COMMIT` and, with `synchronous=FULL`, one fsync for the lot. Nobody hears back before the
 //!   batch is on disk.
+//! - **A checkpoint thread** copies the WAL back into the database every few hundred writes,
+//!   beside the writer rather than inside one of its commits.
 //! - **A small pool of reader threads**, each with a read-only connection, answers queries
 //!   concurrently with the writer (WAL).
 //! - An async caller crosses a channel **once per job**, never per statement: a job is a whole
@@ -43,6 +45,9 @@ const MAX_BATCH: usize = 256;
 const READERS: usize = 4;
 /// Prepared statements kept per connection (the store has about 150 distinct ones).
 const STATEMENT_CACHE: usize = 256;
+/// Committed write jobs between two checkpoints (a message writes a handful of pages, so this
+/// keeps the WAL around a thousand pages, SQLite's own default).
+const CHECKPOINT_EVERY: usize = 256;
 
 /// A handle on the engine; clones share it. The threads end when the last handle is gone.
 #[derive(Clone)]
@@ -89,8 +94,29 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error)?;
         conn.pragma_update(None, "synchronous", if full_sync { "FULL" } else { "NORMAL" }).map_err(db_error)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(db_error)?;
+        // Checkpoints run on a thread of their own (below), never inside a commit: copying the
+        // WAL into the database and syncing it would stall every write waiting behind it.
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut conn)?;
+
+        let checkpointer =
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(db_error)?;
+        checkpointer.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
+        checkpointer.pragma_update(None, "wal_autocheckpoint", 0).map_err(db_error)?;
+        let (nudge, nudged) = mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("baton-sqlite-checkpoint".into())
+            .spawn(move || {
+                // PASSIVE never blocks the writer or readers; what it cannot copy yet (a reader
+                // still on old pages) waits for the next round.
+                while nudged.recv().is_ok() {
+                    if let Err(e) = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "a WAL checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::db(format!("cannot start the checkpoint thread: {e}")))?;
 
         let (reads, read_queue) = mpsc::channel::<ReadTask>();
         let read_queue = Arc::new(Mutex::new(read_queue));
@@ -121,6 +147,7 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("baton-sqlite-write".into())
             .spawn(move || {
+                let mut since_checkpoint = 0;
                 while let Ok(first) = write_queue.recv() {
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
@@ -129,7 +156,13 @@ impl SqliteStore {
                             Err(_) => break,
                         }
                     }
+                    since_checkpoint += batch.len();
                     run_batch(&mut c, batch);
+                    if since_checkpoint >= CHECKPOINT_EVERY {
+                        since_checkpoint = 0;
+                        // Full means a checkpoint is already due: nothing to add.
+                        let _ = nudge.try_send(());
+                    }
                 }
             })
             .map_err(|e| StoreError::db(format!("cannot start the writer thread: {e}")))?;
