@@ -255,20 +255,22 @@ where
 
 /// One transaction for every job in `batch`, each in a savepoint.
 fn run_batch(c: &mut LiteConn, mut batch: Vec<Box<dyn WriteTask>>) {
+    // The transaction statements are prepared once, like every other.
+    let step = |c: &mut LiteConn, sql: &str| -> rusqlite::Result<()> { c.conn.prepare_cached(sql)?.execute([]).map(|_| ()) };
     let outcome = (|| -> std::result::Result<(), String> {
-        c.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| format!("cannot begin a write: {e}"))?;
+        step(c, "BEGIN IMMEDIATE").map_err(|e| format!("cannot begin a write: {e}"))?;
         for task in batch.iter_mut() {
-            c.conn.execute_batch("SAVEPOINT job").map_err(|e| format!("write batch broken: {e}"))?;
+            step(c, "SAVEPOINT job").map_err(|e| format!("write batch broken: {e}"))?;
             if !task.run(c) {
                 // SQLite may already have rolled the whole transaction back (a full disk, say).
                 if c.conn.is_autocommit() {
                     return Err("the write transaction was rolled back".into());
                 }
-                c.conn.execute_batch("ROLLBACK TO job").map_err(|e| format!("write batch broken: {e}"))?;
+                step(c, "ROLLBACK TO job").map_err(|e| format!("write batch broken: {e}"))?;
             }
-            c.conn.execute_batch("RELEASE job").map_err(|e| format!("write batch broken: {e}"))?;
+            step(c, "RELEASE job").map_err(|e| format!("write batch broken: {e}"))?;
         }
-        c.conn.execute_batch("COMMIT").map_err(|e| format!("commit failed: {e}"))
+        step(c, "COMMIT").map_err(|e| format!("commit failed: {e}"))
     })();
     if outcome.is_err() && !c.conn.is_autocommit() {
         if let Err(e) = c.conn.execute_batch("ROLLBACK") {

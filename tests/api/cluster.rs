@@ -453,27 +453,32 @@ async fn redis_unreachable_at_start_and_redis_with_sqlite_are_clear_errors() {
 }
 
 /// A `baton serve` process of the test's own.
-struct Node {
-    child: Child,
-    base: String,
+/// A `baton serve` process.
+pub(crate) struct Node {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Node {
+    /// A node of `app`'s cluster: its PostgreSQL and Redis.
     fn start(app: &TestApp) -> Node {
-        use std::io::{BufRead, BufReader};
         let s = app.settings();
         let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<std::ffi::OsString> = vec!["--data-dir".into(), dir.path().into()];
+        for a in
+            ["--database-url", s.database_url.as_deref().unwrap(), "--redis-url", s.redis_url.as_deref().unwrap(), "--redis-prefix", &s.redis_prefix]
+        {
+            args.push(a.into());
+        }
+        Node::serve(args)
+    }
+
+    /// `baton serve` on a free port with `args`, once it says where it listens.
+    pub(crate) fn serve(args: Vec<std::ffi::OsString>) -> Node {
+        use std::io::{BufRead, BufReader};
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .args([
-                "--database-url",
-                s.database_url.as_deref().unwrap(),
-                "--redis-url",
-                s.redis_url.as_deref().unwrap(),
-                "--redis-prefix",
-                &s.redis_prefix,
-            ])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("BATON_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -484,7 +489,12 @@ impl Node {
         let base = lines
             .by_ref()
             .map_while(Result::ok)
-            .find_map(|l| l.trim().strip_prefix("Baton is running: ").map(|u| u.trim_end_matches("/app").to_string()))
+            .find_map(|l| {
+                let l = l.trim();
+                // A fresh instance asks to be set up; a set-up one says it runs.
+                let url = l.strip_prefix("Baton is running: ").or_else(|| l.strip_prefix("Welcome to Baton. Finish setting up at: "))?;
+                Some(url.trim_end_matches("/app/setup").trim_end_matches("/app").to_string())
+            })
             .expect("serve prints its address");
         // Keep reading, so the process never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));

@@ -11,6 +11,7 @@ mod bots;
 mod cluster;
 mod corrupt;
 mod deploy;
+mod durability;
 mod lag;
 mod layers;
 mod lifecycle;
