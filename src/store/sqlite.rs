@@ -66,6 +66,8 @@ impl std::fmt::Debug for SqliteStore {
 pub(crate) struct LiteConn {
     conn: Connection,
     names: HashMap<String, Arc<[Box<str>]>>,
+    /// The writer's connection: its statements run only inside a batch's transaction.
+    writer: bool,
 }
 
 impl SqliteStore {
@@ -126,7 +128,7 @@ impl SqliteStore {
             reader.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             let queue = read_queue.clone();
-            let mut c = LiteConn { conn: reader, names: HashMap::new() };
+            let mut c = LiteConn { conn: reader, names: HashMap::new(), writer: false };
             std::thread::Builder::new()
                 .name(format!("baton-sqlite-read-{i}"))
                 .spawn(move || {
@@ -143,7 +145,7 @@ impl SqliteStore {
         }
 
         let (writes, write_queue) = mpsc::channel::<Box<dyn WriteTask>>();
-        let mut c = LiteConn { conn, names: HashMap::new() };
+        let mut c = LiteConn { conn, names: HashMap::new(), writer: true };
         std::thread::Builder::new()
             .name("baton-sqlite-write".into())
             .spawn(move || {
@@ -253,7 +255,11 @@ where
     }
 }
 
-/// One transaction for every job in `batch`, each in a savepoint.
+/// One transaction for every job in `batch`, each in a savepoint. A job refused or failing on
+/// its own is rolled back to its savepoint and the rest commit. When the transaction itself is
+/// lost (its `COMMIT` fails, or SQLite rolls it back after a full disk or an I/O error), every
+/// job of the batch is answered with the error: none was acknowledged, and clients repeat a
+/// message safely with its `client_id`.
 fn run_batch(c: &mut LiteConn, mut batch: Vec<Box<dyn WriteTask>>) {
     // The transaction statements are prepared once, like every other.
     let step = |c: &mut LiteConn, sql: &str| -> rusqlite::Result<()> { c.conn.prepare_cached(sql)?.execute([]).map(|_| ()) };
@@ -287,15 +293,26 @@ fn run_batch(c: &mut LiteConn, mut batch: Vec<Box<dyn WriteTask>>) {
 
 impl Conn for LiteConn {
     async fn fetch(&mut self, sql: &str, args: Vec<Value>, one: bool) -> Result<Vec<Row>> {
+        self.in_transaction()?;
         self.fetch_now(sql, args, one).map_err(db_error)
     }
 
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
+        self.in_transaction()?;
         self.execute_now(sql, args).map_err(db_error)
     }
 }
 
 impl LiteConn {
+    /// Refuses a write job's statement once SQLite has rolled its transaction back (a full disk,
+    /// say): run outside it, the statement would commit on its own while the job fails.
+    fn in_transaction(&self) -> Result<()> {
+        if self.writer && self.conn.is_autocommit() {
+            return Err(StoreError::db("the write transaction was rolled back"));
+        }
+        Ok(())
+    }
+
     fn fetch_now(&mut self, sql: &str, args: Vec<Value>, one: bool) -> rusqlite::Result<Vec<Row>> {
         let mut st = self.conn.prepare_cached(sql)?;
         bind(&mut st, args)?;
@@ -435,6 +452,24 @@ mod tests {
         assert!(matches!(b, Err(StoreError::Invalid(_))));
         let names: Vec<String> = run!(store.read, |c| { query_scalar("SELECT name FROM instance_keys ORDER BY name").fetch_all(c).await }).unwrap();
         assert_eq!(names, vec!["a".to_string(), "c".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn once_its_transaction_is_gone_a_write_job_writes_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        // What SQLite does on its own after a full disk or an I/O error, done by hand.
+        let broken = run!(store.write, |c| {
+            query("INSERT INTO instance_keys (name, value) VALUES ('a', 'v')").execute(c).await?;
+            query("ROLLBACK").execute(c).await?;
+            let after = query("INSERT INTO instance_keys (name, value) VALUES ('b', 'v')").execute(c).await;
+            assert!(after.is_err(), "a statement after the rollback is refused");
+            after.map(|_| ())
+        });
+        assert!(broken.is_err());
+        run!(store.write, |c| { query("INSERT INTO instance_keys (name, value) VALUES ('c', 'v')").execute(c).await.map(|_| ()) }).unwrap();
+        let names: Vec<String> = run!(store.read, |c| { query_scalar("SELECT name FROM instance_keys ORDER BY name").fetch_all(c).await }).unwrap();
+        assert_eq!(names, vec!["c".to_string()], "nothing of the broken job was kept, and the writer goes on");
     }
 
     #[tokio::test]
