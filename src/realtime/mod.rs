@@ -78,9 +78,12 @@ async fn agent_socket(
     let ws = upgrade(ws)?;
     let place = state.connections.agent(agent.user_id.as_str(), &ip).map_err(refused)?;
     let sub = session::subscribe(&state, &peer).await;
-    Ok(ws.on_upgrade(move |socket| async move {
-        session::run_subscribed(state, peer, sub, socket).await;
-        drop(place);
+    Ok(ws.on_upgrade(move |socket| {
+        let session = session::run_subscribed(state, peer, sub, socket);
+        async move {
+            session.await;
+            drop(place);
+        }
     }))
 }
 
@@ -123,8 +126,11 @@ async fn visitor_socket(
         address: ip,
     };
     let sub = session::subscribe(&state, &peer).await;
-    Ok(ws.on_upgrade(move |socket| async move {
-        session::run_subscribed(state, peer, sub, socket).await;
-        drop(place);
+    Ok(ws.on_upgrade(move |socket| {
+        let session = session::run_subscribed(state, peer, sub, socket);
+        async move {
+            session.await;
+            drop(place);
+        }
     }))
 }

@@ -1,11 +1,12 @@
 //! One WebSocket connection: hub events out (filtered, ordered and de-duplicated by `seq`),
 //! client frames in. Generic over the socket so the logic does not depend on axum's type.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, close_code};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::json;
 use tokio::time::Instant;
@@ -14,7 +15,7 @@ use super::frames::{self, ClientFrame};
 use crate::domain::ids::{BotId, ConversationId, UserId, VisitorId};
 use crate::domain::values::{ClientId, MessageBody};
 use crate::hub::{Event, EventKind, Frame, Subscription, Topic};
-use crate::services::{AppState, chats, events};
+use crate::services::{AppState, SessionGuard, chats, events};
 use crate::store::{AgentScope, Membership, PresenceInput, StoreError};
 use crate::views;
 
@@ -74,21 +75,23 @@ pub enum Peer {
     },
 }
 
+/// Kept small: an idle socket holds one of these (ordered maps: an empty one is half the size of
+/// an empty hash map, and a socket follows few conversations).
 struct Session {
     state: AppState,
     peer: Peer,
     sub: Subscription,
     /// Highest `seq` sent per conversation: later duplicates are dropped, gaps filled from the
     /// database.
-    sent: HashMap<ConversationId, i64>,
+    sent: BTreeMap<ConversationId, i64>,
     /// The first `seq` sent on this connection per conversation: everything from it up to
     /// `sent` went out (live or replayed), so a later sync skips that range.
-    live_from: HashMap<ConversationId, i64>,
+    live_from: BTreeMap<ConversationId, i64>,
     /// Conversations this connection first heard of through a live frame rather than a sync,
     /// with that frame's `seq`: an older message arriving after it (written on another node,
     /// overtaken on the way) still goes out, since the client cannot have it.
-    first_live: HashMap<ConversationId, i64>,
-    typing: HashMap<ConversationId, i64>,
+    first_live: BTreeMap<ConversationId, i64>,
+    typing: BTreeMap<ConversationId, i64>,
     activity: Option<i64>,
     /// A visitor's current conversation, remembered between messages (re-read when a write finds
     /// it resolved: the visitor may have started a new one).
@@ -131,27 +134,38 @@ pub async fn subscribe(state: &AppState, peer: &Peer) -> Subscription {
 }
 
 /// Runs the connection with a subscription taken earlier (see [`subscribe`]).
-pub async fn run_subscribed<S>(state: AppState, peer: Peer, sub: Subscription, socket: S)
+///
+/// Not an `async fn`: the session is built and boxed, and the socket split, before the task's
+/// future exists. An `async fn` keeps its arguments in its future beside the locals made from
+/// them, so every idle socket's task would carry a second, dead copy of its state and socket.
+pub fn run_subscribed<S>(state: AppState, peer: Peer, sub: Subscription, socket: S) -> impl Future<Output = ()> + Send
 where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
 {
     // Counted while it runs, so stopping waits for this socket's goodbye.
-    let _open = state.shutdown.session();
-    let (mut sink, mut stream) = socket.split();
-    let mut s = Session {
+    let open = state.shutdown.session();
+    let (sink, stream) = socket.split();
+    let s = Box::new(Session {
         state,
         peer,
         sub,
-        sent: HashMap::new(),
-        live_from: HashMap::new(),
-        first_live: HashMap::new(),
-        typing: HashMap::new(),
+        sent: BTreeMap::new(),
+        live_from: BTreeMap::new(),
+        first_live: BTreeMap::new(),
+        typing: BTreeMap::new(),
         activity: None,
         current: None,
         frames: (0, 0),
         replayed: (0, 0),
         close: None,
-    };
+    });
+    drive(s, open, sink, stream)
+}
+
+async fn drive<S>(mut s: Box<Session>, _open: SessionGuard, mut sink: SplitSink<S, Message>, mut stream: SplitStream<S>)
+where
+    S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Send + Unpin,
+{
     if let Peer::Agent { user, .. } = &s.peer {
         // Opening the inbox is a sign of life.
         logged("presence heartbeat", crate::services::presence::signal(&s.state, user, PresenceInput::Heartbeat).await);
