@@ -145,7 +145,7 @@ impl Results {
         let _ = writeln!(s, "## Maximum sustained rate (p99 ≤ 50 ms, nothing lost)\n");
         let _ = writeln!(
             s,
-            "Found by search: the rate doubles until a {}-second probe fails, then is bisected until the rate that failed is within 10 % of the one that held.\n",
+            "Found by search: the rate doubles until a {}-second probe fails (a failing probe is tried once more), then is bisected until the rate that failed is within 10 % of the one that held.\n",
             self.probe_seconds
         );
         let _ = writeln!(s, "| | {B} | {R} | {S} | {P} | Baton / relay | Baton / Socket.IO |\n|---|---|---|---|---|---|---|");
