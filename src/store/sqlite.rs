@@ -473,6 +473,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn writes_reach_the_database_file_without_a_commit_doing_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let file = dir.path().join("baton.db");
+        let before = std::fs::metadata(&file).unwrap().len();
+        // Enough committed jobs to nudge the checkpoint thread, each with a few pages of data.
+        let big = "x".repeat(8192);
+        for i in 0..CHECKPOINT_EVERY + 1 {
+            let (name, value) = (format!("k{i}"), big.clone());
+            run!(store.write, |c| {
+                query("INSERT INTO instance_keys (name, value) VALUES ($1, $2)").bind(name).bind(value).execute(c).await.map(|_| ())
+            })
+            .unwrap();
+        }
+        // SQLite's own checkpoint is off: only the checkpoint thread copies the WAL into the file.
+        let grown = (CHECKPOINT_EVERY * 8192) as u64;
+        for _ in 0..1000 {
+            if std::fs::metadata(&file).unwrap().len() >= before + grown {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the database file did not grow: {} bytes", std::fs::metadata(&file).unwrap().len());
+    }
+
+    #[tokio::test]
     async fn placeholders_bind_by_number_whatever_their_order_in_the_text() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
