@@ -54,6 +54,7 @@ pub async fn run(settings: &Settings) -> Result<String, BoxError> {
             show_agent_availability: true,
             auto_escalate_unanswered: false,
             allowed_origins: vec![],
+            widget: Default::default(),
         },
         responder: Responder::Knowledge,
         knowledge: KNOWLEDGE.iter().map(|(q, a)| Entry { question: (*q).into(), answer: (*a).into() }).collect(),

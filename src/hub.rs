@@ -62,6 +62,12 @@ pub enum EventKind {
     CredentialsChanged,
     #[serde(rename = "availability")]
     Availability,
+    /// A pending chat's place in the queue changed (to its visitor).
+    #[serde(rename = "queue.updated")]
+    QueueUpdated,
+    /// A visitor rated a resolved chat (to the team).
+    #[serde(rename = "chat.rated")]
+    ChatRated,
     /// Never sent to a client: wakes a connection marked lagged, so it resyncs (the cluster's
     /// bus reconnected and events may have been missed).
     #[serde(rename = "resync")]
@@ -85,6 +91,8 @@ impl EventKind {
             Self::InvitationsChanged => "invitations.changed",
             Self::CredentialsChanged => "credentials.changed",
             Self::Availability => "availability",
+            Self::QueueUpdated => "queue.updated",
+            Self::ChatRated => "chat.rated",
             Self::Resync => "resync",
         }
     }

@@ -49,6 +49,8 @@ pub struct SettingsView {
     pub heartbeat_timeout_seconds: i64,
     pub visitor_email_delay_seconds: i64,
     pub orphan_grace_seconds: i64,
+    /// How visitors rate a resolved chat: `stars` (1–5), `thumbs` (up or down) or `off`.
+    pub csat: crate::store::Csat,
 }
 
 pub fn settings(s: &TeamSettings) -> SettingsView {
@@ -57,6 +59,7 @@ pub fn settings(s: &TeamSettings) -> SettingsView {
         heartbeat_timeout_seconds: s.heartbeat_timeout_seconds,
         visitor_email_delay_seconds: s.visitor_email_delay_seconds,
         orphan_grace_seconds: s.orphan_grace_seconds,
+        csat: s.csat,
     }
 }
 
@@ -190,6 +193,10 @@ pub struct BotView {
     pub settings: BotSettingsView,
     pub responder: ResponderView,
     pub knowledge: Vec<EntryView>,
+    /// The widget: business hours, when nobody can answer, pre-chat form, look and words.
+    pub widget: crate::domain::widget::WidgetSettings,
+    /// The uploaded logo, shown in the widget's header.
+    pub logo_url: Option<String>,
     pub created_at: String,
 }
 
@@ -212,6 +219,8 @@ pub fn bot(b: &Bot) -> BotView {
             Responder::Webhook { url, secret } => ResponderView::Webhook { url: url.clone(), has_secret: secret.is_some() },
         },
         knowledge: b.knowledge.iter().map(|e| EntryView { question: e.question.clone(), answer: e.answer.clone() }).collect(),
+        widget: s.widget.clone(),
+        logo_url: b.logo_url(),
         created_at: time(b.created_at),
     }
 }
@@ -224,10 +233,49 @@ pub struct VisitorView {
     pub name: Option<String>,
     pub email: Option<String>,
     pub display_name: String,
+    /// Answers to the bot's pre-chat questions, by key.
+    #[schema(value_type = Object)]
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// The page the visitor started the chat on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
 }
 
 pub fn visitor(v: &Visitor) -> VisitorView {
-    VisitorView { id: v.id.clone(), name: v.name.clone(), email: v.email.clone(), display_name: v.display_name() }
+    VisitorView {
+        id: v.id.clone(),
+        name: v.name.clone(),
+        email: v.email.clone(),
+        display_name: v.display_name(),
+        fields: v.fields.clone(),
+        page_url: v.page_url.clone(),
+    }
+}
+
+/// A visitor's rating of a resolved chat.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Rating)]
+pub struct RatingView {
+    /// 1–5; on the `thumbs` scale, 5 is a thumb up and 1 a thumb down.
+    pub score: i64,
+    pub scale: crate::store::Csat,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+pub fn rating(r: &crate::store::Rating) -> RatingView {
+    RatingView { score: r.score, scale: r.scale, comment: r.comment.clone(), created_at: time(r.created_at) }
+}
+
+/// Where a pending chat stands in its bot's queue.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = QueuePlace)]
+pub struct QueueView {
+    /// 1 for the next chat to be claimed.
+    pub position: i64,
+    /// The median wait of this bot's recent claimed chats; `null` without any (say "a few
+    /// minutes").
+    pub expected_wait_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -269,6 +317,9 @@ pub struct MessageView {
     /// For system lines: which state change this one records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<SystemKind>,
+    /// For system lines: who and what the change is about, so a client can word it itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_detail: Option<crate::domain::chat::EventDetail>,
     pub created_at: String,
 }
 
@@ -288,6 +339,7 @@ pub fn message(m: &Message) -> MessageView {
         visibility: if m.internal { Visibility::Internal } else { Visibility::Public },
         client_id: m.client_id.clone(),
         event: m.event,
+        event_detail: m.detail.clone(),
         created_at: time(m.created_at),
     }
 }
@@ -323,6 +375,8 @@ pub struct ChatSummaryView {
     pub last_seq: i64,
     /// Visitor and agent messages after my read marker, not counting mine.
     pub unread_count: i64,
+    /// The visitor's satisfaction rating, once given (resolved chats).
+    pub rating: Option<RatingView>,
 }
 
 pub fn chat_summary(s: &ChatSummary) -> ChatSummaryView {
@@ -339,6 +393,7 @@ pub fn chat_summary(s: &ChatSummary) -> ChatSummaryView {
         last_activity_at: time(c.last_activity_at),
         last_seq: c.last_seq,
         unread_count: s.unread_count,
+        rating: s.rating.as_ref().map(rating),
     }
 }
 
@@ -388,17 +443,29 @@ pub struct WidgetConversationView {
     pub agent: Option<PublicAgentView>,
     pub last_seq: i64,
     pub messages: Vec<MessageView>,
+    /// While pending: the place in the queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueView>,
+    /// Once resolved: whether the visitor is asked to rate the chat (`stars`, `thumbs`), or
+    /// `null` (not asked, or already rated).
+    pub rating_asked: Option<crate::store::Csat>,
+    /// The visitor's rating, once given.
+    pub rating: Option<RatingView>,
+    /// What the visitor told us: name, email, pre-chat answers.
+    pub visitor: WidgetVisitorView,
 }
 
-pub fn widget_conversation(c: &Conversation, agent: Option<&User>, messages: &[Message]) -> WidgetConversationView {
-    WidgetConversationView {
-        id: c.id.clone(),
-        mode: mode(c),
-        state: c.state,
-        agent: agent.map(public_agent),
-        last_seq: c.last_seq,
-        messages: messages.iter().map(message).collect(),
-    }
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = WidgetVisitor)]
+pub struct WidgetVisitorView {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[schema(value_type = Object)]
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+pub fn widget_visitor(v: &Visitor) -> WidgetVisitorView {
+    WidgetVisitorView { name: v.name.clone(), email: v.email.clone(), fields: v.fields.clone() }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]

@@ -54,6 +54,19 @@ pub enum Trigger {
     HumanOnly,
     /// The bot had no answer and auto-escalation is on.
     Unanswered,
+    /// The visitor left a message while nobody could answer (the team replies later).
+    LeftMessage,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VisitorRequest => "visitor_request",
+            Self::HumanOnly => "human_only",
+            Self::Unanswered => "unanswered",
+            Self::LeftMessage => "left_message",
+        }
+    }
 }
 
 /// What `decide` needs to know about an agent, read in the same transaction.
@@ -83,6 +96,9 @@ pub struct ChatFacts {
 pub enum Command {
     Escalate(Trigger),
     VisitorMessage,
+    /// A message left while nobody could answer: stored, and the chat goes to the queue (the
+    /// bot does not answer it).
+    LeaveMessage,
     /// The responder's answer; `unanswered` when it had nothing better than the fallback line.
     BotReply {
         unanswered: bool,
@@ -181,6 +197,7 @@ impl SystemEvent {
             Self::Escalated(Trigger::VisitorRequest) => "The visitor asked for a person".into(),
             Self::Escalated(Trigger::HumanOnly) => "Chat handed to the team".into(),
             Self::Escalated(Trigger::Unanswered) => "The bot could not answer; chat handed to the team".into(),
+            Self::Escalated(Trigger::LeftMessage) => "The visitor left a message while nobody was available".into(),
             Self::Claimed { agent } => format!("{agent} claimed the chat"),
             Self::Accepted { agent } => format!("{agent} joined the chat"),
             Self::Transferred { from, to } => format!("Transferred from {from} to {to}"),
@@ -188,6 +205,19 @@ impl SystemEvent {
             Self::Resolved { by: None } => "The visitor ended the chat".into(),
             Self::Requeued { agent, reason: RequeueReason::LeftTeam } => format!("{agent} left the team; the chat is back in the queue"),
             Self::Requeued { agent, reason: RequeueReason::WentOffline } => format!("{agent} went offline; the chat is back in the queue"),
+        }
+    }
+
+    /// Who and what the line is about, so that each audience can word it its own way (the
+    /// widget speaks to the visitor: "Alice joined" where agents read "Alice claimed the chat").
+    pub fn detail(&self) -> EventDetail {
+        let named = |agent: &str| EventDetail { agent: Some(agent.to_string()), ..EventDetail::default() };
+        match self {
+            Self::Escalated(t) => EventDetail { trigger: Some(t.as_str().to_string()), ..EventDetail::default() },
+            Self::Claimed { agent } | Self::Accepted { agent } | Self::Requeued { agent, .. } => named(agent),
+            Self::Transferred { from, to } => EventDetail { from: Some(from.clone()), agent: Some(to.clone()), ..EventDetail::default() },
+            Self::Resolved { by: Some(agent) } => named(agent),
+            Self::Resolved { by: None } => EventDetail { by_visitor: Some(true), ..EventDetail::default() },
         }
     }
 
@@ -202,6 +232,22 @@ impl SystemEvent {
             Self::Requeued { .. } => SystemKind::Requeued,
         }
     }
+}
+
+/// What a system line is about: the agent it names (the one who joined, took over, resolved,
+/// or was requeued away from), the one a transfer came from, why a chat was escalated, and
+/// whether the visitor ended it. Stored as JSON beside the line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct EventDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `visitor_request`, `human_only`, `unanswered` or `left_message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_visitor: Option<bool>,
 }
 
 /// The kind of a [`SystemEvent`], as stored beside a system message and shown to clients.
@@ -296,17 +342,26 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
 
     match (cmd, chat.state) {
         (Command::Escalate(trigger), Bot) => {
-            if *trigger == Trigger::VisitorRequest && !(chat.human_escalation || chat.human_only) {
+            if matches!(trigger, Trigger::VisitorRequest | Trigger::LeftMessage) && !(chat.human_escalation || chat.human_only) {
                 return Err(E::EscalationDisabled);
             }
             Ok(Decision { assignee: None, ..Decision::to(chat, Pending, SystemEvent::Escalated(*trigger)) })
         }
         (Command::Escalate(Trigger::VisitorRequest), Pending) => Ok(Decision::keep(chat, Post::Nothing)),
-        (Command::Escalate(Trigger::VisitorRequest), Active | Transferred) => Err(E::AlreadyEscalated),
+        (Command::Escalate(Trigger::LeftMessage), Pending) => Ok(Decision::keep(chat, Post::Nothing)),
+        (Command::Escalate(Trigger::VisitorRequest | Trigger::LeftMessage), Active | Transferred) => Err(E::AlreadyEscalated),
         (Command::Escalate(_), Resolved) => Err(E::ChatResolved),
         (Command::Escalate(_), _) => Err(E::BotSilenced),
 
-        (Command::VisitorMessage, Resolved) => Err(E::ChatResolved),
+        (Command::LeaveMessage, Bot) => {
+            if !(chat.human_escalation || chat.human_only) {
+                return Err(E::EscalationDisabled);
+            }
+            Ok(Decision { post: Post::Public, ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::LeftMessage)) })
+        }
+        // Already with the team: the message is simply added.
+        (Command::LeaveMessage, Pending | Active | Transferred) => Ok(Decision::keep(chat, Post::Public)),
+        (Command::LeaveMessage | Command::VisitorMessage, Resolved) => Err(E::ChatResolved),
         (Command::VisitorMessage, Bot) if chat.human_only => {
             Ok(Decision { post: Post::Public, ..Decision::to(chat, Pending, SystemEvent::Escalated(Trigger::HumanOnly)) })
         }
@@ -449,6 +504,16 @@ mod tests {
                 "unanswered escalation",
                 Command::Escalate(Trigger::Unanswered),
                 [ok(Pending), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::BotSilenced), Err(E::ChatResolved)],
+            ),
+            (
+                "visitor leaves a message",
+                Command::LeaveMessage,
+                [posted(Pending, Public), posted(Pending, Public), posted(Active, Public), posted(Transferred, Public), Err(E::ChatResolved)],
+            ),
+            (
+                "left-message escalation",
+                Command::Escalate(Trigger::LeftMessage),
+                [ok(Pending), ok(Pending), Err(E::AlreadyEscalated), Err(E::AlreadyEscalated), Err(E::ChatResolved)],
             ),
             (
                 "visitor writes",
@@ -606,6 +671,25 @@ mod tests {
         assert_eq!(decide(&off, &Command::Escalate(Trigger::VisitorRequest)), Err(E::EscalationDisabled));
         let human_only = ChatFacts { human_only: true, ..off };
         assert_eq!(decide(&human_only, &Command::Escalate(Trigger::VisitorRequest)).unwrap().state, Pending);
+    }
+
+    #[test]
+    fn a_left_message_needs_escalation_and_never_gets_a_bot_reply() {
+        let off = ChatFacts { human_escalation: false, ..chat(Bot) };
+        assert_eq!(decide(&off, &Command::LeaveMessage), Err(E::EscalationDisabled));
+        let d = decide(&chat(Bot), &Command::LeaveMessage).unwrap();
+        assert_eq!((d.state, d.post, d.bot_replies, d.event_first), (Pending, Post::Public, false, false));
+        assert_eq!(d.event.unwrap().detail().trigger.as_deref(), Some("left_message"));
+    }
+
+    #[test]
+    fn system_lines_carry_who_they_are_about() {
+        let d = decide(&chat(Active), &Command::Transfer { by: alice(), to: carol() }).unwrap().event.unwrap().detail();
+        assert_eq!((d.from.as_deref(), d.agent.as_deref()), (Some("Alice"), Some("Carol")));
+        let d = decide(&chat(Pending), &Command::Claim(carol())).unwrap().event.unwrap().detail();
+        assert_eq!(d.agent.as_deref(), Some("Carol"));
+        let d = decide(&chat(Active), &Command::Resolve(Resolver::Visitor)).unwrap().event.unwrap().detail();
+        assert_eq!(d.by_visitor, Some(true));
     }
 
     #[test]

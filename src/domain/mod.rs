@@ -9,3 +9,5 @@ pub mod notify;
 pub mod presence;
 pub mod team;
 pub mod values;
+pub mod widget;
+pub mod words;

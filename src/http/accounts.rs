@@ -353,7 +353,7 @@ async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJ
 
 /// Decodes any supported image (refusing decompression bombs), fits it in 256×256 and
 /// re-encodes it as PNG: what is stored and served is always a clean image Baton wrote.
-fn normalise_avatar(bytes: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn normalise_avatar(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use image::{ImageFormat, ImageReader, Limits};
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     match reader.format() {

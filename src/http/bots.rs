@@ -9,10 +9,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Agent, AppJson, AppPath};
+use super::extract::{Agent, AppJson, AppPath, body_rejection, double_option};
 use super::openapi::Error;
 use crate::domain::ids::{BotId, TeamId};
 use crate::domain::knowledge::Entry;
+use crate::domain::widget::{Appearance, Hours, PreChat, WhenUnavailable, WidgetSettings};
+use std::collections::BTreeMap;
 use crate::domain::values::{BotName, Origin};
 use crate::services::AppState;
 use crate::store::{Bot, BotInput, BotSettings, Responder};
@@ -25,7 +27,39 @@ const MAX_ANSWER: usize = 5000;
 const MAX_ORIGINS: usize = 50;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_bots, create_bot)).routes(routes!(get_bot, update_bot, delete_bot))
+    let (schemas, paths, logo_upload) = routes!(upload_logo, delete_logo);
+    OpenApiRouter::new()
+        .routes(routes!(list_bots, create_bot))
+        .routes(routes!(get_bot, update_bot, delete_bot))
+        .routes((schemas, paths, logo_upload.layer(axum::extract::DefaultBodyLimit::max(super::accounts::AVATAR_MAX_BYTES))))
+}
+
+/// A change to the widget's settings: each part sent replaces that part (`hours: null` removes
+/// the schedule); parts left out stay.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = WidgetSettingsInput)]
+struct WidgetBody {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Hours>)]
+    hours: Option<Option<Hours>>,
+    when_unavailable: Option<WhenUnavailable>,
+    pre_chat: Option<PreChat>,
+    appearance: Option<Appearance>,
+    #[schema(value_type = Option<Object>)]
+    texts: Option<BTreeMap<String, BTreeMap<String, String>>>,
+}
+
+fn merge_widget(base: WidgetSettings, w: Option<WidgetBody>) -> ApiResult<WidgetSettings> {
+    let Some(w) = w else { return Ok(base) };
+    let next = WidgetSettings {
+        hours: w.hours.unwrap_or(base.hours),
+        when_unavailable: w.when_unavailable.unwrap_or(base.when_unavailable),
+        pre_chat: w.pre_chat.unwrap_or(base.pre_chat),
+        appearance: w.appearance.unwrap_or(base.appearance),
+        texts: w.texts.unwrap_or(base.texts),
+    };
+    next.checked(&crate::domain::words::known).map_err(|e| ApiError::invalid(&e.field, e.message))
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -70,6 +104,7 @@ struct BotBody {
     #[schema(max_items = 500)]
     knowledge: Option<Vec<EntryBody>>,
     responder: Option<ResponderBody>,
+    widget: Option<WidgetBody>,
 }
 
 /// Applies a body over `base` (the defaults for a new bot, the current bot for a PATCH).
@@ -99,6 +134,7 @@ fn merge(base: BotInput, b: BotBody, allow_private: bool) -> ApiResult<BotInput>
         show_agent_availability: s.show_agent_availability.unwrap_or(base.settings.show_agent_availability),
         auto_escalate_unanswered: s.auto_escalate_unanswered.unwrap_or(base.settings.auto_escalate_unanswered),
         allowed_origins,
+        widget: merge_widget(base.settings.widget, b.widget)?,
     };
     let knowledge = match b.knowledge {
         Some(entries) => {
@@ -162,6 +198,7 @@ fn defaults() -> BotInput {
             show_agent_availability: false,
             auto_escalate_unanswered: false,
             allowed_origins: vec![],
+            widget: WidgetSettings::default(),
         },
         responder: Responder::Knowledge,
         knowledge: vec![],
@@ -244,5 +281,50 @@ async fn delete_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): A
         return Err(ApiError::Forbidden("only owners and admins can delete bots"));
     }
     state.store.delete_bot(&bot.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Serialize, ToSchema)]
+struct LogoUploaded {
+    logo_url: Option<String>,
+}
+
+/// The bot's logo, shown in the widget's header (owners/admins): the raw image as the body (PNG,
+/// JPEG, WebP or GIF, at most 2 MiB), stored re-encoded as PNG.
+#[utoipa::path(put, path = "/api/bots/{bot}/logo", tag = "bots", params(("bot" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "image/*", description = "PNG, JPEG, WebP or GIF, at most 2 MiB"),
+    responses((status = 200, body = LogoUploaded), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 413, response = Error)))]
+async fn upload_logo(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(bot): AppPath<String>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<LogoUploaded>> {
+    let body = body.map_err(body_rejection)?;
+    let (bot, m) = visible_bot(&state, &agent, &bot).await?;
+    if !m.role.is_admin() {
+        return Err(ApiError::Forbidden("only owners and admins can change bots"));
+    }
+    if body.is_empty() {
+        return Err(ApiError::invalid("body", "send the image bytes as the request body"));
+    }
+    let png = tokio::task::spawn_blocking(move || super::accounts::normalise_avatar(&body))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::invalid("body", e))?;
+    state.store.set_bot_logo(&bot.id, png, state.now()).await?;
+    let bot = state.store.bot(&bot.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(LogoUploaded { logo_url: bot.logo_url() }))
+}
+
+/// Removes the bot's logo (owners/admins).
+#[utoipa::path(delete, path = "/api/bots/{bot}/logo", tag = "bots", params(("bot" = String, Path)),
+    responses((status = 204), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
+async fn delete_logo(State(state): State<AppState>, agent: Agent, AppPath(bot): AppPath<String>) -> ApiResult<StatusCode> {
+    let (bot, m) = visible_bot(&state, &agent, &bot).await?;
+    if !m.role.is_admin() {
+        return Err(ApiError::Forbidden("only owners and admins can change bots"));
+    }
+    state.store.delete_bot_logo(&bot.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -299,6 +299,8 @@ struct SettingsBody {
     visitor_email_delay_seconds: Option<i64>,
     #[schema(minimum = 0, maximum = 86400)]
     orphan_grace_seconds: Option<i64>,
+    /// How visitors rate a resolved chat: `stars`, `thumbs` or `off`.
+    csat: Option<crate::store::Csat>,
 }
 
 fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
@@ -324,6 +326,7 @@ async fn update_settings(
         heartbeat_timeout_seconds: in_range("heartbeat_timeout_seconds", b.heartbeat_timeout_seconds, 20, 3600)?,
         visitor_email_delay_seconds: in_range("visitor_email_delay_seconds", b.visitor_email_delay_seconds, 0, 86_400)?,
         orphan_grace_seconds: in_range("orphan_grace_seconds", b.orphan_grace_seconds, 0, 86_400)?,
+        csat: b.csat,
     };
     let t = state.store.update_team_settings(&team, patch).await?;
     Ok(Json(views::settings(&t.settings)))

@@ -15,12 +15,16 @@ use super::extract::{
     AppJson, AppPath, AppQuery, ClientIp, VisitorCaller, VisitorWrite, body_rejection, check_origin, declares_json, double_option, json_object,
 };
 use super::openapi::Error;
+use std::collections::BTreeMap;
+
 use crate::domain::chat::ChatState;
+use crate::domain::widget::{PreChat, Reach, WhenUnavailable};
+use crate::domain::words;
 use crate::domain::ids::{BotId, ConversationId, VisitorId};
 use crate::domain::values::{ClientId, Email, MessageBody, PersonName};
 use crate::services::auth;
-use crate::services::{AppState, chats};
-use crate::store::{Act, Conversation};
+use crate::services::{AppState, chats, visitors};
+use crate::store::{Act, Conversation, Csat};
 use crate::views;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,6 +39,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_message))
         .routes(routes!(escalate))
         .routes(routes!(end))
+        .routes(routes!(leave_message))
+        .routes(routes!(rate))
+        .routes(routes!(transcript))
+        .routes(routes!(strings))
+        .routes(routes!(logo))
 }
 
 /// The widget runs on other sites: browsers may call `/api/widget/*` from any origin (each call
@@ -73,22 +82,58 @@ struct ConfigView {
     /// Present when the bot shows agent availability.
     #[serde(skip_serializing_if = "Option::is_none")]
     availability: Option<Availability>,
+    /// Whether a person can answer now: `open`, `closed` (outside business hours) or `away`
+    /// (nobody with access is available). Updated live by `availability` frames.
+    reach: Reach,
+    /// When business hours next open or close (ask again then); `null` without a schedule.
+    next_change_at: Option<String>,
+    /// What the widget offers when the reach is not `open`.
+    when_unavailable: WhenUnavailable,
+    pre_chat: PreChat,
+    appearance: AppearanceView,
+    /// After a resolved chat with the team, the visitor is asked to rate it on this scale.
+    csat: Csat,
+    /// The language of `strings`: the first of `lang` (or `Accept-Language`) the widget speaks.
+    language: &'static str,
+    /// The widget's words in that language, with the bot's overrides.
+    #[schema(value_type = Object)]
+    strings: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = WidgetAppearance)]
+struct AppearanceView {
+    #[serde(flatten)]
+    appearance: crate::domain::widget::Appearance,
+    logo_url: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ConfigQuery {
+    /// The visitor's languages, most wanted first (`navigator.languages` joined by commas);
+    /// `Accept-Language` is used without it.
+    lang: Option<String>,
 }
 
 /// What the widget shows before the visitor writes.
 ///
 /// 403: an `Origin` outside the bot's allow-list.
-#[utoipa::path(get, path = "/api/widget/bots/{bot}/config", tag = "widget", params(("bot" = String, Path)),
-    responses((status = 200, body = ConfigView), (status = 403, response = Error), (status = 404, response = Error)))]
-async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPath<String>) -> ApiResult<Json<ConfigView>> {
+#[utoipa::path(get, path = "/api/widget/bots/{bot}/config", tag = "widget", params(("bot" = String, Path), ConfigQuery),
+    responses((status = 200, body = ConfigView), (status = 400, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
+async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPath<String>, AppQuery(q): AppQuery<ConfigQuery>) -> ApiResult<Json<ConfigView>> {
     let bot = public_bot(&state, &parts, &bot).await?;
     let s = &bot.settings;
-    let availability = if s.show_agent_availability {
-        let (online, last) = state.store.availability(&bot.id).await?;
-        Some(Availability { online, last_active_at: views::opt_time(last) })
-    } else {
-        None
+    let a = visitors::availability(&state, &bot).await?;
+    let availability = s.show_agent_availability.then(|| Availability { online: a.online, last_active_at: views::opt_time(a.last_active_at) });
+    let team = state.store.team(&bot.team_id).await?.ok_or(ApiError::NotFound)?;
+    let asked = match &q.lang {
+        Some(l) if l.len() > 500 => return Err(ApiError::invalid("lang", "must be at most 500 characters")),
+        Some(l) => l.clone(),
+        None => parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(500).collect(),
     };
+    let language = words::pick(&asked);
     Ok(Json(ConfigView {
         name: bot.name.clone(),
         greeting: bot.greeting.clone(),
@@ -96,7 +141,39 @@ async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPa
         human_only: s.human_only,
         show_agent_availability: s.show_agent_availability,
         availability,
+        reach: a.reach,
+        next_change_at: views::opt_time(a.next_change_at),
+        when_unavailable: s.widget.when_unavailable,
+        pre_chat: s.widget.pre_chat.clone(),
+        appearance: AppearanceView { appearance: s.widget.appearance.clone(), logo_url: bot.logo_url() },
+        csat: team.settings.csat,
+        language,
+        strings: words::for_language(language, &s.widget.texts),
     }))
+}
+
+/// The widget's words in every language it speaks (the keys a bot's `widget.texts` may
+/// override).
+#[utoipa::path(get, path = "/api/widget/strings", tag = "widget", responses((status = 200, body = Object)))]
+async fn strings() -> Json<&'static BTreeMap<String, BTreeMap<String, String>>> {
+    Json(words::all())
+}
+
+/// The bot's logo. Public, like avatars: the widget shows it on any site.
+#[utoipa::path(get, path = "/api/widget/bots/{bot}/logo", tag = "widget", params(("bot" = String, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, response = Error)))]
+async fn logo(State(state): State<AppState>, AppPath(bot): AppPath<String>) -> ApiResult<axum::response::Response> {
+    use axum::http::{HeaderMap, HeaderValue, header};
+    use axum::response::IntoResponse;
+    let id = BotId::parse(&bot).ok_or(ApiError::NotFound)?;
+    let png = state.store.bot_logo(&id).await?.ok_or(ApiError::NotFound)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    // The URL changes with every upload (?v=), so the bytes behind one URL never change.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    Ok((headers, png).into_response())
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -111,6 +188,9 @@ struct VisitorBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
+    /// Answers to the bot's pre-chat questions, by key; replaces the earlier answers.
+    #[schema(value_type = Option<Object>)]
+    fields: Option<BTreeMap<String, String>>,
 }
 
 /// `Some(None)` clears, `Some(Some(v))` sets (blank clears too), `None` leaves as is.
@@ -172,7 +252,7 @@ async fn create_visitor(
     // The body is optional: a visitor may start anonymously.
     let b: NewVisitorBody =
         if body.iter().all(u8::is_ascii_whitespace) { NewVisitorBody::default() } else { json_object(declares_json(&parts.headers), &body)? };
-    let (name, email) = parse_visitor(&VisitorBody { name: b.name.map(Some), email: b.email.map(Some) })?;
+    let (name, email) = parse_visitor(&VisitorBody { name: b.name.map(Some), email: b.email.map(Some), fields: None })?;
     let page_url = b.page_url.as_deref().map(parse_page_url).transpose()?;
     let token = auth::new_secret(auth::VISITOR_TOKEN_PREFIX);
     let now = state.now();
@@ -239,7 +319,7 @@ async fn mark_read(State(state): State<AppState>, VisitorWrite(caller): VisitorW
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The visitor's name and email.
+/// The visitor's name, email and pre-chat answers.
 #[utoipa::path(patch, path = "/api/widget/visitor", tag = "widget", request_body = VisitorBody,
     responses((status = 200, body = views::VisitorView), (status = 400, response = Error), (status = 401, response = Error), (status = 429, response = Error)))]
 async fn update_visitor(
@@ -248,7 +328,17 @@ async fn update_visitor(
     AppJson(b): AppJson<VisitorBody>,
 ) -> ApiResult<Json<views::VisitorView>> {
     let (name, email) = parse_visitor(&b)?;
-    let v = state.store.update_visitor(&caller.visitor.id, name.as_ref().map(|n| n.as_deref()), email.as_ref().map(|e| e.as_deref())).await?;
+    let fields = match b.fields {
+        Some(given) => {
+            let bot = state.store.bot(&caller.bot.id).await?.ok_or(ApiError::NotFound)?;
+            Some(bot.settings.widget.pre_chat.answers(given).map_err(|e| ApiError::invalid(&e.field, e.message))?)
+        }
+        None => None,
+    };
+    let mut v = state.store.update_visitor(&caller.visitor.id, name.as_ref().map(|n| n.as_deref()), email.as_ref().map(|e| e.as_deref())).await?;
+    if let Some(fields) = fields {
+        v = state.store.set_visitor_fields(&caller.visitor.id, &fields).await?;
+    }
     Ok(Json(views::visitor(&v)))
 }
 
@@ -257,13 +347,37 @@ async fn current_conversation(state: &AppState, caller: &VisitorCaller) -> ApiRe
     Ok(chats::current(state, &caller.visitor.id, &caller.bot.id).await?)
 }
 
-async fn conversation_view(state: &AppState, conv: &Conversation, after_seq: i64) -> ApiResult<views::WidgetConversationView> {
+async fn conversation_view(state: &AppState, caller: &VisitorCaller, conv: &Conversation, after_seq: i64) -> ApiResult<views::WidgetConversationView> {
     let agent = match &conv.assignee_id {
         Some(a) => state.store.user(a).await?,
         None => None,
     };
     let messages = state.store.messages(&conv.id, after_seq, false).await?;
-    Ok(views::widget_conversation(conv, agent.as_ref(), &messages))
+    let queue = match conv.state {
+        ChatState::Pending => visitors::queue_view(visitors::queue_place(state, conv).await?),
+        _ => None,
+    };
+    let (rating, rating_asked) = match conv.state {
+        ChatState::Resolved => {
+            let rating = state.store.rating(&conv.id).await?;
+            let csat = state.store.team(&conv.team_id).await?.map(|t| t.settings.csat).unwrap_or(Csat::Off);
+            let asked = visitors::rating_asked(conv, csat, rating.is_some());
+            (rating, asked)
+        }
+        _ => (None, None),
+    };
+    Ok(views::WidgetConversationView {
+        id: conv.id.clone(),
+        mode: views::mode(conv),
+        state: conv.state,
+        agent: agent.as_ref().map(views::public_agent),
+        last_seq: conv.last_seq,
+        messages: messages.iter().map(views::message).collect(),
+        queue,
+        rating_asked,
+        rating: rating.as_ref().map(views::rating),
+        visitor: views::widget_visitor(&caller.visitor),
+    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -293,7 +407,7 @@ async fn current(
         return Err(ApiError::invalid("after_seq", "must not be negative"));
     }
     let conv = current_conversation(&state, &caller).await?;
-    Ok(Json(conversation_view(&state, &conv, after).await?))
+    Ok(Json(conversation_view(&state, &caller, &conv, after).await?))
 }
 
 /// "Start a new chat", once the last one is resolved.
@@ -306,7 +420,7 @@ async fn new_conversation(
     VisitorWrite(caller): VisitorWrite,
 ) -> ApiResult<(StatusCode, Json<views::WidgetConversationView>)> {
     let conv = chats::start(&state, &caller.visitor.id, &caller.bot.id).await?;
-    Ok((StatusCode::CREATED, Json(conversation_view(&state, &conv, 0).await?)))
+    Ok((StatusCode::CREATED, Json(conversation_view(&state, &caller, &conv, 0).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -373,6 +487,13 @@ fn state_view(applied: &crate::store::Applied) -> StateView {
     responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
 async fn escalate(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite) -> ApiResult<Json<StateView>> {
     let conv = current_conversation(&state, &caller).await?;
+    // A bot set to hide the button while nobody can answer refuses the request then too.
+    if caller.bot.settings.widget.when_unavailable == WhenUnavailable::Hide && conv.state == ChatState::Bot {
+        let bot = state.store.bot(&caller.bot.id).await?.ok_or(ApiError::NotFound)?;
+        if visitors::availability(&state, &bot).await?.reach != Reach::Open {
+            return Err(ApiError::Conflict("team_unavailable", "nobody can answer right now".into()));
+        }
+    }
     let applied = chats::apply(&state, &conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(state_view(&applied)))
 }
@@ -386,4 +507,107 @@ async fn end(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite) 
     let conv = current_conversation(&state, &caller).await?;
     let applied = chats::apply(&state, &conv.id, Act::ResolveByVisitor { visitor: caller.visitor.id.clone() }).await?;
     Ok(Json(state_view(&applied)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LeaveMessageBody {
+    #[schema(max_length = 100)]
+    name: Option<String>,
+    /// Where the team's reply is emailed.
+    email: String,
+    #[schema(min_length = 1, max_length = 10000)]
+    body: String,
+    /// 1–100 printable ASCII characters; a repeat returns the first message.
+    #[schema(min_length = 1, max_length = 100)]
+    client_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct LeftMessage {
+    message: views::MessageView,
+    #[serde(flatten)]
+    state: StateView,
+}
+
+/// "Leave a message" while nobody can answer: keeps the visitor's name and email, stores the
+/// message and queues the chat for the team (no bot reply); the team's reply is emailed when it
+/// stays unread.
+///
+/// 409: `escalation_disabled`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/widget/leave-message", tag = "widget", request_body = LeaveMessageBody,
+    responses((status = 201, body = LeftMessage), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn leave_message(
+    State(state): State<AppState>,
+    VisitorWrite(caller): VisitorWrite,
+    AppJson(b): AppJson<LeaveMessageBody>,
+) -> ApiResult<(StatusCode, Json<LeftMessage>)> {
+    let name = b.name.as_deref().map(PersonName::parse).transpose()?.map(|n| n.into_inner()).filter(|n| !n.is_empty());
+    let email = Email::parse(&b.email)?.as_str().to_string();
+    let body = MessageBody::parse_text(&b.body)?;
+    let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
+    let applied = visitors::leave_message(&state, &caller.visitor, &caller.bot, name, email, body, client_id).await?;
+    let message = applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
+    Ok((StatusCode::CREATED, Json(LeftMessage { message: views::message(message), state: state_view(&applied) })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RatingBody {
+    /// 1–5 stars; on the `thumbs` scale 5 is a thumb up and 1 a thumb down.
+    #[schema(minimum = 1, maximum = 5)]
+    score: i64,
+    #[schema(max_length = 2000)]
+    comment: Option<String>,
+}
+
+/// The visitor rates their resolved chat, once, on the team's scale (`csat` in the widget
+/// config).
+///
+/// 409: `rating_not_open` (not a resolved chat with the team, or ratings are off),
+/// `already_rated`.
+#[utoipa::path(post, path = "/api/widget/rating", tag = "widget", request_body = RatingBody,
+    responses((status = 201, body = views::RatingView), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn rate(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite, AppJson(b): AppJson<RatingBody>) -> ApiResult<(StatusCode, Json<views::RatingView>)> {
+    let comment = match b.comment.as_deref().map(str::trim) {
+        Some(c) if c.chars().count() > 2000 => return Err(ApiError::invalid("comment", "must be at most 2000 characters")),
+        Some(c) if !c.is_empty() => Some(c.to_string()),
+        _ => None,
+    };
+    let conv = current_conversation(&state, &caller).await?;
+    let rating = visitors::rate(&state, &conv, b.score, comment).await?;
+    Ok((StatusCode::CREATED, Json(views::rating(&rating))))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TranscriptBody {
+    /// Defaults to the email the visitor gave.
+    email: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TranscriptQueued {
+    email: String,
+}
+
+/// Emails the visitor a copy of their ended chat (public messages only), through the email
+/// outbox; a conversation's copy is sent at most 3 times.
+///
+/// 409: `chat_open`, `transcript_limit`, `email_unavailable` (the server sends no email).
+#[utoipa::path(post, path = "/api/widget/transcript", tag = "widget", request_body = TranscriptBody,
+    responses((status = 202, body = TranscriptQueued), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn transcript(
+    State(state): State<AppState>,
+    VisitorWrite(caller): VisitorWrite,
+    AppJson(b): AppJson<TranscriptBody>,
+) -> ApiResult<(StatusCode, Json<TranscriptQueued>)> {
+    let email = match (b.email.as_deref().map(str::trim), &caller.visitor.email) {
+        (Some(e), _) if !e.is_empty() => Email::parse(e)?.as_str().to_string(),
+        (_, Some(known)) => known.clone(),
+        _ => return Err(ApiError::invalid("email", "is required: this visitor left no email")),
+    };
+    let conv = current_conversation(&state, &caller).await?;
+    visitors::transcript(&state, &conv, &email).await?;
+    Ok((StatusCode::ACCEPTED, Json(TranscriptQueued { email })))
 }

@@ -27,6 +27,7 @@ pub(super) async fn announce(state: &AppState, applied: &Applied) {
     super::events::applied(state, applied).await;
     super::presence::chat_changed(state, applied).await;
     super::notify::after_chat_change(state, applied).await;
+    super::visitors::queue_moved(state, applied).await;
 }
 
 /// The visitor's current conversation, opening one if the visitor has none yet.

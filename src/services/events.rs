@@ -70,7 +70,7 @@ pub async fn applied(state: &AppState, a: &Applied) {
 }
 
 /// `agent.status` to every team the agent belongs to, and the new availability to the widgets
-/// of bots that show it.
+/// of the team's bots (whether a person can answer; who is online only where the bot shows it).
 pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
     let Ok(me) = state.store.me(user).await else { return };
     let data = json!({
@@ -83,10 +83,9 @@ pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
     for (team, _) in &me.teams {
         state.bus.publish(Event::new(EventKind::AgentStatus, state.now(), Topic::Team(team.id.clone()), data.clone()));
         let Ok(bots) = state.store.bots(&team.id, &crate::domain::team::BotAccess::All).await else { continue };
-        for bot in bots.iter().filter(|b| b.settings.show_agent_availability) {
-            if let Ok((online, last)) = state.store.availability(&bot.id).await {
-                let data = json!({"online": online, "last_active_at": views::opt_time(last)});
-                state.bus.publish(Event::new(EventKind::Availability, state.now(), Topic::Bot(bot.id.clone()), data));
+        for bot in &bots {
+            if let Ok(a) = super::visitors::availability(state, bot).await {
+                state.bus.publish(Event::new(EventKind::Availability, state.now(), Topic::Bot(bot.id.clone()), availability_data(bot, &a)));
             }
         }
     }
@@ -128,4 +127,15 @@ pub fn agent_typing(state: &AppState, conv: &Conversation, agent: &UserId, displ
         let data = json!({"conversation_id": conv.id, "author": {"kind": "agent", "display_name": display_name}});
         state.bus.publish(Event::new(EventKind::Typing, now, Topic::Visitor(conv.visitor_id.clone()), data));
     }
+}
+
+/// What the widget hears of the bot's availability: the reach always, who is online only when
+/// the bot shows it.
+pub fn availability_data(bot: &crate::store::Bot, a: &super::visitors::Availability) -> Value {
+    let mut data = json!({"reach": a.reach, "next_change_at": views::opt_time(a.next_change_at)});
+    if bot.settings.show_agent_availability {
+        data["online"] = json!(a.online);
+        data["last_active_at"] = json!(views::opt_time(a.last_active_at));
+    }
+    data
 }

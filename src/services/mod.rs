@@ -7,6 +7,7 @@
 //! - [`events`] — turning committed changes into real-time events.
 //! - [`presence`] — presence signals and the presence timers.
 //! - [`notify`] — agent notifications and visitor emails, from durable outboxes.
+//! - [`visitors`] — availability, the queue, messages left, ratings and transcripts.
 //! - [`bot`] — the bot's answer: knowledge base or webhook.
 //! - [`sweeper`] — the timer loops; [`auth`] — secrets and password hashing; [`ratelimit`].
 
@@ -22,6 +23,7 @@ pub mod presence;
 pub mod ratelimit;
 pub mod sweeper;
 pub mod teams;
+pub mod visitors;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -176,6 +176,13 @@ pub trait BotStore: Send + Sync {
     async fn visitor_session(&self, token_hash: &str) -> Result<Option<(Visitor, Bot)>>;
     async fn visitor(&self, id: &VisitorId) -> Result<Option<Visitor>>;
     async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> Result<Visitor>;
+    /// Replaces the visitor's pre-chat answers.
+    async fn set_visitor_fields(&self, id: &VisitorId, fields: &std::collections::BTreeMap<String, String>) -> Result<Visitor>;
+    /// Stores the bot's logo (a PNG) and its new version.
+    async fn set_bot_logo(&self, bot: &BotId, png: Vec<u8>, version: Millis) -> Result<()>;
+    async fn bot_logo(&self, bot: &BotId) -> Result<Option<Vec<u8>>>;
+    /// Removes the logo; whether there was one.
+    async fn delete_bot_logo(&self, bot: &BotId) -> Result<bool>;
 }
 
 /// Conversations, messages and the live-chat lifecycle.
@@ -198,6 +205,17 @@ pub trait ChatStore: Send + Sync {
     async fn live_chat(&self, scope: &AgentScope, id: &ConversationId) -> Result<Option<ChatSummary>>;
     /// Moves the reader's marker forward (never back).
     async fn mark_read(&self, conversation: &ConversationId, reader: &str, up_to_seq: i64) -> Result<()>;
+    /// The bot's pending chats, the next to be claimed first: (conversation, visitor).
+    async fn queue(&self, bot: &BotId, limit: i64) -> Result<Vec<(ConversationId, VisitorId)>>;
+    /// A pending chat's place in its bot's queue (1: next); `None` when it is not pending.
+    async fn queue_position(&self, conversation: &ConversationId) -> Result<Option<i64>>;
+    /// How long the bot's most recent chats escalated since `since` waited for their first
+    /// claim (milliseconds), newest first, at most `limit`.
+    async fn recent_waits(&self, bot: &BotId, since: Millis, limit: i64) -> Result<Vec<Millis>>;
+    /// Stores the visitor's rating of the conversation; `Conflict("already_rated")` the second
+    /// time.
+    async fn rate(&self, conversation: &ConversationId, rating: &Rating) -> Result<()>;
+    async fn rating(&self, conversation: &ConversationId) -> Result<Option<Rating>>;
 }
 
 /// Agent presence: every change goes through [`crate::domain::presence::step`] under the user's
@@ -247,6 +265,9 @@ pub trait NotifyStore: Send + Sync {
     /// Chat-capable members with access to the bot, with their status and preferences.
     async fn recipients(&self, bot: &BotId) -> Result<Vec<Recipient>>;
     async fn recipient(&self, user: &UserId) -> Result<Option<Recipient>>;
+    /// Queues the conversation's transcript for `to`. `false` when one is already waiting;
+    /// `Conflict("transcript_limit")` after `max` for the conversation.
+    async fn queue_transcript(&self, conversation: &ConversationId, to: &str, max: i64, now: Millis) -> Result<bool>;
     /// Schedules an unread-reply email unless one is already pending for the conversation.
     async fn schedule_email(&self, conversation: &ConversationId, from_seq: i64, due_at: Millis, now: Millis) -> Result<bool>;
     /// Claims due emails for a minute.
@@ -281,6 +302,13 @@ pub enum Act {
     Escalate(Trigger),
     /// `name`: the visitor's name as the caller knows it (shown as the message's author).
     VisitorMessage {
+        visitor: VisitorId,
+        name: Option<String>,
+        body: MessageBody,
+        client_id: Option<ClientId>,
+    },
+    /// A message left while nobody could answer: stored, and the chat queued for the team.
+    LeaveMessage {
         visitor: VisitorId,
         name: Option<String>,
         body: MessageBody,

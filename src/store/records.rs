@@ -1,7 +1,7 @@
 //! What the store reads and writes: plain records, already in domain types.
 
 use crate::clock::Millis;
-use crate::domain::chat::{ChatState, SystemEvent, SystemKind};
+use crate::domain::chat::{ChatState, EventDetail, SystemEvent, SystemKind};
 use crate::domain::ids::*;
 use crate::domain::knowledge::Entry;
 use crate::domain::presence::{self, Reason, Source, Status};
@@ -102,6 +102,8 @@ pub struct TeamSettings {
     pub heartbeat_timeout_seconds: i64,
     pub visitor_email_delay_seconds: i64,
     pub orphan_grace_seconds: i64,
+    /// How visitors rate a resolved chat.
+    pub csat: Csat,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -110,6 +112,40 @@ pub struct SettingsPatch {
     pub heartbeat_timeout_seconds: Option<i64>,
     pub visitor_email_delay_seconds: Option<i64>,
     pub orphan_grace_seconds: Option<i64>,
+    pub csat: Option<Csat>,
+}
+
+/// The satisfaction question after a resolved chat: five stars, a thumb up or down, or none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Csat {
+    #[default]
+    Stars,
+    Thumbs,
+    Off,
+}
+
+impl Csat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stars => "stars",
+            Self::Thumbs => "thumbs",
+            Self::Off => "off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Stars, Self::Thumbs, Self::Off].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A visitor's rating of a resolved chat: 1–5 (a thumb up is 5, down is 1) on the scale asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rating {
+    pub score: i64,
+    pub scale: Csat,
+    pub comment: Option<String>,
+    pub created_at: Millis,
 }
 
 /// A user's standing in one team.
@@ -175,6 +211,8 @@ pub struct BotSettings {
     pub show_agent_availability: bool,
     pub auto_escalate_unanswered: bool,
     pub allowed_origins: Vec<String>,
+    /// Business hours, what happens when nobody can answer, the pre-chat form, look and words.
+    pub widget: crate::domain::widget::WidgetSettings,
 }
 
 /// How a bot answers.
@@ -204,7 +242,15 @@ pub struct Bot {
     pub settings: BotSettings,
     pub responder: Responder,
     pub knowledge: Vec<Entry>,
+    /// Set when a logo was uploaded; part of its URL so browsers refetch a new one.
+    pub logo_version: Option<Millis>,
     pub created_at: Millis,
+}
+
+impl Bot {
+    pub fn logo_url(&self) -> Option<String> {
+        self.logo_version.map(|v| format!("/api/widget/bots/{}/logo?v={v}", self.id))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +261,8 @@ pub struct Visitor {
     pub email: Option<String>,
     /// The page the visitor started on: an unread-reply email links back there.
     pub page_url: Option<String>,
+    /// Answers to the bot's pre-chat questions, by key.
+    pub fields: std::collections::BTreeMap<String, String>,
     pub created_at: Millis,
 }
 
@@ -314,6 +362,8 @@ pub struct Message {
     pub client_id: Option<String>,
     /// For system messages: the kind of state change.
     pub event: Option<SystemKind>,
+    /// For system messages: who and what the change is about.
+    pub detail: Option<EventDetail>,
     pub created_at: Millis,
 }
 
@@ -359,6 +409,7 @@ pub struct ChatSummary {
     pub assignee: Option<User>,
     pub last_message: Option<LastMessage>,
     pub unread_count: i64,
+    pub rating: Option<Rating>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,10 +452,21 @@ pub struct PushJob {
 #[derive(Debug, Clone)]
 pub struct EmailJob {
     pub id: String,
+    pub kind: EmailKind,
+    /// For a transcript: the address asked for.
+    pub to: Option<String>,
     pub conversation_id: ConversationId,
     /// The first agent message of the burst.
     pub from_seq: i64,
     pub attempts: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    /// The team replied and the visitor has not read it.
+    Reply,
+    /// The visitor asked for a copy of the chat.
+    Transcript,
 }
 
 /// An agent who may be notified, with what decides it.

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "credentials", include_str!("../../migrations/sqlite/0004_credentials.sql")),
     (5, "login_addresses", include_str!("../../migrations/sqlite/0005_login_addresses.sql")),
     (6, "invitations", include_str!("../../migrations/sqlite/0006_invitations.sql")),
+    (7, "visitor side", include_str!("../../migrations/sqlite/0007_visitor_side.sql")),
 ];
 
 /// Most jobs one transaction carries.

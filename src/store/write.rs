@@ -44,7 +44,7 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     let (conv, flags) = tx.lock_conversation(id).await?.ok_or(StoreError::NotFound)?;
 
     // A visitor token reaches that visitor's conversations only.
-    if let Act::VisitorMessage { visitor, .. } | Act::ResolveByVisitor { visitor } | Act::EscalateByVisitor { visitor } = &act {
+    if let Act::VisitorMessage { visitor, .. } | Act::LeaveMessage { visitor, .. } | Act::ResolveByVisitor { visitor } | Act::EscalateByVisitor { visitor } = &act {
         if conv.visitor_id != *visitor {
             return Err(StoreError::NotFound);
         }
@@ -52,7 +52,9 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
 
     // A repeated client_id from the same author returns the first message.
     let idempotency = match &act {
-        Act::VisitorMessage { visitor, client_id: Some(c), .. } => Some((visitor.to_string(), c)),
+        Act::VisitorMessage { visitor, client_id: Some(c), .. } | Act::LeaveMessage { visitor, client_id: Some(c), .. } => {
+            Some((visitor.to_string(), c))
+        }
         Act::AgentMessage { agent, client_id: Some(c), .. } | Act::Note { agent, client_id: Some(c), .. } => Some((agent.to_string(), c)),
         _ => None,
     };
@@ -91,16 +93,16 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     // The command's own message and the system line, in the order decide asked for.
     let own = match (decision.post, content) {
         (Post::Nothing, _) => None,
-        (post, Some((author, body, client_id))) => Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None)),
+        (post, Some((author, body, client_id))) => Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None, None)),
         (_, None) => return Err(StoreError::Invalid("body: required".into())),
     };
-    let system = decision.event.as_ref().map(|e| (Author::system(), MessageBody::system(&e.text()), false, None, Some(e.kind())));
+    let system = decision.event.as_ref().map(|e| (Author::system(), MessageBody::system(&e.text()), false, None, Some(e.kind()), Some(e.detail())));
     let ordered = if decision.event_first { [system, own] } else { [own, system] };
     let mut written = Vec::with_capacity(2);
     let mut seq = conv.last_seq;
-    for (author, body, internal, client_id, event) in ordered.into_iter().flatten() {
+    for (author, body, internal, client_id, event, detail) in ordered.into_iter().flatten() {
         seq += 1;
-        let m = Message { id: MessageId::new(), conversation_id: conv.id.clone(), seq, author, body, internal, client_id, event, created_at: now };
+        let m = Message { id: MessageId::new(), conversation_id: conv.id.clone(), seq, author, body, internal, client_id, event, detail, created_at: now };
         tx.insert_message(&m).await?;
         written.push(m);
     }
@@ -159,6 +161,11 @@ async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) 
             let author =
                 Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
             (Command::VisitorMessage, Some((author, body, client_id)))
+        }
+        Act::LeaveMessage { visitor, name, body, client_id } => {
+            let author =
+                Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
+            (Command::LeaveMessage, Some((author, body, client_id)))
         }
         Act::BotReply { body, unanswered } => {
             let author = Author { kind: AuthorKind::Bot, id: None, display_name: None, avatar_url: None };

@@ -7,7 +7,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::hub::Topic;
 use crate::services::AppState;
 use crate::services::auth;
-use crate::store::{AuthorKind, EmailJob};
+use crate::store::{AuthorKind, EmailJob, EmailKind};
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,60 @@ enum Outcome {
     Failed(String),
 }
 
+/// The visitor's copy of an ended chat: every public message, with who wrote it and when.
+async fn transcript(state: &AppState, mailer: &Mailer, job: &EmailJob) -> Result<Outcome, crate::store::StoreError> {
+    let store = &state.store;
+    let Some(conv) = store.conversation(&job.conversation_id).await? else { return Ok(Outcome::Cancel("conversation gone")) };
+    let Some(to) = job.to.clone() else { return Ok(Outcome::Cancel("no address")) };
+    let bot_name = store.bot(&conv.bot_id).await?.map(|b| b.name).unwrap_or_else(|| "our team".into());
+    let mut body = format!("Hi,\n\nHere is your chat with {bot_name}, as you asked.\n\n");
+    for m in store.messages(&conv.id, 0, false).await? {
+        let at = crate::clock::rfc3339(m.created_at);
+        let at = at.get(..16).unwrap_or(&at).replace('T', " ");
+        let who = match m.author.kind {
+            AuthorKind::Visitor => "You".to_string(),
+            AuthorKind::Bot => bot_name.clone(),
+            AuthorKind::Agent => m.author.display_name.clone().unwrap_or_else(|| "Agent".into()),
+            AuthorKind::System => {
+                body.push_str(&format!("[{at} UTC] — {} —\n\n", m.body.text()));
+                continue;
+            }
+        };
+        body.push_str(&format!("[{at} UTC] {who}:\n{}\n\n", m.body.text()));
+    }
+    body.push_str("You are getting this email because you asked for a copy of the chat.\n");
+    let to: Mailbox = match to.parse() {
+        Ok(m) => m,
+        Err(_) => return Ok(Outcome::Cancel("the address is not deliverable")),
+    };
+    let message = Message::builder()
+        .from(mailer.from.clone())
+        .to(to)
+        .subject(format!("Your chat with {bot_name}"))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body);
+    send(mailer, job, message, state.now()).await
+}
+
+async fn send(mailer: &Mailer, job: &EmailJob, message: Result<Message, lettre::error::Error>, now: i64) -> Result<Outcome, crate::store::StoreError> {
+    let message = match message {
+        Ok(m) => m,
+        Err(e) => return Ok(Outcome::Failed(format!("cannot build the email: {e}"))),
+    };
+    match mailer.transport.send(message).await {
+        Ok(_) => Ok(Outcome::Sent),
+        Err(e) if job.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(error = %e, "sending an email failed; retrying");
+            Ok(Outcome::Later(now + 60_000 * (1 << job.attempts.min(6))))
+        }
+        Err(e) => Ok(Outcome::Failed(e.to_string())),
+    }
+}
+
 async fn process(state: &AppState, mailer: &Mailer, job: &EmailJob) -> Result<Outcome, crate::store::StoreError> {
+    if job.kind == EmailKind::Transcript {
+        return transcript(state, mailer, job).await;
+    }
     let store = &state.store;
     let Some(conv) = store.conversation(&job.conversation_id).await? else { return Ok(Outcome::Cancel("conversation gone")) };
     let Some(visitor) = store.visitor(&conv.visitor_id).await? else { return Ok(Outcome::Cancel("visitor gone")) };
@@ -134,18 +187,7 @@ async fn process(state: &AppState, mailer: &Mailer, job: &EmailJob) -> Result<Ou
         .subject(format!("{agent} replied to your message"))
         .header(ContentType::TEXT_PLAIN)
         .body(body);
-    let message = match message {
-        Ok(m) => m,
-        Err(e) => return Ok(Outcome::Failed(format!("cannot build the email: {e}"))),
-    };
-    match mailer.transport.send(message).await {
-        Ok(_) => Ok(Outcome::Sent),
-        Err(e) if job.attempts < MAX_ATTEMPTS => {
-            tracing::warn!(error = %e, "sending an email failed; retrying");
-            Ok(Outcome::Later(state.now() + 60_000 * (1 << job.attempts.min(6))))
-        }
-        Err(e) => Ok(Outcome::Failed(e.to_string())),
-    }
+    send(mailer, job, message, state.now()).await
 }
 
 /// Sends (or cancels) every due email.

@@ -53,8 +53,8 @@ macro_rules! bot_store {
                     let id = BotId::new();
                     let (url, secret) = responder_columns(&bot.responder);
                     query(
-                        "INSERT INTO bots (id, team_id, name, greeting, human_escalation, human_only, show_agent_availability, auto_escalate_unanswered, allowed_origins, webhook_url, webhook_secret, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        "INSERT INTO bots (id, team_id, name, greeting, human_escalation, human_only, show_agent_availability, auto_escalate_unanswered, allowed_origins, webhook_url, webhook_secret, widget, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(&id)
                     .bind(team)
@@ -67,11 +67,12 @@ macro_rules! bot_store {
                     .bind(serde_json::to_string(&bot.settings.allowed_origins).unwrap_or_else(|_| "[]".into()))
                     .bind(url)
                     .bind(secret)
+                    .bind(serde_json::to_string(&bot.settings.widget).unwrap_or_else(|_| "{}".into()))
                     .bind(now)
                     .execute(&mut *c)
                     .await?;
                     Self::write_knowledge(&mut *c, &id, &bot.knowledge).await?;
-                    Ok(Bot { id, team_id: team.clone(), name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge, created_at: now })
+                    Ok(Bot { id, team_id: team.clone(), name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge, logo_version: None, created_at: now })
                 })
             }
 
@@ -102,7 +103,7 @@ macro_rules! bot_store {
                     let (url, secret) = responder_columns(&bot.responder);
                     let res = query(
                         "UPDATE bots SET name = $2, greeting = $3, human_escalation = $4, human_only = $5, show_agent_availability = $6, auto_escalate_unanswered = $7,
-                            allowed_origins = $8, webhook_url = $9, webhook_secret = $10 WHERE id = $1",
+                            allowed_origins = $8, webhook_url = $9, webhook_secret = $10, widget = $11 WHERE id = $1",
                     )
                     .bind(id)
                     .bind(&bot.name)
@@ -114,6 +115,7 @@ macro_rules! bot_store {
                     .bind(serde_json::to_string(&bot.settings.allowed_origins).unwrap_or_else(|_| "[]".into()))
                     .bind(url)
                     .bind(secret)
+                    .bind(serde_json::to_string(&bot.settings.widget).unwrap_or_else(|_| "{}".into()))
                     .execute(&mut *c)
                     .await?;
                     if res.rows_affected() == 0 {
@@ -179,7 +181,7 @@ macro_rules! bot_store {
                         .bind(now)
                         .execute(&mut *c)
                         .await?;
-                    Ok(Visitor { id, bot_id: bot.clone(), name: name.map(Into::into), email: email.map(Into::into), page_url: page_url.map(Into::into), created_at: now })
+                    Ok(Visitor { id, bot_id: bot.clone(), name: name.map(Into::into), email: email.map(Into::into), page_url: page_url.map(Into::into), fields: Default::default(), created_at: now })
                 })
             }
 
@@ -211,14 +213,15 @@ macro_rules! bot_store {
                         v_name: Option<String>,
                         v_email: Option<String>,
                         v_page_url: Option<String>,
+                        v_fields: columns::Json<std::collections::BTreeMap<String, String>>,
                         v_created_at: i64,
                     }
                     }
                     let row: Option<Row> = query_as(
-                        "SELECT b.*, v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.created_at AS v_created_at
+                        "SELECT b.*, v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.fields AS v_fields, v.created_at AS v_created_at
                          FROM visitors v JOIN bots b ON b.id = v.bot_id WHERE v.token_hash = $1
                          UNION ALL
-                         SELECT b.*, v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.created_at AS v_created_at
+                         SELECT b.*, v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.fields AS v_fields, v.created_at AS v_created_at
                          FROM visitor_tokens t JOIN visitors v ON v.id = t.visitor_id JOIN bots b ON b.id = v.bot_id WHERE t.token_hash = $1
                          LIMIT 1",
                     )
@@ -226,7 +229,7 @@ macro_rules! bot_store {
                     .fetch_optional(&mut *c)
                     .await?;
                     Ok(row.map(|r| {
-                        let visitor = Visitor { id: r.v_id, bot_id: r.bot.id.clone(), name: r.v_name, email: r.v_email, page_url: r.v_page_url, created_at: r.v_created_at };
+                        let visitor = Visitor { id: r.v_id, bot_id: r.bot.id.clone(), name: r.v_name, email: r.v_email, page_url: r.v_page_url, fields: r.v_fields.0, created_at: r.v_created_at };
                         (visitor, r.bot.into_bot(Vec::new()))
                     }))
                 })
@@ -241,6 +244,54 @@ macro_rules! bot_store {
                 })
             }
 
+            async fn set_visitor_fields(&self, id: &VisitorId, fields: &std::collections::BTreeMap<String, String>) -> $crate::store::Result<Visitor> {
+                let id = id.clone();
+                let fields = serde_json::to_string(fields).unwrap_or_else(|_| "{}".into());
+                run!(self.write, |c| {
+                    let id = &id;
+                    let row: Option<VisitorRow> = query_as("UPDATE visitors SET fields = $2 WHERE id = $1 RETURNING id, bot_id, name, email, page_url, fields, created_at")
+                        .bind(id)
+                        .bind(&fields)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                    row.map(Into::into).ok_or(StoreError::NotFound)
+                })
+            }
+
+            async fn set_bot_logo(&self, bot: &BotId, png: Vec<u8>, version: i64) -> $crate::store::Result<()> {
+                let bot = bot.clone();
+                run!(self.write, |c| {
+                    let bot = &bot;
+                    let res = query("UPDATE bots SET logo_version = $2 WHERE id = $1").bind(bot).bind(version).execute(&mut *c).await?;
+                    if res.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    query("INSERT INTO bot_logos (bot_id, png) VALUES ($1, $2) ON CONFLICT (bot_id) DO UPDATE SET png = excluded.png")
+                        .bind(bot)
+                        .bind(png)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            async fn bot_logo(&self, bot: &BotId) -> $crate::store::Result<Option<Vec<u8>>> {
+                let bot = bot.clone();
+                run!(self.read, |c| {
+                    let bot = &bot;
+                    Ok(query_scalar("SELECT png FROM bot_logos WHERE bot_id = $1").bind(bot).fetch_optional(&mut *c).await?)
+                })
+            }
+
+            async fn delete_bot_logo(&self, bot: &BotId) -> $crate::store::Result<bool> {
+                let bot = bot.clone();
+                run!(self.write, |c| {
+                    let bot = &bot;
+                    query("UPDATE bots SET logo_version = NULL WHERE id = $1").bind(bot).execute(&mut *c).await?;
+                    Ok(query("DELETE FROM bot_logos WHERE bot_id = $1").bind(bot).execute(&mut *c).await?.rows_affected() > 0)
+                })
+            }
+
             async fn update_visitor(&self, id: &VisitorId, name: Option<Option<&str>>, email: Option<Option<&str>>) -> $crate::store::Result<Visitor> {
                 let id = id.clone();
                 let name = name.map(|o| o.map(str::to_owned));
@@ -252,7 +303,7 @@ macro_rules! bot_store {
                     // ($2, $3): set the name or not; ($4, $5) the same for the email.
                     let row: Option<VisitorRow> = query_as(
                         "UPDATE visitors SET name = CASE WHEN $2 THEN $3 ELSE name END, email = CASE WHEN $4 THEN $5 ELSE email END
-                         WHERE id = $1 RETURNING id, bot_id, name, email, page_url, created_at",
+                         WHERE id = $1 RETURNING id, bot_id, name, email, page_url, fields, created_at",
                     )
                     .bind(id)
                     .bind(name.is_some())

@@ -7,7 +7,8 @@ macro_rules! summary_select {
             "SELECT ",
             conversation_cols!(),
             ", b.name AS bot_name,
-                v.id AS v_id, v.name AS v_name, v.email AS v_email, v.created_at AS v_created_at,
+                v.id AS v_id, v.name AS v_name, v.email AS v_email, v.page_url AS v_page_url, v.fields AS v_fields, v.created_at AS v_created_at,
+                rt.score AS r_score, rt.scale AS r_scale, rt.comment AS r_comment, rt.created_at AS r_at,
                 a.id AS a_id, a.email AS a_email, a.first_name AS a_first, a.last_name AS a_last, a.avatar_version AS a_avatar,
                 c.last_preview, c.last_author_kind, c.last_message_at,
                 (SELECT COUNT(*) FROM messages um WHERE um.conversation_id = c.id
@@ -17,6 +18,7 @@ macro_rules! summary_select {
              JOIN bots b ON b.id = c.bot_id
              JOIN visitors v ON v.id = c.visitor_id
              LEFT JOIN users a ON a.id = c.assignee_id
+             LEFT JOIN ratings rt ON rt.conversation_id = c.id
              WHERE c.team_id = $1 AND c.escalated_at IS NOT NULL AND ",
             chat_scope!("$2")
         )
@@ -139,8 +141,8 @@ macro_rules! chat_store {
 
             async fn insert_message(tx: &mut $Db, m: &Message) -> $crate::store::Result<()> {
                 query(
-                    "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, client_id, event, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, client_id, event, event_detail, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(&m.id)
                 .bind(&m.conversation_id)
@@ -152,6 +154,7 @@ macro_rules! chat_store {
                 .bind(m.internal)
                 .bind(&m.client_id)
                 .bind(m.event.map(|k| k.as_str()))
+                .bind(m.detail.as_ref().and_then(|d| serde_json::to_string(d).ok()))
                 .bind(m.created_at)
                 .execute(&mut *tx)
                 .await?;
@@ -211,6 +214,7 @@ macro_rules! chat_store {
                             internal: false,
                             client_id: None,
                             event: None,
+                            detail: None,
                             created_at: now,
                         };
                         Self::insert_message(&mut *c, &m).await?;
@@ -319,6 +323,95 @@ macro_rules! chat_store {
                         .fetch_optional(&mut *c)
                         .await?;
                     Ok(row.map(Into::into))
+                })
+            }
+
+            async fn queue(&self, bot: &BotId, limit: i64) -> $crate::store::Result<Vec<(ConversationId, VisitorId)>> {
+                let bot = bot.clone();
+                run!(self.read, |c| {
+                    let bot = &bot;
+                    Ok(query_as("SELECT id, visitor_id FROM conversations WHERE bot_id = $1 AND state = 'pending' ORDER BY escalated_at, id LIMIT $2")
+                        .bind(bot)
+                        .bind(limit)
+                        .fetch_all(&mut *c)
+                        .await?)
+                })
+            }
+
+            async fn queue_position(&self, conversation: &ConversationId) -> $crate::store::Result<Option<i64>> {
+                let conversation = conversation.clone();
+                run!(self.read, |c| {
+                    let conversation = &conversation;
+                    Ok(query_scalar(
+                        "SELECT (SELECT COUNT(*) FROM conversations q WHERE q.bot_id = me.bot_id AND q.state = 'pending'
+                                   AND (q.escalated_at < me.escalated_at OR (q.escalated_at = me.escalated_at AND q.id < me.id))) + 1
+                         FROM conversations me WHERE me.id = $1 AND me.state = 'pending'",
+                    )
+                    .bind(conversation)
+                    .fetch_optional(&mut *c)
+                    .await?)
+                })
+            }
+
+            async fn recent_waits(&self, bot: &BotId, since: i64, limit: i64) -> $crate::store::Result<Vec<i64>> {
+                let bot = bot.clone();
+                run!(self.read, |c| {
+                    let bot = &bot;
+                    // The first claim's line is the end of the wait (a chat requeued later waited once).
+                    Ok(query_scalar(
+                        "SELECT (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.event = 'claimed') - c.escalated_at
+                         FROM conversations c
+                         WHERE c.bot_id = $1 AND c.escalated_at >= $2 AND c.state <> 'pending'
+                           AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.event = 'claimed')
+                         ORDER BY c.escalated_at DESC LIMIT $3",
+                    )
+                    .bind(bot)
+                    .bind(since)
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?)
+                })
+            }
+
+            async fn rate(&self, conversation: &ConversationId, rating: &Rating) -> $crate::store::Result<()> {
+                let conversation = conversation.clone();
+                let rating = rating.clone();
+                run!(self.write, |c| {
+                    let conversation = &conversation;
+                    let r = query(
+                        "INSERT INTO ratings (conversation_id, score, scale, comment, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(conversation)
+                    .bind(rating.score)
+                    .bind(rating.scale.as_str())
+                    .bind(&rating.comment)
+                    .bind(rating.created_at)
+                    .execute(&mut *c)
+                    .await?;
+                    if r.rows_affected() == 0 {
+                        return Err(StoreError::Conflict("already_rated", "this chat has already been rated".into()));
+                    }
+                    Ok(())
+                })
+            }
+
+            async fn rating(&self, conversation: &ConversationId) -> $crate::store::Result<Option<Rating>> {
+                let conversation = conversation.clone();
+                run!(self.read, |c| {
+                    let conversation = &conversation;
+                    row! {
+                    struct Row {
+                        score: i64,
+                        scale: Csat,
+                        comment: Option<String>,
+                        created_at: i64,
+                    }
+                    }
+                    let row: Option<Row> = query_as("SELECT score, scale, comment, created_at FROM ratings WHERE conversation_id = $1")
+                        .bind(conversation)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                    Ok(row.map(|r| Rating { score: r.score, scale: r.scale, comment: r.comment, created_at: r.created_at }))
                 })
             }
 

@@ -10,7 +10,7 @@ use crate::domain::chat::{ChatState, SystemKind};
 use crate::domain::ids::*;
 use crate::domain::presence::{Reason, Source, Status};
 use crate::domain::team::Role;
-use crate::store::AuthorKind;
+use crate::store::{AuthorKind, Csat};
 use crate::store::db::{Bind, Cell, DbError, FromCell, Value};
 
 /// A value stored as its text form.
@@ -67,7 +67,7 @@ macro_rules! text_values {
 }
 
 text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
-text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
+text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat);
 
 /// A bot's origin allow-list, stored as a JSON array of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +76,17 @@ pub(crate) struct Origins(pub Vec<String>);
 /// A restricted member's bots, aggregated from `member_bots` as comma-separated ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BotIdList(pub Vec<BotId>);
+
+/// A JSON document stored as text, decoded strictly: one that does not decode fails its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Json<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromCell for Json<T> {
+    fn from_cell(cell: Cell) -> Result<Self, String> {
+        let text = String::from_cell(cell)?;
+        Ok(Self(serde_json::from_str(&text).map_err(|e| format!("not a valid {}: {e}", std::any::type_name::<T>()))?))
+    }
+}
 
 impl FromCell for Origins {
     fn from_cell(cell: Cell) -> Result<Self, String> {
@@ -93,7 +104,7 @@ impl FromCell for BotIdList {
 }
 
 text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
-text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind);
+text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat);
 
 /// PostgreSQL's errors become the store's own; a unique violation is told apart so the store
 /// can map it to a conflict. None names the database crate to callers.

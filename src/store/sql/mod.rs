@@ -51,7 +51,7 @@ macro_rules! presence_cols {
 
 macro_rules! team_cols {
     () => {
-        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds"
+        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat"
     };
 }
 
@@ -63,14 +63,14 @@ macro_rules! conversation_cols {
 
 macro_rules! visitor_cols {
     () => {
-        "v.id, v.bot_id, v.name, v.email, v.page_url, v.created_at"
+        "v.id, v.bot_id, v.name, v.email, v.page_url, v.fields, v.created_at"
     };
 }
 
 /// A message with its author's current name and avatar.
 macro_rules! message_select {
     () => {
-        "SELECT m.id, m.conversation_id, m.seq, m.author_kind, m.author_id, m.body, m.text, m.internal, m.client_id, m.event, m.created_at,
+        "SELECT m.id, m.conversation_id, m.seq, m.author_kind, m.author_id, m.body, m.text, m.internal, m.client_id, m.event, m.event_detail, m.created_at,
                 u.first_name AS u_first, u.last_name AS u_last, u.email AS u_email, u.avatar_version AS u_avatar, v.name AS v_name
          FROM messages m
          LEFT JOIN users u ON m.author_kind = 'agent' AND u.id = m.author_id
@@ -129,6 +129,7 @@ pub(crate) struct TeamRow {
     heartbeat_timeout_seconds: i64,
     visitor_email_delay_seconds: i64,
     orphan_grace_seconds: i64,
+    csat: Csat,
 }
 }
 
@@ -142,6 +143,7 @@ impl From<TeamRow> for Team {
                 heartbeat_timeout_seconds: r.heartbeat_timeout_seconds,
                 visitor_email_delay_seconds: r.visitor_email_delay_seconds,
                 orphan_grace_seconds: r.orphan_grace_seconds,
+                csat: r.csat,
             },
         }
     }
@@ -194,6 +196,8 @@ pub(crate) struct BotRow {
     allowed_origins: columns::Origins,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
+    widget: columns::Json<crate::domain::widget::WidgetSettings>,
+    logo_version: Option<i64>,
     created_at: i64,
 }
 }
@@ -211,12 +215,14 @@ impl BotRow {
                 show_agent_availability: self.show_agent_availability,
                 auto_escalate_unanswered: self.auto_escalate_unanswered,
                 allowed_origins: self.allowed_origins.0,
+                widget: self.widget.0,
             },
             responder: match self.webhook_url {
                 Some(url) => Responder::Webhook { url, secret: self.webhook_secret },
                 None => Responder::Knowledge,
             },
             knowledge,
+            logo_version: self.logo_version,
             created_at: self.created_at,
         }
     }
@@ -237,13 +243,14 @@ pub(crate) struct VisitorRow {
     name: Option<String>,
     email: Option<String>,
     page_url: Option<String>,
+    fields: columns::Json<std::collections::BTreeMap<String, String>>,
     created_at: i64,
 }
 }
 
 impl From<VisitorRow> for Visitor {
     fn from(r: VisitorRow) -> Self {
-        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, page_url: r.page_url, created_at: r.created_at }
+        Visitor { id: r.id, bot_id: r.bot_id, name: r.name, email: r.email, page_url: r.page_url, fields: r.fields.0, created_at: r.created_at }
     }
 }
 
@@ -293,6 +300,7 @@ pub(crate) struct MessageRow {
     internal: bool,
     client_id: Option<String>,
     event: Option<crate::domain::chat::SystemKind>,
+    event_detail: Option<columns::Json<crate::domain::chat::EventDetail>>,
     created_at: i64,
     u_first: Option<String>,
     u_last: Option<String>,
@@ -331,6 +339,7 @@ impl From<MessageRow> for Message {
             internal: r.internal,
             client_id: r.client_id,
             event: r.event,
+            detail: r.event_detail.map(|d| d.0),
             created_at: r.created_at,
         }
     }
@@ -344,7 +353,13 @@ pub(crate) struct SummaryRow {
     v_id: VisitorId,
     v_name: Option<String>,
     v_email: Option<String>,
+    v_page_url: Option<String>,
+    v_fields: columns::Json<std::collections::BTreeMap<String, String>>,
     v_created_at: i64,
+    r_score: Option<i64>,
+    r_scale: Option<Csat>,
+    r_comment: Option<String>,
+    r_at: Option<i64>,
     a_id: Option<UserId>,
     a_email: Option<String>,
     a_first: Option<String>,
@@ -374,9 +389,20 @@ impl From<SummaryRow> for ChatSummary {
             _ => None,
         };
         let conversation: Conversation = r.conversation.into();
-        let visitor =
-            Visitor { id: r.v_id, bot_id: conversation.bot_id.clone(), name: r.v_name, email: r.v_email, page_url: None, created_at: r.v_created_at };
-        ChatSummary { conversation, bot_name: r.bot_name, visitor, assignee, last_message, unread_count: r.unread_count }
+        let visitor = Visitor {
+            id: r.v_id,
+            bot_id: conversation.bot_id.clone(),
+            name: r.v_name,
+            email: r.v_email,
+            page_url: r.v_page_url,
+            fields: r.v_fields.0,
+            created_at: r.v_created_at,
+        };
+        let rating = match (r.r_score, r.r_scale, r.r_at) {
+            (Some(score), Some(scale), Some(created_at)) => Some(Rating { score, scale, comment: r.r_comment, created_at }),
+            _ => None,
+        };
+        ChatSummary { conversation, bot_name: r.bot_name, visitor, assignee, last_message, unread_count: r.unread_count, rating }
     }
 }
 

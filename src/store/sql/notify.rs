@@ -230,6 +230,32 @@ macro_rules! notify_store {
                 })
             }
 
+            async fn queue_transcript(&self, conversation: &ConversationId, to: &str, max: i64, now: i64) -> $crate::store::Result<bool> {
+                let conversation = conversation.clone();
+                let to = to.to_owned();
+                run!(self.write, |c| {
+                    let conversation = &conversation;
+                    let asked: i64 = query_scalar("SELECT COUNT(*) FROM email_outbox WHERE conversation_id = $1 AND kind = 'transcript' AND state <> 'cancelled'")
+                        .bind(conversation)
+                        .fetch_one(&mut *c)
+                        .await?;
+                    if asked >= max {
+                        return Err(StoreError::Conflict("transcript_limit", format!("a transcript of this chat can be sent at most {max} times")));
+                    }
+                    let r = query(
+                        "INSERT INTO email_outbox (id, conversation_id, state, due_at, from_seq, attempts, created_at, kind, to_address)
+                         VALUES ($1, $2, 'pending', $3, 0, 0, $3, 'transcript', $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(conversation)
+                    .bind(now)
+                    .bind(&to)
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(r.rows_affected() > 0)
+                })
+            }
+
             async fn schedule_email(&self, conversation: &ConversationId, from_seq: i64, due_at: i64, now: i64) -> $crate::store::Result<bool> {
                 let conversation = conversation.clone();
                 run!(self.write, |c| {
@@ -257,10 +283,12 @@ macro_rules! notify_store {
                         conversation_id: ConversationId,
                         from_seq: i64,
                         attempts: i64,
+                        kind: String,
+                        to_address: Option<String>,
                     }
                     }
                     let due: Vec<Row> = query_as(concat!(
-                        "SELECT id, conversation_id, from_seq, attempts FROM email_outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2", $skip
+                        "SELECT id, conversation_id, from_seq, attempts, kind, to_address FROM email_outbox WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2", $skip
                     ))
                     .bind(now)
                     .bind(limit)
@@ -269,7 +297,17 @@ macro_rules! notify_store {
                     for job in &due {
                         query("UPDATE email_outbox SET attempts = attempts + 1, due_at = $2 WHERE id = $1").bind(&job.id).bind(now + 60_000).execute(&mut *c).await?;
                     }
-                    Ok(due.into_iter().map(|r| EmailJob { id: r.id, conversation_id: r.conversation_id, from_seq: r.from_seq, attempts: r.attempts + 1 }).collect())
+                    Ok(due
+                        .into_iter()
+                        .map(|r| EmailJob {
+                            id: r.id,
+                            kind: if r.kind == "transcript" { EmailKind::Transcript } else { EmailKind::Reply },
+                            to: r.to_address,
+                            conversation_id: r.conversation_id,
+                            from_seq: r.from_seq,
+                            attempts: r.attempts + 1,
+                        })
+                        .collect())
                 })
             }
 
