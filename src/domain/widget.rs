@@ -211,7 +211,8 @@ impl Hours {
 
     /// The schedule in a form that answers questions.
     pub fn schedule(&self) -> Result<Schedule, Invalid> {
-        let tz = TimeZone::get(&self.time_zone).map_err(|_| invalid("widget.hours.time_zone", format!("{:?} is not a known time zone", self.time_zone)))?;
+        let tz = TimeZone::get(&self.time_zone)
+            .map_err(|_| invalid("widget.hours.time_zone", format!("{:?} is not a known time zone", self.time_zone)))?;
         let mut week: [Vec<(u16, u16)>; 7] = Default::default();
         for (day, spans) in &self.days {
             let i = DAYS.iter().position(|d| d == day).ok_or_else(|| invalid("widget.hours.days", format!("{day:?} is not a day")))?;
@@ -462,9 +463,12 @@ mod tests {
     fn spans_can_end_at_midnight_and_run_on_into_the_next_day() {
         let mut hours = Hours {
             time_zone: "UTC".into(),
-            days: [("thu".to_string(), vec![["20:00".to_string(), "24:00".to_string()]]), ("fri".to_string(), vec![["00:00".to_string(), "02:00".to_string()]])]
-                .into_iter()
-                .collect(),
+            days: [
+                ("thu".to_string(), vec![["20:00".to_string(), "24:00".to_string()]]),
+                ("fri".to_string(), vec![["00:00".to_string(), "02:00".to_string()]]),
+            ]
+            .into_iter()
+            .collect(),
             closed_dates: vec![],
         };
         hours.check().expect("valid");
@@ -505,7 +509,13 @@ mod tests {
             email: Ask::Optional,
             fields: vec![
                 Field { key: "order".into(), label: " Order number ".into(), kind: FieldKind::Text, options: vec![], required: false },
-                Field { key: "topic".into(), label: "Topic".into(), kind: FieldKind::Choice, options: vec!["Sales".into(), "Support".into()], required: true },
+                Field {
+                    key: "topic".into(),
+                    label: "Topic".into(),
+                    kind: FieldKind::Choice,
+                    options: vec!["Sales".into(), "Support".into()],
+                    required: true,
+                },
             ],
         };
         form.check().expect("valid");

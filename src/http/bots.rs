@@ -13,12 +13,12 @@ use super::extract::{Agent, AppJson, AppPath, body_rejection, double_option};
 use super::openapi::Error;
 use crate::domain::ids::{BotId, TeamId};
 use crate::domain::knowledge::Entry;
-use crate::domain::widget::{Appearance, Hours, PreChat, WhenUnavailable, WidgetSettings};
-use std::collections::BTreeMap;
 use crate::domain::values::{BotName, Origin};
+use crate::domain::widget::{Appearance, Hours, PreChat, WhenUnavailable, WidgetSettings};
 use crate::services::AppState;
 use crate::store::{Bot, BotInput, BotSettings, Responder};
 use crate::views;
+use std::collections::BTreeMap;
 
 const MAX_GREETING: usize = 1000;
 const MAX_ENTRIES: usize = 500;
@@ -28,10 +28,11 @@ const MAX_ORIGINS: usize = 50;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let (schemas, paths, logo_upload) = routes!(upload_logo, delete_logo);
-    OpenApiRouter::new()
-        .routes(routes!(list_bots, create_bot))
-        .routes(routes!(get_bot, update_bot, delete_bot))
-        .routes((schemas, paths, logo_upload.layer(axum::extract::DefaultBodyLimit::max(super::accounts::AVATAR_MAX_BYTES))))
+    OpenApiRouter::new().routes(routes!(list_bots, create_bot)).routes(routes!(get_bot, update_bot, delete_bot)).routes((
+        schemas,
+        paths,
+        logo_upload.layer(axum::extract::DefaultBodyLimit::max(super::accounts::AVATAR_MAX_BYTES)),
+    ))
 }
 
 /// A change to the widget's settings: each part sent replaces that part (`hours: null` removes

@@ -18,10 +18,10 @@ use super::openapi::Error;
 use std::collections::BTreeMap;
 
 use crate::domain::chat::ChatState;
-use crate::domain::widget::{PreChat, Reach, WhenUnavailable};
-use crate::domain::words;
 use crate::domain::ids::{BotId, ConversationId, VisitorId};
 use crate::domain::values::{ClientId, Email, MessageBody, PersonName};
+use crate::domain::widget::{PreChat, Reach, WhenUnavailable};
+use crate::domain::words;
 use crate::services::auth;
 use crate::services::{AppState, chats, visitors};
 use crate::store::{Act, Conversation, Csat};
@@ -93,6 +93,8 @@ struct ConfigView {
     appearance: AppearanceView,
     /// After a resolved chat with the team, the visitor is asked to rate it on this scale.
     csat: Csat,
+    /// The server sends email: replies to left messages and transcripts can be offered.
+    email_enabled: bool,
     /// The language of `strings`: the first of `lang` (or `Accept-Language`) the widget speaks.
     language: &'static str,
     /// The widget's words in that language, with the bot's overrides.
@@ -122,7 +124,12 @@ struct ConfigQuery {
 /// 403: an `Origin` outside the bot's allow-list.
 #[utoipa::path(get, path = "/api/widget/bots/{bot}/config", tag = "widget", params(("bot" = String, Path), ConfigQuery),
     responses((status = 200, body = ConfigView), (status = 400, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
-async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPath<String>, AppQuery(q): AppQuery<ConfigQuery>) -> ApiResult<Json<ConfigView>> {
+async fn config(
+    State(state): State<AppState>,
+    parts: Parts,
+    AppPath(bot): AppPath<String>,
+    AppQuery(q): AppQuery<ConfigQuery>,
+) -> ApiResult<Json<ConfigView>> {
     let bot = public_bot(&state, &parts, &bot).await?;
     let s = &bot.settings;
     let a = visitors::availability(&state, &bot).await?;
@@ -147,6 +154,7 @@ async fn config(State(state): State<AppState>, parts: Parts, AppPath(bot): AppPa
         pre_chat: s.widget.pre_chat.clone(),
         appearance: AppearanceView { appearance: s.widget.appearance.clone(), logo_url: bot.logo_url() },
         csat: team.settings.csat,
+        email_enabled: state.notifier.mailer.is_some(),
         language,
         strings: words::for_language(language, &s.widget.texts),
     }))
@@ -347,7 +355,12 @@ async fn current_conversation(state: &AppState, caller: &VisitorCaller) -> ApiRe
     Ok(chats::current(state, &caller.visitor.id, &caller.bot.id).await?)
 }
 
-async fn conversation_view(state: &AppState, caller: &VisitorCaller, conv: &Conversation, after_seq: i64) -> ApiResult<views::WidgetConversationView> {
+async fn conversation_view(
+    state: &AppState,
+    caller: &VisitorCaller,
+    conv: &Conversation,
+    after_seq: i64,
+) -> ApiResult<views::WidgetConversationView> {
     let agent = match &conv.assignee_id {
         Some(a) => state.store.user(a).await?,
         None => None,
@@ -568,7 +581,11 @@ struct RatingBody {
 /// `already_rated`.
 #[utoipa::path(post, path = "/api/widget/rating", tag = "widget", request_body = RatingBody,
     responses((status = 201, body = views::RatingView), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
-async fn rate(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite, AppJson(b): AppJson<RatingBody>) -> ApiResult<(StatusCode, Json<views::RatingView>)> {
+async fn rate(
+    State(state): State<AppState>,
+    VisitorWrite(caller): VisitorWrite,
+    AppJson(b): AppJson<RatingBody>,
+) -> ApiResult<(StatusCode, Json<views::RatingView>)> {
     let comment = match b.comment.as_deref().map(str::trim) {
         Some(c) if c.chars().count() > 2000 => return Err(ApiError::invalid("comment", "must be at most 2000 characters")),
         Some(c) if !c.is_empty() => Some(c.to_string()),

@@ -118,13 +118,7 @@ async fn visitor_socket(
 ) -> ApiResult<Response> {
     let ws = upgrade(ws)?;
     let place = state.connections.visitor(caller.visitor.id.as_str(), &ip).map_err(refused)?;
-    let peer = Peer::Visitor {
-        visitor: caller.visitor.id,
-        name: caller.visitor.name,
-        availability: caller.bot.settings.show_agent_availability,
-        bot: caller.bot.id,
-        address: ip,
-    };
+    let peer = Peer::Visitor { visitor: caller.visitor.id, name: caller.visitor.name, bot: caller.bot.id, address: ip };
     let sub = session::subscribe(&state, &peer).await;
     Ok(ws.on_upgrade(move |socket| {
         let session = session::run_subscribed(state, peer, sub, socket);

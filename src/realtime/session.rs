@@ -70,7 +70,6 @@ pub enum Peer {
         visitor: VisitorId,
         name: Option<String>,
         bot: BotId,
-        availability: bool,
         address: String,
     },
 }
@@ -108,13 +107,8 @@ fn topics(state: &AppState, peer: &Peer) -> Vec<Topic> {
     let _ = state;
     match peer {
         Peer::Agent { user, scope, .. } => vec![Topic::Team(scope.team.clone()), Topic::User(user.clone())],
-        Peer::Visitor { visitor, bot, availability, .. } => {
-            let mut t = vec![Topic::Visitor(visitor.clone())];
-            if *availability {
-                t.push(Topic::Bot(bot.clone()));
-            }
-            t
-        }
+        // Every widget hears whether a person can answer (business hours and agents).
+        Peer::Visitor { visitor, bot, .. } => vec![Topic::Visitor(visitor.clone()), Topic::Bot(bot.clone())],
     }
 }
 

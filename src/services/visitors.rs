@@ -63,7 +63,10 @@ pub(super) async fn queue_moved(state: &AppState, applied: &Applied) {
     if !applied.state_changed || applied.replayed {
         return;
     }
-    if !matches!(applied.event, Some(SystemEvent::Escalated(_) | SystemEvent::Claimed { .. } | SystemEvent::Resolved { .. } | SystemEvent::Requeued { .. })) {
+    if !matches!(
+        applied.event,
+        Some(SystemEvent::Escalated(_) | SystemEvent::Claimed { .. } | SystemEvent::Resolved { .. } | SystemEvent::Requeued { .. })
+    ) {
         return;
     }
     let bot = &applied.conversation.bot_id;
@@ -114,7 +117,10 @@ pub async fn rate(state: &AppState, conv: &Conversation, score: i64, comment: Op
     let team = state.store.team(&conv.team_id).await?.ok_or(StoreError::NotFound)?;
     let scale = team.settings.csat;
     if rating_asked(conv, scale, false).is_none() {
-        return Err(StoreError::Conflict("rating_not_open", "this chat cannot be rated: it is not a resolved chat with the team, or ratings are off".into()));
+        return Err(StoreError::Conflict(
+            "rating_not_open",
+            "this chat cannot be rated: it is not a resolved chat with the team, or ratings are off".into(),
+        ));
     }
     let valid = match scale {
         Csat::Stars => (1..=5).contains(&score),
@@ -133,7 +139,9 @@ pub async fn rate(state: &AppState, conv: &Conversation, score: i64, comment: Op
         "rating": crate::views::rating(&rating),
         "version": conv.last_seq,
     });
-    state.bus.publish(Event::new(EventKind::ChatRated, rating.created_at, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
+    state
+        .bus
+        .publish(Event::new(EventKind::ChatRated, rating.created_at, Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
     Ok(rating)
 }
 

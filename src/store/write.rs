@@ -44,7 +44,11 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     let (conv, flags) = tx.lock_conversation(id).await?.ok_or(StoreError::NotFound)?;
 
     // A visitor token reaches that visitor's conversations only.
-    if let Act::VisitorMessage { visitor, .. } | Act::LeaveMessage { visitor, .. } | Act::ResolveByVisitor { visitor } | Act::EscalateByVisitor { visitor } = &act {
+    if let Act::VisitorMessage { visitor, .. }
+    | Act::LeaveMessage { visitor, .. }
+    | Act::ResolveByVisitor { visitor }
+    | Act::EscalateByVisitor { visitor } = &act
+    {
         if conv.visitor_id != *visitor {
             return Err(StoreError::NotFound);
         }
@@ -93,7 +97,9 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     // The command's own message and the system line, in the order decide asked for.
     let own = match (decision.post, content) {
         (Post::Nothing, _) => None,
-        (post, Some((author, body, client_id))) => Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None, None)),
+        (post, Some((author, body, client_id))) => {
+            Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None, None))
+        }
         (_, None) => return Err(StoreError::Invalid("body: required".into())),
     };
     let system = decision.event.as_ref().map(|e| (Author::system(), MessageBody::system(&e.text()), false, None, Some(e.kind()), Some(e.detail())));
@@ -102,7 +108,18 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     let mut seq = conv.last_seq;
     for (author, body, internal, client_id, event, detail) in ordered.into_iter().flatten() {
         seq += 1;
-        let m = Message { id: MessageId::new(), conversation_id: conv.id.clone(), seq, author, body, internal, client_id, event, detail, created_at: now };
+        let m = Message {
+            id: MessageId::new(),
+            conversation_id: conv.id.clone(),
+            seq,
+            author,
+            body,
+            internal,
+            client_id,
+            event,
+            detail,
+            created_at: now,
+        };
         tx.insert_message(&m).await?;
         written.push(m);
     }

@@ -26,4 +26,5 @@ mod shutdown;
 mod storm;
 mod teams;
 mod ui;
+mod visitor_side;
 mod widget;

@@ -11,7 +11,22 @@ async fn config_shows_the_bot_and_availability_only_when_enabled(app: TestApp) {
     let owner = app.setup().await;
     let quiet = app.bot(&owner, json!({"name": "Quiet", "greeting": "Hey"})).await;
     let c = app.get(&format!("/api/widget/bots/{quiet}/config")).await;
-    assert_eq!(c.body, json!({"name": "Quiet", "greeting": "Hey", "human_escalation": true, "human_only": false, "show_agent_availability": false}));
+    for (k, v) in [
+        ("name", json!("Quiet")),
+        ("greeting", json!("Hey")),
+        ("human_escalation", json!(true)),
+        ("human_only", json!(false)),
+        ("show_agent_availability", json!(false)),
+        // Nobody is available, and who is online is not told.
+        ("reach", json!("away")),
+        ("when_unavailable", json!("queue")),
+        ("csat", json!("stars")),
+        ("language", json!("en")),
+    ] {
+        assert_eq!(c.body[k], v, "{k} in {}", c.body);
+    }
+    assert!(c.body.get("availability").is_none());
+    assert_eq!(c.body["strings"]["talk_to_person"], "Talk to a person");
     let open = app.bot(&owner, json!({"name": "Open", "settings": {"show_agent_availability": true}})).await;
     let c = app.get(&format!("/api/widget/bots/{open}/config")).await;
     assert_eq!(c.body["availability"]["online"], false);

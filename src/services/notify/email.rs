@@ -111,16 +111,17 @@ async fn transcript(state: &AppState, mailer: &Mailer, job: &EmailJob) -> Result
         Ok(m) => m,
         Err(_) => return Ok(Outcome::Cancel("the address is not deliverable")),
     };
-    let message = Message::builder()
-        .from(mailer.from.clone())
-        .to(to)
-        .subject(format!("Your chat with {bot_name}"))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body);
+    let message =
+        Message::builder().from(mailer.from.clone()).to(to).subject(format!("Your chat with {bot_name}")).header(ContentType::TEXT_PLAIN).body(body);
     send(mailer, job, message, state.now()).await
 }
 
-async fn send(mailer: &Mailer, job: &EmailJob, message: Result<Message, lettre::error::Error>, now: i64) -> Result<Outcome, crate::store::StoreError> {
+async fn send(
+    mailer: &Mailer,
+    job: &EmailJob,
+    message: Result<Message, lettre::error::Error>,
+    now: i64,
+) -> Result<Outcome, crate::store::StoreError> {
     let message = match message {
         Ok(m) => m,
         Err(e) => return Ok(Outcome::Failed(format!("cannot build the email: {e}"))),

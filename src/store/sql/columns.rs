@@ -10,8 +10,8 @@ use crate::domain::chat::{ChatState, SystemKind};
 use crate::domain::ids::*;
 use crate::domain::presence::{Reason, Source, Status};
 use crate::domain::team::Role;
-use crate::store::{AuthorKind, Csat};
 use crate::store::db::{Bind, Cell, DbError, FromCell, Value};
+use crate::store::{AuthorKind, Csat};
 
 /// A value stored as its text form.
 pub(crate) trait TextColumn: Sized {
