@@ -58,15 +58,19 @@
   function clock(iso) {
     try { return new Intl.DateTimeFormat(lang(), { hour: "numeric", minute: "2-digit" }).format(new Date(iso)); } catch { return ""; }
   }
-  function when(iso) {
+  // "Back at 9:00 AM", "Back tomorrow at 9:00 AM", "Back Monday at 9:00 AM", in the visitor's
+  // own time zone and language.
+  function backAt(iso) {
     const d = new Date(iso);
-    const days = Math.floor((new Date(d).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 86400000);
+    const days = Math.round((new Date(d).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0)) / 86400000);
     const time = clock(iso);
+    if (days <= 0) return t("back_today", { time });
+    let day;
     try {
-      if (days <= 0) return time;
-      if (days === 1) return `${new Intl.RelativeTimeFormat(lang(), { numeric: "auto" }).format(1, "day")} ${time}`;
-      return `${new Intl.DateTimeFormat(lang(), { weekday: "long" }).format(d)} ${time}`;
-    } catch { return time; }
+      day = days === 1 ? new Intl.RelativeTimeFormat(lang(), { numeric: "auto" }).format(1, "day")
+        : new Intl.DateTimeFormat(lang(), days < 7 ? { weekday: "long" } : { weekday: "long", day: "numeric", month: "long" }).format(d);
+    } catch { day = d.toDateString(); }
+    return t("back_later", { day, time });
   }
   function ago(iso) {
     const m = Math.round((Date.now() - Date.parse(iso)) / 60000);
@@ -279,7 +283,7 @@
     paintStyle();
     wrap.classList.toggle("left", !!(config && config.appearance && config.appearance.position === "left"));
     const text = config && config.appearance && config.appearance.launcher_text;
-    launcher.replaceChildren(svg(open ? "close" : "chat"), !open && text ? h("span", {}, text) : null, count);
+    launcher.replaceChildren(...[svg(open ? "close" : "chat"), !open && text ? h("span", {}, text) : null, count].filter(Boolean));
     launcher.setAttribute("aria-label", open ? t("close_chat") : t("open_chat"));
     closeButton.setAttribute("aria-label", t("close_chat"));
     endButton.textContent = t("end_chat");
@@ -305,8 +309,11 @@
     } else if (live) line.append(h("span", { class: "dot on" }), t("online_now"));
     else if (reach() === "closed") {
       line.append(h("span", { class: "dot" }), t("closed_now"));
-      if (config.next_change_at) line.append(" · ", t("back_at", { when: when(config.next_change_at) }));
-    } else if (reach() === "away") line.append(h("span", { class: "dot" }), t("away_now"));
+      if (config.next_change_at) line.append(" · ", backAt(config.next_change_at));
+    } else if (reach() === "away") {
+      line.append(h("span", { class: "dot" }), t("away_now"));
+      if (a && a.last_active_at) line.append(" · ", t("last_active", { ago: ago(a.last_active_at) }));
+    }
     else if (a && a.online) line.append(h("span", { class: "dot on" }), t("we_are_online"));
     else if (a && a.last_active_at) line.append(h("span", { class: "dot" }), t("last_active", { ago: ago(a.last_active_at) }));
     else if (a) line.append(h("span", { class: "dot" }), t("reply_soon"));
@@ -344,7 +351,7 @@
       const unavailable = reach() !== "open";
       const mode = config.when_unavailable || "queue";
       if (!unavailable || mode === "queue") actions.append(h("button", { class: "chip", type: "button", onclick: escalate }, t("talk_to_person")));
-      else if (mode === "leave_message") actions.append(h("button", { class: "chip", type: "button", onclick: () => { showLeave = true; renderState(); } }, t("leave_message")));
+      else if (mode === "leave_message" && !showLeave) actions.append(h("button", { class: "chip", type: "button", onclick: () => { showLeave = true; renderState(); } }, t("leave_message")));
     }
     renderTail(s, gated);
     compose.hidden = s === "resolved" || gated || (showLeave && s === "bot");
@@ -356,6 +363,8 @@
   let showLeave = false;
   function field(labelText, control, optional) {
     const err = h("span", { class: "err", hidden: true });
+    control.addEventListener("input", () => { err.hidden = true; });
+    control.addEventListener("change", () => { err.hidden = true; });
     return { el: h("label", {}, h("span", {}, labelText, optional ? h("small", {}, ` (${t("optional")})`) : null), control, err), err };
   }
   function busy(button, on) { button.disabled = on; button.setAttribute("aria-busy", String(on)); }
@@ -367,11 +376,11 @@
     else if (showLeave && s === "bot") tail.append(leaveCard());
     if (s === "pending" && !visitor.email && !done.left && config && config.email_enabled) tail.append(emailCard());
     if (s === "resolved") {
-      tail.append(h("div", { class: "card center", role: "status" }, h("p", {}, t("chat_ended")),
-        h("button", { class: "primary", type: "button", onclick: newChat }, t("new_chat"))));
+      tail.append(h("div", { class: "card center", role: "status" }, h("p", {}, t("chat_ended"))));
       if (conv.rating_asked && !done.rated) tail.append(ratingCard(conv.rating_asked));
       else if (conv.rating || done.rated) tail.append(h("div", { class: "card center", role: "status" }, h("p", {}, t("rate_thanks"))));
       if (config && config.email_enabled) tail.append(transcriptCard());
+      tail.append(h("div", { class: "card center" }, h("button", { class: "primary", type: "button", onclick: newChat }, t("new_chat"))));
     }
   }
 
@@ -478,7 +487,7 @@
     const fieldEl = h("input", { type: "email", placeholder: t("email_placeholder"), "aria-label": t("your_email"), autocomplete: "email" });
     const save = h("button", { class: "primary", type: "submit" }, t("save"));
     const err = h("span", { class: "err", role: "alert", hidden: true });
-    const box = h("form", { class: "card", "data-testid": "email-capture" }, h("p", {}, t("email_prompt")), h("div", { class: "row" }, fieldEl, save), err);
+    const box = h("form", { class: "card", "data-testid": "email-capture", novalidate: true }, h("p", {}, t("email_prompt")), h("div", { class: "row" }, fieldEl, save), err);
     box.addEventListener("submit", async (e) => {
       e.preventDefault();
       busy(save, true);
@@ -506,7 +515,7 @@
       : h("div", { class: "thumbs", role: "group", "aria-label": t("rate_prompt") },
         h("button", { type: "button", "data-n": 5, "aria-pressed": "false", onclick: () => pick(5) }, svg("up"), t("thumbs_up")),
         h("button", { type: "button", class: "down", "data-n": 1, "aria-pressed": "false", onclick: () => pick(1) }, svg("up"), t("thumbs_down")));
-    const form = h("form", { class: "card center", "data-testid": "rating" }, h("h3", {}, t("rate_prompt")), choices, comment, err, submit);
+    const form = h("form", { class: "card center", "data-testid": "rating", novalidate: true }, h("h3", {}, t("rate_prompt")), choices, comment, err, submit);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       if (!score) return;
@@ -530,7 +539,7 @@
     const email = h("input", { type: "email", autocomplete: "email", "aria-label": t("your_email"), placeholder: t("email_placeholder"), value: visitor.email || "" });
     const submit = h("button", { class: "primary", type: "submit" }, t("send"));
     const err = h("span", { class: "err", role: "alert", hidden: true });
-    const form = h("form", { class: "card", "data-testid": "transcript" }, h("p", {}, t("transcript_offer")), h("div", { class: "row" }, email, submit), err);
+    const form = h("form", { class: "card", "data-testid": "transcript", novalidate: true }, h("p", {}, t("transcript_offer")), h("div", { class: "row" }, email, submit), err);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       busy(submit, true);
@@ -591,6 +600,7 @@
     }
     if (m.author.kind === "agent") typing.textContent = "";
     markRead();
+    remember();
   }
 
   // While the panel is open the visitor sees what arrives: tell Baton (no reply email needed).
@@ -606,6 +616,22 @@
   }
   document.addEventListener("visibilitychange", markRead);
 
+  // What the visitor saw last, so that a reload while Baton is unreachable still shows the chat.
+  let stale = false;
+  let rememberTimer = null;
+  function writeDown() {
+    clearTimeout(rememberTimer);
+    rememberTimer = null;
+    if (!conv || stale) return;
+    const recent = [...messages.values()].sort((a, b) => a.seq - b.seq).slice(-50);
+    saved.set("conv", JSON.stringify({ id: conv.id, state: conv.state, mode: conv.mode, agent: conv.agent, last_seq: conv.version, messages: recent, visitor }));
+  }
+  // At most one write per burst of changes, and never later than 100 ms after the first.
+  function remember() {
+    if (!rememberTimer) rememberTimer = setTimeout(writeDown, 100);
+  }
+  window.addEventListener("pagehide", () => { if (rememberTimer) writeDown(); });
+
   function resetConversation(c) {
     conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent, version: c.last_seq ?? 0, queue: c.queue || null, rating: c.rating || null, rating_asked: c.rating_asked || null };
     if (c.visitor) visitor = { name: c.visitor.name, email: c.visitor.email, fields: c.visitor.fields || {} };
@@ -618,6 +644,7 @@
     for (const m of c.messages) add(m);
     renderState();
     toBottom();
+    remember();
   }
 
   // ---------- the outbox ----------
@@ -752,7 +779,7 @@
   function whenReady() {
     ready = ready || (async () => {
       await ensureVisitor();
-      if (!conv) await loadConversation();
+      if (!conv || stale) await loadConversation();
       connect(false);
     })().catch((e) => { ready = null; throw e; });
     return ready;
@@ -766,9 +793,11 @@
 
   async function loadConversation() {
     try {
-      resetConversation(await call("GET", "/api/widget/conversation"));
+      const c = await call("GET", "/api/widget/conversation");
+      stale = false;
+      resetConversation(c);
     } catch (e) {
-      if (e.status === 401) { store.token = null; saved.set("prechat", null); done.prechat = false; await ensureVisitor(); return loadConversation(); }
+      if (e.status === 401) { store.token = null; saved.set("prechat", null); saved.set("conv", null); done.prechat = false; await ensureVisitor(); return loadConversation(); }
       throw e;
     }
   }
@@ -785,6 +814,7 @@
     if ("agent" in d) conv.agent = d.agent || (d.state === "pending" ? null : conv.agent);
     if (d.state !== "pending") conv.queue = null;
     renderState();
+    remember();
     // Just ended: read what the widget offers now (the rating).
     if (d.state === "resolved" && was !== "resolved") refreshConversation();
   }
@@ -980,12 +1010,22 @@
       if (!e.offline || !cached || !store.token) return;
       applyConfig(cached, false);
       link = "down";
-      const retryConfig = () => refreshConfig().then(() => renderState()).catch(() => setTimeout(retryConfig, 3000));
+      // Back: show what is true now, pick the chat up and send what waits in the outbox.
+      const retryConfig = () => refreshConfig().then(() => {
+        renderState();
+        whenReady().then(() => flush()).catch(() => {});
+      }).catch(() => setTimeout(retryConfig, 3000));
       setTimeout(retryConfig, 2000);
     }
     document.body.append(host);
     // Messages typed before a reload, still unacknowledged, are shown and sent again.
     for (const o of outbox) msgs.append(pendingEl(o));
+    // Unreachable: show the chat as it was last seen, until it can be read again.
+    const seen = link === "down" && store.token ? saved.json("conv") : null;
+    if (seen && Array.isArray(seen.messages)) {
+      resetConversation(seen);
+      stale = true;
+    }
     renderState();
     // Back from an email link: trade its resume token for a visitor token, then open the chat.
     const resume = location.hash.match(/baton-resume=([\w-]+)/);

@@ -36,6 +36,7 @@ export async function conversationPane(pane, id, { onRead }) {
     }
     renderHead();
     renderComposer();
+    loadFieldLabels();
     for (const m of chat.messages) add(m);
     markRead();
     if (reconnectedWhileLoading) {
@@ -78,19 +79,52 @@ export async function conversationPane(pane, id, { onRead }) {
     if (s === "transferred" && mine) actions.push(h("button", { class: "btn primary", onclick: () => act("claim") }, "Accept"));
     if ((s === "active" || s === "transferred") && (mine || admin())) actions.push(h("button", { class: "btn", onclick: transferDialog }, "Transfer"));
     if (s === "pending" || ((s === "active" || s === "transferred") && (mine || admin()))) actions.push(h("button", { class: "btn", onclick: () => act("resolve") }, "Resolve"));
+    // What the visitor told us in the pre-chat form, and where they started.
+    const answers = Object.entries(chat.visitor.fields ?? {});
+    let page = null;
+    try { page = chat.visitor.page_url ? new URL(chat.visitor.page_url) : null; } catch { /* not shown */ }
     clear(head,
       avatar(chat.visitor.display_name, null),
       h("div", { class: "title" },
         h("b", {}, chat.visitor.display_name),
-        h("div", {}, [chat.visitor.email, `via ${chat.bot.name}`, chat.escalated_at ? `handed off ${since(chat.escalated_at)} ago`.replace("just now ago", "just now") : null].filter(Boolean).join(" · "))),
+        h("div", {}, [chat.visitor.email, `via ${chat.bot.name}`, chat.escalated_at ? `handed off ${since(chat.escalated_at)} ago`.replace("just now ago", "just now") : null].filter(Boolean).join(" · ")),
+        answers.length || page ? h("dl", { class: "facts", "data-testid": "visitor-facts" },
+          answers.map(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, v)]),
+          page ? [h("dt", {}, "Page"), h("dd", {}, h("a", { href: page.href, target: "_blank", rel: "noopener noreferrer" }, page.pathname === "/" ? page.host : page.host + page.pathname))] : null) : null),
       h("span", { class: `pill ${s}`, "data-testid": "chat-state" }, s),
       chat.assignee ? h("span", { class: "tag" }, chat.assignee.id === me() ? "You" : chat.assignee.display_name) : null,
       h("div", { class: "actions" }, actions));
   }
 
+  // The pre-chat questions by key, as the bot asks them.
+  function fieldLabel(key) {
+    const f = botFields.get(key);
+    return f ? f.label : key;
+  }
+  const botFields = new Map();
+  async function loadFieldLabels() {
+    if (!Object.keys(chat.visitor.fields ?? {}).length) return;
+    try {
+      const bot = await get(`/api/bots/${chat.bot.id}`);
+      for (const f of bot.widget?.pre_chat?.fields ?? []) botFields.set(f.key, f);
+      renderHead();
+    } catch { /* the keys stand in for the labels */ }
+  }
+
+  function ratingEl(r) {
+    if (!r) return null;
+    const said = r.scale === "thumbs"
+      ? (r.score >= 5 ? "👍 Good" : "👎 Bad")
+      : `${"★".repeat(r.score)}${"☆".repeat(5 - r.score)} ${r.score} out of 5`;
+    return h("div", { class: "rating", "data-testid": "rating" },
+      h("span", { class: "label" }, "Visitor's rating"),
+      h("b", { class: `score ${r.scale}`, "aria-label": r.scale === "thumbs" ? (r.score >= 5 ? "Good" : "Bad") : `${r.score} out of 5 stars` }, said),
+      r.comment ? h("q", {}, r.comment) : null);
+  }
+
   function renderComposer() {
     const s = chat.state;
-    if (s === "resolved") return clear(foot, h("div", { class: "composer" }, h("div", { class: "locked" }, "This chat is resolved.")));
+    if (s === "resolved") return clear(foot, h("div", { class: "composer" }, h("div", { class: "locked" }, "This chat is resolved."), ratingEl(chat.rating)));
     const mine = chat.assignee?.id === me();
     let locked = null;
     if (s === "pending") locked = ["Claim this chat to reply to the visitor.", h("button", { class: "btn primary small", onclick: () => act("claim") }, "Claim")];

@@ -1,7 +1,7 @@
 // Team administration: members (role, bot access, capacity), bots (settings, knowledge base,
 // embed snippet) and team settings. Owners and admins only.
 
-import { del, get, patch, post } from "./api.js";
+import { api, del, get, patch, post } from "./api.js";
 import { avatar, clear, h, statusLabel, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
 
@@ -159,6 +159,7 @@ async function botEditor(content, id) {
     field("Webhook URL", { name: "url", value: bot.responder.url ?? "", placeholder: "https://bots.example.com/answer" }),
     field("Signing secret", { name: "secret", type: "password", placeholder: bot.responder.has_secret ? "•••••• (unchanged)" : "optional" }, "Requests carry X-Baton-Signature: sha256=<HMAC of the body>."));
   responderKind.addEventListener("change", () => { webhookFields.hidden = responderKind.value !== "webhook"; });
+  const widgetSettings = widgetEditor(bot);
   const form = h("form", { novalidate: true }, error,
     field("Name", { name: "name", value: bot.name, required: true }),
     h("label", { class: "field" }, h("span", {}, "Greeting"), h("textarea", { class: "input", name: "greeting", rows: 2 }, bot.greeting)),
@@ -170,6 +171,7 @@ async function botEditor(content, id) {
     h("label", { class: "field", style: { marginTop: "14px" } }, h("span", {}, "Allowed websites"),
       h("textarea", { class: "input", name: "allowed_origins", rows: 2, placeholder: "https://shop.example.com" }, s.allowed_origins.join("\n")),
       h("small", {}, "One origin per line. Empty: the widget works on any site.")),
+    widgetSettings.fields,
     h("h3", {}, "Answers"),
     h("label", { class: "field" }, h("span", {}, "Responder"), responderKind),
     webhookFields,
@@ -190,6 +192,7 @@ async function botEditor(content, id) {
           auto_escalate_unanswered: v.has("auto_escalate_unanswered"), show_agent_availability: v.has("show_agent_availability"),
           allowed_origins: String(v.get("allowed_origins")).split(/\s+/).filter(Boolean),
         },
+        widget: widgetSettings.value(),
       });
       toast("Bot saved");
       botEditor(content, id);
@@ -198,6 +201,7 @@ async function botEditor(content, id) {
   const snippet = `<script src="${location.origin}/widget.js" data-bot="${bot.id}" async></script>`;
   page(content, "bots",
     h("section", { class: "card" }, h("h2", {}, bot.name), h("p", { class: "sub" }, "Settings, answers and handoff rules for this bot."), form),
+    logoCard(bot),
     h("section", { class: "card" }, h("h2", {}, "Add the widget to your site"), h("p", { class: "sub" }, "Paste this before </body> on every page where visitors should see the chat."),
       h("pre", { class: "snippet" }, snippet),
       h("div", { style: { display: "flex", gap: "8px", marginTop: "12px" } },
@@ -211,6 +215,193 @@ async function botEditor(content, id) {
       } }, "Delete bot")));
 }
 
+const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"], ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
+const LANGUAGES = [["en", "English"], ["de", "Deutsch"], ["fr", "Français"], ["es", "Español"]];
+let wordsTable = null;
+
+// The widget's part of a bot: business hours, what happens when nobody can answer, the
+// pre-chat form, its look and its words. `fields` go in the bot form; `value()` is the
+// `widget` object of the PATCH.
+function widgetEditor(bot) {
+  const w = bot.widget;
+  const select = (name, label, options, value, help) => h("label", { class: "field" }, h("span", {}, label),
+    h("select", { class: "input", name }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text))), help ? h("small", {}, help) : null);
+
+  // Business hours: one opening span a day here (the API takes up to four; extra ones are kept).
+  const hours = w.hours;
+  const hoursOn = h("input", { type: "checkbox", name: "hours_on", checked: !!hours });
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const zone = h("input", { class: "input", name: "time_zone", list: "bot-time-zones", value: hours?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, autocomplete: "off" });
+  const dayRows = DAYS.map(([key, label]) => {
+    const spans = hours?.days?.[key] ?? [];
+    const open = h("input", { type: "checkbox", "aria-label": `Open on ${label}`, checked: hours ? spans.length > 0 : !["sat", "sun"].includes(key) });
+    const from = h("input", { class: "input", type: "time", step: 60, "aria-label": `${label} opens at`, value: spans[0]?.[0] ?? "09:00" });
+    const to = h("input", { class: "input", type: "time", step: 60, "aria-label": `${label} closes at`, value: (spans[0]?.[1] ?? "17:00").replace("24:00", "00:00") });
+    const sync = () => { from.disabled = to.disabled = !open.checked; };
+    open.addEventListener("change", sync);
+    sync();
+    return { key, extra: spans.slice(1), open, from, to, el: h("div", { class: "day-row" }, h("label", { class: "day" }, open, h("span", {}, label)), from, h("span", { class: "muted" }, "to"), to) };
+  });
+  const closed = h("textarea", { class: "input", name: "closed_dates", rows: 2, placeholder: "2026-12-25" }, (hours?.closed_dates ?? []).join("\n"));
+  const hoursBox = h("div", { class: "hours", hidden: !hours },
+    h("label", { class: "field" }, h("span", {}, "Time zone"), zone, h("datalist", { id: "bot-time-zones" }, zones.map((z) => h("option", { value: z })))),
+    h("div", { class: "days", role: "group", "aria-label": "Opening hours" }, dayRows.map((d) => d.el)),
+    h("label", { class: "field" }, h("span", {}, "Closed on"), closed, h("small", {}, "Holidays: one date per line (YYYY-MM-DD), in the time zone above.")));
+  hoursOn.addEventListener("change", () => { hoursBox.hidden = !hoursOn.checked; });
+
+  // Pre-chat form.
+  const pre = w.pre_chat;
+  const ask = [["off", "Don't ask"], ["optional", "Optional"], ["required", "Required"]];
+  const preOn = h("input", { type: "checkbox", name: "pre_on", checked: pre.enabled });
+  const questions = h("div", { class: "questions" });
+  const question = (q = { key: "", label: "", type: "text", options: [], required: false }) => {
+    const label = h("input", { class: "input", value: q.label, placeholder: "Order number", "aria-label": "Question", "data-label": true });
+    const type = h("select", { class: "input", "aria-label": "Answer type", "data-type": true }, h("option", { value: "text", selected: q.type === "text" }, "Text"), h("option", { value: "choice", selected: q.type === "choice" }, "Choice"));
+    const options = h("input", { class: "input", value: (q.options ?? []).join(", "), placeholder: "Sales, Support, Billing", "aria-label": "Choices, separated by commas", "data-options": true, hidden: q.type !== "choice" });
+    type.addEventListener("change", () => { options.hidden = type.value !== "choice"; });
+    const el = h("div", { class: "question", "data-key": q.key },
+      label, type, options,
+      h("label", { class: "inline" }, h("input", { type: "checkbox", checked: q.required, "data-required": true }), "Required"),
+      h("button", { type: "button", class: "btn small danger", onclick: () => el.remove() }, "Remove"));
+    return el;
+  };
+  for (const q of pre.fields) questions.append(question(q));
+
+  // Look.
+  const look = w.appearance;
+  const accent = h("input", { type: "color", name: "accent_color", value: look.accent_color ?? "#4f46e5", "aria-label": "Accent colour" });
+
+  // Words: per-language overrides of the widget's built-in words.
+  const overrides = h("div", { class: "overrides" });
+  const override = (lang = "en", key = "", text = "") => {
+    const langSel = h("select", { class: "input", "aria-label": "Language", "data-lang": true }, LANGUAGES.map(([v, l]) => h("option", { value: v, selected: v === lang }, l)));
+    const keySel = h("select", { class: "input", "aria-label": "Word", "data-key": true });
+    const fill = () => {
+      const table = wordsTable?.[langSel.value] ?? {};
+      const keep = keySel.value || key;
+      keySel.replaceChildren(...Object.keys(table).sort().map((k) => h("option", { value: k, selected: k === keep }, table[k])));
+    };
+    langSel.addEventListener("change", fill);
+    const input = h("input", { class: "input", value: text, placeholder: "Your wording", "aria-label": "Your wording", "data-text": true });
+    const el = h("div", { class: "override" }, langSel, keySel, input, h("button", { type: "button", class: "btn small danger", onclick: () => el.remove() }, "Remove"));
+    el.fill = fill;
+    fill();
+    return el;
+  };
+  const loadWords = (async () => {
+    wordsTable = wordsTable ?? await get("/api/widget/strings").catch(() => ({}));
+    for (const [lang, words] of Object.entries(w.texts ?? {})) for (const [k, v] of Object.entries(words)) overrides.append(override(lang, k, v));
+  })();
+
+  const fields = h("div", { class: "widget-settings" },
+    h("h3", {}, "Availability"),
+    h("label", { class: "switch" }, hoursOn, h("span", {}, h("b", {}, "Business hours"), h("em", {}, "Outside them the widget says you're closed and when you're back."))),
+    hoursBox,
+    select("when_unavailable", "When nobody can answer", [
+      ["queue", "Queue the chat and say you'll reply when you're back"],
+      ["leave_message", "Offer “Leave a message”, answered by email"],
+      ["hide", "Hide “Talk to a person”"],
+    ], w.when_unavailable, "Outside business hours, or when no agent with access to this bot is available."),
+    h("h3", {}, "Pre-chat form"),
+    h("label", { class: "switch" }, preOn, h("span", {}, h("b", {}, "Ask before the chat starts"), h("em", {}, "Visitors answer these questions before their first message; agents see the answers."))),
+    h("div", { class: "row2" }, select("pre_name", "Ask for the name", ask, pre.name), select("pre_email", "Ask for the email", ask, pre.email)),
+    questions,
+    h("button", { type: "button", class: "btn small", onclick: () => questions.append(question()) }, "Add a question"),
+    h("h3", {}, "Look"),
+    h("div", { class: "row2" },
+      h("label", { class: "field" }, h("span", {}, "Accent colour"), accent),
+      select("position", "Position", [["right", "Bottom right"], ["left", "Bottom left"]], look.position)),
+    field("Launcher text", { name: "launcher_text", value: look.launcher_text ?? "", maxlength: 40, placeholder: "Chat with us" }, "Shown beside the chat icon; empty for the icon alone."),
+    h("h3", {}, "Words"),
+    h("p", { class: "sub" }, "The widget speaks English, German, French and Spanish, following the visitor's browser. Replace any of its words here."),
+    overrides,
+    h("button", { type: "button", class: "btn small", onclick: async () => { await loadWords; overrides.append(override()); } }, "Replace a word"));
+
+  const slug = (text, taken) => {
+    const base = text.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 30) || "question";
+    let key = ["name", "email"].includes(base) ? `${base}_2` : base;
+    for (let i = 2; taken.has(key); i++) key = `${base}_${i}`;
+    taken.add(key);
+    return key;
+  };
+  const value = () => {
+    const taken = new Set([...questions.querySelectorAll(".question")].map((q) => q.dataset.key).filter(Boolean));
+    const days = {};
+    for (const d of dayRows) {
+      if (!d.open.checked) continue;
+      const to = d.to.value === "00:00" ? "24:00" : d.to.value;
+      days[d.key] = [[d.from.value, to], ...d.extra];
+    }
+    const texts = {};
+    for (const o of overrides.querySelectorAll(".override")) {
+      const text = o.querySelector("[data-text]").value.trim();
+      if (!text) continue;
+      const lang = o.querySelector("[data-lang]").value;
+      (texts[lang] ??= {})[o.querySelector("[data-key]").value] = text;
+    }
+    return {
+      hours: hoursOn.checked ? { time_zone: zone.value.trim(), days, closed_dates: closed.value.split(/\s+/).filter(Boolean) } : null,
+      when_unavailable: fields.querySelector("[name=when_unavailable]").value,
+      pre_chat: {
+        enabled: preOn.checked,
+        name: fields.querySelector("[name=pre_name]").value,
+        email: fields.querySelector("[name=pre_email]").value,
+        fields: [...questions.querySelectorAll(".question")].filter((q) => q.querySelector("[data-label]").value.trim()).map((q) => {
+          const label = q.querySelector("[data-label]").value.trim();
+          const type = q.querySelector("[data-type]").value;
+          return {
+            key: q.dataset.key || slug(label, taken),
+            label,
+            type,
+            ...(type === "choice" ? { options: q.querySelector("[data-options]").value.split(",").map((o) => o.trim()).filter(Boolean) } : {}),
+            required: q.querySelector("[data-required]").checked,
+          };
+        }),
+      },
+      appearance: {
+        accent_color: accent.value,
+        position: fields.querySelector("[name=position]").value,
+        launcher_text: fields.querySelector("[name=launcher_text]").value.trim() || null,
+      },
+      texts,
+    };
+  };
+  return { fields, value };
+}
+
+// The logo in the widget's header: uploaded on its own, with a preview.
+function logoCard(bot) {
+  const error = errorBox();
+  const preview = h("span", { class: "logo-preview" }, bot.logo_url ? h("img", { src: bot.logo_url, alt: `${bot.name} logo` }) : "No logo");
+  const file = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", class: "sr-only", id: "logo-file" });
+  const status = h("span", { class: "muted", "aria-live": "polite" });
+  const remove = h("button", { type: "button", class: "btn", hidden: !bot.logo_url }, "Remove logo");
+  file.addEventListener("change", async () => {
+    const f = file.files[0];
+    if (!f) return;
+    status.textContent = "Uploading…";
+    await guarded(error, async () => {
+      try {
+        const r = await api("PUT", `/api/bots/${bot.id}/logo`, f, { raw: true });
+        clear(preview, h("img", { src: r.logo_url, alt: `${bot.name} logo` }));
+        remove.hidden = false;
+        toast("Logo saved");
+      } finally {
+        status.textContent = "";
+        file.value = "";
+      }
+    });
+  });
+  remove.addEventListener("click", () => guarded(error, async () => {
+    await del(`/api/bots/${bot.id}/logo`);
+    clear(preview, "No logo");
+    remove.hidden = true;
+    toast("Logo removed");
+  }));
+  return h("section", { class: "card" }, h("h2", {}, "Logo"), h("p", { class: "sub" }, "Shown in the widget's header. PNG, JPEG, WebP or GIF, at most 2 MB."), error,
+    h("div", { class: "logo-row" }, preview, h("label", { class: "btn", for: "logo-file" }, "Upload a logo"), file, remove, status));
+}
+
 async function settingsPage(content) {
   const s = await get(`/api/teams/${app.teamId}/settings`);
   const error = errorBox();
@@ -220,10 +411,13 @@ async function settingsPage(content) {
     num("heartbeat_timeout_seconds", "Offline after no heartbeat for (seconds)", "When every inbox tab of an agent has been closed this long, they go Offline.", 20, 3600),
     num("orphan_grace_seconds", "Requeue an offline agent's chats after (seconds)", "Their active chats go back to the queue if they stay offline this long.", 0, 86400),
     num("visitor_email_delay_seconds", "Email an unread reply after (seconds)", "When a visitor left their email and is not in the chat.", 0, 86400),
+    h("label", { class: "field" }, h("span", {}, "Satisfaction survey"),
+      h("select", { class: "input", name: "csat" }, [["stars", "Five stars"], ["thumbs", "Thumbs up or down"], ["off", "Off"]].map(([v, l]) => h("option", { value: v, selected: s.csat === v }, l))),
+      h("small", {}, "Asked in the widget after a chat with the team ends; the rating shows on the resolved chat.")),
     h("button", { class: "btn primary", type: "submit" }, "Save settings"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const v = Object.fromEntries([...new FormData(form)].map(([k, x]) => [k, Number(x)]));
+    const v = Object.fromEntries([...new FormData(form)].map(([k, x]) => [k, k === "csat" ? x : Number(x)]));
     guarded(error, async () => { await patch(`/api/teams/${app.teamId}/settings`, v); toast("Settings saved"); });
   });
   page(content, "settings", h("section", { class: "card" }, h("h2", {}, "Team settings"), h("p", { class: "sub" }, "Presence timers and handoff rules for everyone in the team."), form));
