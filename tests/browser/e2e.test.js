@@ -588,7 +588,7 @@ test("the widget catches up on a state change it missed while its socket was dow
   await agentCall("POST", `/api/live-chats/${conv.id}/resolve`);
 });
 
-test("the widget works on another site, and only on sites the bot allows", async () => {
+test("the widget works on another site, and only on sites the bot allows", async (t) => {
   const { createServer } = await import("node:http");
   // A customer's site on its own origin, embedding the widget with the one-line snippet.
   const site = createServer((req, res) => {
@@ -598,6 +598,8 @@ test("the widget works on another site, and only on sites the bot allows", async
       <body><h1>Customer site</h1><script src="${base}/widget.js" data-bot="${bot}" async></script></body></html>`);
   });
   await new Promise((r) => site.listen(0, "127.0.0.1", r));
+  // Closed even when the test fails, so the run ends.
+  t.after(() => { site.closeAllConnections(); site.close(); });
   const origin = `http://localhost:${site.address().port}`;
 
   const owner = await newPage("site-owner");
@@ -629,10 +631,9 @@ test("the widget works on another site, and only on sites the bot allows", async
     await fetch(`/api/bots/${id}`, { method: "PATCH", headers: { "content-type": "application/json", "x-csrf-token": me.csrf_token }, body: JSON.stringify({ settings: { allowed_origins: ["https://shop.example.com"] } }) });
   }, bot);
   const blocked = await newPage("blocked-visitor");
-  const refused = blocked.waitForResponse((r) => r.url().endsWith(`/api/widget/bots/${bot.id}/config`));
+  const refused = blocked.waitForResponse((r) => new URL(r.url()).pathname === `/api/widget/bots/${bot.id}/config`);
   await blocked.goto(`${origin}/?bot=${bot.id}`);
   assert.equal((await refused).status(), 403, "Baton refuses a site outside the allow-list");
   await blocked.evaluate(() => new Promise((r) => setTimeout(r, 0)));
   assert.equal(await blocked.locator("[data-baton-widget]").count(), 0, "no widget on a site the bot does not allow");
-  site.close();
 });
