@@ -109,8 +109,21 @@ for (const [size, viewport] of SIZES) {
     const page = await newPage(browser, `outbox-${size}`, viewport);
     // The test can make Baton unreachable for this page alone (as a dropped network would).
     let blocked = false;
-    await page.route(/\/api\/widget\//, (r) => (blocked ? r.abort("internetdisconnected") : r.continue()));
-    await page.routeWebSocket(/\/api\/widget\/ws/, (ws) => (blocked ? ws.close() : ws.connectToServer()));
+    let socketsDown = false; // the socket alone is unreachable
+    let refuse = false; // Baton refuses the next message sent over HTTP
+    let socket = null;
+    await page.route(/\/api\/widget\//, (r) => {
+      if (blocked) return r.abort("internetdisconnected");
+      if (refuse && r.request().method() === "POST" && new URL(r.request().url()).pathname === "/api/widget/messages") {
+        return r.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: { code: "invalid_input", message: "body: this message cannot be sent" } }) });
+      }
+      return r.continue();
+    });
+    await page.routeWebSocket(/\/api\/widget\/ws/, (ws) => {
+      if (blocked || socketsDown) return ws.close();
+      socket = ws;
+      ws.connectToServer();
+    });
     await page.goto(`${base}/demo?bot=${bot}`);
     const w = page.locator("[data-baton-widget]");
     await w.locator(".launcher").click();
@@ -154,6 +167,22 @@ for (const [size, viewport] of SIZES) {
     assert.equal(await page.evaluate((b) => localStorage.getItem(`baton:${b}:outbox`), bot), null, "the outbox is empty");
     const shown = await w.locator(".m.me").allInnerTexts();
     assert.equal(shown.filter((t) => t.includes("Two: typed")).length, 1, "shown once");
+
+    // A message Baton refuses is marked, and the visitor can try it again.
+    socketsDown = true;
+    refuse = true;
+    await socket.close();
+    await w.locator("[data-testid=line]", { hasText: "Reconnecting…" }).waitFor();
+    await say(w, "Four: refused at first");
+    const four = w.locator(".m.me.failed", { hasText: "Four: refused at first" });
+    await four.getByText("Not sent").waitFor();
+    await shot(page, `20b-widget-not-sent-${size}`);
+    refuse = false;
+    socketsDown = false;
+    await four.getByRole("button", { name: "Retry" }).click();
+    await w.locator(".m.me:not(.sending):not(.failed)", { hasText: "Four: refused at first" }).waitFor({ timeout: 30_000 });
+    const after = (await alice("GET", `/api/live-chats/${conv.id}`)).body.messages.filter((m) => m.author.kind === "visitor").map((m) => m.text);
+    assert.deepEqual(after.slice(-2), ["Three: still down", "Four: refused at first"]);
     await alice("POST", `/api/live-chats/${conv.id}/resolve`);
     assert.deepEqual(page.errors, []);
     await page.context().close();

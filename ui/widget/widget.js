@@ -171,6 +171,7 @@
     .status.wait .sub { display: block; font-size: 12px; opacity: .85; }
     .status.joined { background: #ecfdf5; color: #065f46; }
     .status .face { width: 26px; height: 26px; background: #d1fae5; color: #065f46; font-size: 11px; }
+    .dots { flex: none; white-space: nowrap; }
     .dots span { display: inline-block; width: 5px; height: 5px; border-radius: 50%; background: currentColor; margin: 0 1px; animation: b 1.2s infinite; }
     .dots span:nth-child(2) { animation-delay: .2s; } .dots span:nth-child(3) { animation-delay: .4s; }
     @keyframes b { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
