@@ -287,12 +287,13 @@ impl Schedule {
         None
     }
 
-    /// The instant of a wall-clock minute of a date (`1440`: the next midnight); a time skipped
-    /// by a clock change counts as the moment after the gap.
+    /// The instant of a wall-clock minute of a date (`1440`: the next midnight).
     fn instant(&self, date: Date, minute: u16) -> Option<Millis> {
         let (date, minute) = if minute >= 1440 { (date.checked_add(1.day()).ok()?, 0) } else { (date, minute) };
         let dt = DateTime::new(date.year(), date.month(), date.day(), (minute / 60) as i8, (minute % 60) as i8, 0, 0).ok()?;
-        let zoned = self.tz.to_ambiguous_zoned_datetime(dt).later().ok()?;
+        // A time repeated by a clock change counts as its first occurrence; a skipped one as the
+        // moment after the gap.
+        let zoned = self.tz.to_ambiguous_zoned_datetime(dt).compatible().ok()?;
         Some(zoned.timestamp().as_millisecond())
     }
 }
@@ -457,6 +458,22 @@ mod tests {
         let june_29 = 1_782_691_200_000; // 2026-06-29T00:00:00Z
         assert!(!s.is_open(june_29 + 6 * H + 59 * 60_000));
         assert!(s.is_open(june_29 + 7 * H));
+    }
+
+    #[test]
+    fn a_closing_time_in_the_hour_repeated_in_autumn_is_its_first_occurrence() {
+        let mut hours = Hours {
+            time_zone: "Europe/Berlin".into(),
+            days: [("sun".to_string(), vec![["00:00".to_string(), "02:30".to_string()]])].into_iter().collect(),
+            closed_dates: vec![],
+        };
+        hours.check().expect("valid");
+        let s = hours.schedule().expect("valid");
+        // Sunday 25 October 2026: 03:00 summer time becomes 02:00 winter time. Open from
+        // 00:00 (22:00 UTC the day before) until the first 02:30 (00:30 UTC).
+        let oct_25 = 1_792_886_400_000; // 2026-10-25T00:00:00Z
+        assert!(s.is_open(oct_25 - 30 * 60_000));
+        assert_eq!(s.next_change(oct_25 - 30 * 60_000), Some(oct_25 + 30 * 60_000));
     }
 
     #[test]

@@ -270,6 +270,8 @@ async fn update_bot(
     let base = BotInput { name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge };
     let input = merge(base, b, state.settings.allow_private_webhooks)?;
     let updated = state.store.update_bot(&bot.id, input).await?;
+    // Open widgets hear at once whether a person can answer under the new hours or rules.
+    crate::services::visitors::announce_availability(&state, &updated).await;
     Ok(Json(views::bot(&updated)))
 }
 

@@ -547,7 +547,8 @@ struct LeftMessage {
 /// message and queues the chat for the team (no bot reply); the team's reply is emailed when it
 /// stays unread.
 ///
-/// 409: `escalation_disabled`, `chat_resolved`.
+/// 409: `escalation_disabled`, `chat_resolved`, `team_unavailable` (the bot hides the way to the
+/// team while nobody can answer), `email_unavailable` (the server sends no email).
 #[utoipa::path(post, path = "/api/widget/leave-message", tag = "widget", request_body = LeaveMessageBody,
     responses((status = 201, body = LeftMessage), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
 async fn leave_message(
@@ -608,10 +609,12 @@ struct TranscriptQueued {
     email: String,
 }
 
-/// Emails the visitor a copy of their ended chat (public messages only), through the email
-/// outbox; a conversation's copy is sent at most 3 times.
+/// Emails the visitor a copy of their ended chat with the team (public messages only), through
+/// the email outbox; a conversation's copy is sent at most 3 times.
 ///
-/// 409: `chat_open`, `transcript_limit`, `email_unavailable` (the server sends no email).
+/// 409: `chat_open`, `transcript_not_offered` (the chat never reached the team),
+/// `transcript_pending` (a copy is on its way), `transcript_limit`, `email_unavailable` (the
+/// server sends no email).
 #[utoipa::path(post, path = "/api/widget/transcript", tag = "widget", request_body = TranscriptBody,
     responses((status = 202, body = TranscriptQueued), (status = 400, response = Error), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
 async fn transcript(

@@ -84,9 +84,7 @@ pub async fn agent_status(state: &AppState, user: &UserId, p: &Presence) {
         state.bus.publish(Event::new(EventKind::AgentStatus, state.now(), Topic::Team(team.id.clone()), data.clone()));
         let Ok(bots) = state.store.bots(&team.id, &crate::domain::team::BotAccess::All).await else { continue };
         for bot in &bots {
-            if let Ok(a) = super::visitors::availability(state, bot).await {
-                state.bus.publish(Event::new(EventKind::Availability, state.now(), Topic::Bot(bot.id.clone()), availability_data(bot, &a)));
-            }
+            super::visitors::announce_availability(state, bot).await;
         }
     }
 }

@@ -5,12 +5,12 @@
 use serde_json::json;
 
 use super::AppState;
-use super::chats::{self, VisitorAuthor};
+use super::chats;
 use crate::clock::Millis;
-use crate::domain::chat::SystemEvent;
+use crate::domain::chat::{SystemEvent, TransitionError};
 use crate::domain::ids::{BotId, ConversationId};
 use crate::domain::values::{ClientId, MessageBody};
-use crate::domain::widget::{Reach, reach};
+use crate::domain::widget::{Reach, WhenUnavailable, reach};
 use crate::hub::{Event, EventKind, Topic};
 use crate::store::{Act, Applied, Bot, Conversation, Csat, Rating, Result, StoreError, Visitor};
 
@@ -88,7 +88,9 @@ pub fn queue_view(place: Option<(i64, Option<Millis>)>) -> Option<crate::views::
 
 /// A message left while nobody could answer: the visitor's name and email are kept (the reply
 /// goes there through the email outbox), the message is stored and the chat queued for the
-/// team, without a bot reply.
+/// team, without a bot reply. Refused, changing nothing, when the server sends no email, when
+/// the bot takes no chats for the team, and when it hides the way to the team while nobody can
+/// answer.
 pub async fn leave_message(
     state: &AppState,
     visitor: &Visitor,
@@ -98,10 +100,25 @@ pub async fn leave_message(
     body: MessageBody,
     client_id: Option<ClientId>,
 ) -> Result<Applied> {
+    if state.notifier.mailer.is_none() {
+        return Err(StoreError::Conflict("email_unavailable", "this server does not send email, so a left message could not be answered".into()));
+    }
+    let s = &bot.settings;
+    if !(s.human_escalation || s.human_only) {
+        return Err(TransitionError::EscalationDisabled.into());
+    }
+    let conv = chats::current(state, &visitor.id, &bot.id).await?;
+    if conv.state == crate::domain::chat::ChatState::Resolved {
+        return Err(TransitionError::ChatResolved.into());
+    }
+    if s.widget.when_unavailable == WhenUnavailable::Hide && conv.state == crate::domain::chat::ChatState::Bot {
+        let full = state.store.bot(&bot.id).await?.ok_or(StoreError::NotFound)?;
+        if availability(state, &full).await?.reach != Reach::Open {
+            return Err(StoreError::Conflict("team_unavailable", "nobody can answer right now".into()));
+        }
+    }
     let name_patch = name.as_ref().map(|n| Some(n.as_str()));
     let visitor = state.store.update_visitor(&visitor.id, name_patch, Some(Some(&email))).await?;
-    let author = VisitorAuthor { id: &visitor.id, bot: &bot.id, name: visitor.name.as_deref() };
-    let conv = chats::current(state, author.id, author.bot).await?;
     let act = Act::LeaveMessage { visitor: visitor.id.clone(), name: visitor.name.clone(), body, client_id };
     chats::apply(state, &conv.id, act).await
 }
@@ -145,15 +162,34 @@ pub async fn rate(state: &AppState, conv: &Conversation, score: i64, comment: Op
     Ok(rating)
 }
 
-/// The visitor asks for a copy of their resolved chat by email; it goes through the email
-/// outbox. `false`: one is already on its way.
-pub async fn transcript(state: &AppState, conv: &Conversation, to: &str) -> Result<bool> {
-    if conv.state != crate::domain::chat::ChatState::Resolved {
-        return Err(StoreError::Conflict("chat_open", "a transcript is sent once the chat has ended".into()));
-    }
+/// The visitor asks for a copy of their ended chat with the team by email; it goes through the
+/// email outbox. Only chats that reached the team are offered one: each then cost a chat in the
+/// team's queue, which keeps the endpoint from being a free way to mail arbitrary text.
+pub async fn transcript(state: &AppState, conv: &Conversation, to: &str) -> Result<()> {
     if state.notifier.mailer.is_none() {
         return Err(StoreError::Conflict("email_unavailable", "this server does not send email".into()));
     }
+    if conv.state != crate::domain::chat::ChatState::Resolved {
+        return Err(StoreError::Conflict("chat_open", "a transcript is sent once the chat has ended".into()));
+    }
+    if conv.escalated_at.is_none() {
+        return Err(StoreError::Conflict("transcript_not_offered", "a transcript is offered for chats with the team".into()));
+    }
     // Sent by the outbox's next round, like every email.
-    state.store.queue_transcript(&conv.id, to, MAX_TRANSCRIPTS, state.now()).await
+    if !state.store.queue_transcript(&conv.id, to, MAX_TRANSCRIPTS, state.now()).await? {
+        return Err(StoreError::Conflict("transcript_pending", "a copy of this chat is already on its way".into()));
+    }
+    Ok(())
+}
+
+/// Tells the bot's open widgets whether a person can answer, after its hours or settings
+/// changed.
+pub async fn announce_availability(state: &AppState, bot: &Bot) {
+    match availability(state, bot).await {
+        Ok(a) => {
+            let data = super::events::availability_data(bot, &a);
+            state.bus.publish(Event::new(EventKind::Availability, state.now(), Topic::Bot(bot.id.clone()), data));
+        }
+        Err(e) => tracing::warn!(bot = %bot.id, error = %e, "reading the bot's availability failed"),
+    }
 }

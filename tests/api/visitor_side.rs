@@ -50,6 +50,8 @@ async fn business_hours_and_agents_decide_what_the_widget_offers(app: TestApp) {
     // A closed date closes the day, whoever is online.
     let r = owner.patch(&app, &format!("/api/bots/{bot}"), json!({"widget": {"hours": office_hours(&["2026-01-01"])}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // Open widgets hear it at once.
+    assert_eq!(ws.next_of("availability").await["data"]["reach"], "closed");
     assert_eq!(r.body["widget"]["when_unavailable"], "hide", "parts not sent stay");
     let c = config(&app, &bot).await;
     assert_eq!(c["reach"], "closed");
@@ -139,10 +141,24 @@ async fn a_message_left_while_nobody_answers_is_queued_and_the_reply_emailed(app
     let mail = mails.lock().unwrap()[0].clone();
     assert!(mail.contains("To: lea@example.com") && mail.contains("Calling you now."), "{mail}");
 
-    // A bot that never hands over takes no messages for the team.
+    // A bot that never hands over takes no messages for the team; one that hides the way to the
+    // team while nobody can answer takes none then; neither keeps the email it was given.
     let closed = app.bot(&owner, json!({"name": "Bot only", "settings": {"human_escalation": false}})).await;
     let v2 = app.visitor(&closed).await;
     v2.post(&app, "/api/widget/leave-message", json!({"email": "x@example.com", "body": "hi"})).await.assert_error(409, "escalation_disabled");
+    owner.set_status(&app, "offline").await;
+    let hidden = app.bot(&owner, json!({"name": "Hidden", "widget": {"when_unavailable": "hide"}})).await;
+    let v3 = app.visitor(&hidden).await;
+    v3.post(&app, "/api/widget/leave-message", json!({"email": "x@example.com", "body": "hi"})).await.assert_error(409, "team_unavailable");
+    assert_eq!(v3.get(&app, "/api/widget/conversation").await.body["visitor"]["email"], "vera@example.com", "unchanged");
+
+    // Without SMTP nobody could answer by email: the widget is told, and the request refused.
+    let plain = TestApp::spawn(app.backend).await;
+    let owner = plain.setup().await;
+    let bot = plain.bot(&owner, json!({"name": "Desk", "widget": {"when_unavailable": "leave_message"}})).await;
+    assert_eq!(config(&plain, &bot).await["email_enabled"], false);
+    let v = plain.visitor(&bot).await;
+    v.post(&plain, "/api/widget/leave-message", json!({"email": "lea@example.com", "body": "hi"})).await.assert_error(409, "email_unavailable");
 }
 
 async fn the_queue_tells_each_visitor_their_place_and_the_usual_wait(app: TestApp) {
@@ -268,6 +284,7 @@ async fn the_transcript_is_emailed_on_request_after_the_chat(app: TestApp) {
     v.post(&app, "/api/widget/transcript", json!({"email": "nope"})).await.assert_error(400, "invalid_input");
     let r = v.post(&app, "/api/widget/transcript", json!({})).await;
     assert_eq!((r.status, r.body["email"].as_str()), (202, Some("vera@example.com")), "{}", r.body);
+    v.post(&app, "/api/widget/transcript", json!({"email": "other@example.com"})).await.assert_error(409, "transcript_pending");
     app.sweep().await;
     assert_eq!(count(&mails), 1);
     let mail = mails.lock().unwrap()[0].replace("=\n", "");
@@ -280,6 +297,10 @@ async fn the_transcript_is_emailed_on_request_after_the_chat(app: TestApp) {
     }
     v.post(&app, "/api/widget/transcript", json!({})).await.assert_error(409, "transcript_limit");
     assert_eq!(count(&mails), 3);
+    // A chat that never reached the team gets none.
+    let bot_only = app.visitor(&bot).await;
+    bot_only.post(&app, "/api/widget/end", json!({})).await;
+    bot_only.post(&app, "/api/widget/transcript", json!({})).await.assert_error(409, "transcript_not_offered");
 
     // Without SMTP, the widget is told so and the request refused.
     let plain = TestApp::spawn(app.backend).await;

@@ -6,8 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { shots, smtpSink, startServer as start } from "./support.js";
+import { launchBrowser, newPage as openPage, shots, smtpSink, startServer as start } from "./support.js";
 
 let server;
 let base;
@@ -24,10 +23,7 @@ before(async () => {
   const started = startServer("127.0.0.1:0");
   server = started.child;
   base = await started.url;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -37,15 +33,7 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function newPage(name, viewport = { width: 1360, height: 840 }) {
-  const ctx = await browser.newContext({ viewport });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10_000);
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
-  page.errors = errors;
-  return page;
-}
+const newPage = (name, viewport) => openPage(browser, name, viewport);
 
 const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`) });
 

@@ -3,6 +3,7 @@
 // script errors.
 
 import { spawn } from "node:child_process";
+import { chromium } from "playwright-core";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,6 +74,14 @@ export async function smtpSink() {
     },
     close: () => server.close(),
   };
+}
+
+/// Headless Chromium as every browser test runs it.
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
 }
 
 export async function newPage(browser, name, viewport = { width: 1360, height: 840 }, options = {}) {

@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { apiLogin, newPage, shots, smtpSink, startServer } from "./support.js";
+import { apiLogin, launchBrowser, newPage, shots, smtpSink, startServer } from "./support.js";
 
 const SIZES = [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]];
 let server;
@@ -55,10 +54,7 @@ before(async () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
   }
   alice = await apiLogin(base, "alice@shop.test", "agent-password");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {

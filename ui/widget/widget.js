@@ -41,7 +41,7 @@
   let typingTimer = null;
   let configTimer = null;
   let panelNote = null; // a worded problem shown above the composer
-  const done = { left: null, transcript: null, rated: false, prechat: saved.get("prechat") === "done" };
+  const done = { left: null, transcript: null, rated: false, emailSaved: null, prechat: saved.get("prechat") === "done" };
 
   // ---------- words ----------
   let words = {};
@@ -350,7 +350,8 @@
     const gated = needsPrechat();
     if (s === "bot" && canAsk() && !gated && !done.left && link !== "down") {
       const unavailable = reach() !== "open";
-      const mode = config.when_unavailable || "queue";
+      // Leaving a message needs a server that emails the reply; without one the chat queues.
+      const mode = config.when_unavailable === "leave_message" && !config.email_enabled ? "queue" : (config.when_unavailable || "queue");
       if (!unavailable || mode === "queue") actions.append(h("button", { class: "chip", type: "button", onclick: escalate }, t("talk_to_person")));
       else if (mode === "leave_message" && !showLeave) actions.append(h("button", { class: "chip", type: "button", onclick: () => { showLeave = true; renderState(); } }, t("leave_message")));
     }
@@ -370,19 +371,34 @@
   }
   function busy(button, on) { button.disabled = on; button.setAttribute("aria-busy", String(on)); }
 
+  // The cards at the end of the transcript, by what they show. A card already on screen is kept
+  // (with what the visitor typed in it) however often the state is drawn; only a change in
+  // which cards apply adds or removes one.
+  const cards = new Map();
   function renderTail(s, gated) {
-    tail.replaceChildren();
-    if (gated) tail.append(prechatCard());
-    else if (done.left) tail.append(h("div", { class: "card center", role: "status" }, h("p", {}, t("left_thanks", { email: done.left }))));
-    else if (showLeave && s === "bot") tail.append(leaveCard());
-    if (s === "pending" && !visitor.email && !done.left && config && config.email_enabled) tail.append(emailCard());
+    const want = [];
+    const status = (key, text) => want.push([key, () => h("div", { class: "card center", role: "status" }, h("p", {}, text))]);
+    if (gated) want.push(["prechat", prechatCard]);
+    else if (done.left) status(`left:${done.left}`, t("left_thanks", { email: done.left }));
+    else if (showLeave && s === "bot") want.push(["leave", leaveCard]);
+    if (s === "pending" && done.emailSaved) status(`email:${done.emailSaved}`, t("email_saved", { email: done.emailSaved }));
+    else if (s === "pending" && !visitor.email && !done.left && config && config.email_enabled) want.push(["email", emailCard]);
     if (s === "resolved") {
-      tail.append(h("div", { class: "card center", role: "status" }, h("p", {}, t("chat_ended"))));
-      if (conv.rating_asked && !done.rated) tail.append(ratingCard(conv.rating_asked));
-      else if (conv.rating || done.rated) tail.append(h("div", { class: "card center", role: "status" }, h("p", {}, t("rate_thanks"))));
-      if (config && config.email_enabled) tail.append(transcriptCard());
-      tail.append(h("div", { class: "card center" }, h("button", { class: "primary", type: "button", onclick: newChat }, t("new_chat"))));
+      status("ended", t("chat_ended"));
+      if (conv.rating_asked && !done.rated) want.push([`rating:${conv.rating_asked}`, () => ratingCard(conv.rating_asked)]);
+      else if (conv.rating || done.rated) status("rated", t("rate_thanks"));
+      // A copy is offered for chats that reached the team, when the server sends email.
+      if (config && config.email_enabled && conv.mode === "live") {
+        if (done.transcript) status(`transcript:${done.transcript}`, t("transcript_sent", { email: done.transcript }));
+        else want.push(["transcript", transcriptCard]);
+      }
+      want.push(["new", () => h("div", { class: "card center" }, h("button", { class: "primary", type: "button", onclick: newChat }, t("new_chat")))]);
     }
+    const keys = want.map(([k]) => k);
+    for (const k of [...cards.keys()]) if (!keys.includes(k)) cards.delete(k);
+    for (const [k, make] of want) if (!cards.has(k)) cards.set(k, make());
+    const els = keys.map((k) => cards.get(k));
+    if (els.length !== tail.children.length || els.some((el, i) => tail.children[i] !== el)) tail.replaceChildren(...els);
   }
 
   function needsPrechat() {
@@ -450,6 +466,8 @@
   }
 
   function leaveCard() {
+    // One id for this message however often the visitor has to send it: stored once.
+    const clientId = newId();
     const name = h("input", { name: "name", autocomplete: "name", maxlength: 100, value: visitor.name || "" });
     const email = h("input", { name: "email", type: "email", autocomplete: "email", required: true, value: visitor.email || "" });
     const text = h("textarea", { name: "message", maxlength: 10000, required: true });
@@ -467,7 +485,6 @@
       problem.hidden = true;
       try {
         await whenReady();
-        const clientId = newId();
         const r = await call("POST", "/api/widget/leave-message", { name: name.value.trim() || null, email: email.value.trim(), body: text.value.trim(), client_id: clientId });
         visitor.email = email.value.trim();
         if (name.value.trim()) visitor.name = name.value.trim();
@@ -495,7 +512,8 @@
       try {
         const v = await call("PATCH", "/api/widget/visitor", { email: fieldEl.value });
         visitor.email = v.email;
-        box.replaceChildren(h("p", {}, t("email_saved", { email: v.email })));
+        done.emailSaved = v.email;
+        renderState();
       } catch (x) { busy(save, false); err.hidden = false; err.textContent = x.offline ? t("unavailable") : x.message.replace(/^email: /, ""); }
     });
     return box;
@@ -536,7 +554,6 @@
   }
 
   function transcriptCard() {
-    if (done.transcript) return h("div", { class: "card center", role: "status" }, h("p", {}, t("transcript_sent", { email: done.transcript })));
     const email = h("input", { type: "email", autocomplete: "email", "aria-label": t("your_email"), placeholder: t("email_placeholder"), value: visitor.email || "" });
     const submit = h("button", { class: "primary", type: "submit" }, t("send"));
     const err = h("span", { class: "err", role: "alert", hidden: true });
@@ -584,7 +601,12 @@
   }
 
   function add(m) {
-    if (m.client_id) settle(m.client_id);
+    if (m.client_id) {
+      // Baton has it, whichever conversation it went to: it leaves the outbox.
+      settle(m.client_id);
+      dropOutbox(m.client_id);
+    }
+    if (!conv || m.conversation_id !== conv.id) return;
     if (m.visibility === "internal" || messages.has(m.seq)) return;
     const stick = nearBottom() || m.author.kind === "visitor";
     messages.set(m.seq, m);
@@ -592,9 +614,8 @@
     const el = messageEl(m);
     const after = [...msgs.querySelectorAll("[data-seq]")].find((c) => Number(c.dataset.seq) > m.seq);
     msgs.insertBefore(el, after || firstPending());
-    if (m.client_id) dropOutbox(m.client_id);
     if (stick) toBottom();
-    if (!open && m.author.kind !== "visitor" && m.author.kind !== "system") {
+    if (!open && !loadingHistory && m.author.kind !== "visitor" && m.author.kind !== "system") {
       unread += 1;
       count.textContent = unread;
       count.hidden = false;
@@ -633,6 +654,7 @@
   }
   window.addEventListener("pagehide", () => { if (rememberTimer) writeDown(); });
 
+  let loadingHistory = false;
   function resetConversation(c) {
     conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent, version: c.last_seq ?? 0, queue: c.queue || null, rating: c.rating || null, rating_asked: c.rating_asked || null };
     if (c.visitor) visitor = { name: c.visitor.name, email: c.visitor.email, fields: c.visitor.fields || {} };
@@ -642,7 +664,10 @@
     readSent = 0;
     // Messages still in the outbox stay, after the history: they go to this conversation.
     msgs.replaceChildren(...pendingEls.values());
-    for (const m of c.messages) add(m);
+    cards.clear();
+    // History is not news: it does not count as unread.
+    loadingHistory = true;
+    try { for (const m of c.messages) add(m); } finally { loadingHistory = false; }
     renderState();
     toBottom();
     remember();
@@ -771,6 +796,13 @@
       acks.delete(o.client_id);
     }
     const r = await call("POST", "/api/widget/messages", { body: o.body, client_id: o.client_id });
+    // Stored in another conversation than the one shown (a new chat started in another tab):
+    // the outbox lets it go, and the widget shows that conversation.
+    if (conv && r.conversation_id !== conv.id) {
+      dropOutbox(o.client_id);
+      await call("GET", "/api/widget/conversation").then(resetConversation);
+      return;
+    }
     add(r);
     if (r.bot_reply) add(r.bot_reply);
   }
@@ -812,6 +844,9 @@
     }
     const was = conv.state;
     conv.state = d.state;
+    // Once with the team, a chat stays a live one (a transcript is offered for it).
+    if (d.mode) conv.mode = d.mode;
+    else if (["pending", "active", "transferred"].includes(d.state)) conv.mode = "live";
     if ("agent" in d) conv.agent = d.agent || (d.state === "pending" ? null : conv.agent);
     if (d.state !== "pending") conv.queue = null;
     renderState();
@@ -849,7 +884,8 @@
       await flush();
       setState(await call("POST", "/api/widget/escalate"));
     }).catch((e) => {
-      if (e.code === "escalation_disabled" || e.code === "team_unavailable") { refreshConfig(); return; }
+      // The bot's rules or the team's availability changed: show what is true now.
+      if (e.code === "escalation_disabled" || e.code === "team_unavailable") return refreshConfig().then(() => renderState()).catch(() => {});
       showNote(e.offline ? t("unavailable") : e.message);
     });
   }
@@ -866,6 +902,7 @@
       done.rated = false;
       done.transcript = null;
       done.left = null;
+      done.emailSaved = null;
       showLeave = false;
       resetConversation(c);
       connect(true);
@@ -1001,6 +1038,7 @@
     if (!compose.hidden) input.focus();
   }
 
+  let initRetry = 0;
   async function init() {
     const cached = saved.json("config");
     try {
@@ -1008,7 +1046,13 @@
     } catch (e) {
       // Unreachable: a visitor with a chat (or messages waiting to go) still gets the widget,
       // from what it showed last, marked as reconnecting; anyone else sees nothing until it is back.
-      if (!e.offline || !cached || !store.token) return;
+      if (!e.offline) return; // an unknown bot, or a site it does not allow: show nothing
+      if (!cached || !store.token) {
+        // Nothing to show yet: appear once Baton answers.
+        initRetry = Math.min(60000, (initRetry || 2500) * 2);
+        setTimeout(init, initRetry);
+        return;
+      }
       applyConfig(cached, false);
       link = "down";
       // Back: show what is true now, pick the chat up and send what waits in the outbox.

@@ -159,7 +159,7 @@ async function botEditor(content, id) {
     field("Webhook URL", { name: "url", value: bot.responder.url ?? "", placeholder: "https://bots.example.com/answer" }),
     field("Signing secret", { name: "secret", type: "password", placeholder: bot.responder.has_secret ? "•••••• (unchanged)" : "optional" }, "Requests carry X-Baton-Signature: sha256=<HMAC of the body>."));
   responderKind.addEventListener("change", () => { webhookFields.hidden = responderKind.value !== "webhook"; });
-  const widgetSettings = widgetEditor(bot);
+  const widgetSettings = await widgetEditor(bot);
   const form = h("form", { novalidate: true }, error,
     field("Name", { name: "name", value: bot.name, required: true }),
     h("label", { class: "field" }, h("span", {}, "Greeting"), h("textarea", { class: "input", name: "greeting", rows: 2 }, bot.greeting)),
@@ -222,7 +222,7 @@ let wordsTable = null;
 // The widget's part of a bot: business hours, what happens when nobody can answer, the
 // pre-chat form, its look and its words. `fields` go in the bot form; `value()` is the
 // `widget` object of the PATCH.
-function widgetEditor(bot) {
+async function widgetEditor(bot) {
   const w = bot.widget;
   const select = (name, label, options, value, help) => h("label", { class: "field" }, h("span", {}, label),
     h("select", { class: "input", name }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text))), help ? h("small", {}, help) : null);
@@ -288,10 +288,9 @@ function widgetEditor(bot) {
     fill();
     return el;
   };
-  const loadWords = (async () => {
-    wordsTable = wordsTable ?? await get("/api/widget/strings").catch(() => ({}));
-    for (const [lang, words] of Object.entries(w.texts ?? {})) for (const [k, v] of Object.entries(words)) overrides.append(override(lang, k, v));
-  })();
+  // The built-in words, to choose from. Without them the overrides are left as they are.
+  wordsTable = wordsTable ?? await get("/api/widget/strings").catch(() => null);
+  if (wordsTable) for (const [lang, words] of Object.entries(w.texts ?? {})) for (const [k, v] of Object.entries(words)) overrides.append(override(lang, k, v));
 
   const fields = h("div", { class: "widget-settings" },
     h("h3", {}, "Availability"),
@@ -314,8 +313,8 @@ function widgetEditor(bot) {
     field("Launcher text", { name: "launcher_text", value: look.launcher_text ?? "", maxlength: 40, placeholder: "Chat with us" }, "Shown beside the chat icon; empty for the icon alone."),
     h("h3", {}, "Words"),
     h("p", { class: "sub" }, "The widget speaks English, German, French and Spanish, following the visitor's browser. Replace any of its words here."),
-    overrides,
-    h("button", { type: "button", class: "btn small", onclick: async () => { await loadWords; overrides.append(override()); } }, "Replace a word"));
+    wordsTable ? [overrides, h("button", { type: "button", class: "btn small", onclick: () => overrides.append(override()) }, "Replace a word")]
+      : h("p", { class: "sub" }, "The widget's words could not be loaded; reload the page to change them."));
 
   const slug = (text, taken) => {
     const base = text.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 30) || "question";
@@ -363,7 +362,8 @@ function widgetEditor(bot) {
         position: fields.querySelector("[name=position]").value,
         launcher_text: fields.querySelector("[name=launcher_text]").value.trim() || null,
       },
-      texts,
+      // Unchanged when the words could not be loaded.
+      ...(wordsTable ? { texts } : {}),
     };
   };
   return { fields, value };
