@@ -138,8 +138,9 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
         last_seq: seq,
         ..conv
     };
-    // The list preview shows the last thing someone said, not system lines.
-    let said = written.iter().rev().find(|m| m.author.kind != AuthorKind::System);
+    // The list preview shows what the visitor or an agent said last: not system lines, and not
+    // the bot's answers (agents want to see what the visitor asked).
+    let said = written.iter().rev().find(|m| !matches!(m.author.kind, AuthorKind::System | AuthorKind::Bot));
     tx.save_conversation(&conversation, said).await?;
     Ok(Applied {
         conversation,

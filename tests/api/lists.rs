@@ -36,6 +36,13 @@ async fn summaries_carry_every_field_of_the_contract(app: TestApp) {
     owner.set_status(&app, "available").await;
     let bot = app.shop_bot(&owner).await;
     let (v, chat) = app.pending_chat(&bot).await;
+    // The bot answered the visitor's question; the list shows the question.
+    let s = owner.get(&app, "/api/live-chats").await.body["items"][0].clone();
+    assert_eq!(
+        (s["last_message"]["preview"].as_str(), s["last_message"]["author_kind"].as_str()),
+        (Some("I need help with my order"), Some("visitor")),
+        "the bot's answers are not previews"
+    );
     v.post(&app, "/api/widget/messages", json!({"body": "Is anyone\n  there?"})).await;
     owner.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await;
     let s = owner.get(&app, "/api/live-chats").await.body["items"][0].clone();

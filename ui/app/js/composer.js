@@ -71,12 +71,13 @@ export function composer({ conversationId, locked, onSend, onTyping }) {
     if (!text) return;
     const html = editor.innerHTML;
     sendButton.disabled = true;
+    // The draft goes before the send: a composer drawn again while the message is on its way
+    // (the chat's state changed, as when taking over a transferred chat) must not bring it back.
+    sessionStorage.removeItem(draftKey);
     const ok = await onSend(html, note);
     sendButton.disabled = false;
-    if (ok) {
-      editor.innerHTML = "";
-      sessionStorage.removeItem(draftKey);
-    }
+    if (ok) editor.innerHTML = "";
+    else sessionStorage.setItem(draftKey, html);
     editor.focus();
   }
 

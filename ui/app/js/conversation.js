@@ -84,6 +84,7 @@ export async function conversationPane(pane, id, { onRead }) {
     let page = null;
     try { page = chat.visitor.page_url ? new URL(chat.visitor.page_url) : null; } catch { /* not shown */ }
     clear(head,
+      h("a", { class: "btn ghost back", href: location.pathname.split("/").slice(0, 3).join("/"), "data-link": true, "aria-label": "Back to the list" }, icon("back")),
       avatar(chat.visitor.display_name, null),
       h("div", { class: "title" },
         h("b", {}, chat.visitor.display_name),

@@ -44,6 +44,7 @@ const ICONS = {
   user: '<circle cx="12" cy="8" r="4"/><path d="M4 21c1.5-4 4.5-6 8-6s6.5 2 8 6"/>',
   chat: '<path d="M4 5h16v11H9l-5 4z"/>',
   chevron: '<path d="M6 9l6 6 6-6"/>',
+  back: '<path d="M15 5l-7 7 7 7"/>',
   logout: '<path d="M15 4h4v16h-4"/><path d="M10 8l-4 4 4 4"/><path d="M6 12h10"/>',
   link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
   bot: '<rect x="4" y="8" width="16" height="11" rx="3"/><path d="M12 4v4"/><circle cx="9" cy="13.5" r="1"/><circle cx="15" cy="13.5" r="1"/>',
@@ -78,9 +79,17 @@ export function clock(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+// Toasts stack in one place instead of covering each other; the same text twice shows once.
 export function toast(text) {
-  const t = h("div", { class: "toast", role: "status" }, text);
-  document.body.append(t);
+  let stack = document.querySelector(".toasts");
+  if (!stack) {
+    stack = h("div", { class: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(stack);
+  }
+  for (const old of stack.children) if (old.textContent === String(text)) old.remove();
+  const t = h("div", { class: "toast" }, text);
+  stack.append(t);
+  while (stack.children.length > 3) stack.firstElementChild.remove();
   setTimeout(() => t.remove(), 2600);
 }
 

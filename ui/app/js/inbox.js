@@ -26,6 +26,8 @@ export async function inboxView(content, view, selectedId) {
   const list = h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "list-tools" }, botSelect), rows);
   const pane = h("section", { class: "pane", "aria-label": "Conversation" });
   clear(content, list, pane);
+  // On a narrow screen the list and the conversation are separate screens.
+  content.classList.toggle("has-chat", !!selectedId);
 
   get(`/api/teams/${app.teamId}/bots`).then((bots) => {
     for (const b of bots) botSelect.append(h("option", { value: b.id, selected: b.id === botFilter }, b.name));

@@ -1,0 +1,163 @@
+// The agent's side on a phone, in real headless Chromium at 390×844 with touch: the inbox is one
+// screen at a time, nothing is wider than the screen, and a chat is claimed, answered,
+// transferred and resolved by tapping. Screenshots land in tests/browser/screenshots/.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { apiLogin, launchBrowser, newPage, shots, startServer } from "./support.js";
+
+const PHONE = { width: 390, height: 844 };
+let server;
+let base;
+let browser;
+let dataDir;
+let owner;
+let team;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "baton-agent-"));
+  const s = startServer(dataDir, "127.0.0.1:0");
+  server = s.child;
+  base = await s.url;
+  const setup = await fetch(`${base}/api/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "olivia@shop.test", password: "owner-password", first_name: "Olivia", last_name: "Owner", team_name: "Northwind" }),
+  });
+  assert.equal(setup.status, 201);
+  owner = await apiLogin(base, "olivia@shop.test", "owner-password");
+  team = (await owner("GET", "/api/me")).body.active_team_id;
+  await owner("PATCH", `/api/teams/${team}/settings`, { heartbeat_timeout_seconds: 3600, orphan_grace_seconds: 86400 });
+  for (const [first, email] of [["Alice", "alice@shop.test"], ["Bob", "bob@shop.test"]]) {
+    const r = await owner("POST", `/api/teams/${team}/members`, { email, role: "chat_agent", first_name: first, last_name: "Agent", password: "agent-password" });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+/// Nothing on the page is wider than the screen.
+async function fitsTheScreen(page) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `the page is ${width}px wide on a ${PHONE.width}px screen`);
+}
+
+/// A visitor waiting for a person, through the widget's API.
+async function waitingVisitor(bot, text) {
+  const v = await (await fetch(`${base}/api/widget/bots/${bot}/visitors`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Vera" }) })).json();
+  const call = (path, body) => fetch(base + path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${v.visitor_token}` }, body: JSON.stringify(body ?? {}) }).then((r) => r.json());
+  await call("/api/widget/messages", { body: text });
+  await call("/api/widget/escalate");
+  return call;
+}
+
+test("on a phone the inbox is one screen at a time, and a chat is claimed, answered, transferred and resolved by touch", async () => {
+  const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: "Shop", settings: { human_escalation: true } })).body.id;
+  const bob = await apiLogin(base, "bob@shop.test", "agent-password");
+  await bob("PUT", "/api/me/status", { status: "available" });
+  const visitor = await waitingVisitor(bot, "My parcel never arrived");
+
+  const page = await newPage(browser, "alice-phone", PHONE, { hasTouch: true, isMobile: true });
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", "alice@shop.test");
+  await page.fill("input[name=password]", "agent-password");
+  await page.locator("button[type=submit]").tap();
+  await page.locator(".app").waitFor();
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  if (await dismiss.count()) await dismiss.tap();
+  await page.locator(".status-button").tap();
+  await page.getByRole("menuitemradio", { name: /Available/ }).tap();
+  await page.locator("[data-testid=my-status]", { hasText: "Available" }).waitFor();
+
+  // The list fills the screen; the conversation is a screen of its own.
+  const row = page.locator(".chat-row", { hasText: "Vera" });
+  await row.waitFor();
+  assert.equal(await page.locator(".pane").isVisible(), false, "no conversation beside the list");
+  await fitsTheScreen(page);
+  await shot(page, "40-inbox-phone-list");
+  await row.tap();
+  await page.locator(".msg.visitor", { hasText: "My parcel never arrived" }).waitFor();
+  assert.equal(await page.locator(".list").isVisible(), false, "the list gives way to the conversation");
+  await fitsTheScreen(page);
+  await page.locator(".conv-head").getByRole("button", { name: "Claim" }).tap();
+  await page.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  await shot(page, "41-inbox-phone-conversation");
+
+  // Reply by touch: the editor, then Enter.
+  await page.locator(".editor").tap();
+  await page.keyboard.type("Sorry to hear that, let me check.");
+  await page.keyboard.press("Enter");
+  await page.locator(".msg.agent", { hasText: "Sorry to hear that, let me check." }).waitFor();
+
+  // Transfer to Bob, then back to the list and into the chat again.
+  await page.locator(".conv-head").getByRole("button", { name: "Transfer" }).tap();
+  const dialog = page.getByRole("dialog", { name: "Transfer chat" });
+  await dialog.getByRole("button", { name: /Bob Agent/ }).tap();
+  await page.locator("[data-testid=chat-state]", { hasText: "transferred" }).waitFor();
+  await page.getByRole("link", { name: "Back to the list" }).tap();
+  await page.locator(".chat-row", { hasText: "Vera" }).waitFor();
+  assert.equal(await page.locator(".pane").isVisible(), false);
+
+  // Bob resolves it from his phone.
+  const bobPage = await newPage(browser, "bob-phone", PHONE, { hasTouch: true, isMobile: true });
+  await bobPage.goto(`${base}/app`);
+  await bobPage.fill("input[name=email]", "bob@shop.test");
+  await bobPage.fill("input[name=password]", "agent-password");
+  await bobPage.locator("button[type=submit]").tap();
+  await bobPage.locator(".app").waitFor();
+  const bobDismiss = bobPage.getByRole("button", { name: "Dismiss" });
+  if (await bobDismiss.count()) await bobDismiss.tap();
+  await bobPage.getByRole("link", { name: "Assigned to me" }).tap();
+  await bobPage.locator(".chat-row", { hasText: "Vera" }).tap();
+  // Bob takes over by answering: the reply goes out once and leaves the composer empty.
+  await bobPage.locator(".conv-head").getByRole("button", { name: "Accept" }).waitFor();
+  await bobPage.locator(".editor").tap();
+  await bobPage.keyboard.type("Bob here, I have found your parcel.");
+  await bobPage.keyboard.press("Enter");
+  await bobPage.locator(".msg.agent", { hasText: "Bob here, I have found your parcel." }).waitFor();
+  await bobPage.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  await bobPage.locator(".editor").waitFor();
+  assert.equal((await bobPage.locator(".editor").innerText()).trim(), "", "the sent reply does not stay in the composer");
+  assert.equal(await bobPage.locator(".msg.agent", { hasText: "Bob here, I have found your parcel." }).count(), 1);
+  await bobPage.locator(".conv-head").getByRole("button", { name: "Resolve" }).tap();
+  await bobPage.locator("[data-testid=chat-state]", { hasText: "resolved" }).waitFor();
+  await fitsTheScreen(bobPage);
+  await shot(bobPage, "42-inbox-phone-resolved");
+  await visitor("/api/widget/conversations").catch(() => {});
+
+  for (const p of [page, bobPage]) assert.deepEqual(p.errors, []);
+  await page.context().close();
+  await bobPage.context().close();
+});
+
+test("on a phone the team pages fit the screen", async () => {
+  const page = await newPage(browser, "owner-phone", PHONE, { hasTouch: true, isMobile: true });
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", "olivia@shop.test");
+  await page.fill("input[name=password]", "owner-password");
+  await page.locator("button[type=submit]").tap();
+  await page.locator(".app").waitFor();
+  for (const path of ["/app/team", "/app/team/bots", "/app/team/settings", "/app/shortcuts", "/app/notifications", "/app/profile"]) {
+    await page.goto(base + path);
+    await page.locator(".page-inner, .page").first().waitFor();
+    await fitsTheScreen(page);
+  }
+  const bots = (await owner("GET", `/api/teams/${team}/bots`)).body;
+  await page.goto(`${base}/app/team/bots/${bots[0].id}`);
+  await page.getByRole("button", { name: "Save bot" }).waitFor();
+  await fitsTheScreen(page);
+  await shot(page, "43-bot-editor-phone");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
