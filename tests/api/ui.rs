@@ -31,4 +31,23 @@ async fn pages_and_assets_are_served_with_types_csp_and_etags(app: TestApp) {
     assert!(widget.contains("attachShadow"), "the widget isolates itself from the host page");
 }
 
-backend_tests!(pages_and_assets_are_served_with_types_csp_and_etags);
+/// The inbox installs as an app: the page links a manifest whose icons are real PNGs of the
+/// sizes it says.
+async fn the_inbox_is_installable(app: TestApp) {
+    let page = app.http.get(format!("{}/app", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"<link rel="manifest" href="/app/manifest.webmanifest">"#), "{page}");
+    let res = app.http.get(format!("{}/app/manifest.webmanifest", app.base)).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "application/manifest+json");
+    let manifest: serde_json::Value = res.json().await.unwrap();
+    assert_eq!((manifest["display"].as_str(), manifest["start_url"].as_str()), (Some("standalone"), Some("/app/inbox")));
+    let icons = manifest["icons"].as_array().unwrap();
+    for size in [192u32, 512] {
+        let icon = icons.iter().find(|i| i["sizes"] == format!("{size}x{size}") && i["purpose"] == "any").expect("an icon of that size");
+        let bytes = app.http.get(format!("{}{}", app.base, icon["src"].as_str().unwrap())).send().await.unwrap().bytes().await.unwrap();
+        let img = image::load_from_memory(&bytes).expect("a PNG");
+        assert_eq!((img.width(), img.height()), (size, size));
+    }
+    assert!(icons.iter().any(|i| i["purpose"] == "maskable"));
+}
+
+backend_tests!(pages_and_assets_are_served_with_types_csp_and_etags, the_inbox_is_installable);

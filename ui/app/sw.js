@@ -6,7 +6,8 @@ self.addEventListener("push", (event) => {
   event.waitUntil(self.registration.showNotification(data.title ?? "Baton", {
     body: data.body ?? "",
     tag: data.tag,
-    icon: "/app/favicon.svg",
+    icon: "/app/icon-192.png",
+    badge: "/app/icon-192.png",
     data: { url: data.url ?? "/app/inbox" },
   }));
 });
