@@ -68,6 +68,13 @@ pub enum EventKind {
     /// A visitor rated a resolved chat (to the team).
     #[serde(rename = "chat.rated")]
     ChatRated,
+    /// Something every member's pages show changed: `{what}` is `bots`, `shortcuts` or
+    /// `members`; open pages re-read it.
+    #[serde(rename = "team.changed")]
+    TeamChanged,
+    /// The user's own name or picture changed (their other tabs redraw the header).
+    #[serde(rename = "profile.changed")]
+    ProfileChanged,
     /// Never sent to a client: wakes a connection marked lagged, so it resyncs (the cluster's
     /// bus reconnected and events may have been missed).
     #[serde(rename = "resync")]
@@ -93,6 +100,8 @@ impl EventKind {
             Self::Availability => "availability",
             Self::QueueUpdated => "queue.updated",
             Self::ChatRated => "chat.rated",
+            Self::TeamChanged => "team.changed",
+            Self::ProfileChanged => "profile.changed",
             Self::Resync => "resync",
         }
     }

@@ -348,6 +348,7 @@ async fn update_me(State(state): State<AppState>, agent: Agent, AppJson(b): AppJ
         }
     }
     let user = state.store.update_user(&agent.user_id, patch).await?;
+    crate::services::events::profile_changed(&state, &agent.user_id).await;
     Ok(Json(views::user(&user)))
 }
 
@@ -394,6 +395,7 @@ async fn upload_avatar(
         tokio::task::spawn_blocking(move || normalise_avatar(&body)).await.map_err(ApiError::internal)?.map_err(|e| ApiError::invalid("body", e))?;
     let version = state.now();
     state.store.set_avatar(&agent.user_id, png, version).await?;
+    crate::services::events::profile_changed(&state, &agent.user_id).await;
     let user = state.store.user(&agent.user_id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(AvatarUploaded { avatar_url: user.avatar_url() }))
 }

@@ -222,6 +222,7 @@ async fn create_bot(
     }
     let input = merge(defaults(), b, state.settings.allow_private_webhooks)?;
     let bot = state.store.create_bot(&team, input, state.now()).await?;
+    crate::services::events::team_changed(&state, &team, "bots");
     Ok((StatusCode::CREATED, Json(views::bot(&bot))))
 }
 
@@ -272,6 +273,7 @@ async fn update_bot(
     let updated = state.store.update_bot(&bot.id, input).await?;
     // Open widgets hear at once whether a person can answer under the new hours or rules.
     crate::services::visitors::announce_availability(&state, &updated).await;
+    crate::services::events::team_changed(&state, &updated.team_id, "bots");
     Ok(Json(views::bot(&updated)))
 }
 
@@ -284,6 +286,7 @@ async fn delete_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): A
         return Err(ApiError::Forbidden("only owners and admins can delete bots"));
     }
     state.store.delete_bot(&bot.id).await?;
+    crate::services::events::team_changed(&state, &bot.team_id, "bots");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -316,6 +319,7 @@ async fn upload_logo(
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::invalid("body", e))?;
     state.store.set_bot_logo(&bot.id, png, state.now()).await?;
+    crate::services::events::team_changed(&state, &bot.team_id, "bots");
     let bot = state.store.bot(&bot.id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(LogoUploaded { logo_url: bot.logo_url() }))
 }
@@ -329,5 +333,6 @@ async fn delete_logo(State(state): State<AppState>, agent: Agent, AppPath(bot): 
         return Err(ApiError::Forbidden("only owners and admins can change bots"));
     }
     state.store.delete_bot_logo(&bot.id).await?;
+    crate::services::events::team_changed(&state, &bot.team_id, "bots");
     Ok(StatusCode::NO_CONTENT)
 }

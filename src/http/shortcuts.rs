@@ -81,6 +81,7 @@ async fn create(State(state): State<AppState>, agent: Agent, AppJson(b): AppJson
     };
     let s = Shortcut { id: ShortcutId::new(), team_id: scope.team, owner_id, name: name.into_inner(), body, created_at: state.now() };
     state.store.create_shortcut(&s).await?;
+    crate::services::events::shortcuts_changed(&state, &s);
     Ok((StatusCode::CREATED, Json(views::shortcut(&s))))
 }
 
@@ -139,6 +140,7 @@ async fn update(
         s.body = parse_body(&body)?;
     }
     state.store.update_shortcut(&s).await?;
+    crate::services::events::shortcuts_changed(&state, &s);
     Ok(Json(views::shortcut(&s)))
 }
 
@@ -149,5 +151,6 @@ async fn remove(State(state): State<AppState>, agent: Agent, AppPath(id): AppPat
     let (s, _, m) = visible(&state, &agent, &id).await?;
     may_edit(&s, &m)?;
     state.store.delete_shortcut(&s.id).await?;
+    crate::services::events::shortcuts_changed(&state, &s);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -137,3 +137,28 @@ pub fn availability_data(bot: &crate::store::Bot, a: &super::visitors::Availabil
     }
     data
 }
+
+/// Tells the team's open pages that its bots, shortcuts or members changed: they re-read them.
+pub fn team_changed(state: &AppState, team: &crate::domain::ids::TeamId, what: &'static str) {
+    state.bus.publish(Event::new(EventKind::TeamChanged, state.now(), Topic::Team(team.clone()), json!({"what": what})));
+}
+
+/// A shortcut was made, changed or deleted: the team's pages for a team shortcut, the owner's
+/// for a personal one.
+pub fn shortcuts_changed(state: &AppState, s: &crate::store::Shortcut) {
+    match &s.owner_id {
+        None => team_changed(state, &s.team_id, "shortcuts"),
+        Some(owner) => state.bus.publish(Event::new(EventKind::TeamChanged, state.now(), Topic::User(owner.clone()), json!({"what": "shortcuts"}))),
+    }
+}
+
+/// The user's name, email or picture changed: their own open tabs redraw the header, and the
+/// pages of every team they are in show the new one.
+pub async fn profile_changed(state: &AppState, user: &UserId) {
+    state.bus.publish(Event::new(EventKind::ProfileChanged, state.now(), Topic::User(user.clone()), json!({})));
+    if let Ok(me) = state.store.me(user).await {
+        for (team, _) in &me.teams {
+            team_changed(state, &team.id, "members");
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub async fn update_member(state: &AppState, team: &TeamId, user: &UserId, patch
     let capacity_changed = patch.capacity.is_some();
     let member = state.store.update_member(team, user, patch).await?;
     events::access_changed(state, user);
+    events::team_changed(state, team, "members");
     if capacity_changed {
         super::presence::signal(state, user, PresenceInput::Load).await?;
     }
@@ -22,6 +23,7 @@ pub async fn update_member(state: &AppState, team: &TeamId, user: &UserId, patch
 pub async fn remove_member(state: &AppState, team: &TeamId, user: &UserId) -> Result<()> {
     let requeued = state.store.remove_member(team, user, state.now()).await?;
     events::access_changed(state, user);
+    events::team_changed(state, team, "members");
     for a in &requeued {
         super::chats::announce(state, a).await;
     }
@@ -44,6 +46,7 @@ pub const INVITATION_DAYS: i64 = 14;
 pub async fn invite(state: &AppState, team: &TeamId, new: NewMember, invited_by: &UserId) -> Result<Invitation> {
     let now = state.now();
     let invitation = state.store.invite(team, new, invited_by, now, now + INVITATION_DAYS * 24 * 3600 * 1000).await?;
+    events::team_changed(state, team, "members");
     if let Some(user) = &invitation.user_id {
         events::invitations_changed(state, user);
     }
@@ -53,6 +56,7 @@ pub async fn invite(state: &AppState, team: &TeamId, new: NewMember, invited_by:
 /// Withdraws a pending invitation; the invitee's open inboxes drop it. Whether there was one.
 pub async fn withdraw(state: &AppState, team: &TeamId, id: &InvitationId) -> Result<bool> {
     let Some(user) = state.store.withdraw_invitation(team, id).await? else { return Ok(false) };
+    events::team_changed(state, team, "members");
     if let Some(user) = &user {
         events::invitations_changed(state, user);
     }
@@ -72,6 +76,7 @@ pub async fn decline(state: &AppState, id: &InvitationId, user: &UserId) -> Resu
 pub async fn accept(state: &AppState, id: &InvitationId, user: &UserId) -> Result<Member> {
     let member = state.store.accept_invitation(id, user, state.now()).await?;
     events::access_changed(state, user);
+    events::team_changed(state, &member.membership.team_id, "members");
     events::invitations_changed(state, user);
     Ok(member)
 }

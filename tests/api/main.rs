@@ -16,6 +16,7 @@ mod lag;
 mod layers;
 mod lifecycle;
 mod lists;
+mod live_pages;
 mod notifications;
 mod openapi;
 mod presence;

@@ -161,3 +161,62 @@ test("on a phone the team pages fit the screen", async () => {
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+async function loggedIn(name, email, password, viewport = { width: 1280, height: 800 }) {
+  const page = await newPage(browser, name, viewport);
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", email);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.locator(".app").waitFor();
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  if (await dismiss.count()) await dismiss.click();
+  return page;
+}
+
+test("pages follow what another tab changes, shortcuts can be edited, and errors are worded for people", async () => {
+  const a = await loggedIn("tab-a", "olivia@shop.test", "owner-password");
+  const b = await loggedIn("tab-b", "olivia@shop.test", "owner-password");
+
+  // A shortcut made in one tab shows in the other; edited there, the first follows.
+  await a.goto(`${base}/app/shortcuts`);
+  await b.goto(`${base}/app/shortcuts`);
+  await b.fill("form input[name=name]", "thanks");
+  await b.fill("form textarea[name=body]", "Thanks for waiting!");
+  await b.getByRole("button", { name: "Add shortcut" }).click();
+  await a.locator(".list-plain li", { hasText: "/thanks" }).getByText("Thanks for waiting!").waitFor();
+  await a.getByRole("button", { name: "Edit shortcut thanks" }).click();
+  await a.fill("form textarea[name=body]", "Thank you for your patience!");
+  await a.getByRole("button", { name: "Save changes" }).click();
+  await b.locator(".list-plain li", { hasText: "/thanks" }).getByText("Thank you for your patience!").waitFor();
+  await shot(a, "44-shortcut-edited");
+
+  // A bot made elsewhere appears in the inbox's bot filter without a reload.
+  await a.goto(`${base}/app/inbox`);
+  await a.locator(".list-tools select option", { hasText: "All bots" }).waitFor({ state: "attached" });
+  await owner("POST", `/api/teams/${team}/bots`, { name: "Returns desk" });
+  await a.locator(".list-tools select option", { hasText: "Returns desk" }).waitFor({ state: "attached" });
+
+  // A new name in the profile reaches the other tab's header.
+  await b.goto(`${base}/app/profile`);
+  await b.fill("input[name=first_name]", "Liv");
+  await b.getByRole("button", { name: "Save Changes" }).click();
+  await b.getByText("Profile saved").waitFor();
+  await a.getByRole("button", { name: "Profile menu" }).click();
+  await a.locator(".menu .popup", { hasText: "Liv Owner" }).waitFor();
+  await a.keyboard.press("Escape");
+
+  // Errors a person reads: named fields, no codes, and a clear line when Baton is unreachable.
+  await b.goto(`${base}/app/team/settings`);
+  await b.fill("input[name=auto_away_minutes]", "0");
+  await b.getByRole("button", { name: "Save settings" }).click();
+  await b.getByRole("alert").getByText("Auto-away after (minutes) must be between 1 and 1440").waitFor();
+  await b.route(/\/api\/me\/status$/, (r) => r.abort("internetdisconnected"));
+  await b.locator(".status-button").click();
+  await b.getByRole("menuitemradio", { name: /Away/ }).click();
+  await b.getByText("Baton can't be reached. Check your connection and try again.").waitFor();
+  await shot(b, "45-worded-errors");
+  for (const p of [a, b]) assert.deepEqual(p.errors, []);
+  await a.context().close();
+  await b.context().close();
+});

@@ -88,7 +88,9 @@ export async function conversationPane(pane, id, { onRead }) {
       avatar(chat.visitor.display_name, null),
       h("div", { class: "title" },
         h("b", {}, chat.visitor.display_name),
-        h("div", {}, [chat.visitor.email, `via ${chat.bot.name}`, chat.escalated_at ? `handed off ${since(chat.escalated_at)} ago`.replace("just now ago", "just now") : null].filter(Boolean).join(" · ")),
+        h("div", {}, [chat.visitor.email, `via ${chat.bot.name}`].filter(Boolean).join(" · "),
+          // The same clock as the list's: both say the same and move together.
+          chat.escalated_at ? [" · handed off ", h("time", { datetime: chat.escalated_at, "data-since": chat.escalated_at }, since(chat.escalated_at))] : null),
         answers.length || page ? h("dl", { class: "facts", "data-testid": "visitor-facts" },
           answers.map(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, v)]),
           page ? [h("dt", {}, "Page"), h("dd", {}, h("a", { href: page.href, target: "_blank", rel: "noopener noreferrer" }, page.pathname === "/" ? page.host : page.host + page.pathname))] : null) : null),

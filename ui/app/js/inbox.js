@@ -29,10 +29,19 @@ export async function inboxView(content, view, selectedId) {
   // On a narrow screen the list and the conversation are separate screens.
   content.classList.toggle("has-chat", !!selectedId);
 
-  get(`/api/teams/${app.teamId}/bots`).then((bots) => {
-    for (const b of bots) botSelect.append(h("option", { value: b.id, selected: b.id === botFilter }, b.name));
-    if (botFilter && !bots.some((b) => b.id === botFilter)) botFilter = "";
+  // The bots to filter by, read again when a bot is added, renamed or deleted anywhere.
+  const loadBots = () => get(`/api/teams/${app.teamId}/bots`).then((bots) => {
+    clear(botSelect, h("option", { value: "" }, "All bots"), bots.map((b) => h("option", { value: b.id, selected: b.id === botFilter }, b.name)));
+    if (botFilter && !bots.some((b) => b.id === botFilter)) {
+      botFilter = "";
+      localStorage.removeItem(filterKey);
+      load();
+    }
   }).catch(() => {});
+  loadBots();
+  const onTeam = (e) => { if (e.detail.data?.what === "bots") loadBots(); };
+  app.live?.addEventListener("team.changed", onTeam);
+  app.cleanup.push(() => app.live?.removeEventListener("team.changed", onTeam));
 
   // Re-reads may overlap: only the latest one's answer is shown.
   let loads = 0;
@@ -99,7 +108,7 @@ export async function inboxView(content, view, selectedId) {
   app.live?.addEventListener("frame", onFrame);
   app.live?.addEventListener("reconnected", refresh);
   const ticker = setInterval(() => {
-    for (const t of rows.querySelectorAll("time[data-since]")) t.textContent = since(t.dataset.since);
+    for (const t of content.querySelectorAll("[data-since]")) t.textContent = since(t.dataset.since);
   }, 30_000);
   app.cleanup.push(() => {
     app.live?.removeEventListener("frame", onFrame);

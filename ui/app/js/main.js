@@ -8,6 +8,7 @@ import { inboxView } from "./inbox.js";
 import { notificationsView, profileView, shortcutsView } from "./pages.js";
 import { teamView } from "./team.js";
 import * as notify from "./notify.js";
+import { invalidateShortcuts } from "./composer.js";
 
 const root = document.getElementById("root");
 
@@ -75,6 +76,12 @@ function startLive() {
   };
   app.live.addEventListener("invitations.changed", rereadInvitations);
   app.live.addEventListener("reconnected", rereadInvitations);
+  // The name or picture changed (here or in another tab): the header shows the new one.
+  app.live.addEventListener("profile.changed", async () => {
+    try { await refreshMe(); renderProfile(); } catch { /* the next page load shows it */ }
+  });
+  // Shortcuts changed anywhere: the composer's "/" list is read again when next used.
+  app.live.addEventListener("team.changed", (e) => { if (e.detail.data?.what === "shortcuts") invalidateShortcuts(); });
   app.live.addEventListener("access.changed", async () => {
     await refreshMe();
     route();
@@ -158,17 +165,9 @@ function shell(section) {
   );
   statusSlot = h("div", { class: "menu" });
   connSlot = h("span");
-  const profile = menu(
-    [avatar(me.user.display_name, me.user.avatar_url), h("span", { class: "sr-only" }, "Profile menu"), icon("chevron")],
-    () => [
-      h("div", { style: { padding: "8px 10px" } }, h("b", {}, me.user.display_name), h("div", { style: { color: "var(--muted)", fontSize: "12px" } }, me.user.email)),
-      h("hr"),
-      h("a", { href: "/app/profile", "data-link": true }, icon("user"), "Profile"),
-      admin ? h("a", { href: "/app/team", "data-link": true }, icon("team"), "Team & bots") : null,
-      h("button", { onclick: async () => { await fetchLogout(); } }, icon("logout"), "Log out"),
-    ],
-    "Profile menu",
-  );
+  profileSlot = h("div", { class: "menu-slot" });
+  renderProfile();
+  const profile = profileSlot;
   const content = h("div", { class: "content" });
   const main = h("div", { class: "main" },
     h("header", { class: "topbar" }, h("h1", {}, TITLES[section] ?? "Baton"), connSlot, statusSlot, profile),
@@ -180,6 +179,26 @@ function shell(section) {
   renderStatus();
   renderConn();
   return content;
+}
+
+let profileSlot = null;
+
+/// The header's profile button, drawn again when the name or picture changes (in any tab).
+function renderProfile() {
+  if (!profileSlot || !app.me) return;
+  const me = app.me;
+  const admin = app.role === "owner" || app.role === "admin";
+  clear(profileSlot, menu(
+    [avatar(me.user.display_name, me.user.avatar_url), h("span", { class: "sr-only" }, "Profile menu"), icon("chevron")],
+    () => [
+      h("div", { style: { padding: "8px 10px" } }, h("b", {}, me.user.display_name), h("div", { style: { color: "var(--muted)", fontSize: "12px" } }, me.user.email)),
+      h("hr"),
+      h("a", { href: "/app/profile", "data-link": true }, icon("user"), "Profile"),
+      admin ? h("a", { href: "/app/team", "data-link": true }, icon("team"), "Team & bots") : null,
+      h("button", { onclick: async () => { await fetchLogout(); } }, icon("logout"), "Log out"),
+    ],
+    "Profile menu",
+  ));
 }
 
 async function fetchLogout() {

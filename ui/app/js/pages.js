@@ -101,7 +101,7 @@ function passwordCard() {
       form.reset();
       toast("Password changed; your other sessions were signed out");
     } catch (err) {
-      fail(err.message.replace(/^new_password: /, "the new password "));
+      fail(err.message);
     } finally {
       button.disabled = false;
       button.textContent = "Change password";
@@ -131,14 +131,43 @@ export async function shortcutsView(content) {
       admin ? h("label", { class: "field" }, h("span", {}, "Visible to"),
         h("select", { class: "input", name: "scope" }, h("option", { value: "personal" }, "Only me"), h("option", { value: "team" }, "The whole team"))) : h("input", { type: "hidden", name: "scope", value: "personal" })),
     h("label", { class: "field" }, h("span", {}, "Reply"), h("textarea", { class: "input", name: "body", rows: 3, required: true, placeholder: "Refunds reach your account within 5 business days." })),
-    h("button", { class: "btn primary", type: "submit" }, "Add shortcut"));
+    h("div", { style: { display: "flex", gap: "8px" } },
+      h("button", { class: "btn primary", type: "submit" }, "Add shortcut"),
+      h("button", { class: "btn", type: "button", hidden: true, "data-cancel": true, onclick: () => stopEditing() }, "Cancel")));
+  // Editing a shortcut uses the same form; its scope stays what it was.
+  let editing = null;
+  const submitButton = form.querySelector("button[type=submit]");
+  const cancelButton = form.querySelector("[data-cancel]");
+  const heading = h("h2", {}, "New shortcut");
+  function startEditing(s) {
+    editing = s;
+    form.elements.name.value = s.name;
+    form.elements.body.value = new DOMParser().parseFromString(s.body.replace(/<br\s*\/?>/g, "\n"), "text/html").body.textContent;
+    if (form.elements.scope?.tagName === "SELECT") { form.elements.scope.value = s.scope; form.elements.scope.disabled = true; }
+    submitButton.textContent = "Save changes";
+    cancelButton.hidden = false;
+    heading.textContent = `Edit /${s.name}`;
+    form.elements.body.focus();
+  }
+  function stopEditing() {
+    editing = null;
+    form.reset();
+    if (form.elements.scope?.tagName === "SELECT") form.elements.scope.disabled = false;
+    submitButton.textContent = "Add shortcut";
+    cancelButton.hidden = true;
+    heading.textContent = "New shortcut";
+    error.hidden = true;
+  }
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.hidden = true;
     const v = Object.fromEntries(new FormData(form));
+    const body = v.body.replace(/\n/g, "<br>");
     try {
-      await post("/api/shortcuts", { name: v.name, body: v.body.replace(/\n/g, "<br>"), scope: v.scope });
-      form.reset();
+      if (editing) await api("PATCH", `/api/shortcuts/${editing.id}`, { name: v.name, body });
+      else await post("/api/shortcuts", { name: v.name, body, scope: v.scope });
+      toast(editing ? "Shortcut saved" : "Shortcut added");
+      stopEditing();
       invalidateShortcuts();
       load();
     } catch (err) {
@@ -151,15 +180,25 @@ export async function shortcutsView(content) {
     clear(list, items.length ? items.map((s) => h("li", {},
       h("div", { class: "grow" }, h("b", {}, "/", s.name), " ", h("span", { class: "tag" }, s.scope === "team" ? "Team" : "Personal"),
         h("span", {}, new DOMParser().parseFromString(s.body, "text/html").body.textContent)),
-      (s.scope === "personal" || admin) ? h("button", { class: "btn small danger", "aria-label": `Delete shortcut ${s.name}`, onclick: async () => {
-        await del(`/api/shortcuts/${s.id}`);
-        invalidateShortcuts();
-        load();
-      } }, "Delete") : null)) : h("li", {}, h("span", { style: { color: "var(--muted)" } }, "No shortcuts yet.")));
+      (s.scope === "personal" || admin) ? [
+        h("button", { class: "btn small", "aria-label": `Edit shortcut ${s.name}`, onclick: () => startEditing(s) }, "Edit"),
+        h("button", { class: "btn small danger", "aria-label": `Delete shortcut ${s.name}`, onclick: async () => {
+          try {
+            await del(`/api/shortcuts/${s.id}`);
+            if (editing?.id === s.id) stopEditing();
+            invalidateShortcuts();
+            load();
+          } catch (err) { toast(err.message); }
+        } }, "Delete")] : null)) : h("li", {}, h("span", { style: { color: "var(--muted)" } }, "No shortcuts yet.")));
   }
   page(content,
-    h("section", { class: "card" }, h("h2", {}, "New shortcut"), h("p", { class: "sub" }, "Saved replies you insert with / while chatting."), form),
+    h("section", { class: "card" }, heading, h("p", { class: "sub" }, "Saved replies you insert with / while chatting."), form),
     h("section", { class: "card" }, h("h2", {}, "Your shortcuts"), list));
+  // Made, changed or deleted in another tab or by a teammate: the list follows.
+  const onTeam = (e) => { if (e.detail.data?.what === "shortcuts") load().catch(() => {}); };
+  app.live?.addEventListener("team.changed", onTeam);
+  app.live?.addEventListener("reconnected", load);
+  app.cleanup.push(() => { app.live?.removeEventListener("team.changed", onTeam); app.live?.removeEventListener("reconnected", load); });
   await load();
 }
 
@@ -216,10 +255,20 @@ export async function notificationsView(content) {
       h("button", { class: "btn small danger", onclick: async () => { await api("DELETE", "/api/me/push-subscriptions", { endpoint: d.endpoint }); loadDevices(); } }, "Remove")))
       : h("li", {}, h("span", { style: { color: "var(--muted)" } }, "No device receives push notifications yet.")));
   }
+  // Says where the test can show, and not that it worked where the browser blocks it.
   const testButton = h("button", { class: "btn", onclick: async () => {
-    const r = await post("/api/me/notifications/test");
-    toast(r.push_devices ? `Test sent here and to ${r.push_devices} device(s)` : "Test sent to your open inbox");
-    setTimeout(loadDevices, 1500);
+    try {
+      const r = await post("/api/me/notifications/test");
+      const here = !("Notification" in window) ? "this browser cannot show notifications"
+        : Notification.permission === "granted" ? "shown here"
+        : Notification.permission === "denied" ? "not shown here: notifications are blocked for this site in the browser's settings"
+        : "not shown here until you allow notifications above";
+      const devices = r.push_devices ? `; sent to ${r.push_devices} device${r.push_devices === 1 ? "" : "s"}` : "";
+      toast(`Test notification ${here}${devices}.`);
+      setTimeout(loadDevices, 1500);
+    } catch (e) {
+      toast(e.message);
+    }
   } }, "Send test notification");
 
   renderPermission();

@@ -35,9 +35,14 @@ async function guarded(box, f) {
 export async function teamView(content, rest) {
   if (!(app.role === "owner" || app.role === "admin")) return navigate("/app/inbox", { replace: true });
   if (rest[0] === "bots" && rest[1]) return botEditor(content, rest[1]);
-  if (rest[0] === "bots") return botsPage(content);
   if (rest[0] === "settings") return settingsPage(content);
-  return membersPage(content);
+  // The lists follow changes made in another tab or by another admin (a form being filled in,
+  // like the bot editor, is left alone).
+  const list = rest[0] === "bots" ? ["bots", botsPage] : ["members", membersPage];
+  const onTeam = (e) => { if (e.detail.data?.what === list[0]) list[1](content).catch(() => {}); };
+  app.live?.addEventListener("team.changed", onTeam);
+  app.cleanup.push(() => app.live?.removeEventListener("team.changed", onTeam));
+  return list[1](content);
 }
 
 async function membersPage(content) {
@@ -46,7 +51,18 @@ async function membersPage(content) {
   const error = errorBox();
   const roles = app.role === "owner" ? ["owner", "admin", "chat_agent", "member"] : ["admin", "chat_agent", "member"];
   const roleName = { owner: "Owner", admin: "Admin", chat_agent: "Chat agent", member: "Member (no inbox)" };
-  const update = (m, body) => guarded(error, async () => { await patch(`/api/teams/${team}/members/${m.user.id}`, body); toast("Saved"); membersPage(content); });
+  // A refused change (the last owner demoting themselves, ...) is explained and undone on screen:
+  // the page is drawn again from what the server holds.
+  const update = (m, body) => guarded(error, async () => {
+    try {
+      await patch(`/api/teams/${team}/members/${m.user.id}`, body);
+      toast("Saved");
+    } finally {
+      const shown = error.hidden ? null : error.textContent;
+      await membersPage(content);
+      if (shown) toast(shown);
+    }
+  });
 
   const accessCell = (m) => {
     if (m.role === "owner" || m.role === "admin") return h("span", { class: "tag" }, "All bots");
