@@ -220,3 +220,52 @@ test("pages follow what another tab changes, shortcuts can be edited, and errors
   await a.context().close();
   await b.context().close();
 });
+
+test("a waiting chat shows in the tab's title and icon, with a sound this browser can turn off", async () => {
+  const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: "Chime desk", settings: { human_escalation: true } })).body.id;
+  const page = await newPage(browser, "attention", { width: 1280, height: 800 });
+  // Count the chimes instead of playing them.
+  await page.addInitScript(() => {
+    window.__chimes = 0;
+    window.AudioContext = class {
+      constructor() { this.currentTime = 0; this.state = "running"; this.destination = {}; }
+      resume() {}
+      createGain() { return { gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} }, connect: (x) => x }; }
+      createOscillator() { return { frequency: {}, connect: (x) => x, start: () => { window.__chimes += 1; }, stop() {} }; }
+    };
+  });
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", "alice@shop.test");
+  await page.fill("input[name=password]", "agent-password");
+  await page.click("button[type=submit]");
+  await page.locator(".app").waitFor();
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  if (await dismiss.count()) await dismiss.click();
+  await page.locator(".status-button").click();
+  await page.getByRole("menuitemradio", { name: /Available/ }).click();
+  await page.locator("[data-testid=my-status]", { hasText: "Available" }).waitFor();
+  // Earlier tests leave no chat waiting.
+  await page.waitForFunction(() => document.title === "Baton");
+
+  const visitor = await waitingVisitor(bot, "Hello, anyone there?");
+  await page.waitForFunction(() => document.title === "(1) Baton");
+  await page.waitForFunction(() => window.__chimes > 0);
+  await page.waitForFunction(() => document.querySelector("link[rel=icon]").href.startsWith("data:image/png"));
+
+  // Claimed and read: nothing waits, the title and icon are plain again.
+  await page.locator(".chat-row", { hasText: "Hello, anyone there?" }).click();
+  await page.locator(".conv-head").getByRole("button", { name: "Claim" }).click();
+  await page.waitForFunction(() => document.title === "Baton");
+  await page.waitForFunction(() => document.querySelector("link[rel=icon]").href.endsWith("/app/favicon.svg"));
+
+  // Sound off for this browser: a visitor's new message makes no sound.
+  await page.goto(`${base}/app/notifications`);
+  await page.locator("label.switch", { hasText: "Play a sound" }).locator("input").uncheck();
+  const before = await page.evaluate(() => window.__chimes);
+  await visitor("/api/widget/messages", { body: "Still there?" });
+  await page.waitForFunction(() => document.title === "(1) Baton");
+  assert.equal(await page.evaluate(() => window.__chimes), before, "no sound once turned off");
+  await shot(page, "46-sound-setting");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

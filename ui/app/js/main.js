@@ -8,6 +8,7 @@ import { inboxView } from "./inbox.js";
 import { notificationsView, profileView, shortcutsView } from "./pages.js";
 import { teamView } from "./team.js";
 import * as notify from "./notify.js";
+import * as attention from "./attention.js";
 import { invalidateShortcuts } from "./composer.js";
 
 const root = document.getElementById("root");
@@ -64,6 +65,7 @@ function startLive() {
   });
   app.live.addEventListener("status", renderConn);
   app.live.addEventListener("notification", (e) => notify.show(e.detail.data, navigate));
+  attention.watch(app.live, () => app.me?.user.id);
   // Keep this browser's push subscription current once notifications are allowed.
   if ("Notification" in window && Notification.permission === "granted") notify.enablePush();
   // Invitations sent, withdrawn or answered elsewhere: the banners follow. Re-read on every

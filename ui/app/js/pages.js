@@ -5,6 +5,7 @@ import { enablePush } from "./notify.js";
 import { avatar, clear, h, toast } from "./dom.js";
 import { app, refreshMe } from "./main.js";
 import { invalidateShortcuts } from "./composer.js";
+import * as attention from "./attention.js";
 
 function page(content, ...cards) {
   clear(content, h("div", { class: "page" }, h("div", { class: "page-inner" }, cards)));
@@ -271,9 +272,20 @@ export async function notificationsView(content) {
     }
   } }, "Send test notification");
 
+  // Sound is this browser's own setting: a shared office PC may want it off, a phone on.
+  const sound = h("input", { type: "checkbox", checked: attention.soundOn(), onchange: (e) => {
+    attention.setSound(e.target.checked);
+    if (e.target.checked) attention.chime();
+    toast(e.target.checked ? "Sound on in this browser" : "Sound off in this browser");
+  } });
+  const soundCard = h("section", { class: "card" }, h("h2", {}, "Sound"),
+    h("label", { class: "switch" }, sound, h("span", {}, h("b", {}, "Play a sound for new chats and messages"),
+      h("em", {}, "When a chat starts waiting for a person, and when a visitor writes in a chat of yours. For this browser."))));
+
   renderPermission();
   page(content,
     h("section", { class: "card" }, h("h2", {}, "Browser notifications"), permission, enableButton, pushState),
+    soundCard,
     h("section", { class: "card" }, h("h2", {}, "Notify me"), h("p", { class: "sub" }, "Choose what reaches you and when."), form),
     h("section", { class: "card" }, h("h2", {}, "Devices"), h("p", { class: "sub" }, "Browsers that get push notifications when the inbox is closed."), devices, h("div", { style: { marginTop: "12px" } }, testButton)));
   loadDevices();
