@@ -325,8 +325,10 @@ for (const [size, viewport, scale] of [["desktop", SIZES[0][1], "stars"], ["phon
     const { page, w } = await openWidget(`rating-${size}`, viewport, bot);
     await say(w, "Can a person help me?");
     await w.getByRole("button", { name: "Talk to a person" }).click();
+    // Waiting for a person before an agent can claim it.
+    await w.locator("[data-testid=queue]").waitFor();
     const conv = await conversationOf(page, bot);
-    await alice("POST", `/api/live-chats/${conv.id}/claim`);
+    assert.equal((await alice("POST", `/api/live-chats/${conv.id}/claim`)).status, 200);
     await alice("POST", `/api/live-chats/${conv.id}/messages`, { body: "Sorted, have a nice day!" });
     await alice("POST", `/api/live-chats/${conv.id}/resolve`);
     const card = w.locator("[data-testid=rating]");
@@ -370,8 +372,9 @@ for (const [size, viewport] of SIZES) {
     const { page, w } = await openWidget(`transcript-${size}`, viewport, bot);
     await say(w, `Where is my order? (${size})`);
     await w.getByRole("button", { name: "Talk to a person" }).click();
+    await w.locator("[data-testid=queue]").waitFor();
     const conv = await conversationOf(page, bot);
-    await alice("POST", `/api/live-chats/${conv.id}/claim`);
+    assert.equal((await alice("POST", `/api/live-chats/${conv.id}/claim`)).status, 200);
     await alice("POST", `/api/live-chats/${conv.id}/messages`, { body: `It ships tomorrow (${size}).` });
     await w.getByRole("button", { name: "End chat" }).click();
     const card = w.locator("[data-testid=transcript]");
