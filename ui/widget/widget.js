@@ -656,6 +656,9 @@
 
   let loadingHistory = false;
   function resetConversation(c) {
+    // The cards (forms) belong to a conversation: kept while it is the same one, so a form being
+    // filled in survives the chat being read again.
+    if (conv && conv.id !== c.id) cards.clear();
     conv = { id: c.id, state: c.state, mode: c.mode, agent: c.agent, version: c.last_seq ?? 0, queue: c.queue || null, rating: c.rating || null, rating_asked: c.rating_asked || null };
     if (c.visitor) visitor = { name: c.visitor.name, email: c.visitor.email, fields: c.visitor.fields || {} };
     if (c.visitor && (c.visitor.name || c.visitor.email || Object.keys(c.visitor.fields || {}).length)) done.prechat = true;
@@ -664,7 +667,6 @@
     readSent = 0;
     // Messages still in the outbox stay, after the history: they go to this conversation.
     msgs.replaceChildren(...pendingEls.values());
-    cards.clear();
     // History is not news: it does not count as unread.
     loadingHistory = true;
     try { for (const m of c.messages) add(m); } finally { loadingHistory = false; }
