@@ -182,11 +182,11 @@ test("pages follow what another tab changes, shortcuts can be edited, and errors
   await a.goto(`${base}/app/shortcuts`);
   await b.goto(`${base}/app/shortcuts`);
   await b.fill("form input[name=name]", "thanks");
-  await b.fill("form textarea[name=body]", "Thanks for waiting!");
+  await b.fill("form [data-field=body]", "Thanks for waiting!");
   await b.getByRole("button", { name: "Add shortcut" }).click();
   await a.locator(".list-plain li", { hasText: "/thanks" }).getByText("Thanks for waiting!").waitFor();
   await a.getByRole("button", { name: "Edit shortcut thanks" }).click();
-  await a.fill("form textarea[name=body]", "Thank you for your patience!");
+  await a.fill("form [data-field=body]", "Thank you for your patience!");
   await a.getByRole("button", { name: "Save changes" }).click();
   await b.locator(".list-plain li", { hasText: "/thanks" }).getByText("Thank you for your patience!").waitFor();
   await shot(a, "44-shortcut-edited");
@@ -266,6 +266,50 @@ test("a waiting chat shows in the tab's title and icon, with a sound this browse
   await page.waitForFunction(() => document.title === "(1) Baton");
   assert.equal(await page.evaluate(() => window.__chimes), before, "no sound once turned off");
   await shot(page, "46-sound-setting");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("a shortcut fills in the visitor's and agent's names, and a link is added without the browser's prompt", async () => {
+  const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: "Greeter", settings: { human_escalation: true } })).body.id;
+  const made = await owner("POST", "/api/shortcuts", { name: "greet", body: "<p>Hi <b>{{visitor.first_name|there}}</b>, this is {{agent.first_name}} from {{bot.name}}.</p>" });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  await waitingVisitor(bot, "I have a question about sizes");
+  const page = await loggedIn("shortcut-vars", "olivia@shop.test", "owner-password");
+  await page.locator(".status-button").click();
+  await page.getByRole("menuitemradio", { name: /Available/ }).click();
+  await page.locator(".chat-row", { hasText: "I have a question about sizes" }).click();
+  await page.locator(".conv-head").getByRole("button", { name: "Claim" }).click();
+  await page.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  const editor = page.locator(".editor");
+  await editor.click();
+  await page.keyboard.type("/greet");
+  await page.locator(".popover .opt", { hasText: "/greet" }).waitFor();
+  await page.keyboard.press("Enter");
+  const first = (await owner("GET", "/api/me")).body.user.first_name;
+  await editor.getByText(`this is ${first} from Greeter`).waitFor();
+  await page.keyboard.press("Enter");
+  const sent = page.locator(".msg.agent", { hasText: `Hi Vera, this is ${first} from Greeter.` });
+  await sent.waitFor();
+  assert.equal(await sent.locator("b").innerText(), "Vera", "the shortcut's formatting is kept");
+
+  // A link: asked for beside the tools, and the next keystrokes go after it, not over it.
+  await editor.click();
+  await page.keyboard.type("Track it here: ");
+  await page.getByRole("button", { name: "Link" }).click();
+  await page.getByLabel("Link address").fill("ftp://nope");
+  await page.getByRole("button", { name: "Add link" }).click();
+  await page.getByText("Use an address that starts with https://").waitFor();
+  await page.getByLabel("Link address").fill("https://shop.example/track/42");
+  await page.getByRole("button", { name: "Add link" }).click();
+  await page.keyboard.type("thanks!");
+  await shot(page, "47-composer-link");
+  await page.keyboard.press("Enter");
+  const linked = page.locator(".msg.agent", { hasText: "Track it here:" });
+  await linked.waitFor();
+  assert.equal(await linked.locator("a").getAttribute("href"), "https://shop.example/track/42");
+  assert.equal(await linked.locator("a").innerText(), "https://shop.example/track/42");
+  assert.match(await linked.locator(".bubble").innerText(), /track\/42\s*thanks!$/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -114,7 +114,7 @@ test("a visitor and two agents go through the whole lifecycle in the browser", a
   await owner.goto(`${base}/app/shortcuts`);
   await owner.fill("input[name=name]", "refund");
   await owner.selectOption("select[name=scope]", "team");
-  await owner.fill("textarea[name=body]", "Refunds reach your account within 5 business days.");
+  await owner.fill("[data-field=body]", "Refunds reach your account within 5 business days.");
   await owner.getByRole("button", { name: "Add shortcut" }).click();
   await owner.locator(".list-plain", { hasText: "/refund" }).waitFor();
 

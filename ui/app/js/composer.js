@@ -19,8 +19,83 @@ function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
+/// Fills a shortcut's variables: `{{visitor.name}}`, `{{agent.first_name}}`, ... with what
+/// `vars` knows (HTML-escaped); `{{visitor.first_name|there}}` says what to use when it is
+/// unknown. An unknown variable without a fallback stays as written, so the agent sees it.
+export function fillVariables(html, vars) {
+  return html.replace(/\{\{\s*([a-z_]+(?:\.[a-z_]+)*)\s*(?:\|\s*([^}]*?)\s*)?\}\}/gi, (whole, path, fallback) => {
+    const value = path.split(".").reduce((v, k) => (v && typeof v === "object" ? v[k] : undefined), vars);
+    if (typeof value === "string" && value.trim()) return escapeHtml(value.trim());
+    return fallback !== undefined ? fallback : whole;
+  });
+}
+
+/// The variables a shortcut can use, as the shortcuts page explains them.
+export const VARIABLES = ["visitor.name", "visitor.first_name", "visitor.email", "agent.name", "agent.first_name", "bot.name"];
+
+/// The formatting tools (bold, italic, link, lists, code) for a contenteditable `editor`. A link
+/// is asked for in a small form beside the tools (not the browser's prompt), and the caret lands
+/// after it, so the next keystroke does not type over it.
+export function richTools(editor, extra = []) {
+  const tool = (label, title, run) => h("button", { type: "button", title, "aria-label": title, onmousedown: (e) => { e.preventDefault(); run(); } }, label);
+  const linkInput = h("input", { class: "input", type: "url", placeholder: "https://…", "aria-label": "Link address" });
+  const linkError = h("span", { class: "link-error", role: "alert", hidden: true }, "Use an address that starts with https://, http:// or mailto:");
+  let saved = null;
+  // Not a <form>: it may sit inside one (the shortcuts page), and forms do not nest.
+  const linkBox = h("div", { class: "link-box", hidden: true },
+    linkInput, h("button", { class: "btn small primary", type: "button", onclick: () => addLink() }, "Add link"),
+    h("button", { class: "btn small", type: "button", onclick: () => closeLink() }, "Cancel"), linkError);
+  function closeLink() {
+    linkBox.hidden = true;
+    linkError.hidden = true;
+    editor.focus();
+    if (saved) {
+      const sel = getSelection();
+      sel.removeAllRanges();
+      sel.addRange(saved);
+    }
+  }
+  function addLink() {
+    const url = linkInput.value.trim();
+    if (!/^(https?:\/\/|mailto:)\S+$/i.test(url)) {
+      linkError.hidden = false;
+      return linkInput.focus();
+    }
+    const range = saved;
+    closeLink();
+    const text = range && !range.collapsed ? range.toString() : url;
+    document.execCommand("insertHTML", false, `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>&nbsp;`);
+    editor.dispatchEvent(new Event("input"));
+  }
+  linkInput.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); closeLink(); }
+    if (e.key === "Enter") { e.preventDefault(); addLink(); }
+  });
+  const tools = h("div", { class: "tools", role: "toolbar", "aria-label": "Formatting" },
+    tool(h("b", {}, "B"), "Bold (Ctrl+B)", () => { editor.focus(); document.execCommand("bold"); }),
+    tool(h("i", {}, "I"), "Italic (Ctrl+I)", () => { editor.focus(); document.execCommand("italic"); }),
+    tool(icon("link"), "Link", () => {
+      const sel = getSelection();
+      saved = sel.rangeCount && editor.contains(sel.anchorNode) ? sel.getRangeAt(0).cloneRange() : null;
+      linkInput.value = "";
+      linkBox.hidden = false;
+      linkInput.focus();
+    }),
+    tool("•", "Bulleted list", () => { editor.focus(); document.execCommand("insertUnorderedList"); }),
+    tool("1.", "Numbered list", () => { editor.focus(); document.execCommand("insertOrderedList"); }),
+    tool("</>", "Code", () => {
+      editor.focus();
+      const text = String(getSelection() ?? "") || "code";
+      document.execCommand("insertHTML", false, `<code>${escapeHtml(text)}</code>&nbsp;`);
+    }),
+    h("span", { class: "spacer" }),
+    extra);
+  return { tools, linkBox };
+}
+
 /// `locked`: null when replies are allowed, else [reason, ...extra nodes]; notes always work.
-export function composer({ conversationId, locked, onSend, onTyping }) {
+/// `variables`: what a shortcut's `{{...}}` are filled with.
+export function composer({ conversationId, locked, onSend, onTyping, variables }) {
   let note = false;
   let lastTyping = 0;
   const draftKey = `baton:draft:${conversationId}`;
@@ -28,23 +103,8 @@ export function composer({ conversationId, locked, onSend, onTyping }) {
   const editor = h("div", { class: "editor", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", "data-placeholder": "" });
   editor.innerHTML = sessionStorage.getItem(draftKey) ?? "";
   const popover = h("div", { class: "popover", role: "listbox", "aria-label": "Shortcuts", hidden: true });
-  const tool = (label, title, run) => h("button", { type: "button", title, "aria-label": title, onmousedown: (e) => { e.preventDefault(); run(); editor.focus(); } }, label);
-  const tools = h("div", { class: "tools", role: "toolbar", "aria-label": "Formatting" },
-    tool(h("b", {}, "B"), "Bold (Ctrl+B)", () => document.execCommand("bold")),
-    tool(h("i", {}, "I"), "Italic (Ctrl+I)", () => document.execCommand("italic")),
-    tool(icon("link"), "Link", () => {
-      const url = prompt("Link address (https://…)");
-      if (url && /^(https?:\/\/|mailto:)/i.test(url.trim())) document.execCommand("createLink", false, url.trim());
-    }),
-    tool("•", "Bulleted list", () => document.execCommand("insertUnorderedList")),
-    tool("1.", "Numbered list", () => document.execCommand("insertOrderedList")),
-    tool("</>", "Code", () => {
-      const text = String(getSelection() ?? "") || "code";
-      document.execCommand("insertHTML", false, `<code>${escapeHtml(text)}</code>&nbsp;`);
-    }),
-    h("span", { class: "spacer" }),
-    h("span", { class: "sr-only" }, "Type / to insert a shortcut"));
-  const box = h("div", { class: "box" }, tools, editor, popover);
+  const { tools, linkBox } = richTools(editor, h("span", { class: "sr-only" }, "Type / to insert a shortcut"));
+  const box = h("div", { class: "box" }, tools, linkBox, editor, popover);
   const sendButton = h("button", { class: "btn primary small", type: "button", onclick: () => submit() }, "Send");
   const hint = h("div", { class: "hint" }, h("span", {}, "Enter to send · Shift+Enter for a new line · / for shortcuts"), sendButton);
   const lockedBox = h("div", { class: "locked" });
@@ -125,7 +185,7 @@ export function composer({ conversationId, locked, onSend, onTyping }) {
       sel.removeAllRanges();
       sel.addRange(range);
     }
-    document.execCommand("insertHTML", false, s.body);
+    document.execCommand("insertHTML", false, fillVariables(s.body, variables?.() ?? {}));
     closePopover();
   }
 

@@ -137,6 +137,12 @@ export async function conversationPane(pane, id, { onRead }) {
       locked,
       onSend: send,
       onTyping: (note) => app.live?.send({ type: "typing", conversation_id: id, note }),
+      // What a shortcut's {{...}} become in this chat.
+      variables: () => ({
+        visitor: { name: chat.visitor.name, first_name: chat.visitor.name?.trim().split(/\s+/)[0], email: chat.visitor.email },
+        agent: { name: app.me.user.display_name, first_name: app.me.user.first_name },
+        bot: { name: chat.bot.name },
+      }),
     }));
   }
 

@@ -4,7 +4,7 @@ import { api, del, get, patch, post, put } from "./api.js";
 import { enablePush } from "./notify.js";
 import { avatar, clear, h, toast } from "./dom.js";
 import { app, refreshMe } from "./main.js";
-import { invalidateShortcuts } from "./composer.js";
+import { VARIABLES, invalidateShortcuts, richTools } from "./composer.js";
 import * as attention from "./attention.js";
 
 function page(content, ...cards) {
@@ -123,6 +123,11 @@ function passwordCard() {
 
 export async function shortcutsView(content) {
   const admin = app.role === "owner" || app.role === "admin";
+  // The reply is rich text, like a message: bold, italic, links, lists.
+  const bodyEditor = h("div", { contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-labelledby": "shortcut-body-label", "data-field": "body",
+    "data-placeholder": "Hi {{visitor.first_name|there}}, refunds reach your account within 5 business days." });
+  const { tools, linkBox } = richTools(bodyEditor);
+  const bodyBox = h("div", { class: "rich" }, tools, linkBox, bodyEditor);
   const list = h("ul", { class: "list-plain", "aria-label": "Shortcuts" });
   const error = h("div", { class: "error-box", role: "alert", hidden: true });
   const form = h("form", { novalidate: true },
@@ -131,7 +136,12 @@ export async function shortcutsView(content) {
       field("Name", { name: "name", placeholder: "refund", required: true }, "Type /name in the composer to insert it."),
       admin ? h("label", { class: "field" }, h("span", {}, "Visible to"),
         h("select", { class: "input", name: "scope" }, h("option", { value: "personal" }, "Only me"), h("option", { value: "team" }, "The whole team"))) : h("input", { type: "hidden", name: "scope", value: "personal" })),
-    h("label", { class: "field" }, h("span", {}, "Reply"), h("textarea", { class: "input", name: "body", rows: 3, required: true, placeholder: "Refunds reach your account within 5 business days." })),
+    h("div", { class: "field" }, h("span", { id: "shortcut-body-label" }, "Reply"), bodyBox,
+      h("div", { class: "vars" }, "Variables:", VARIABLES.map((v) => h("button", { type: "button", title: `Insert {{${v}}}`, onmousedown: (e) => {
+        e.preventDefault();
+        bodyEditor.focus();
+        document.execCommand("insertText", false, `{{${v}}}`);
+      } }, `{{${v}}}`)), h("span", {}, "· a fallback after |, as in {{visitor.first_name|there}}"))),
     h("div", { style: { display: "flex", gap: "8px" } },
       h("button", { class: "btn primary", type: "submit" }, "Add shortcut"),
       h("button", { class: "btn", type: "button", hidden: true, "data-cancel": true, onclick: () => stopEditing() }, "Cancel")));
@@ -143,16 +153,17 @@ export async function shortcutsView(content) {
   function startEditing(s) {
     editing = s;
     form.elements.name.value = s.name;
-    form.elements.body.value = new DOMParser().parseFromString(s.body.replace(/<br\s*\/?>/g, "\n"), "text/html").body.textContent;
+    bodyEditor.innerHTML = s.body;
     if (form.elements.scope?.tagName === "SELECT") { form.elements.scope.value = s.scope; form.elements.scope.disabled = true; }
     submitButton.textContent = "Save changes";
     cancelButton.hidden = false;
     heading.textContent = `Edit /${s.name}`;
-    form.elements.body.focus();
+    bodyEditor.focus();
   }
   function stopEditing() {
     editing = null;
     form.reset();
+    bodyEditor.innerHTML = "";
     if (form.elements.scope?.tagName === "SELECT") form.elements.scope.disabled = false;
     submitButton.textContent = "Add shortcut";
     cancelButton.hidden = true;
@@ -163,7 +174,7 @@ export async function shortcutsView(content) {
     e.preventDefault();
     error.hidden = true;
     const v = Object.fromEntries(new FormData(form));
-    const body = v.body.replace(/\n/g, "<br>");
+    const body = bodyEditor.textContent.trim() ? bodyEditor.innerHTML : "";
     try {
       if (editing) await api("PATCH", `/api/shortcuts/${editing.id}`, { name: v.name, body });
       else await post("/api/shortcuts", { name: v.name, body, scope: v.scope });
