@@ -310,6 +310,38 @@ test("a shortcut fills in the visitor's and agent's names, and a link is added w
   assert.equal(await linked.locator("a").getAttribute("href"), "https://shop.example/track/42");
   assert.equal(await linked.locator("a").innerText(), "https://shop.example/track/42");
   assert.match(await linked.locator(".bubble").innerText(), /track\/42\s*thanks!$/);
+  await owner("POST", `/api/live-chats/${page.url().split("/").pop()}/resolve`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("the keyboard moves through the inbox and claims, answers and resolves a chat", async () => {
+  const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: "Keys", settings: { human_escalation: true } })).body.id;
+  await waitingVisitor(bot, "Typing fast today?");
+  const page = await loggedIn("keyboard", "alice@shop.test", "agent-password");
+  await page.locator(".status-button").click();
+  await page.getByRole("menuitemradio", { name: /Available/ }).click();
+  await page.locator("[data-testid=my-status]", { hasText: "Available" }).waitFor();
+  await page.locator(".chat-row", { hasText: "Typing fast today?" }).waitFor();
+  await page.keyboard.press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await help.getByText("Claim the chat").waitFor();
+  await shot(page, "48-keyboard-help");
+  await page.keyboard.press("Escape");
+  await help.waitFor({ state: "detached" });
+
+  await page.keyboard.press("j");
+  await page.locator(".msg.visitor", { hasText: "Typing fast today?" }).waitFor();
+  await page.keyboard.press("c");
+  await page.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  await page.keyboard.press("r");
+  await page.keyboard.type("Very fast!");
+  await page.keyboard.press("Enter");
+  await page.locator(".msg.agent", { hasText: "Very fast!" }).waitFor();
+  // Out of the composer, the letters are keys again.
+  await page.locator(".messages").click();
+  await page.keyboard.press("e");
+  await page.locator("[data-testid=chat-state]", { hasText: "resolved" }).waitFor();
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

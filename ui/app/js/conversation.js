@@ -243,11 +243,25 @@ export async function conversationPane(pane, id, { onRead }) {
     refresh();
     app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
   };
+  // The open chat's keys (the inbox routes them here while the agent is not typing).
+  const focusComposer = (asNote) => {
+    const tab = foot.querySelector(asNote ? ".modes button:nth-child(2)" : ".modes button:nth-child(1)");
+    tab?.click();
+    foot.querySelector(".editor:not([hidden])")?.focus();
+  };
+  app.chatKeys = {
+    c: () => { if (chat?.state === "pending" || (chat?.state === "transferred" && chat.assignee?.id === me())) act("claim"); },
+    e: () => { if (chat && chat.state !== "resolved" && chat.state !== "bot") act("resolve"); },
+    t: () => { if (chat && (chat.state === "active" || chat.state === "transferred")) transferDialog(); },
+    r: () => focusComposer(false),
+    n: () => focusComposer(true),
+  };
   const onVisible = () => markRead();
   app.live?.addEventListener("frame", onFrame);
   app.live?.addEventListener("reconnected", onReconnect);
   document.addEventListener("visibilitychange", onVisible);
   app.cleanup.push(() => {
+    app.chatKeys = null;
     clearTimeout(resyncTimer);
     app.live?.removeEventListener("frame", onFrame);
     app.live?.removeEventListener("reconnected", onReconnect);

@@ -110,9 +110,33 @@ export async function inboxView(content, view, selectedId) {
   const ticker = setInterval(() => {
     for (const t of content.querySelectorAll("[data-since]")) t.textContent = since(t.dataset.since);
   }, 30_000);
+  // Keyboard: j/k next and previous chat, and the open chat's own keys (conversation.js).
+  const onKey = (e) => {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target) || document.querySelector(".overlay")) return;
+    if (e.key === "j" || e.key === "k") {
+      if (!chats.length) return;
+      const at = chats.findIndex((c) => c.id === selectedId);
+      const next = at < 0 ? 0 : Math.min(chats.length - 1, Math.max(0, at + (e.key === "j" ? 1 : -1)));
+      if (chats[next].id !== selectedId) navigate(`/app/${view}/${chats[next].id}`);
+      e.preventDefault();
+    } else if (e.key === "?") {
+      e.preventDefault();
+      keyboardHelp();
+    } else if (e.key === "Escape" && selectedId) {
+      navigate(`/app/${view}`);
+    } else {
+      const run = app.chatKeys?.[e.key];
+      if (run) {
+        e.preventDefault();
+        run();
+      }
+    }
+  };
+  document.addEventListener("keydown", onKey);
   app.cleanup.push(() => {
     app.live?.removeEventListener("frame", onFrame);
     app.live?.removeEventListener("reconnected", refresh);
+    document.removeEventListener("keydown", onKey);
     clearInterval(ticker);
     clearTimeout(pending);
   });
@@ -122,6 +146,38 @@ export async function inboxView(content, view, selectedId) {
     conversationPane(pane, selectedId, { onRead: refresh });
   } else {
     clear(pane, h("div", { class: "placeholder" }, h("div", {}, icon("chat"), h("h2", {}, "Select a conversation to start chatting"),
-      h("p", {}, "Pick a chat from the list. New ones appear as soon as a visitor asks for a person."))));
+      h("p", {}, "Pick a chat from the list. New ones appear as soon as a visitor asks for a person."),
+      h("p", { class: "keys-hint" }, "Press ", h("kbd", {}, "?"), " for keyboard shortcuts."))));
   }
+}
+
+function typingIn(el) {
+  return !!el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+}
+
+export const KEYS = [
+  ["j", "Next chat"],
+  ["k", "Previous chat"],
+  ["c", "Claim the chat (or accept a transfer)"],
+  ["r", "Write a reply"],
+  ["n", "Write an internal note"],
+  ["t", "Transfer the chat"],
+  ["e", "Resolve the chat"],
+  ["Esc", "Back to the list"],
+  ["?", "Show these keys"],
+];
+
+/// The keyboard's keys, in a dialog.
+export function keyboardHelp() {
+  if (document.querySelector(".overlay")) return;
+  const close = () => overlay.remove();
+  const overlay = h("div", { class: "overlay", onclick: (e) => { if (e.target === overlay) close(); } },
+    h("div", { class: "dialog", role: "dialog", "aria-modal": "true", "aria-labelledby": "keys-title" },
+      h("h2", { id: "keys-title" }, "Keyboard shortcuts"),
+      h("p", { class: "sub" }, "In the inbox, while you are not typing."),
+      h("dl", { class: "keys" }, KEYS.map(([k, what]) => [h("dt", {}, h("kbd", {}, k)), h("dd", {}, what)])),
+      h("div", { class: "foot" }, h("button", { class: "btn", onclick: close }, "Close"))));
+  overlay.addEventListener("keydown", (e) => { if (e.key === "Escape" || e.key === "?") { e.preventDefault(); close(); } });
+  document.body.append(overlay);
+  overlay.querySelector(".btn").focus();
 }
