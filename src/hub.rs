@@ -44,6 +44,8 @@ pub enum EventKind {
     ChatResolved,
     #[serde(rename = "chat.requeued")]
     ChatRequeued,
+    #[serde(rename = "chat.reopened")]
+    ChatReopened,
     #[serde(rename = "message.created")]
     MessageCreated,
     #[serde(rename = "agent.status")]
@@ -90,6 +92,7 @@ impl EventKind {
             Self::ChatTransferred => "chat.transferred",
             Self::ChatResolved => "chat.resolved",
             Self::ChatRequeued => "chat.requeued",
+            Self::ChatReopened => "chat.reopened",
             Self::MessageCreated => "message.created",
             Self::AgentStatus => "agent.status",
             Self::Typing => "typing",

@@ -89,6 +89,8 @@ pub struct ChatFacts {
     pub human_escalation: bool,
     pub human_only: bool,
     pub auto_escalate_unanswered: bool,
+    /// No newer conversation of the visitor exists (only the newest can be reopened).
+    pub newest: bool,
 }
 
 /// Everything that can happen to a conversation.
@@ -112,6 +114,8 @@ pub enum Command {
         to: AgentFacts,
     },
     Resolve(Resolver),
+    /// An agent takes a resolved chat up again: it is theirs and active.
+    Reopen(AgentFacts),
     /// The assignee can no longer handle the chat; it goes back to the queue.
     Requeue(RequeueReason),
 }
@@ -159,6 +163,10 @@ pub enum TransitionError {
     /// An orphan requeue that lost a race with the assignee coming back; dropped.
     #[error("the assignee is back")]
     AssigneeReturned,
+    #[error("only a resolved chat can be reopened")]
+    NotResolved,
+    #[error("the visitor has started a newer chat; continue there")]
+    NewerConversation,
 }
 
 impl TransitionError {
@@ -175,6 +183,8 @@ impl TransitionError {
             Self::NotVisible => "not_found",
             Self::BotSilenced => "bot_silenced",
             Self::AssigneeReturned => "assignee_returned",
+            Self::NotResolved => "not_resolved",
+            Self::NewerConversation => "newer_conversation",
         }
     }
 }
@@ -188,6 +198,7 @@ pub enum SystemEvent {
     Transferred { from: String, to: String },
     Resolved { by: Option<String> },
     Requeued { agent: String, reason: RequeueReason },
+    Reopened { agent: String },
 }
 
 impl SystemEvent {
@@ -205,6 +216,7 @@ impl SystemEvent {
             Self::Resolved { by: None } => "The visitor ended the chat".into(),
             Self::Requeued { agent, reason: RequeueReason::LeftTeam } => format!("{agent} left the team; the chat is back in the queue"),
             Self::Requeued { agent, reason: RequeueReason::WentOffline } => format!("{agent} went offline; the chat is back in the queue"),
+            Self::Reopened { agent } => format!("{agent} reopened the chat"),
         }
     }
 
@@ -214,7 +226,7 @@ impl SystemEvent {
         let named = |agent: &str| EventDetail { agent: Some(agent.to_string()), ..EventDetail::default() };
         match self {
             Self::Escalated(t) => EventDetail { trigger: Some(t.as_str().to_string()), ..EventDetail::default() },
-            Self::Claimed { agent } | Self::Accepted { agent } | Self::Requeued { agent, .. } => named(agent),
+            Self::Claimed { agent } | Self::Accepted { agent } | Self::Requeued { agent, .. } | Self::Reopened { agent } => named(agent),
             Self::Transferred { from, to } => EventDetail { from: Some(from.clone()), agent: Some(to.clone()), ..EventDetail::default() },
             Self::Resolved { by: Some(agent) } => named(agent),
             Self::Resolved { by: None } => EventDetail { by_visitor: Some(true), ..EventDetail::default() },
@@ -230,6 +242,7 @@ impl SystemEvent {
             Self::Transferred { .. } => SystemKind::Transferred,
             Self::Resolved { .. } => SystemKind::Resolved,
             Self::Requeued { .. } => SystemKind::Requeued,
+            Self::Reopened { .. } => SystemKind::Reopened,
         }
     }
 }
@@ -260,10 +273,11 @@ pub enum SystemKind {
     Transferred,
     Resolved,
     Requeued,
+    Reopened,
 }
 
 impl SystemKind {
-    pub const ALL: [Self; 6] = [Self::Escalated, Self::Claimed, Self::Accepted, Self::Transferred, Self::Resolved, Self::Requeued];
+    pub const ALL: [Self; 7] = [Self::Escalated, Self::Claimed, Self::Accepted, Self::Transferred, Self::Resolved, Self::Requeued, Self::Reopened];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -273,6 +287,7 @@ impl SystemKind {
             Self::Transferred => "transferred",
             Self::Resolved => "resolved",
             Self::Requeued => "requeued",
+            Self::Reopened => "reopened",
         }
     }
 
@@ -326,16 +341,19 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
 
     // Agents only see live (or resolved, escalated) chats of bots they can access.
     let agent = match cmd {
-        Command::Claim(a) | Command::AgentMessage(a) | Command::Note(a) | Command::Transfer { by: a, .. } | Command::Resolve(Resolver::Agent(a)) => {
-            Some(a)
-        }
+        Command::Claim(a)
+        | Command::AgentMessage(a)
+        | Command::Note(a)
+        | Command::Transfer { by: a, .. }
+        | Command::Resolve(Resolver::Agent(a))
+        | Command::Reopen(a) => Some(a),
         _ => None,
     };
     if let Some(a) = agent {
         if !a.has_access || chat.state == Bot {
             return Err(E::NotVisible);
         }
-        if chat.state == Resolved {
+        if chat.state == Resolved && !matches!(cmd, Command::Reopen(_)) {
             return Err(E::ChatResolved);
         }
     }
@@ -418,6 +436,16 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
             }
             Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: Some(a.display_name.clone()) }))
         }
+        (Command::Reopen(a), Resolved) => {
+            if !chat.newest {
+                return Err(E::NewerConversation);
+            }
+            if !a.status.may_claim() {
+                return Err(E::AgentNotAvailable);
+            }
+            Ok(Decision { assignee: Some(a.id.clone()), ..Decision::to(chat, Active, SystemEvent::Reopened { agent: a.display_name.clone() }) })
+        }
+        (Command::Reopen(_), _) => Err(E::NotResolved),
         (Command::Requeue(reason), Active | Transferred) => {
             Ok(Decision { assignee: None, ..Decision::to(chat, Pending, SystemEvent::Requeued { agent: assignee_name(), reason: *reason }) })
         }
@@ -472,7 +500,7 @@ mod tests {
             Transferred => Some((bob().id, "Bob".to_string())),
             _ => None,
         };
-        ChatFacts { state, assignee, human_escalation: true, human_only: false, auto_escalate_unanswered: true }
+        ChatFacts { state, assignee, human_escalation: true, human_only: false, auto_escalate_unanswered: true, newest: true }
     }
 
     type Expect = Result<(ChatState, Post), E>;
@@ -655,6 +683,21 @@ mod tests {
                 Command::Requeue(RequeueReason::WentOffline),
                 [Err(E::NotAssignee), Err(E::NotAssignee), ok(Pending), ok(Pending), Err(E::ChatResolved)],
             ),
+            (
+                "available agent reopens",
+                Command::Reopen(carol()),
+                [Err(E::NotVisible), Err(E::NotResolved), Err(E::NotResolved), Err(E::NotResolved), ok(Active)],
+            ),
+            (
+                "away agent reopens",
+                Command::Reopen(with(carol(), Status::Away)),
+                [Err(E::NotVisible), Err(E::NotResolved), Err(E::NotResolved), Err(E::NotResolved), Err(E::AgentNotAvailable)],
+            ),
+            (
+                "outsider reopens",
+                Command::Reopen(outsider()),
+                [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)],
+            ),
             ("visitor ends the chat", visitor_end, [ok(Resolved), ok(Resolved), ok(Resolved), ok(Resolved), Err(E::ChatResolved)]),
         ];
         for (name, cmd, expected) in rows {
@@ -680,6 +723,15 @@ mod tests {
         let d = decide(&chat(Bot), &Command::LeaveMessage).unwrap();
         assert_eq!((d.state, d.post, d.bot_replies, d.event_first), (Pending, Post::Public, false, false));
         assert_eq!(d.event.unwrap().detail().trigger.as_deref(), Some("left_message"));
+    }
+
+    #[test]
+    fn only_the_visitors_newest_chat_is_reopened_and_it_becomes_the_reopeners() {
+        let older = ChatFacts { newest: false, ..chat(Resolved) };
+        assert_eq!(decide(&older, &Command::Reopen(carol())), Err(E::NewerConversation));
+        let d = decide(&chat(Resolved), &Command::Reopen(carol())).unwrap();
+        assert_eq!((d.state, d.assignee), (Active, Some(carol().id)));
+        assert_eq!(d.event.unwrap().text(), "Carol reopened the chat");
     }
 
     #[test]

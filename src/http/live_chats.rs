@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(detail))
         .routes(routes!(claim))
+        .routes(routes!(reopen))
         .routes(routes!(send_message))
         .routes(routes!(add_note))
         .routes(routes!(transfer))
@@ -128,6 +129,17 @@ async fn act(state: &AppState, agent: &Agent, raw_id: &str, make: impl FnOnce(Us
     responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn claim(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Claim { agent: me }).await?;
+    Ok(Json(chat_view(&state, &scope, &id).await?))
+}
+
+/// Takes a resolved chat up again: it becomes the caller's, active (the visitor sees who
+/// reopened it). Only the visitor's newest chat can be reopened.
+///
+/// 409: `not_resolved`, `newer_conversation`, `agent_not_available`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/reopen", tag = "live chats", params(("id" = String, Path)),
+    responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+async fn reopen(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
+    let (scope, id, _) = act(&state, &agent, &id, |me| Act::Reopen { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 

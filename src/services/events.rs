@@ -41,6 +41,7 @@ pub async fn applied(state: &AppState, a: &Applied) {
         Some(SystemEvent::Transferred { .. }) => EventKind::ChatTransferred,
         Some(SystemEvent::Resolved { .. }) => EventKind::ChatResolved,
         Some(SystemEvent::Requeued { .. }) => EventKind::ChatRequeued,
+        Some(SystemEvent::Reopened { .. }) => EventKind::ChatReopened,
         None => return,
     };
     let assignee: Option<User> = match &c.assignee_id {

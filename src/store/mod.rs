@@ -338,6 +338,10 @@ pub enum Act {
     ResolveByAgent {
         agent: UserId,
     },
+    /// An agent takes a resolved chat up again.
+    Reopen {
+        agent: UserId,
+    },
     ResolveByVisitor {
         visitor: VisitorId,
     },

@@ -32,6 +32,8 @@ pub(crate) trait ChatTx: Send {
     async fn user_status(&mut self, id: &UserId) -> Result<Option<(User, Status, Option<Reason>)>>;
     async fn membership(&mut self, conversation: &Conversation, user: &UserId) -> Result<Option<Membership>>;
     async fn insert_message(&mut self, m: &Message) -> Result<()>;
+    /// The visitor has a conversation newer than this one.
+    async fn newer_conversation(&mut self, c: &Conversation) -> Result<bool>;
     /// Stores the conversation's new state; `said` (the last non-system message written, if
     /// any) becomes the list preview.
     async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> Result<()>;
@@ -83,12 +85,15 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
         Some(a) => tx.user_status(a).await?.map(|(u, _, _)| (u.id.clone(), u.display_name())),
         None => None,
     };
+    // Only a reopen asks whether the visitor has started a newer chat since.
+    let newest = if matches!(act, Act::Reopen { .. }) { !tx.newer_conversation(&conv).await? } else { true };
     let facts = ChatFacts {
         state: conv.state,
         assignee,
         human_escalation: flags.human_escalation,
         human_only: flags.human_only,
         auto_escalate_unanswered: flags.auto_escalate_unanswered,
+        newest,
     };
 
     let (cmd, content) = command(tx, &conv, act).await?;
@@ -191,6 +196,7 @@ async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) 
         }
         Act::Claim { agent } => (Command::Claim(agent_facts(tx, conv, &agent).await?.0), None),
         Act::ResolveByAgent { agent } => (Command::Resolve(Resolver::Agent(agent_facts(tx, conv, &agent).await?.0)), None),
+        Act::Reopen { agent } => (Command::Reopen(agent_facts(tx, conv, &agent).await?.0), None),
         Act::AgentMessage { agent, body, client_id } => {
             let (facts, user) = agent_facts(tx, conv, &agent).await?;
             (Command::AgentMessage(facts), Some((Author::agent(&user), body, client_id)))
@@ -325,6 +331,9 @@ mod tests {
         async fn insert_message(&mut self, m: &Message) -> Result<()> {
             self.messages.push(m.clone());
             Ok(())
+        }
+        async fn newer_conversation(&mut self, _: &Conversation) -> Result<bool> {
+            Ok(false)
         }
         async fn save_conversation(&mut self, c: &Conversation, _: Option<&Message>) -> Result<()> {
             self.conv = Some(c.clone());

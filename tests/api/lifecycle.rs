@@ -321,4 +321,39 @@ backend_tests!(
     once_live_the_bot_never_replies_and_waiting_messages_reach_the_claimer,
     messages_carry_consecutive_seqs_and_client_ids_deduplicate,
     removing_an_assignee_from_the_team_returns_their_chats_to_the_queue,
+    an_agent_reopens_a_resolved_chat,
 );
+
+/// A resolved chat taken up again is the reopener's and active; the visitor hears it and writes
+/// on in it. Only the visitor's newest chat can be reopened, and only once it is resolved.
+async fn an_agent_reopens_a_resolved_chat(app: TestApp) {
+    let owner = app.setup().await;
+    owner.set_status(&app, "available").await;
+    let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
+    let bot = app.shop_bot(&owner).await;
+    let (v, chat) = app.pending_chat(&bot).await;
+    owner.post(&app, &format!("/api/live-chats/{chat}/reopen"), json!({})).await.assert_error(409, "not_resolved");
+    owner.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await;
+    owner.post(&app, &format!("/api/live-chats/{chat}/resolve"), json!({})).await;
+    // Alice is away: she cannot take it.
+    alice.set_status(&app, "away").await;
+    alice.post(&app, &format!("/api/live-chats/{chat}/reopen"), json!({})).await.assert_error(409, "agent_not_available");
+    alice.set_status(&app, "available").await;
+
+    let mut visitor = Ws::visitor(&app, &v).await;
+    let r = alice.post(&app, &format!("/api/live-chats/{chat}/reopen"), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["state"].as_str(), r.body["assignee"]["display_name"].as_str()), (Some("active"), Some("Alice Agent")));
+    assert_eq!(r.body["resolved_at"], serde_json::Value::Null);
+    let line = r.body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((line["event"].as_str(), line["text"].as_str()), (Some("reopened"), Some("Alice Agent reopened the chat")));
+    let f = visitor.next_of("chat.reopened").await;
+    assert_eq!((f["data"]["state"].as_str(), f["data"]["agent"]["display_name"].as_str()), (Some("active"), Some("Alice Agent")));
+    assert_eq!(v.post(&app, "/api/widget/messages", json!({"body": "Thanks for coming back"})).await.status, 201);
+    owner.post(&app, &format!("/api/live-chats/{chat}/reopen"), json!({})).await.assert_error(409, "not_resolved");
+
+    // Resolved again, then the visitor starts a new chat: the old one stays closed.
+    alice.post(&app, &format!("/api/live-chats/{chat}/resolve"), json!({})).await;
+    assert_eq!(v.post(&app, "/api/widget/conversations", json!({})).await.status, 201);
+    alice.post(&app, &format!("/api/live-chats/{chat}/reopen"), json!({})).await.assert_error(409, "newer_conversation");
+}

@@ -342,6 +342,13 @@ test("the keyboard moves through the inbox and claims, answers and resolves a ch
   await page.locator(".messages").click();
   await page.keyboard.press("e");
   await page.locator("[data-testid=chat-state]", { hasText: "resolved" }).waitFor();
+  // Taken up again: the chat is Alice's and active, under "Assigned to me".
+  await page.locator(".conv-head").getByRole("button", { name: "Reopen" }).click();
+  await page.waitForURL(/\/app\/mine\//);
+  await page.locator("[data-testid=chat-state]", { hasText: "active" }).waitFor();
+  await page.locator(".sys", { hasText: "Alice Agent reopened the chat" }).waitFor();
+  await page.keyboard.press("e");
+  await page.locator("[data-testid=chat-state]", { hasText: "resolved" }).waitFor();
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -582,6 +582,7 @@
       case "transferred": return t("sys_taken_over", { agent });
       case "resolved": return d.by_visitor ? t("sys_ended_by_you") : t("sys_ended_by_agent", { agent });
       case "requeued": return t("sys_finding_someone");
+      case "reopened": return t("sys_reopened", { agent });
       default: return m.text;
     }
   }

@@ -111,6 +111,18 @@ macro_rules! chat_store {
                 <$Store>::insert_message(self, m).await
             }
 
+            async fn newer_conversation(&mut self, c: &Conversation) -> $crate::store::Result<bool> {
+                let n: i64 = query_scalar(
+                    "SELECT COUNT(*) FROM conversations WHERE visitor_id = $1 AND id <> $2 AND (created_at > $3 OR (created_at = $3 AND id > $2))",
+                )
+                .bind(&c.visitor_id)
+                .bind(&c.id)
+                .bind(c.created_at)
+                .fetch_one(&mut *self)
+                .await?;
+                Ok(n > 0)
+            }
+
             async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> $crate::store::Result<()> {
                 query(
                     "UPDATE conversations SET state = $2, assignee_id = $3, escalated_at = $4, resolved_at = $5, last_activity_at = $6, last_seq = $7,

@@ -33,6 +33,8 @@ const WORDS = {
   last_owner: "A team needs at least one owner: make someone else an owner first.",
   shortcut_exists: "A shortcut with that name already exists.",
   already_set_up: "Baton is already set up. Log in instead.",
+  not_resolved: "Only a resolved chat can be reopened.",
+  newer_conversation: "The visitor has started a newer chat since: continue in that one.",
 };
 const FIELDS = {
   auto_away_minutes: "Auto-away after (minutes)",

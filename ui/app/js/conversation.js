@@ -2,7 +2,7 @@
 
 import { ApiError, get, post } from "./api.js";
 import { avatar, clear, clock, h, icon, since, toast } from "./dom.js";
-import { app } from "./main.js";
+import { app, navigate } from "./main.js";
 import { composer } from "./composer.js";
 
 export async function conversationPane(pane, id, { onRead }) {
@@ -79,6 +79,7 @@ export async function conversationPane(pane, id, { onRead }) {
     if (s === "transferred" && mine) actions.push(h("button", { class: "btn primary", onclick: () => act("claim") }, "Accept"));
     if ((s === "active" || s === "transferred") && (mine || admin())) actions.push(h("button", { class: "btn", onclick: transferDialog }, "Transfer"));
     if (s === "pending" || ((s === "active" || s === "transferred") && (mine || admin()))) actions.push(h("button", { class: "btn", onclick: () => act("resolve") }, "Resolve"));
+    if (s === "resolved") actions.push(h("button", { class: "btn", onclick: reopen }, "Reopen"));
     // What the visitor told us in the pre-chat form, and where they started.
     const answers = Object.entries(chat.visitor.fields ?? {});
     let page = null;
@@ -170,6 +171,17 @@ export async function conversationPane(pane, id, { onRead }) {
     } catch (e) {
       toast(e.message);
       refresh();
+    }
+  }
+
+  // A resolved chat taken up again is the reopener's: it moves to "Assigned to me".
+  async function reopen() {
+    try {
+      accept(await post(`/api/live-chats/${id}/reopen`));
+      toast("Chat reopened");
+      navigate(`/app/mine/${id}`);
+    } catch (e) {
+      toast(e.message);
     }
   }
 
