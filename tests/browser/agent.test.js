@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apiLogin, launchBrowser, newPage, shots, startServer } from "./support.js";
+import { apiLogin, launchBrowser, logIn, newPage, northwindTeam, shots, startServer } from "./support.js";
 
 const PHONE = { width: 390, height: 844 };
 let server;
@@ -23,19 +23,7 @@ before(async () => {
   const s = startServer(dataDir, "127.0.0.1:0");
   server = s.child;
   base = await s.url;
-  const setup = await fetch(`${base}/api/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "olivia@shop.test", password: "owner-password", first_name: "Olivia", last_name: "Owner", team_name: "Northwind" }),
-  });
-  assert.equal(setup.status, 201);
-  owner = await apiLogin(base, "olivia@shop.test", "owner-password");
-  team = (await owner("GET", "/api/me")).body.active_team_id;
-  await owner("PATCH", `/api/teams/${team}/settings`, { heartbeat_timeout_seconds: 3600, orphan_grace_seconds: 86400 });
-  for (const [first, email] of [["Alice", "alice@shop.test"], ["Bob", "bob@shop.test"]]) {
-    const r = await owner("POST", `/api/teams/${team}/members`, { email, role: "chat_agent", first_name: first, last_name: "Agent", password: "agent-password" });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-  }
+  ({ owner, team } = await northwindTeam(base));
   browser = await launchBrowser();
 });
 
@@ -164,13 +152,7 @@ test("on a phone the team pages fit the screen", async () => {
 
 async function loggedIn(name, email, password, viewport = { width: 1280, height: 800 }) {
   const page = await newPage(browser, name, viewport);
-  await page.goto(`${base}/app`);
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.locator(".app").waitFor();
-  const dismiss = page.getByRole("button", { name: "Dismiss" });
-  if (await dismiss.count()) await dismiss.click();
+  await logIn(page, base, email, password);
   return page;
 }
 

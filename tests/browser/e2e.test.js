@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launchBrowser, newPage as openPage, shots, smtpSink, startServer as start } from "./support.js";
+import { launchBrowser, logIn, newPage as openPage, shots, smtpSink, startServer as start } from "./support.js";
 
 let server;
 let base;
@@ -37,15 +37,7 @@ const newPage = (name, viewport) => openPage(browser, name, viewport);
 
 const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`) });
 
-async function login(page, email, password) {
-  await page.goto(`${base}/app`);
-  await page.fill("input[name=email]", email);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.locator(".app").waitFor();
-  const dismiss = page.getByRole("button", { name: "Dismiss" });
-  if (await dismiss.count()) await dismiss.click();
-}
+const login = (page, email, password) => logIn(page, base, email, password);
 
 /// Logs Bob in as Available; his API calls go through his page (cookie and CSRF token).
 async function availableBob(bob) {

@@ -105,3 +105,35 @@ export async function apiLogin(base, email, password) {
     return { status: r.status, body: r.status === 204 ? null : await r.json().catch(() => null) };
   };
 }
+
+/// First-run set-up through the API: Olivia owns the "Northwind" team, Alice and Bob are its chat
+/// agents (password `agent-password`). Agents stay as set (no heartbeats in these tests).
+/// Resolves with the owner's API calls and the team id.
+export async function northwindTeam(base, settings = {}) {
+  const setup = await fetch(`${base}/api/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "olivia@shop.test", password: "owner-password", first_name: "Olivia", last_name: "Owner", team_name: "Northwind" }),
+  });
+  if (setup.status !== 201) throw new Error(`set-up: ${setup.status}`);
+  const owner = await apiLogin(base, "olivia@shop.test", "owner-password");
+  const team = (await owner("GET", "/api/me")).body.active_team_id;
+  const s = await owner("PATCH", `/api/teams/${team}/settings`, { heartbeat_timeout_seconds: 3600, orphan_grace_seconds: 86400, ...settings });
+  if (s.status !== 200) throw new Error(`team settings: ${JSON.stringify(s.body)}`);
+  for (const [first, email] of [["Alice", "alice@shop.test"], ["Bob", "bob@shop.test"]]) {
+    const r = await owner("POST", `/api/teams/${team}/members`, { email, role: "chat_agent", first_name: first, last_name: "Agent", password: "agent-password" });
+    if (r.status !== 201) throw new Error(`adding ${first}: ${JSON.stringify(r.body)}`);
+  }
+  return { owner, team };
+}
+
+/// Logs a person in to the inbox on `page` and dismisses the notification banner.
+export async function logIn(page, base, email, password) {
+  await page.goto(`${base}/app`);
+  await page.fill("input[name=email]", email);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.locator(".app").waitFor();
+  const dismiss = page.getByRole("button", { name: "Dismiss" });
+  if (await dismiss.count()) await dismiss.click();
+}

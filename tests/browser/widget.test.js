@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apiLogin, launchBrowser, newPage, shots, smtpSink, startServer } from "./support.js";
+import { apiLogin, launchBrowser, logIn, newPage, northwindTeam, shots, smtpSink, startServer } from "./support.js";
 
 const SIZES = [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]];
 let server;
@@ -38,21 +38,8 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "baton-widget-"));
   smtp = await smtpSink();
   await start();
-  const setup = await fetch(`${base}/api/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "olivia@shop.test", password: "owner-password", first_name: "Olivia", last_name: "Owner", team_name: "Northwind" }),
-  });
-  assert.equal(setup.status, 201);
-  owner = await apiLogin(base, "olivia@shop.test", "owner-password");
-  team = (await owner("GET", "/api/me")).body.active_team_id;
-  // No heartbeats in these tests: agents stay as set; replies are emailed as soon as unread.
-  const s = await owner("PATCH", `/api/teams/${team}/settings`, { heartbeat_timeout_seconds: 3600, orphan_grace_seconds: 86400, visitor_email_delay_seconds: 0 });
-  assert.equal(s.status, 200, JSON.stringify(s.body));
-  for (const [first, email] of [["Alice", "alice@shop.test"], ["Bob", "bob@shop.test"]]) {
-    const r = await owner("POST", `/api/teams/${team}/members`, { email, role: "chat_agent", first_name: first, last_name: "Agent", password: "agent-password" });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-  }
+  // Replies are emailed as soon as they are unread.
+  ({ owner, team } = await northwindTeam(base, { visitor_email_delay_seconds: 0 }));
   alice = await apiLogin(base, "alice@shop.test", "agent-password");
   browser = await launchBrowser();
 });
@@ -343,11 +330,7 @@ for (const [size, viewport, scale] of [["desktop", SIZES[0][1], "stars"], ["phon
 
     // The inbox shows the rating on the resolved chat.
     const inbox = await newPage(browser, `rating-inbox-${size}`, viewport);
-    await inbox.goto(`${base}/app`);
-    await inbox.fill("input[name=email]", "alice@shop.test");
-    await inbox.fill("input[name=password]", "agent-password");
-    await inbox.click("button[type=submit]");
-    await inbox.locator(".app").waitFor();
+    await logIn(inbox, base, "alice@shop.test", "agent-password");
     await inbox.goto(`${base}/app/resolved/${conv.id}`);
     const shown = inbox.locator("[data-testid=rating]");
     await shown.getByText("Quick and kind").waitFor();
@@ -457,11 +440,7 @@ for (const [size, viewport] of SIZES) {
   test(`${size}: the owner sets business hours, the pre-chat form, the look, a word and the survey in the app`, async () => {
     const bot = await makeBot({ name: `Editor ${size}` });
     const page = await newPage(browser, `editor-${size}`, viewport);
-    await page.goto(`${base}/app`);
-    await page.fill("input[name=email]", "olivia@shop.test");
-    await page.fill("input[name=password]", "owner-password");
-    await page.click("button[type=submit]");
-    await page.locator(".app").waitFor();
+    await logIn(page, base, "olivia@shop.test", "owner-password");
     await page.goto(`${base}/app/team/bots/${bot}`);
     const form = page.locator("form", { has: page.getByRole("button", { name: "Save bot" }) });
     await form.locator("label.switch", { hasText: "Business hours" }).locator("input").check();
