@@ -52,6 +52,9 @@ pub enum EventKind {
     AgentStatus,
     #[serde(rename = "typing")]
     Typing,
+    /// An agent has a chat open (to the team's other agents).
+    #[serde(rename = "viewing")]
+    Viewing,
     #[serde(rename = "notification")]
     Notification,
     #[serde(rename = "access.changed")]
@@ -96,6 +99,7 @@ impl EventKind {
             Self::MessageCreated => "message.created",
             Self::AgentStatus => "agent.status",
             Self::Typing => "typing",
+            Self::Viewing => "viewing",
             Self::Notification => "notification",
             Self::AccessChanged => "access.changed",
             Self::InvitationsChanged => "invitations.changed",

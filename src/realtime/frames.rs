@@ -21,6 +21,9 @@ pub enum ClientFrame {
         #[serde(default)]
         note: bool,
     },
+    /// An agent has the conversation open (sent on opening it and every 15 s while it stays
+    /// open): the other agents see who else is there.
+    Viewing { conversation_id: String },
     /// Replay every message with a greater `seq`, then continue live.
     Sync { conversation_id: String, after_seq: i64 },
     /// A visitor's message, as `POST /api/widget/messages` takes it (visitor sockets only). It

@@ -27,6 +27,8 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// Typing indicators are forwarded at most this often (ms of the app clock) per conversation
 /// and connection.
 const TYPING_EVERY: i64 = 2_000;
+/// "Viewing" is forwarded at most this often (ms of the app clock) per conversation and socket.
+const VIEWING_EVERY: i64 = 2_000;
 /// An empty range of seqs.
 const NOTHING: std::ops::RangeInclusive<i64> = 1..=0;
 /// Activity frames count at most this often (ms of the app clock) per connection.
@@ -91,6 +93,8 @@ struct Session {
     /// overtaken on the way) still goes out, since the client cannot have it.
     first_live: BTreeMap<ConversationId, i64>,
     typing: BTreeMap<ConversationId, i64>,
+    /// When each conversation's "viewing" was last forwarded.
+    viewing: BTreeMap<ConversationId, i64>,
     activity: Option<i64>,
     /// A visitor's current conversation, remembered between messages (re-read when a write finds
     /// it resolved: the visitor may have started a new one).
@@ -147,6 +151,7 @@ where
         live_from: BTreeMap::new(),
         first_live: BTreeMap::new(),
         typing: BTreeMap::new(),
+        viewing: BTreeMap::new(),
         activity: None,
         current: None,
         frames: (0, 0),
@@ -483,6 +488,7 @@ impl Session {
                 }
             }
             ClientFrame::Typing { conversation_id, note } => self.typing(&conversation_id, note).await,
+            ClientFrame::Viewing { conversation_id } => self.viewing(&conversation_id).await,
             ClientFrame::Message { body, client_id } => self.visitor_message(&body, client_id.as_deref()).await,
         }
     }
@@ -531,6 +537,29 @@ impl Session {
                 .filter(|c| c.visitor_id == *visitor)
                 .map(|c| c.id),
         }
+    }
+
+    /// An agent has a chat open: the team's other agents hear who (collision detection). Not
+    /// stored; the inbox forgets a viewer not heard from for 40 s.
+    async fn viewing(&mut self, raw: &str) -> Vec<Frame> {
+        let now = self.state.now();
+        let Peer::Agent { user, display_name, scope, .. } = &self.peer else {
+            return vec![frames::error(now, "invalid_frame", "only agents report what they view")];
+        };
+        let Some(id) = ConversationId::parse(raw) else { return vec![frames::error(now, "not_found", "no such conversation")] };
+        if self.viewing.get(&id).is_some_and(|t| now - t < VIEWING_EVERY) {
+            return vec![];
+        }
+        let Some(chat) = logged("reading a chat", self.state.store.live_chat(scope, &id).await).flatten() else {
+            return vec![frames::error(now, "not_found", "no such conversation")];
+        };
+        events::agent_viewing(&self.state, &chat.conversation, user, display_name, self.sub.origin());
+        // Bounded: one entry per conversation this socket looked at recently.
+        if self.viewing.len() >= 256 {
+            self.viewing.retain(|_, t| now - *t < VIEWING_EVERY);
+        }
+        self.viewing.insert(id, now);
+        vec![]
     }
 
     async fn typing(&mut self, raw: &str, note: bool) -> Vec<Frame> {

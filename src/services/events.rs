@@ -163,3 +163,14 @@ pub async fn profile_changed(state: &AppState, user: &UserId) {
         }
     }
 }
+
+/// An agent has a chat open: the team's other agents (and the agent's other tabs) see who else
+/// is there. The connection it came from does not hear it back.
+pub fn agent_viewing(state: &AppState, conv: &Conversation, agent: &UserId, display_name: &str, origin: Origin) {
+    let data = json!({"conversation_id": conv.id, "agent": {"id": agent, "display_name": display_name}});
+    state.bus.publish(
+        Event::new(EventKind::Viewing, state.now(), Topic::Team(conv.team_id.clone()), data)
+            .about_chat(&conv.bot_id, &conv.id)
+            .from_connection(origin),
+    );
+}

@@ -277,4 +277,37 @@ backend_tests!(
     sockets_check_who_and_where_from,
     typing_goes_between_visitor_and_assignee_and_is_throttled,
     widgets_hear_when_the_team_comes_online,
+    agents_see_who_else_has_a_chat_open,
 );
+
+/// An agent with a chat open tells the team's other agents (collision detection); a visitor
+/// cannot, nor can an agent without access to the chat, and repeats within 2 s are dropped.
+async fn agents_see_who_else_has_a_chat_open(app: TestApp) {
+    let owner = app.setup().await;
+    let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
+    let bot = app.shop_bot(&owner).await;
+    let (visitor, chat) = app.pending_chat(&bot).await;
+    let mut owner_ws = Ws::agent(&app, &owner).await;
+    let mut alice_ws = Ws::agent(&app, &alice).await;
+    alice_ws.send(json!({"type": "viewing", "conversation_id": chat})).await;
+    let f = owner_ws.next_of("viewing").await;
+    assert_eq!((f["data"]["conversation_id"].as_str(), f["data"]["agent"]["display_name"].as_str()), (Some(chat.as_str()), Some("Alice Agent")));
+    // A repeat within 2 s is dropped (the typing frame after it arrives with no viewing before
+    // it); one later goes through.
+    alice_ws.send(json!({"type": "viewing", "conversation_id": chat})).await;
+    alice_ws.send(json!({"type": "typing", "conversation_id": chat, "note": true})).await;
+    let before = owner_ws.until(|f| f["type"] == "typing").await;
+    assert!(!before.iter().any(|f| f["type"] == "viewing"), "{before:?}");
+    app.clock.advance_ms(2_000);
+    alice_ws.send(json!({"type": "viewing", "conversation_id": chat})).await;
+    owner_ws.next_of("viewing").await;
+    owner_ws.send(json!({"type": "viewing", "conversation_id": chat})).await;
+    let f = alice_ws.next_of("viewing").await;
+    assert_eq!(f["data"]["agent"]["display_name"], "Olivia Owner");
+
+    let mut v = Ws::visitor(&app, &visitor).await;
+    v.send(json!({"type": "viewing", "conversation_id": chat})).await;
+    assert_eq!(v.next_of("error").await["data"]["code"], "invalid_frame");
+    alice_ws.send(json!({"type": "viewing", "conversation_id": "01900000-0000-7000-8000-000000000000"})).await;
+    assert_eq!(alice_ws.next_of("error").await["data"]["code"], "not_found");
+}

@@ -334,3 +334,21 @@ test("the keyboard moves through the inbox and claims, answers and resolves a ch
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("two agents on the same chat see that the other is there", async () => {
+  const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: "Both", settings: { human_escalation: true } })).body.id;
+  await waitingVisitor(bot, "Is anyone looking at this?");
+  const alicePage = await loggedIn("viewing-alice", "alice@shop.test", "agent-password");
+  await alicePage.locator(".chat-row", { hasText: "Is anyone looking at this?" }).click();
+  await alicePage.locator(".msg.visitor", { hasText: "Is anyone looking at this?" }).waitFor();
+  const bobPage = await loggedIn("viewing-bob", "bob@shop.test", "agent-password", { width: 390, height: 844 });
+  await bobPage.locator(".chat-row", { hasText: "Is anyone looking at this?" }).click();
+  await bobPage.locator("[data-testid=viewers]", { hasText: "Alice Agent is also here" }).waitFor();
+  await alicePage.locator("[data-testid=viewers]", { hasText: "Bob Agent is also here" }).waitFor();
+  await shot(bobPage, "49-also-here-phone");
+  await shot(alicePage, "49-also-here-desktop");
+  for (const p of [alicePage, bobPage]) {
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  }
+});

@@ -12,6 +12,15 @@ export async function conversationPane(pane, id, { onRead }) {
   const shown = new Set();
   const messages = h("div", { class: "messages", role: "log", "aria-label": "Messages", "aria-live": "polite" });
   const typing = h("div", { class: "typing", "aria-live": "polite" });
+  // Who else has this chat open (collision detection): agents heard from in the last 40 s.
+  const viewers = new Map(); // agent id -> {name, at}
+  const viewersLine = h("div", { class: "viewers", "aria-live": "polite", "data-testid": "viewers" });
+  function renderViewers() {
+    const now = Date.now();
+    for (const [k, v] of viewers) if (now - v.at > 40_000) viewers.delete(k);
+    const names = [...viewers.values()].map((v) => v.name);
+    clear(viewersLine, names.length ? [h("span", { class: "dot available" }), ` ${names.join(", ")} ${names.length === 1 ? "is" : "are"} also here`] : null);
+  }
   const head = h("header", { class: "conv-head" });
   const foot = h("div");
   clear(pane, head, messages, typing, foot);
@@ -37,6 +46,7 @@ export async function conversationPane(pane, id, { onRead }) {
     renderHead();
     renderComposer();
     loadFieldLabels();
+    sayViewing();
     for (const m of chat.messages) add(m);
     markRead();
     if (reconnectedWhileLoading) {
@@ -95,6 +105,7 @@ export async function conversationPane(pane, id, { onRead }) {
         answers.length || page ? h("dl", { class: "facts", "data-testid": "visitor-facts" },
           answers.map(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, v)]),
           page ? [h("dt", {}, "Page"), h("dd", {}, h("a", { href: page.href, target: "_blank", rel: "noopener noreferrer" }, page.pathname === "/" ? page.host : page.host + page.pathname))] : null) : null),
+      viewersLine,
       h("span", { class: `pill ${s}`, "data-testid": "chat-state" }, s),
       chat.assignee ? h("span", { class: "tag" }, chat.assignee.id === me() ? "You" : chat.assignee.display_name) : null,
       h("div", { class: "actions" }, actions));
@@ -236,6 +247,12 @@ export async function conversationPane(pane, id, { onRead }) {
       // More history than one sync serves: go on from where the server stopped, once it lets us.
       clearTimeout(resyncTimer);
       resyncTimer = setTimeout(() => app.live?.send({ type: "sync", conversation_id: id, after_seq: d.after_seq ?? lastSeq }), Math.max(1000, d.retry_in_ms ?? 3000));
+    } else if (f.type === "viewing" && d.conversation_id === id && d.agent?.id !== me()) {
+      const newcomer = !viewers.has(d.agent.id);
+      viewers.set(d.agent.id, { name: d.agent.display_name, at: Date.now() });
+      renderViewers();
+      // Someone just opened it: let them know at once that it is open here too.
+      if (newcomer) sayViewing();
     } else if (f.type === "typing" && d.conversation_id === id) {
       const who = d.author.kind === "visitor" ? chat?.visitor.display_name : d.author.display_name;
       typing.textContent = `${who} is ${d.note ? "writing a note" : "typing"}…`;
@@ -268,11 +285,29 @@ export async function conversationPane(pane, id, { onRead }) {
     r: () => focusComposer(false),
     n: () => focusComposer(true),
   };
-  const onVisible = () => markRead();
+  // Tell the other agents this chat is open here: now, every 15 s while visible, and after a
+  // reconnect.
+  // Baton forwards one every 2 s at most: a reply to a newcomer waits for that.
+  let lastViewing = 0;
+  let viewingSoon = null;
+  const sayViewing = () => {
+    if (document.visibilityState !== "visible") return;
+    const wait = lastViewing + 2_100 - Date.now();
+    clearTimeout(viewingSoon);
+    if (wait > 0) { viewingSoon = setTimeout(sayViewing, wait); return; }
+    lastViewing = Date.now();
+    app.live?.send({ type: "viewing", conversation_id: id });
+  };
+  const viewingTimer = setInterval(() => { sayViewing(); renderViewers(); }, 15_000);
+  const onVisible = () => { markRead(); sayViewing(); };
   app.live?.addEventListener("frame", onFrame);
   app.live?.addEventListener("reconnected", onReconnect);
   document.addEventListener("visibilitychange", onVisible);
+  app.live?.addEventListener("reconnected", sayViewing);
   app.cleanup.push(() => {
+    clearInterval(viewingTimer);
+    clearTimeout(viewingSoon);
+    app.live?.removeEventListener("reconnected", sayViewing);
     app.chatKeys = null;
     clearTimeout(resyncTimer);
     app.live?.removeEventListener("frame", onFrame);
