@@ -51,6 +51,8 @@ pub struct SettingsView {
     pub orphan_grace_seconds: i64,
     /// How visitors rate a resolved chat: `stars` (1–5), `thumbs` (up or down) or `off`.
     pub csat: crate::store::Csat,
+    /// Agents are reminded this often while a chat waits unclaimed (0: off).
+    pub pending_alert_seconds: i64,
 }
 
 pub fn settings(s: &TeamSettings) -> SettingsView {
@@ -60,6 +62,7 @@ pub fn settings(s: &TeamSettings) -> SettingsView {
         visitor_email_delay_seconds: s.visitor_email_delay_seconds,
         orphan_grace_seconds: s.orphan_grace_seconds,
         csat: s.csat,
+        pending_alert_seconds: s.pending_alert_seconds,
     }
 }
 

@@ -301,6 +301,9 @@ struct SettingsBody {
     orphan_grace_seconds: Option<i64>,
     /// How visitors rate a resolved chat: `stars`, `thumbs` or `off`.
     csat: Option<crate::store::Csat>,
+    /// Remind the team this often while a chat waits unclaimed; 0 turns reminders off.
+    #[schema(minimum = 0, maximum = 86400)]
+    pending_alert_seconds: Option<i64>,
 }
 
 fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
@@ -327,6 +330,10 @@ async fn update_settings(
         visitor_email_delay_seconds: in_range("visitor_email_delay_seconds", b.visitor_email_delay_seconds, 0, 86_400)?,
         orphan_grace_seconds: in_range("orphan_grace_seconds", b.orphan_grace_seconds, 0, 86_400)?,
         csat: b.csat,
+        pending_alert_seconds: match in_range("pending_alert_seconds", b.pending_alert_seconds, 0, 86_400)? {
+            Some(n) if n > 0 && n < 30 => return Err(ApiError::invalid("pending_alert_seconds", "must be 0 (off) or at least 30")),
+            other => other,
+        },
     };
     let t = state.store.update_team_settings(&team, patch).await?;
     Ok(Json(views::settings(&t.settings)))

@@ -270,6 +270,12 @@ pub trait NotifyStore: Send + Sync {
     async fn queue_transcript(&self, conversation: &ConversationId, to: &str, max: i64, now: Millis) -> Result<bool>;
     /// Schedules an unread-reply email unless one is already pending for the conversation.
     async fn schedule_email(&self, conversation: &ConversationId, from_seq: i64, due_at: Millis, now: Millis) -> Result<bool>;
+    /// Pending chats whose team's reminder is due (waiting longer than its interval since the
+    /// escalation or the last reminder).
+    async fn due_pending_alerts(&self, now: Millis, limit: i64) -> Result<Vec<ConversationId>>;
+    /// Takes the chat's reminder: `false` when another node took it, or it is no longer due or
+    /// pending.
+    async fn take_pending_alert(&self, conversation: &ConversationId, now: Millis) -> Result<bool>;
     /// Claims due emails for a minute.
     async fn claim_emails(&self, now: Millis, limit: i64) -> Result<Vec<EmailJob>>;
     /// Ends a job: `sent`, `cancelled` or `failed`.

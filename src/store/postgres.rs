@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "login_addresses", include_str!("../../migrations/postgres/0005_login_addresses.sql")),
     (6, "invitations", include_str!("../../migrations/postgres/0006_invitations.sql")),
     (7, "visitor side", include_str!("../../migrations/postgres/0007_visitor_side.sql")),
+    (8, "pending alerts", include_str!("../../migrations/postgres/0008_pending_alerts.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -104,6 +104,8 @@ pub struct TeamSettings {
     pub orphan_grace_seconds: i64,
     /// How visitors rate a resolved chat.
     pub csat: Csat,
+    /// Agents are reminded this often while a chat waits unclaimed; 0: no reminders.
+    pub pending_alert_seconds: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +115,7 @@ pub struct SettingsPatch {
     pub visitor_email_delay_seconds: Option<i64>,
     pub orphan_grace_seconds: Option<i64>,
     pub csat: Option<Csat>,
+    pub pending_alert_seconds: Option<i64>,
 }
 
 /// The satisfaction question after a resolved chat: five stars, a thumb up or down, or none.

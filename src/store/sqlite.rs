@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "login_addresses", include_str!("../../migrations/sqlite/0005_login_addresses.sql")),
     (6, "invitations", include_str!("../../migrations/sqlite/0006_invitations.sql")),
     (7, "visitor side", include_str!("../../migrations/sqlite/0007_visitor_side.sql")),
+    (8, "pending alerts", include_str!("../../migrations/sqlite/0008_pending_alerts.sql")),
 ];
 
 /// Most jobs one transaction carries.

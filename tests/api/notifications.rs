@@ -447,4 +447,61 @@ backend_tests!(
     preferences_decide_what_fires,
     subscriptions_and_the_vapid_key_are_checked,
     the_vapid_key_is_kept_across_restarts,
+    a_chat_left_waiting_is_announced_again_until_claimed,
 );
+
+/// Frames up to a marker (a sync of an unknown chat answers `not_found`): none of them a
+/// notification.
+async fn no_notification_yet(ws: &mut Ws) {
+    ws.send(json!({"type": "sync", "conversation_id": "01900000-0000-7000-8000-00000000f1f1", "after_seq": 0})).await;
+    let seen = ws.until(|f| f["type"] == "error" && f["data"]["code"] == "not_found").await;
+    assert!(!seen.iter().any(|f| f["type"] == "notification"), "{seen:?}");
+}
+
+/// A chat left waiting is announced again every interval of the team, until someone claims it;
+/// 0 turns the reminders off.
+async fn a_chat_left_waiting_is_announced_again_until_claimed(app: TestApp) {
+    let owner = app.setup().await;
+    let settings = format!("/api/teams/{}/settings", owner.team);
+    owner.patch(&app, &settings, json!({"pending_alert_seconds": 10})).await.assert_error(400, "invalid_input");
+    let r =
+        owner.patch(&app, &settings, json!({"pending_alert_seconds": 60, "heartbeat_timeout_seconds": 3600, "orphan_grace_seconds": 86400})).await;
+    assert_eq!(r.body["pending_alert_seconds"], 60, "{}", r.body);
+    owner.set_status(&app, "available").await;
+    let mut ws = Ws::agent(&app, &owner).await;
+    let bot = app.shop_bot(&owner).await;
+    let (_, chat) = app.pending_chat(&bot).await;
+    assert_eq!(ws.next_of("notification").await["data"]["title"], "Vera is waiting for a person");
+
+    app.clock.advance_ms(59_000);
+    app.sweep().await;
+    no_notification_yet(&mut ws).await;
+    app.clock.advance_ms(1_000);
+    app.sweep().await;
+    let n = ws.next_of("notification").await;
+    assert_eq!(
+        (n["data"]["title"].as_str(), n["data"]["conversation_id"].as_str()),
+        (Some("Vera is still waiting for a person"), Some(chat.as_str()))
+    );
+    assert_eq!(n["data"]["body"], "Waiting 1 min · via Shop");
+    // Once per interval, however often the timers run.
+    app.sweep().await;
+    no_notification_yet(&mut ws).await;
+    app.clock.advance_ms(60_000);
+    app.sweep().await;
+    assert_eq!(ws.next_of("notification").await["data"]["body"], "Waiting 2 min · via Shop");
+
+    // Claimed: no more reminders.
+    owner.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await;
+    app.clock.advance_ms(120_000);
+    app.sweep().await;
+    no_notification_yet(&mut ws).await;
+
+    // Off: a new waiting chat is announced once.
+    owner.patch(&app, &settings, json!({"pending_alert_seconds": 0})).await;
+    app.pending_chat(&bot).await;
+    ws.next_of("notification").await;
+    app.clock.advance_ms(600_000);
+    app.sweep().await;
+    no_notification_yet(&mut ws).await;
+}

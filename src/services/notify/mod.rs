@@ -125,6 +125,42 @@ pub async fn test(state: &AppState, user: &UserId) -> usize {
 
 /// Drains the push and email outboxes (called by the sweeper).
 pub async fn deliver_due(state: &AppState) {
+    remind_waiting(state).await;
     push::drain(state).await;
     email::drain(state).await;
+}
+
+/// Chats still waiting for a person past the team's interval: the agents who would hear of a new
+/// escalation hear again, in the page or by push, until someone claims it. Each reminder is
+/// taken by one node (the store moves the chat's `alerted_at` forward only once).
+pub async fn remind_waiting(state: &AppState) {
+    let now = state.now();
+    let due = match state.store.due_pending_alerts(now, 50).await {
+        Ok(d) => d,
+        Err(e) => return tracing::warn!(error = %e, "reading the chats still waiting failed"),
+    };
+    for id in due {
+        if !matches!(state.store.take_pending_alert(&id, now).await, Ok(true)) {
+            continue;
+        }
+        let Ok(Some(c)) = state.store.conversation(&id).await else { continue };
+        let Ok(recipients) = state.store.recipients(&c.bot_id).await else { continue };
+        let who = match state.store.visitor(&c.visitor_id).await {
+            Ok(Some(v)) => v.display_name(),
+            _ => Visitor::label(None, c.visitor_id.as_str()),
+        };
+        let bot_name = state.store.bot(&c.bot_id).await.ok().flatten().map(|b| b.name).unwrap_or_default();
+        let minutes = ((now - c.escalated_at.unwrap_or(now)) / 60_000).max(1);
+        let p = payload(
+            Kind::NewEscalation,
+            format!("{who} is still waiting for a person"),
+            format!("Waiting {minutes} min · via {bot_name}"),
+            id.as_str(),
+        );
+        for r in recipients {
+            if should_notify(&r.prefs, r.status, Kind::NewEscalation) {
+                deliver(state, &r.user_id, &p).await;
+            }
+        }
+    }
 }

@@ -51,7 +51,7 @@ macro_rules! presence_cols {
 
 macro_rules! team_cols {
     () => {
-        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat"
+        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat, t.pending_alert_seconds"
     };
 }
 
@@ -130,6 +130,7 @@ pub(crate) struct TeamRow {
     visitor_email_delay_seconds: i64,
     orphan_grace_seconds: i64,
     csat: Csat,
+    pending_alert_seconds: i64,
 }
 }
 
@@ -144,6 +145,7 @@ impl From<TeamRow> for Team {
                 visitor_email_delay_seconds: r.visitor_email_delay_seconds,
                 orphan_grace_seconds: r.orphan_grace_seconds,
                 csat: r.csat,
+                pending_alert_seconds: r.pending_alert_seconds,
             },
         }
     }

@@ -230,6 +230,38 @@ macro_rules! notify_store {
                 })
             }
 
+            async fn due_pending_alerts(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<ConversationId>> {
+                run!(self.read, |c| {
+                    Ok(query_scalar(
+                        "SELECT c.id FROM conversations c JOIN teams t ON t.id = c.team_id
+                         WHERE c.state = 'pending' AND t.pending_alert_seconds > 0
+                           AND COALESCE(c.alerted_at, c.escalated_at) + t.pending_alert_seconds * 1000 <= $1
+                         ORDER BY c.escalated_at LIMIT $2",
+                    )
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *c)
+                    .await?)
+                })
+            }
+
+            async fn take_pending_alert(&self, conversation: &ConversationId, now: i64) -> $crate::store::Result<bool> {
+                let conversation = conversation.clone();
+                run!(self.write, |c| {
+                    let conversation = &conversation;
+                    let r = query(
+                        "UPDATE conversations SET alerted_at = $2
+                         WHERE id = $1 AND state = 'pending'
+                           AND COALESCE(alerted_at, escalated_at) + (SELECT t.pending_alert_seconds FROM teams t WHERE t.id = conversations.team_id) * 1000 <= $2",
+                    )
+                    .bind(conversation)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(r.rows_affected() == 1)
+                })
+            }
+
             async fn queue_transcript(&self, conversation: &ConversationId, to: &str, max: i64, now: i64) -> $crate::store::Result<bool> {
                 let conversation = conversation.clone();
                 let to = to.to_owned();

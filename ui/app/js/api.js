@@ -41,6 +41,7 @@ const FIELDS = {
   heartbeat_timeout_seconds: "Offline after no heartbeat (seconds)",
   visitor_email_delay_seconds: "Email an unread reply after (seconds)",
   orphan_grace_seconds: "Requeue an offline agent's chats after (seconds)",
+  pending_alert_seconds: "Remind agents of a waiting chat every (seconds)",
   first_name: "First name",
   last_name: "Last name",
   new_password: "The new password",

@@ -427,6 +427,7 @@ async function settingsPage(content) {
     num("heartbeat_timeout_seconds", "Offline after no heartbeat for (seconds)", "When every inbox tab of an agent has been closed this long, they go Offline.", 20, 3600),
     num("orphan_grace_seconds", "Requeue an offline agent's chats after (seconds)", "Their active chats go back to the queue if they stay offline this long.", 0, 86400),
     num("visitor_email_delay_seconds", "Email an unread reply after (seconds)", "When a visitor left their email and is not in the chat.", 0, 86400),
+    num("pending_alert_seconds", "Remind agents of a waiting chat every (seconds)", "While a chat waits unclaimed, agents who get new-chat notifications hear again. 0 turns reminders off.", 0, 86400),
     h("label", { class: "field" }, h("span", {}, "Satisfaction survey"),
       h("select", { class: "input", name: "csat" }, [["stars", "Five stars"], ["thumbs", "Thumbs up or down"], ["off", "Off"]].map(([v, l]) => h("option", { value: v, selected: s.csat === v }, l))),
       h("small", {}, "Asked in the widget after a chat with the team ends; the rating shows on the resolved chat.")),
