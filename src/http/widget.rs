@@ -495,19 +495,12 @@ fn state_view(applied: &crate::store::Applied) -> StateView {
 
 /// "Talk to a person".
 ///
-/// 409: `escalation_disabled`, `already_escalated`, `chat_resolved`.
+/// 409: `escalation_disabled`, `already_escalated`, `chat_resolved`, `team_unavailable` (the bot
+/// hides the button while nobody can answer).
 #[utoipa::path(post, path = "/api/widget/escalate", tag = "widget",
     responses((status = 200, body = StateView), (status = 401, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
 async fn escalate(State(state): State<AppState>, VisitorWrite(caller): VisitorWrite) -> ApiResult<Json<StateView>> {
-    let conv = current_conversation(&state, &caller).await?;
-    // A bot set to hide the button while nobody can answer refuses the request then too.
-    if caller.bot.settings.widget.when_unavailable == WhenUnavailable::Hide && conv.state == ChatState::Bot {
-        let bot = state.store.bot(&caller.bot.id).await?.ok_or(ApiError::NotFound)?;
-        if visitors::availability(&state, &bot).await?.reach != Reach::Open {
-            return Err(ApiError::Conflict("team_unavailable", "nobody can answer right now".into()));
-        }
-    }
-    let applied = chats::apply(&state, &conv.id, Act::EscalateByVisitor { visitor: caller.visitor.id.clone() }).await?;
+    let applied = visitors::escalate(&state, &caller.visitor, &caller.bot).await?;
     Ok(Json(state_view(&applied)))
 }
 

@@ -111,16 +111,31 @@ pub async fn leave_message(
     if conv.state == crate::domain::chat::ChatState::Resolved {
         return Err(TransitionError::ChatResolved.into());
     }
-    if s.widget.when_unavailable == WhenUnavailable::Hide && conv.state == crate::domain::chat::ChatState::Bot {
-        let full = state.store.bot(&bot.id).await?.ok_or(StoreError::NotFound)?;
-        if availability(state, &full).await?.reach != Reach::Open {
-            return Err(StoreError::Conflict("team_unavailable", "nobody can answer right now".into()));
-        }
-    }
+    refuse_while_hidden(state, bot, &conv).await?;
     let name_patch = name.as_ref().map(|n| Some(n.as_str()));
     let visitor = state.store.update_visitor(&visitor.id, name_patch, Some(Some(&email))).await?;
     let act = Act::LeaveMessage { visitor: visitor.id.clone(), name: visitor.name.clone(), body, client_id };
     chats::apply(state, &conv.id, act).await
+}
+
+/// A bot set to hide the way to the team while nobody can answer refuses a chat with the bot
+/// being handed over then (`team_unavailable`), however the request came.
+async fn refuse_while_hidden(state: &AppState, bot: &Bot, conv: &Conversation) -> Result<()> {
+    if bot.settings.widget.when_unavailable == WhenUnavailable::Hide
+        && conv.state == crate::domain::chat::ChatState::Bot
+        && availability(state, bot).await?.reach != Reach::Open
+    {
+        return Err(StoreError::Conflict("team_unavailable", "nobody can answer right now".into()));
+    }
+    Ok(())
+}
+
+/// "Talk to a person": the visitor's current chat goes to the queue, unless the bot hides that
+/// while nobody can answer.
+pub async fn escalate(state: &AppState, visitor: &Visitor, bot: &Bot) -> Result<Applied> {
+    let conv = chats::current(state, &visitor.id, &bot.id).await?;
+    refuse_while_hidden(state, bot, &conv).await?;
+    chats::apply(state, &conv.id, Act::EscalateByVisitor { visitor: visitor.id.clone() }).await
 }
 
 /// Whether the visitor is asked to rate this conversation, and on which scale.
