@@ -126,7 +126,9 @@ macro_rules! chat_store {
             async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> $crate::store::Result<()> {
                 query(
                     "UPDATE conversations SET state = $2, assignee_id = $3, escalated_at = $4, resolved_at = $5, last_activity_at = $6, last_seq = $7,
-                        last_preview = COALESCE($8, last_preview), last_author_kind = COALESCE($9, last_author_kind), last_message_at = COALESCE($10, last_message_at)
+                        last_preview = COALESCE($8, last_preview), last_author_kind = COALESCE($9, last_author_kind), last_message_at = COALESCE($10, last_message_at),
+                        -- Waiting again (escalated or requeued): reminders count from now.
+                        alerted_at = CASE WHEN $2 = 'pending' AND state <> 'pending' THEN $6 ELSE alerted_at END
                      WHERE id = $1",
                 )
                 .bind(&c.id)
