@@ -53,6 +53,10 @@ pub struct SettingsView {
     pub csat: crate::store::Csat,
     /// Agents are reminded this often while a chat waits unclaimed (0: off).
     pub pending_alert_seconds: i64,
+    /// The largest file agents and visitors may send, in bytes (0: no files).
+    pub attachment_max_bytes: i64,
+    /// The kinds of files accepted: `image`, `pdf`, `text`, `office`, `archive`.
+    pub attachment_kinds: Vec<crate::domain::attachment::Kind>,
 }
 
 pub fn settings(s: &TeamSettings) -> SettingsView {
@@ -63,6 +67,8 @@ pub fn settings(s: &TeamSettings) -> SettingsView {
         orphan_grace_seconds: s.orphan_grace_seconds,
         csat: s.csat,
         pending_alert_seconds: s.pending_alert_seconds,
+        attachment_max_bytes: s.attachment_max_bytes,
+        attachment_kinds: s.attachment_kinds.list(),
     }
 }
 
@@ -323,7 +329,41 @@ pub struct MessageView {
     /// For system lines: who and what the change is about, so a client can word it itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_detail: Option<crate::domain::chat::EventDetail>,
+    /// Files sent with the message (an empty `body` when the message is only files).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
     pub created_at: String,
+}
+
+/// A file sent in a chat. `url` serves it to those who may see the conversation (agents by
+/// session or token, the visitor with their widget token as a bearer).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Attachment)]
+pub struct AttachmentView {
+    pub id: crate::domain::ids::AttachmentId,
+    pub name: String,
+    pub kind: crate::domain::attachment::Kind,
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    pub url: String,
+}
+
+pub fn attachment(a: &crate::store::Attachment) -> AttachmentView {
+    AttachmentView {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        kind: a.kind,
+        content_type: a.content_type.clone(),
+        size: a.size,
+        width: a.width,
+        height: a.height,
+        url: format!("/api/attachments/{}", a.id),
+    }
 }
 
 pub fn message(m: &Message) -> MessageView {
@@ -343,6 +383,7 @@ pub fn message(m: &Message) -> MessageView {
         client_id: m.client_id.clone(),
         event: m.event,
         event_detail: m.detail.clone(),
+        attachments: m.attachments.iter().map(attachment).collect(),
         created_at: time(m.created_at),
     }
 }

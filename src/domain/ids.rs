@@ -56,4 +56,6 @@ typed_id!(
     TokenId,
     /// An invitation to join a team.
     InvitationId,
+    /// A file sent in a chat.
+    AttachmentId,
 );

@@ -1,6 +1,7 @@
 //! The pure core: types, rules and decisions with no I/O. Everything here is plain Rust that
 //! the store and the HTTP edge call into; it never touches a database, a socket or a clock.
 
+pub mod attachment;
 pub mod chat;
 pub mod html;
 pub mod ids;

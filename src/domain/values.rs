@@ -195,6 +195,12 @@ impl MessageBody {
         Ok(Self { html, text })
     }
 
+    /// The body of a message that only carries files: no text of its own; the file names stand
+    /// in for it in previews, emails and search.
+    pub fn files_only(names: &[&str]) -> Self {
+        Self { html: String::new(), text: format!("📎 {}", names.join(", ")) }
+    }
+
     /// Rebuilds a body read back from the store (already sanitised when written).
     pub fn from_stored(html: String, text: String) -> Self {
         Self { html, text }

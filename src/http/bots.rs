@@ -285,7 +285,7 @@ async fn delete_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): A
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can delete bots"));
     }
-    state.store.delete_bot(&bot.id).await?;
+    crate::services::attachments::delete_bot(&state, &bot.id).await?;
     crate::services::events::team_changed(&state, &bot.team_id, "bots");
     Ok(StatusCode::NO_CONTENT)
 }

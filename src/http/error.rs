@@ -26,6 +26,9 @@ pub enum ApiError {
     Conflict(&'static str, String),
     #[error("request body too large")]
     TooLarge,
+    /// Too large for a limit a person can be told about ("files may be at most 10 MB here").
+    #[error("{0}")]
+    TooLargeFor(String),
     #[error("the body was not sent in time")]
     BodyTimeout,
     #[error("the body is not JSON")]
@@ -64,6 +67,7 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
             Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large".into()),
+            Self::TooLargeFor(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m.clone()),
             Self::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time".into()),
             Self::TooManyConnections => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open connections from here; close one first".into())
@@ -121,6 +125,19 @@ impl From<TransitionError> for ApiError {
             TransitionError::NotVisible => Self::NotFound,
             TransitionError::SameAgent => Self::InvalidInput("agent_id: the chat is already with that agent".into()),
             other => Self::Conflict(other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<crate::services::attachments::UploadError> for ApiError {
+    fn from(e: crate::services::attachments::UploadError) -> Self {
+        use crate::services::attachments::UploadError as U;
+        match e {
+            U::Invalid(f) => f.into(),
+            U::TooLarge { .. } => Self::TooLargeFor(e.to_string()),
+            U::Off => Self::Conflict("attachments_off", e.to_string()),
+            U::Store(s) => s.into(),
+            U::Blob(m) => Self::Internal(m),
         }
     }
 }

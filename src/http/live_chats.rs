@@ -14,9 +14,9 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Agent, AppJson, AppPath, AppQuery};
 use super::openapi::Error;
-use crate::domain::ids::{BotId, ConversationId, UserId};
+use crate::domain::ids::{AttachmentId, BotId, ConversationId, UserId};
 use crate::domain::values::{ClientId, MessageBody};
-use crate::services::{AppState, chats};
+use crate::services::{AppState, attachments, chats};
 use crate::store::{Act, AgentScope, Applied, ChatCursor, ChatQuery, ChatView};
 use crate::views;
 
@@ -146,15 +146,20 @@ async fn reopen(State(state): State<AppState>, agent: Agent, AppPath(id): AppPat
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageBodyIn {
-    /// Rich text: reduced to Baton's safe HTML subset.
-    #[schema(min_length = 1)]
+    /// Rich text: reduced to Baton's safe HTML subset. May be empty when `attachments` are sent.
+    #[serde(default)]
     body: String,
     #[schema(min_length = 1, max_length = 100)]
     client_id: Option<String>,
+    /// Ids of files uploaded to this chat (`POST /api/live-chats/{id}/attachments`), at most 10.
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
-fn parse_message(b: &MessageBodyIn) -> ApiResult<(MessageBody, Option<ClientId>)> {
-    Ok((MessageBody::parse_html(&b.body)?, b.client_id.as_deref().map(ClientId::parse).transpose()?))
+async fn parse_message(state: &AppState, b: &MessageBodyIn) -> ApiResult<(MessageBody, Option<ClientId>, Vec<AttachmentId>)> {
+    let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
+    let (body, files) = attachments::message_body(state, &b.body, true, &b.attachments).await?;
+    Ok((body, client_id, files))
 }
 
 /// 201 with the stored message (or, for a repeated `client_id`, the original).
@@ -174,8 +179,8 @@ async fn send_message(
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<MessageBodyIn>,
 ) -> ApiResult<(StatusCode, Json<views::MessageView>)> {
-    let (body, client_id) = parse_message(&b)?;
-    let (_, _, applied) = act(&state, &agent, &id, |me| Act::AgentMessage { agent: me, body, client_id }).await?;
+    let (body, client_id, files) = parse_message(&state, &b).await?;
+    let (_, _, applied) = act(&state, &agent, &id, |me| Act::AgentMessage { agent: me, body, client_id, files }).await?;
     created(&applied)
 }
 
@@ -190,8 +195,8 @@ async fn add_note(
     AppPath(id): AppPath<String>,
     AppJson(b): AppJson<MessageBodyIn>,
 ) -> ApiResult<(StatusCode, Json<views::MessageView>)> {
-    let (body, client_id) = parse_message(&b)?;
-    let (_, _, applied) = act(&state, &agent, &id, |me| Act::Note { agent: me, body, client_id }).await?;
+    let (body, client_id, files) = parse_message(&state, &b).await?;
+    let (_, _, applied) = act(&state, &agent, &id, |me| Act::Note { agent: me, body, client_id, files }).await?;
     created(&applied)
 }
 

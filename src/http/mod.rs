@@ -3,6 +3,7 @@
 //! (`app.rs`) puts these routes and the WebSocket edge's together.
 
 pub mod accounts;
+pub mod attachments;
 pub mod bots;
 pub mod error;
 pub mod extract;
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(teams::router())
         .merge(bots::router())
         .merge(live_chats::router())
+        .merge(attachments::router())
         .merge(notifications::router())
         .merge(shortcuts::router())
         .merge(widget::router())

@@ -46,6 +46,7 @@ pub struct Document(pub std::sync::Arc<str>);
         (name = "teams", description = "Teams, members, settings"),
         (name = "bots", description = "Bots and their knowledge"),
         (name = "live chats", description = "The agents' inbox and the lifecycle"),
+        (name = "attachments", description = "Files in chats: upload, download, discard"),
         (name = "shortcuts", description = "Canned replies"),
         (name = "notifications", description = "Preferences, push subscriptions"),
         (name = "widget", description = "The visitor's API"),

@@ -304,6 +304,11 @@ struct SettingsBody {
     /// Remind the team this often while a chat waits unclaimed; 0 turns reminders off.
     #[schema(minimum = 0, maximum = 86400)]
     pending_alert_seconds: Option<i64>,
+    /// The largest file agents and visitors may send, in bytes: 0 (no files) or 1 KiB to 25 MiB.
+    #[schema(minimum = 0, maximum = 26214400)]
+    attachment_max_bytes: Option<i64>,
+    /// The kinds of files accepted: any of `image`, `pdf`, `text`, `office`, `archive`.
+    attachment_kinds: Option<Vec<String>>,
 }
 
 fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
@@ -334,6 +339,11 @@ async fn update_settings(
             Some(n) if n > 0 && n < 30 => return Err(ApiError::invalid("pending_alert_seconds", "must be 0 (off) or at least 30")),
             other => other,
         },
+        attachment_max_bytes: match in_range("attachment_max_bytes", b.attachment_max_bytes, 0, crate::domain::attachment::MAX_BYTES_LIMIT)? {
+            Some(n) if n > 0 && n < 1024 => return Err(ApiError::invalid("attachment_max_bytes", "must be 0 (no files) or at least 1024")),
+            other => other,
+        },
+        attachment_kinds: b.attachment_kinds.as_deref().map(crate::domain::attachment::Kinds::parse).transpose()?,
     };
     let t = state.store.update_team_settings(&team, patch).await?;
     Ok(Json(views::settings(&t.settings)))

@@ -52,7 +52,7 @@ pub fn cors() -> tower_http::cors::CorsLayer {
     use axum::http::{Method, header};
     tower_http::cors::CorsLayer::new()
         .allow_origin(tower_http::cors::AllowOrigin::predicate(|_, parts| parts.uri.path().starts_with("/api/widget/")))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(3600))
 }
@@ -440,8 +440,13 @@ async fn new_conversation(
 #[serde(deny_unknown_fields)]
 #[schema(as = VisitorMessageBody)]
 struct MessageIn {
-    #[schema(min_length = 1, max_length = 10000)]
+    /// Plain text; may be empty when `attachments` are sent.
+    #[schema(max_length = 10000)]
+    #[serde(default)]
     body: String,
+    /// Ids of files uploaded with `POST /api/widget/attachments`, at most 10.
+    #[serde(default)]
+    attachments: Vec<String>,
     /// 1–100 printable ASCII characters; a repeat returns the first message.
     #[schema(min_length = 1, max_length = 100)]
     client_id: Option<String>,
@@ -466,10 +471,10 @@ async fn send_message(
     VisitorWrite(caller): VisitorWrite,
     AppJson(b): AppJson<MessageIn>,
 ) -> ApiResult<(StatusCode, Json<Posted>)> {
-    let body = MessageBody::parse_text(&b.body)?;
     let client_id = b.client_id.as_deref().map(ClientId::parse).transpose()?;
+    let (body, files) = crate::services::attachments::message_body(&state, &b.body, false, &b.attachments).await?;
     let author = chats::VisitorAuthor { id: &caller.visitor.id, bot: &caller.bot.id, name: caller.visitor.name.as_deref() };
-    let posted = chats::visitor_message(&state, author, None, body, client_id).await?;
+    let posted = chats::visitor_message(&state, author, None, body, client_id, files).await?;
     let message = posted.applied.posted().ok_or_else(|| ApiError::internal("no message was written"))?;
     let mut out = Posted { message: views::message(message), bot_reply: None };
     if let Some(reply) = posted.bot_reply {

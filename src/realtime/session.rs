@@ -513,7 +513,7 @@ impl Session {
         };
         let author = chats::VisitorAuthor { id: visitor, bot, name: name.as_deref() };
         // The answer, if the bot is to answer, arrives as its own message.created.
-        match chats::visitor_message(&self.state, author, self.current.as_ref(), body, client).await {
+        match chats::visitor_message(&self.state, author, self.current.as_ref(), body, client, Vec::new()).await {
             Ok(posted) => {
                 self.current = Some(posted.applied.conversation.id.clone());
                 vec![]

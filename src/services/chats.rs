@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 use super::AppState;
 use crate::domain::chat::TransitionError;
-use crate::domain::ids::{BotId, ConversationId, VisitorId};
+use crate::domain::ids::{AttachmentId, BotId, ConversationId, VisitorId};
 use crate::domain::values::{ClientId, MessageBody};
 use crate::store::{Act, Applied, Conversation, Message, StoreError};
 
@@ -68,9 +68,10 @@ pub async fn visitor_message(
     hint: Option<&ConversationId>,
     body: MessageBody,
     client_id: Option<ClientId>,
+    files: Vec<AttachmentId>,
 ) -> Result<Posted> {
     let text = body.text().to_string();
-    let act = Act::VisitorMessage { visitor: author.id.clone(), name: author.name.map(str::to_string), body, client_id };
+    let act = Act::VisitorMessage { visitor: author.id.clone(), name: author.name.map(str::to_string), body, client_id, files };
     let applied = match hint {
         Some(conv) => match state.store.apply(conv, act.clone(), state.now()).await {
             Err(StoreError::Transition(TransitionError::ChatResolved)) => {

@@ -11,6 +11,7 @@
 //! - [`bot`] — the bot's answer: knowledge base or webhook.
 //! - [`sweeper`] — the timer loops; [`auth`] — secrets and password hashing; [`ratelimit`].
 
+pub mod attachments;
 pub mod auth;
 pub mod bot;
 pub mod chats;
@@ -39,7 +40,8 @@ use ratelimit::RateLimiter;
 pub struct Settings {
     /// Address to listen on; port 0 picks a free one.
     pub listen: String,
-    /// Where the SQLite file lives when no database URL is given.
+    /// Where the SQLite file lives when no database URL is given, and files sent in chats
+    /// (`files/`) with either database.
     pub data_dir: PathBuf,
     /// `postgres://...` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
@@ -124,6 +126,8 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The bytes of files sent in chats (under `<data dir>/files`).
+    pub blobs: Arc<dyn crate::store::blobs::BlobStore>,
     pub clock: Arc<dyn Clock>,
     /// This node's connections by topic.
     pub hub: Arc<Hub>,

@@ -26,7 +26,10 @@ impl Loop {
     async fn pass(self, state: &AppState) {
         match self {
             Self::Presence => super::presence::sweep(state).await,
-            Self::Outboxes => super::notify::deliver_due(state).await,
+            Self::Outboxes => {
+                super::notify::deliver_due(state).await;
+                super::attachments::sweep(state).await;
+            }
         }
     }
 }

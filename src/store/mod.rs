@@ -12,6 +12,7 @@
 //! every job waiting); PostgreSQL runs it on a pooled connection. Callers publish real-time
 //! events only after a method returns, i.e. after commit.
 
+pub mod blobs;
 #[macro_use]
 mod db;
 pub mod postgres;
@@ -63,8 +64,8 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migra
 }
 
 /// The whole storage interface.
-pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + Send + Sync + 'static {}
-impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + Send + Sync + 'static> Store for T {}
+pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + AttachmentStore + Send + Sync + 'static {}
+impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + AttachmentStore + Send + Sync + 'static> Store for T {}
 
 /// Users, credentials, sessions, profile and presence.
 #[async_trait]
@@ -218,6 +219,27 @@ pub trait ChatStore: Send + Sync {
     async fn rating(&self, conversation: &ConversationId) -> Result<Option<Rating>>;
 }
 
+/// Unsent uploads one person may have waiting at once.
+pub const MAX_UNSENT_UPLOADS: i64 = 20;
+
+/// Files sent in chats: what each is and who may see it. The bytes are in the blob store
+/// ([`blobs`]) under the same id.
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// Notes an upload (not yet sent) to the conversation; `Conflict("too_many_uploads")` past
+    /// [`MAX_UNSENT_UPLOADS`] unsent ones of the uploader, `NotFound` when the conversation is gone.
+    async fn add_upload(&self, conversation: &ConversationId, uploader: &str, attachment: &Attachment, now: Millis) -> Result<()>;
+    async fn attachment(&self, id: &AttachmentId) -> Result<Option<StoredAttachment>>;
+    /// Deletes an unsent upload of the uploader; whether there was one.
+    async fn discard_upload(&self, id: &AttachmentId, uploader: &str) -> Result<bool>;
+    /// Deletes up to `limit` uploads never sent and older than `before`; their ids.
+    async fn expire_uploads(&self, before: Millis, limit: i64) -> Result<Vec<AttachmentId>>;
+    /// Those of `ids` that a row still names.
+    async fn known_attachments(&self, ids: &[AttachmentId]) -> Result<Vec<AttachmentId>>;
+    /// Every file of the bot's conversations (to remove their bytes with the bot).
+    async fn bot_attachments(&self, bot: &BotId) -> Result<Vec<AttachmentId>>;
+}
+
 /// Agent presence: every change goes through [`crate::domain::presence::step`] under the user's
 /// row lock.
 #[async_trait]
@@ -312,6 +334,8 @@ pub enum Act {
         name: Option<String>,
         body: MessageBody,
         client_id: Option<ClientId>,
+        /// Files the visitor uploaded for this message.
+        files: Vec<AttachmentId>,
     },
     /// A message left while nobody could answer: stored, and the chat queued for the team.
     LeaveMessage {
@@ -331,11 +355,13 @@ pub enum Act {
         agent: UserId,
         body: MessageBody,
         client_id: Option<ClientId>,
+        files: Vec<AttachmentId>,
     },
     Note {
         agent: UserId,
         body: MessageBody,
         client_id: Option<ClientId>,
+        files: Vec<AttachmentId>,
     },
     Transfer {
         by: UserId,

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "invitations", include_str!("../../migrations/postgres/0006_invitations.sql")),
     (7, "visitor side", include_str!("../../migrations/postgres/0007_visitor_side.sql")),
     (8, "pending alerts", include_str!("../../migrations/postgres/0008_pending_alerts.sql")),
+    (9, "attachments", include_str!("../../migrations/postgres/0009_attachments.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -106,6 +106,9 @@ pub struct TeamSettings {
     pub csat: Csat,
     /// Agents are reminded this often while a chat waits unclaimed; 0: no reminders.
     pub pending_alert_seconds: i64,
+    /// The largest file agents and visitors may send (bytes); 0: no files.
+    pub attachment_max_bytes: i64,
+    pub attachment_kinds: crate::domain::attachment::Kinds,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -116,6 +119,8 @@ pub struct SettingsPatch {
     pub orphan_grace_seconds: Option<i64>,
     pub csat: Option<Csat>,
     pub pending_alert_seconds: Option<i64>,
+    pub attachment_max_bytes: Option<i64>,
+    pub attachment_kinds: Option<crate::domain::attachment::Kinds>,
 }
 
 /// The satisfaction question after a resolved chat: five stars, a thumb up or down, or none.
@@ -367,6 +372,38 @@ pub struct Message {
     pub event: Option<SystemKind>,
     /// For system messages: who and what the change is about.
     pub detail: Option<EventDetail>,
+    /// Files sent with the message.
+    pub attachments: Vec<Attachment>,
+    pub created_at: Millis,
+}
+
+/// What a file sent in a chat is (its bytes are in the blob store under its id).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub name: String,
+    pub kind: crate::domain::attachment::Kind,
+    pub content_type: String,
+    pub size: i64,
+    /// Images: their size in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+}
+
+/// A stored file with what decides who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub attachment: Attachment,
+    pub conversation_id: ConversationId,
+    /// The user's or the visitor's id.
+    pub uploader: String,
+    /// `None` until sent in a message.
+    pub message_id: Option<MessageId>,
+    /// The message is an internal note (agents only).
+    pub internal: bool,
+    pub visitor_id: VisitorId,
     pub created_at: Millis,
 }
 

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "invitations", include_str!("../../migrations/sqlite/0006_invitations.sql")),
     (7, "visitor side", include_str!("../../migrations/sqlite/0007_visitor_side.sql")),
     (8, "pending alerts", include_str!("../../migrations/sqlite/0008_pending_alerts.sql")),
+    (9, "attachments", include_str!("../../migrations/sqlite/0009_attachments.sql")),
 ];
 
 /// Most jobs one transaction carries.

@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use super::{Act, PresenceChange, PresenceInput, Result, StoreError};
 use crate::clock::Millis;
 use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
-use crate::domain::ids::{ConversationId, MessageId, UserId};
+use crate::domain::ids::{AttachmentId, ConversationId, MessageId, UserId};
 use crate::domain::presence::{Reason, Status};
 use crate::domain::values::{ClientId, MessageBody};
-use crate::store::{Applied, Author, AuthorKind, Conversation, Membership, Message, User};
+use crate::store::{Applied, Attachment, Author, AuthorKind, Conversation, Membership, Message, User};
 
 /// The bot settings that take part in the lifecycle, read with the locked conversation.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +32,10 @@ pub(crate) trait ChatTx: Send {
     async fn user_status(&mut self, id: &UserId) -> Result<Option<(User, Status, Option<Reason>)>>;
     async fn membership(&mut self, conversation: &Conversation, user: &UserId) -> Result<Option<Membership>>;
     async fn insert_message(&mut self, m: &Message) -> Result<()>;
+    /// Makes the uploader's unsent files (uploaded to a conversation of the same visitor) part of
+    /// the message just inserted, and notes them on it; `Invalid` when one is not theirs or was
+    /// already sent.
+    async fn take_uploads(&mut self, conversation: &ConversationId, uploader: &str, ids: &[AttachmentId], message: &MessageId) -> Result<Vec<Attachment>>;
     /// The visitor has a conversation newer than this one.
     async fn newer_conversation(&mut self, c: &Conversation) -> Result<bool>;
     /// Stores the conversation's new state; `said` (the last non-system message written, if
@@ -100,32 +104,60 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     let decision = decide(&facts, &cmd)?;
 
     // The command's own message and the system line, in the order decide asked for.
+    struct Line {
+        author: Author,
+        body: MessageBody,
+        internal: bool,
+        client_id: Option<String>,
+        event: Option<crate::domain::chat::SystemKind>,
+        detail: Option<crate::domain::chat::EventDetail>,
+        files: Vec<AttachmentId>,
+    }
     let own = match (decision.post, content) {
         (Post::Nothing, _) => None,
-        (post, Some((author, body, client_id))) => {
-            Some((author, body, post == Post::Internal, client_id.map(|c| c.as_str().to_string()), None, None))
-        }
+        (post, Some(c)) => Some(Line {
+            author: c.author,
+            body: c.body,
+            internal: post == Post::Internal,
+            client_id: c.client_id.map(|c| c.as_str().to_string()),
+            event: None,
+            detail: None,
+            files: c.files,
+        }),
         (_, None) => return Err(StoreError::Invalid("body: required".into())),
     };
-    let system = decision.event.as_ref().map(|e| (Author::system(), MessageBody::system(&e.text()), false, None, Some(e.kind()), Some(e.detail())));
+    let system = decision.event.as_ref().map(|e| Line {
+        author: Author::system(),
+        body: MessageBody::system(&e.text()),
+        internal: false,
+        client_id: None,
+        event: Some(e.kind()),
+        detail: Some(e.detail()),
+        files: Vec::new(),
+    });
     let ordered = if decision.event_first { [system, own] } else { [own, system] };
     let mut written = Vec::with_capacity(2);
     let mut seq = conv.last_seq;
-    for (author, body, internal, client_id, event, detail) in ordered.into_iter().flatten() {
+    for line in ordered.into_iter().flatten() {
         seq += 1;
-        let m = Message {
+        let mut m = Message {
             id: MessageId::new(),
             conversation_id: conv.id.clone(),
             seq,
-            author,
-            body,
-            internal,
-            client_id,
-            event,
-            detail,
+            author: line.author,
+            body: line.body,
+            internal: line.internal,
+            client_id: line.client_id,
+            event: line.event,
+            detail: line.detail,
+            attachments: Vec::new(),
             created_at: now,
         };
         tx.insert_message(&m).await?;
+        if !line.files.is_empty() {
+            let uploader = m.author.id.clone().unwrap_or_default();
+            m.attachments = tx.take_uploads(&conv.id, &uploader, &line.files, &m.id).await?;
+        }
         written.push(m);
     }
 
@@ -158,8 +190,15 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     })
 }
 
-/// What a command writes besides its system line: the author, the body, the client's id.
-type Content = Option<(Author, MessageBody, Option<ClientId>)>;
+/// What a command writes besides its system line.
+struct Said {
+    author: Author,
+    body: MessageBody,
+    client_id: Option<ClientId>,
+    /// Uploaded files the message carries.
+    files: Vec<AttachmentId>,
+}
+type Content = Option<Said>;
 
 /// The act as a command with the facts `decide` needs, and the message it would post.
 async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) -> Result<(Command, Content)> {
@@ -180,30 +219,30 @@ async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) 
             }
             (Command::Requeue(reason), None)
         }
-        Act::VisitorMessage { visitor, name, body, client_id } => {
+        Act::VisitorMessage { visitor, name, body, client_id, files } => {
             let author =
                 Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
-            (Command::VisitorMessage, Some((author, body, client_id)))
+            (Command::VisitorMessage, Some(Said { author, body, client_id, files }))
         }
         Act::LeaveMessage { visitor, name, body, client_id } => {
             let author =
                 Author { kind: AuthorKind::Visitor, id: Some(visitor.to_string()), display_name: name.filter(|n| !n.is_empty()), avatar_url: None };
-            (Command::LeaveMessage, Some((author, body, client_id)))
+            (Command::LeaveMessage, Some(Said { author, body, client_id, files: Vec::new() }))
         }
         Act::BotReply { body, unanswered } => {
             let author = Author { kind: AuthorKind::Bot, id: None, display_name: None, avatar_url: None };
-            (Command::BotReply { unanswered }, Some((author, body, None)))
+            (Command::BotReply { unanswered }, Some(Said { author, body, client_id: None, files: Vec::new() }))
         }
         Act::Claim { agent } => (Command::Claim(agent_facts(tx, conv, &agent).await?.0), None),
         Act::ResolveByAgent { agent } => (Command::Resolve(Resolver::Agent(agent_facts(tx, conv, &agent).await?.0)), None),
         Act::Reopen { agent } => (Command::Reopen(agent_facts(tx, conv, &agent).await?.0), None),
-        Act::AgentMessage { agent, body, client_id } => {
+        Act::AgentMessage { agent, body, client_id, files } => {
             let (facts, user) = agent_facts(tx, conv, &agent).await?;
-            (Command::AgentMessage(facts), Some((Author::agent(&user), body, client_id)))
+            (Command::AgentMessage(facts), Some(Said { author: Author::agent(&user), body, client_id, files }))
         }
-        Act::Note { agent, body, client_id } => {
+        Act::Note { agent, body, client_id, files } => {
             let (facts, user) = agent_facts(tx, conv, &agent).await?;
-            (Command::Note(facts), Some((Author::agent(&user), body, client_id)))
+            (Command::Note(facts), Some(Said { author: Author::agent(&user), body, client_id, files }))
         }
         Act::Transfer { by, to } => {
             let by = agent_facts(tx, conv, &by).await?.0;
@@ -332,6 +371,9 @@ mod tests {
             self.messages.push(m.clone());
             Ok(())
         }
+        async fn take_uploads(&mut self, _: &ConversationId, _: &str, ids: &[AttachmentId], _: &MessageId) -> Result<Vec<Attachment>> {
+            Err(StoreError::Invalid(format!("attachments: {} unknown", ids.len())))
+        }
         async fn newer_conversation(&mut self, _: &Conversation) -> Result<bool> {
             Ok(false)
         }
@@ -365,6 +407,7 @@ mod tests {
             name: None,
             body: MessageBody::parse_text("hello").unwrap(),
             client_id: Some(ClientId::parse(c).unwrap()),
+            files: Vec::new(),
         };
 
         apply(&mut tx, &id, hello("c1"), 1).await.unwrap();

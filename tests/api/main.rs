@@ -5,6 +5,7 @@ mod hardening;
 mod helpers;
 
 mod accounts;
+mod attachments;
 mod authz;
 mod bad_input;
 mod bots;

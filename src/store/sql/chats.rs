@@ -111,6 +111,35 @@ macro_rules! chat_store {
                 <$Store>::insert_message(self, m).await
             }
 
+            async fn take_uploads(&mut self, conversation: &ConversationId, uploader: &str, ids: &[AttachmentId], message: &MessageId) -> $crate::store::Result<Vec<Attachment>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let row: Option<AttachmentRow> = query_as(concat!(
+                        "UPDATE attachments SET message_id = $4, conversation_id = $2 WHERE id = $1 AND uploader = $3 AND message_id IS NULL
+                           AND conversation_id IN (SELECT o.id FROM conversations o JOIN conversations c ON c.visitor_id = o.visitor_id WHERE c.id = $2)
+                         RETURNING ", attachment_cols!()
+                    ))
+                    .bind(id)
+                    .bind(conversation)
+                    .bind(uploader)
+                    .bind(message)
+                    .fetch_optional(&mut *self)
+                    .await?;
+                    match row {
+                        Some(r) => out.push(r.try_into()?),
+                        None => return Err(StoreError::Invalid(format!("attachments: {id} is not a file you uploaded to this chat, or it was already sent"))),
+                    }
+                }
+                if !out.is_empty() {
+                    query("UPDATE messages SET attachments = $2 WHERE id = $1")
+                        .bind(message)
+                        .bind(serde_json::to_string(&out).expect("attachments serialise"))
+                        .execute(&mut *self)
+                        .await?;
+                }
+                Ok(out)
+            }
+
             async fn newer_conversation(&mut self, c: &Conversation) -> $crate::store::Result<bool> {
                 let n: i64 = query_scalar(
                     "SELECT COUNT(*) FROM conversations WHERE visitor_id = $1 AND id <> $2 AND (created_at > $3 OR (created_at = $3 AND id > $2))",
@@ -155,8 +184,8 @@ macro_rules! chat_store {
 
             async fn insert_message(tx: &mut $Db, m: &Message) -> $crate::store::Result<()> {
                 query(
-                    "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, client_id, event, event_detail, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, body, text, internal, client_id, event, event_detail, created_at, attachments)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&m.id)
                 .bind(&m.conversation_id)
@@ -170,6 +199,7 @@ macro_rules! chat_store {
                 .bind(m.event.map(|k| k.as_str()))
                 .bind(m.detail.as_ref().and_then(|d| serde_json::to_string(d).ok()))
                 .bind(m.created_at)
+                .bind((!m.attachments.is_empty()).then(|| serde_json::to_string(&m.attachments).expect("attachments serialise")))
                 .execute(&mut *tx)
                 .await?;
                 Ok(())
@@ -229,6 +259,7 @@ macro_rules! chat_store {
                             client_id: None,
                             event: None,
                             detail: None,
+                            attachments: Vec::new(),
                             created_at: now,
                         };
                         Self::insert_message(&mut *c, &m).await?;

@@ -66,7 +66,7 @@ macro_rules! text_values {
     )*};
 }
 
-text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
+text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId);
 text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat);
 
 /// A bot's origin allow-list, stored as a JSON array of strings.
@@ -95,6 +95,19 @@ impl FromCell for Origins {
     }
 }
 
+impl FromCell for crate::domain::attachment::Kinds {
+    fn from_cell(cell: Cell) -> Result<Self, String> {
+        let text = String::from_cell(cell)?;
+        let names: Vec<String> = serde_json::from_str(&text).map_err(|e| format!("not a list of file kinds: {e}"))?;
+        Self::parse(&names).map_err(|e| e.to_string())
+    }
+}
+
+/// A team's file kinds as stored: a JSON array of names.
+pub(crate) fn kinds_json(k: crate::domain::attachment::Kinds) -> String {
+    serde_json::to_string(&k.list()).expect("kinds serialise")
+}
+
 impl FromCell for BotIdList {
     fn from_cell(cell: Cell) -> Result<Self, String> {
         let text = String::from_cell(cell)?;
@@ -103,7 +116,7 @@ impl FromCell for BotIdList {
     }
 }
 
-text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId);
+text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId);
 text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat);
 
 /// PostgreSQL's errors become the store's own; a unique violation is told apart so the store

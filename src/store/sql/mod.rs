@@ -11,6 +11,8 @@ mod columns;
 #[macro_use]
 mod accounts;
 #[macro_use]
+mod attachments;
+#[macro_use]
 mod bots;
 #[macro_use]
 mod chats;
@@ -51,7 +53,7 @@ macro_rules! presence_cols {
 
 macro_rules! team_cols {
     () => {
-        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat, t.pending_alert_seconds"
+        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat, t.pending_alert_seconds, t.attachment_max_bytes, t.attachment_kinds"
     };
 }
 
@@ -67,10 +69,17 @@ macro_rules! visitor_cols {
     };
 }
 
+/// Columns of [`AttachmentRow`] (unqualified: `attachments` alone or in `RETURNING`).
+macro_rules! attachment_cols {
+    () => {
+        "id, name, kind, content_type, size, width, height"
+    };
+}
+
 /// A message with its author's current name and avatar.
 macro_rules! message_select {
     () => {
-        "SELECT m.id, m.conversation_id, m.seq, m.author_kind, m.author_id, m.body, m.text, m.internal, m.client_id, m.event, m.event_detail, m.created_at,
+        "SELECT m.id, m.conversation_id, m.seq, m.author_kind, m.author_id, m.body, m.text, m.internal, m.client_id, m.event, m.event_detail, m.created_at, m.attachments,
                 u.first_name AS u_first, u.last_name AS u_last, u.email AS u_email, u.avatar_version AS u_avatar, v.name AS v_name
          FROM messages m
          LEFT JOIN users u ON m.author_kind = 'agent' AND u.id = m.author_id
@@ -131,6 +140,8 @@ pub(crate) struct TeamRow {
     orphan_grace_seconds: i64,
     csat: Csat,
     pending_alert_seconds: i64,
+    attachment_max_bytes: i64,
+    attachment_kinds: crate::domain::attachment::Kinds,
 }
 }
 
@@ -146,6 +157,8 @@ impl From<TeamRow> for Team {
                 orphan_grace_seconds: r.orphan_grace_seconds,
                 csat: r.csat,
                 pending_alert_seconds: r.pending_alert_seconds,
+                attachment_max_bytes: r.attachment_max_bytes,
+                attachment_kinds: r.attachment_kinds,
             },
         }
     }
@@ -304,6 +317,7 @@ pub(crate) struct MessageRow {
     event: Option<crate::domain::chat::SystemKind>,
     event_detail: Option<columns::Json<crate::domain::chat::EventDetail>>,
     created_at: i64,
+    attachments: Option<columns::Json<Vec<Attachment>>>,
     u_first: Option<String>,
     u_last: Option<String>,
     u_email: Option<String>,
@@ -342,6 +356,7 @@ impl From<MessageRow> for Message {
             client_id: r.client_id,
             event: r.event,
             detail: r.event_detail.map(|d| d.0),
+            attachments: r.attachments.map(|a| a.0).unwrap_or_default(),
             created_at: r.created_at,
         }
     }
@@ -408,6 +423,54 @@ impl From<SummaryRow> for ChatSummary {
     }
 }
 
+row! {
+pub(crate) struct AttachmentRow {
+    id: AttachmentId,
+    name: String,
+    kind: String,
+    content_type: String,
+    size: i64,
+    width: Option<i64>,
+    height: Option<i64>,
+}
+}
+
+impl TryFrom<AttachmentRow> for Attachment {
+    type Error = StoreError;
+    fn try_from(r: AttachmentRow) -> Result<Self, StoreError> {
+        let kind = crate::domain::attachment::Kind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("attachment kind {:?}", r.kind)))?;
+        Ok(Attachment { id: r.id, name: r.name, kind, content_type: r.content_type, size: r.size, width: r.width, height: r.height })
+    }
+}
+
+row! {
+pub(crate) struct StoredAttachmentRow {
+    #[flatten]
+    attachment: AttachmentRow,
+    conversation_id: ConversationId,
+    uploader: String,
+    message_id: Option<MessageId>,
+    internal: bool,
+    visitor_id: VisitorId,
+    created_at: i64,
+}
+}
+
+impl TryFrom<StoredAttachmentRow> for StoredAttachment {
+    type Error = StoreError;
+    fn try_from(r: StoredAttachmentRow) -> Result<Self, StoreError> {
+        Ok(StoredAttachment {
+            attachment: r.attachment.try_into()?,
+            conversation_id: r.conversation_id,
+            uploader: r.uploader,
+            message_id: r.message_id,
+            internal: r.internal,
+            visitor_id: r.visitor_id,
+            created_at: r.created_at,
+        })
+    }
+}
+
 /// Expands every area's implementation for one backend.
 macro_rules! sql_store {
     ($Store:ty, $Db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
@@ -418,6 +481,7 @@ macro_rules! sql_store {
         chat_store!($Store, $Db, lock = $lock);
         presence_store!($Store, $Db, lock = $lock);
         shortcut_store!($Store, $Db, lock = $lock);
+        attachment_store!($Store, $Db);
     };
 }
 
