@@ -83,7 +83,7 @@ impl Application {
             shutdown,
             connections: crate::services::connections::Connections::new(settings.sockets),
             notifier,
-            blobs: Arc::new(crate::store::blobs::FsBlobs::new(settings.data_dir.join("files"))),
+            blobs: Arc::new(crate::store::blobs::FsBlobs::new(settings.files_dir.clone().unwrap_or_else(|| settings.data_dir.join("files")))),
             store,
             bus,
             hub,

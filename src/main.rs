@@ -32,6 +32,10 @@ struct Common {
     /// Directory for the SQLite database (used when no database URL is set).
     #[arg(long, env = "BATON_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// Directory for files sent in chats (default: <data dir>/files). Several nodes share one
+    /// (a network mount).
+    #[arg(long, env = "BATON_FILES_DIR")]
+    files_dir: Option<PathBuf>,
     /// PostgreSQL URL (postgres://user@host/db) to use instead of SQLite.
     #[arg(long, env = "BATON_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
@@ -136,6 +140,7 @@ impl Common {
         Ok(Settings {
             listen: self.listen.clone(),
             data_dir: self.data_dir.clone(),
+            files_dir: self.files_dir.clone(),
             database_url: self.database_url.clone().filter(|u| !u.is_empty()),
             redis_url: self.redis_url.clone().filter(|u| !u.is_empty()),
             redis_prefix: match self.redis_prefix.trim() {

@@ -198,7 +198,8 @@ impl MessageBody {
     /// The body of a message that only carries files: no text of its own; the file names stand
     /// in for it in previews, emails and search.
     pub fn files_only(names: &[&str]) -> Self {
-        Self { html: String::new(), text: format!("📎 {}", names.join(", ")) }
+        let label = if names.len() == 1 { "Attachment" } else { "Attachments" };
+        Self { html: String::new(), text: format!("{label}: {}", names.join(", ")) }
     }
 
     /// Rebuilds a body read back from the store (already sanitised when written).

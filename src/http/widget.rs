@@ -95,11 +95,21 @@ struct ConfigView {
     csat: Csat,
     /// The server sends email: replies to left messages and transcripts can be offered.
     email_enabled: bool,
+    /// Files the visitor may send once a person handles the chat; `null` when the team accepts
+    /// none.
+    attachments: Option<AttachmentLimits>,
     /// The language of `strings`: the first of `lang` (or `Accept-Language`) the widget speaks.
     language: &'static str,
     /// The widget's words in that language, with the bot's overrides.
     #[schema(value_type = Object)]
     strings: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct AttachmentLimits {
+    /// Bytes.
+    max_bytes: i64,
+    kinds: Vec<crate::domain::attachment::Kind>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -155,6 +165,8 @@ async fn config(
         appearance: AppearanceView { appearance: s.widget.appearance.clone(), logo_url: bot.logo_url() },
         csat: team.settings.csat,
         email_enabled: state.notifier.mailer.is_some(),
+        attachments: (team.settings.attachment_max_bytes > 0 && !team.settings.attachment_kinds.list().is_empty())
+            .then(|| AttachmentLimits { max_bytes: team.settings.attachment_max_bytes, kinds: team.settings.attachment_kinds.list() }),
         language,
         strings: words::for_language(language, &s.widget.texts),
     }))

@@ -40,9 +40,11 @@ use ratelimit::RateLimiter;
 pub struct Settings {
     /// Address to listen on; port 0 picks a free one.
     pub listen: String,
-    /// Where the SQLite file lives when no database URL is given, and files sent in chats
-    /// (`files/`) with either database.
+    /// Where the SQLite file lives when no database URL is given (and files sent in chats,
+    /// under `files/`, unless `files_dir` says otherwise).
     pub data_dir: PathBuf,
+    /// Where files sent in chats are kept; `None`: `<data_dir>/files`.
+    pub files_dir: Option<PathBuf>,
     /// `postgres://...` to use PostgreSQL instead of the embedded SQLite file.
     pub database_url: Option<String>,
     /// `redis://...`: several nodes on one PostgreSQL database, with events, the connection
@@ -101,6 +103,7 @@ impl Default for Settings {
         Self {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
+            files_dir: None,
             database_url: None,
             redis_url: None,
             redis_prefix: "baton".into(),

@@ -72,12 +72,12 @@ async fn files_go_both_ways_and_only_to_those_who_may_see_them(app: TestApp) {
     let r = vera.post(&app, "/api/widget/messages", json!({"body": "", "attachments": [pic]})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["body"], "");
-    assert_eq!(r.body["text"], "📎 broken box.png", "the file name stands in for the text");
+    assert_eq!(r.body["text"], "Attachment: broken box.png", "the file name stands in for the text");
     assert_eq!(r.body["attachments"][0]["id"], pic.as_str());
     let frame = alice_ws.next_of("message.created").await;
     assert_eq!(frame["data"]["attachments"][0]["url"], format!("/api/attachments/{pic}"));
     let list = alice.get(&app, "/api/live-chats?view=mine").await;
-    assert_eq!(list.body["items"][0]["last_message"]["preview"], "📎 broken box.png");
+    assert_eq!(list.body["items"][0]["last_message"]["preview"], "Attachment: broken box.png");
 
     // The agent sees it inline, with Baton's type; the visitor through the widget path.
     let (status, headers, bytes) = fetch(&app, &alice.auth, &format!("/api/attachments/{pic}")).await;

@@ -490,3 +490,92 @@ for (const [size, viewport] of SIZES) {
     await page.context().close();
   });
 }
+
+/// A small real PNG (a 24×16 red rectangle), made in the page so the test needs no image files.
+async function pngBytes(page) {
+  return Buffer.from(await page.evaluate(async () => {
+    const c = new OffscreenCanvas(24, 16);
+    const g = c.getContext("2d");
+    g.fillStyle = "#c0392b";
+    g.fillRect(0, 0, 24, 16);
+    const blob = await c.convertToBlob({ type: "image/png" });
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  }));
+}
+
+const PDF = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+
+for (const [size, viewport] of SIZES) {
+  test(`${size}: files go both ways — picked, dropped and pasted — shown inline or as cards, and bad ones are explained`, async () => {
+    await owner("PATCH", `/api/teams/${team}/settings`, { attachment_max_bytes: 1024 * 1024, attachment_kinds: ["image", "pdf"] });
+    await setStatus(alice, "available");
+    const bot = await makeBot({ name: `Files ${size}` });
+    const { page, w } = await openWidget(`files-${size}`, viewport, bot);
+    await say(w, "The box arrived broken");
+    assert.equal(await w.locator(".compose .attach").isVisible(), false, "no files while the bot answers");
+    await w.getByRole("button", { name: "Talk to a person" }).click();
+    await w.locator("[data-testid=queue]").waitFor();
+    await w.locator(".compose .attach").waitFor();
+    const conv = await conversationOf(page, bot);
+    assert.equal((await alice("POST", `/api/live-chats/${conv.id}/claim`)).status, 200);
+
+    const inbox = await newPage(browser, `files-inbox-${size}`, viewport);
+    await logIn(inbox, base, "alice@shop.test", "agent-password");
+    await inbox.goto(`${base}/app/mine/${conv.id}`);
+    await inbox.locator(".msg.visitor", { hasText: "The box arrived broken" }).waitFor();
+
+    // The visitor picks a photo: it uploads, then arrives in the inbox as a picture.
+    const png = await pngBytes(page);
+    await w.locator("[data-testid=widget-file]").setInputFiles({ name: "broken-box.png", mimeType: "image/png", buffer: png });
+    await w.locator(".m.me .files img[src^='blob:']").waitFor();
+    await w.locator(".m.me.sending").waitFor({ state: "detached" });
+    const pic = inbox.locator(".msg.visitor .files img[alt='broken-box.png']");
+    await pic.waitFor();
+    await inbox.waitForFunction(() => [...document.querySelectorAll(".msg.visitor .files img")].some((i) => i.complete && i.naturalWidth === 24));
+
+    // The agent attaches a PDF by the picker, writes, and sends both in one message.
+    await inbox.locator("[data-testid=file-input]").setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: PDF });
+    await inbox.locator(".pending-file[data-state=ready]", { hasText: "invoice.pdf" }).waitFor();
+    await inbox.locator(".composer .editor").click();
+    await inbox.keyboard.type("Here is your invoice");
+    await inbox.keyboard.press("Enter");
+    await inbox.locator(".msg.agent .file-card", { hasText: "invoice.pdf" }).waitFor();
+    assert.equal(await inbox.locator(".pending-file").count(), 0, "the sent file leaves the composer");
+    const card = w.locator(".m.them .fcard", { hasText: "invoice.pdf" });
+    await card.waitFor();
+    await w.locator(".m.them", { hasText: "Here is your invoice" }).waitFor();
+    const download = page.waitForEvent("download");
+    await card.click();
+    assert.equal((await download).suggestedFilename(), "invoice.pdf");
+
+    // Dropped (desktop) or pasted (phone) into the composer: a picture of the agent's own.
+    const how = size === "desktop" ? "drop" : "paste";
+    await inbox.evaluate(({ bytes, how }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], "label.png", { type: "image/png" }));
+      if (how === "drop") document.querySelector(".composer .box").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      else document.querySelector(".composer .editor").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, { bytes: [...png], how });
+    await inbox.locator(".pending-file[data-state=ready]", { hasText: "label.png" }).waitFor();
+    await inbox.locator(".composer .editor").press("Enter");
+    await w.locator(".m.them .files img[alt='label.png'][src^='blob:']").waitFor();
+
+    // A file the team does not take is explained, in words, on both sides.
+    await inbox.locator("[data-testid=file-input]").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+    const refused = inbox.locator(".pending-file[data-state=failed]", { hasText: "notes.txt" });
+    await refused.getByText("This team does not accept text files; allowed: image, pdf").waitFor();
+    await shot(inbox, `50-files-inbox-${size}`);
+    await refused.getByRole("button", { name: "Remove notes.txt" }).click();
+    await w.locator("[data-testid=widget-file]").setInputFiles({ name: "big.pdf", mimeType: "application/pdf", buffer: Buffer.concat([PDF, Buffer.alloc(1100 * 1024)]) });
+    await w.locator(".m.failed", { hasText: "Files can be at most 1 MB." }).waitFor();
+    await shot(page, `51-files-widget-${size}`);
+
+    // The other side's history, after a reload, still has every file.
+    await inbox.reload();
+    await inbox.locator(".msg.agent .file-card", { hasText: "invoice.pdf" }).waitFor();
+    assert.equal(await inbox.locator(".msg .files img").count(), 2);
+    for (const p of [page, inbox]) assert.deepEqual(p.errors, []);
+    await page.context().close();
+    await inbox.context().close();
+  });
+}

@@ -133,6 +133,8 @@
     bot: '<svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"><rect x="4" y="8" width="16" height="11" rx="3"/><path d="M12 4v4"/><circle cx="9" cy="13.5" r="1"/><circle cx="15" cy="13.5" r="1"/></svg>',
     star: '<svg viewBox="0 0 24 24" width="26" height="26" fill="currentColor"><path d="M12 3l2.7 5.6 6.1.9-4.4 4.3 1 6.1L12 17l-5.4 2.9 1-6.1L3.2 9.5l6.1-.9z"/></svg>',
     up: '<svg viewBox="0 0 24 24" width="24" height="24" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M7 11v9H4v-9zM7 11l4-8c1.7 0 2.5 1 2.2 2.6L12.6 9H19a2 2 0 0 1 2 2.3l-1.2 7A2 2 0 0 1 17.8 20H7"/></svg>',
+    clip: '<svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round"><path d="M20 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.4 8.4a1.7 1.7 0 0 1-2.4-2.4l7.7-7.7"/></svg>',
+    file: '<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"><path d="M6 2h8l5 5v15H6z"/><path d="M14 2v5h5"/></svg>',
     clock: '<svg viewBox="0 0 24 24" width="12" height="12" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg>',
   };
   const svg = (name, cls) => h("span", { class: `i ${cls || ""}`, "aria-hidden": "true", html: ICON[name] });
@@ -226,6 +228,18 @@
     .compose { display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px 12px; border-top: 1px solid #eef0f4; background: #fff; flex: none; }
     .compose textarea { flex: 1; resize: none; border: 1px solid #d1d5db; border-radius: 12px; padding: 9px 12px; font: inherit; max-height: 110px; min-height: 40px; color: inherit; background: #fff; }
     .compose textarea:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 3px color-mix(in srgb, var(--accent) 18%, white); }
+    .compose .attach { width: 40px; height: 40px; border-radius: 50%; border: 0; background: none; color: #6b7280; display: grid; place-items: center; flex: none; }
+    .compose .attach:hover { background: #f3f4f6; color: var(--accent); }
+    .panel.dropping .log { outline: 2px dashed var(--accent); outline-offset: -8px; background: color-mix(in srgb, var(--accent) 6%, white); }
+    .files { display: flex; flex-direction: column; gap: 4px; margin-top: 2px; }
+    .m.me .files { align-items: flex-end; }
+    .files .pic { display: block; width: fit-content; padding: 0; border: 1px solid #e5e7eb; border-radius: 14px; overflow: hidden; background: #f3f4f6; max-width: 220px; cursor: zoom-in; }
+    .files .pic img { display: block; max-width: 100%; max-height: 220px; width: auto; height: auto; }
+    .files .fcard { display: inline-flex; align-items: center; gap: 8px; padding: 8px 12px; border-radius: 12px; border: 1px solid #e5e7eb; background: #fff; color: #374151; max-width: 240px; text-align: left; }
+    .files .fcard .i { color: var(--accent); flex: none; }
+    .files .fname { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: 600; min-width: 0; }
+    .files .fsize { color: #6b7280; font-size: 12px; flex: none; }
+    .m .up progress { width: 120px; height: 6px; accent-color: var(--accent); }
     .compose .send { width: 40px; height: 40px; border-radius: 50%; border: 0; background: var(--accent); color: #fff; display: grid; place-items: center; flex: none; }
     .foot { text-align: center; font-size: 11px; color: #9ca3af; padding: 0 0 8px; background: #fff; flex: none; }
     .end { background: none; border: 0; color: #fff; opacity: .9; font-size: 12px; text-decoration: underline; padding: 0; flex: none; }
@@ -253,7 +267,9 @@
   const note = h("div", { class: "note", role: "alert", hidden: true });
   const input = h("textarea", { rows: 1, maxlength: 10000 });
   const sendButton = h("button", { class: "send", type: "button", onclick: () => send() }, svg("send"));
-  const compose = h("div", { class: "compose" }, input, sendButton);
+  const picker = h("input", { type: "file", multiple: true, hidden: true, "data-testid": "widget-file", onchange: () => { sendFiles([...picker.files]); picker.value = ""; } });
+  const attachButton = h("button", { class: "attach", type: "button", hidden: true, onclick: () => picker.click() }, svg("clip"));
+  const compose = h("div", { class: "compose" }, attachButton, picker, input, sendButton);
   const foot = h("div", { class: "foot" });
   const panel = h("div", { class: "panel", role: "dialog", hidden: true },
     h("header", {}, faceSlot, h("div", { class: "who" }, title, line), endButton, closeButton),
@@ -357,6 +373,10 @@
     }
     renderTail(s, gated);
     compose.hidden = s === "resolved" || gated || (showLeave && s === "bot");
+    // Files go to people: offered once the chat is with the team, if the team accepts any.
+    attachButton.hidden = !(config && config.attachments) || !["pending", "active", "transferred"].includes(s);
+    attachButton.setAttribute("aria-label", t("attach"));
+    attachButton.title = t("attach");
     renderHeader();
     if (stick) toBottom();
   }
@@ -597,9 +617,102 @@
     const name = bot ? (config ? config.name : t("bot")) : (m.author.display_name || t("agent"));
     return h("div", { class: `m ${mine ? "me" : "them"} ${bot ? "bot" : ""}`, "data-seq": m.seq },
       mine ? null : (bot ? botFace() : faceOf(m.author)),
-      h("div", { class: "col" }, mine ? null : h("div", { class: "n" }, name), h("div", { class: "b", html: m.body }),
+      h("div", { class: "col" }, mine ? null : h("div", { class: "n" }, name), m.body ? h("div", { class: "b", html: m.body }) : null, filesEl(m.attachments),
         h("div", { class: "meta" }, h("time", { datetime: m.created_at }, clock(m.created_at)))));
   }
+
+  // ---------- files ----------
+  // A file is fetched with the visitor's token (never put in a URL) and shown from memory.
+  const fileUrls = new Map(); // id -> Promise<object URL>
+  function fileUrl(a) {
+    if (!fileUrls.has(a.id)) {
+      const p = fetch(`${BASE}/api/widget/attachments/${a.id}`, { headers: { authorization: `Bearer ${store.token}` } })
+        .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.blob(); })
+        .then((b) => URL.createObjectURL(b));
+      p.catch(() => fileUrls.delete(a.id));
+      fileUrls.set(a.id, p);
+    }
+    return fileUrls.get(a.id);
+  }
+  function size(bytes) {
+    return bytes >= 1048576 ? `${Number((bytes / 1048576).toFixed(bytes >= 10485760 ? 0 : 1))} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  }
+  function filesEl(list) {
+    if (!list || !list.length) return null;
+    return h("div", { class: "files", "data-testid": "files" }, list.map((a) => {
+      if (a.kind === "image") {
+        const img = h("img", { alt: a.name, width: a.width, height: a.height, style: a.width ? `aspect-ratio: ${a.width} / ${a.height}` : null });
+        fileUrl(a).then((u) => { img.src = u; }, () => { img.alt = t("file_failed"); });
+        return h("button", { class: "pic", type: "button", title: a.name, "aria-label": a.name, onclick: () => fileUrl(a).then((u) => window.open(u, "_blank", "noopener")) }, img);
+      }
+      return h("button", { class: "fcard", type: "button", title: `${t("download")} ${a.name}`, onclick: () => fileUrl(a).then((u) => {
+        const link = h("a", { href: u, download: a.name });
+        root.append(link);
+        link.click();
+        link.remove();
+      }) }, svg("file"), h("span", { class: "fname" }, a.name), h("span", { class: "fsize" }, size(a.size)));
+    }));
+  }
+
+  // Each file is uploaded at once (with progress), then sent as a message of its own through the
+  // outbox, like text: its id is kept until Baton has the message.
+  function sendFiles(list) {
+    const limits = config && config.attachments;
+    for (const file of list) {
+      const bar = h("progress", { max: 1, value: 0 });
+      const meta = h("div", { class: "meta up" }, bar, h("span", {}, t("uploading")));
+      const el = h("div", { class: "m me sending", "data-testid": "uploading" }, h("div", { class: "col" }, h("div", { class: "b" }, file.name || "image.png"), meta));
+      msgs.insertBefore(el, firstPending());
+      toBottom();
+      const fail = (text) => {
+        el.classList.remove("sending");
+        el.classList.add("failed");
+        meta.replaceChildren(h("span", { class: "bad" }, text), h("button", { class: "link", type: "button", onclick: () => el.remove() }, t("remove")));
+      };
+      if (limits && file.size > limits.max_bytes) { fail(t("file_too_large", { size: size(limits.max_bytes) })); continue; }
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `${BASE}/api/widget/attachments?name=${encodeURIComponent(file.name || "image.png")}`);
+      xhr.setRequestHeader("authorization", `Bearer ${store.token}`);
+      xhr.setRequestHeader("content-type", "application/octet-stream");
+      xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+      xhr.onerror = () => fail(t("file_failed"));
+      xhr.onload = () => {
+        let data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+        if (xhr.status !== 201 || !data) {
+          const code = data && data.error && data.error.code;
+          return fail(code === "too_large" && limits ? t("file_too_large", { size: size(limits.max_bytes) })
+            : code === "invalid_input" || code === "attachments_off" ? t("file_not_allowed") : t("file_failed"));
+        }
+        el.remove();
+        const o = { client_id: newId(), body: "", files: [data], at: Date.now() };
+        outbox.push(o);
+        persistOutbox();
+        msgs.append(pendingEl(o));
+        toBottom();
+        flush();
+      };
+      xhr.send(file);
+    }
+  }
+  panel.addEventListener("dragover", (e) => {
+    if (attachButton.hidden || !e.dataTransfer || ![...e.dataTransfer.types].includes("Files")) return;
+    e.preventDefault();
+    panel.classList.add("dropping");
+  });
+  panel.addEventListener("dragleave", (e) => { if (!panel.contains(e.relatedTarget)) panel.classList.remove("dropping"); });
+  panel.addEventListener("drop", (e) => {
+    panel.classList.remove("dropping");
+    if (attachButton.hidden || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    sendFiles([...e.dataTransfer.files]);
+  });
+  input.addEventListener("paste", (e) => {
+    const pasted = e.clipboardData ? [...e.clipboardData.files] : [];
+    if (attachButton.hidden || !pasted.length) return;
+    e.preventDefault();
+    sendFiles(pasted);
+  });
 
   function add(m) {
     if (m.client_id) {
@@ -678,7 +791,7 @@
 
   // ---------- the outbox ----------
   // [{client_id, body, at, failed?}] in the order typed; kept until Baton has the message.
-  let outbox = (saved.json("outbox") || []).filter((o) => o && typeof o.client_id === "string" && typeof o.body === "string");
+  let outbox = (saved.json("outbox") || []).filter((o) => o && typeof o.client_id === "string" && typeof o.body === "string" && (o.files === undefined || Array.isArray(o.files)));
   const pendingEls = new Map(); // client_id -> element
   function persistOutbox() { saved.set("outbox", outbox.length ? JSON.stringify(outbox) : null); }
   function firstPending() { return pendingEls.values().next().value || null; }
@@ -686,7 +799,8 @@
 
   function pendingEl(o) {
     const meta = h("div", { class: "meta" });
-    const el = h("div", { class: "m me sending", "data-client-id": o.client_id }, h("div", { class: "col" }, h("div", { class: "b" }, o.body), meta));
+    const el = h("div", { class: "m me sending", "data-client-id": o.client_id },
+      h("div", { class: "col" }, o.body ? h("div", { class: "b" }, o.body) : null, o.files ? filesEl(o.files) : null, meta));
     pendingEls.set(o.client_id, el);
     paintPending(o);
     return el;
@@ -790,7 +904,7 @@
   // over HTTP otherwise, or if no echo came in time: the client_id makes a repeat harmless.
   async function deliver(o) {
     if (!outbox.includes(o)) return;
-    if (ws && ws.readyState === 1) {
+    if (ws && ws.readyState === 1 && !o.files) {
       const acked = new Promise((resolve, reject) => acks.set(o.client_id, { resolve, reject }));
       acked.catch(() => {}); // a late refusal after the time-out is handled by the HTTP repeat
       ws.send(JSON.stringify({ type: "message", body: o.body, client_id: o.client_id }));
@@ -798,7 +912,7 @@
       if (!timedOut) return;
       acks.delete(o.client_id);
     }
-    const r = await call("POST", "/api/widget/messages", { body: o.body, client_id: o.client_id });
+    const r = await call("POST", "/api/widget/messages", { body: o.body, client_id: o.client_id, attachments: o.files ? o.files.map((f) => f.id) : undefined });
     // Stored in another conversation than the one shown (a new chat started in another tab):
     // the outbox lets it go, and the widget shows that conversation.
     if (conv && r.conversation_id !== conv.id) {

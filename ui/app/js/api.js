@@ -35,6 +35,8 @@ const WORDS = {
   already_set_up: "Baton is already set up. Log in instead.",
   not_resolved: "Only a resolved chat can be reopened.",
   newer_conversation: "The visitor has started a newer chat since: continue in that one.",
+  attachments_off: "This team does not accept files. An admin can allow them in Team settings.",
+  too_many_uploads: "Send or remove the files already attached first.",
 };
 const FIELDS = {
   auto_away_minutes: "Auto-away after (minutes)",
@@ -42,6 +44,9 @@ const FIELDS = {
   visitor_email_delay_seconds: "Email an unread reply after (seconds)",
   orphan_grace_seconds: "Requeue an offline agent's chats after (seconds)",
   pending_alert_seconds: "Remind agents of a waiting chat every (seconds)",
+  attachment_max_bytes: "Largest file",
+  attachment_kinds: "Files people may send",
+  attachments: "Files",
   first_name: "First name",
   last_name: "Last name",
   new_password: "The new password",
@@ -113,6 +118,29 @@ export async function api(method, path, body, { raw = false } = {}) {
     throw new ApiError(res.status, err.code ?? (res.status >= 500 ? "internal" : "error"), err.message ?? null);
   }
   return data;
+}
+
+/// Uploads a file's bytes with progress (`onProgress(fraction)`); resolves with the answer's
+/// JSON, rejects with an ApiError worded like any other. `abort()` on the returned handle stops it.
+export function upload(path, file, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise((resolve, reject) => {
+    xhr.open("POST", `${path}?name=${encodeURIComponent(file.name || "pasted.png")}`);
+    if (csrf) xhr.setRequestHeader("x-csrf-token", csrf);
+    xhr.setRequestHeader("content-type", "application/octet-stream");
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
+    xhr.onerror = () => reject(new ApiError(0, "network", null));
+    xhr.onabort = () => reject(new ApiError(0, "aborted", "upload cancelled"));
+    xhr.onload = () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const err = data?.error ?? {};
+      reject(new ApiError(xhr.status, err.code ?? (xhr.status >= 500 ? "internal" : "error"), err.message ?? null));
+    };
+    xhr.send(file);
+  });
+  return { done, abort: () => xhr.abort() };
 }
 
 export const get = (p) => api("GET", p);

@@ -1,8 +1,8 @@
 // The composer: rich text (bold, italic, link, lists, code), Enter sends, Shift+Enter breaks the
 // line, "/" searches shortcuts, and a Reply / Internal note toggle.
 
-import { get } from "./api.js";
-import { clear, h, icon } from "./dom.js";
+import { del, get, upload } from "./api.js";
+import { clear, fileSize, h, icon } from "./dom.js";
 
 let shortcutCache = null;
 
@@ -95,7 +95,9 @@ export function richTools(editor, extra = []) {
 
 /// `locked`: null when replies are allowed, else [reason, ...extra nodes]; notes always work.
 /// `variables`: what a shortcut's `{{...}}` are filled with.
-export function composer({ conversationId, locked, onSend, onTyping, variables }) {
+/// `uploadPath`: where files are uploaded (attach button, drop and paste); `onSend(html, note,
+/// fileIds)`.
+export function composer({ conversationId, locked, onSend, onTyping, variables, uploadPath }) {
   let note = false;
   let lastTyping = 0;
   const draftKey = `baton:draft:${conversationId}`;
@@ -103,8 +105,13 @@ export function composer({ conversationId, locked, onSend, onTyping, variables }
   const editor = h("div", { class: "editor", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", "data-placeholder": "" });
   editor.innerHTML = sessionStorage.getItem(draftKey) ?? "";
   const popover = h("div", { class: "popover", role: "listbox", "aria-label": "Shortcuts", hidden: true });
-  const { tools, linkBox } = richTools(editor, h("span", { class: "sr-only" }, "Type / to insert a shortcut"));
-  const box = h("div", { class: "box" }, tools, linkBox, editor, popover);
+  const picker = h("input", { type: "file", multiple: true, hidden: true, "data-testid": "file-input", onchange: () => { addFiles([...picker.files]); picker.value = ""; } });
+  const attachTool = uploadPath
+    ? h("button", { type: "button", title: "Attach files", "aria-label": "Attach files", onmousedown: (e) => { e.preventDefault(); picker.click(); } }, icon("clip"))
+    : null;
+  const { tools, linkBox } = richTools(editor, [attachTool, picker, h("span", { class: "sr-only" }, "Type / to insert a shortcut")]);
+  const fileList = h("div", { class: "pending-files", "data-testid": "pending-files", hidden: true });
+  const box = h("div", { class: "box" }, tools, linkBox, fileList, editor, popover);
   const sendButton = h("button", { class: "btn primary small", type: "button", onclick: () => submit() }, "Send");
   const hint = h("div", { class: "hint" }, h("span", {}, "Enter to send · Shift+Enter for a new line · / for shortcuts"), sendButton);
   const lockedBox = h("div", { class: "locked" });
@@ -125,19 +132,87 @@ export function composer({ conversationId, locked, onSend, onTyping, variables }
     if (!blocked) editor.focus();
   }
 
+  // ---- files: picked, dropped or pasted; uploaded at once with progress, sent with the message ----
+  const files = [];
+
+  function addFiles(list) {
+    if (!uploadPath) return;
+    for (const file of list) {
+      const f = { file, id: null, state: "uploading", progress: 0, error: null, handle: null };
+      files.push(f);
+      f.handle = upload(uploadPath, file, (p) => { f.progress = p; renderFiles(); });
+      f.handle.done.then((a) => { f.id = a.id; f.state = "ready"; renderFiles(); }, (e) => {
+        if (e.code === "aborted") return;
+        f.state = "failed";
+        // The server's own words say what is wrong with the file ("files of this type cannot be
+        // sent; allowed: image, pdf"), without the request field they came from.
+        const said = e.detail?.replace(/^(name|body): /, "");
+        f.error = (e.code === "too_large" || e.code === "invalid_input") && said ? said.charAt(0).toUpperCase() + said.slice(1) : e.message;
+        renderFiles();
+      });
+    }
+    renderFiles();
+    editor.focus();
+  }
+
+  function removeFile(f) {
+    files.splice(files.indexOf(f), 1);
+    if (f.state === "uploading") f.handle.abort();
+    if (f.state === "ready") del(`/api/attachments/${f.id}`).catch(() => { /* it expires by itself */ });
+    renderFiles();
+  }
+
+  function renderFiles() {
+    fileList.hidden = !files.length;
+    clear(fileList, files.map((f) => h("div", { class: `pending-file ${f.state}`, "data-state": f.state },
+      icon(f.file.type.startsWith("image/") ? "clip" : "file"),
+      h("span", { class: "fname", title: f.file.name }, f.file.name || "Pasted image"),
+      f.state === "uploading" ? h("progress", { max: 1, value: f.progress, "aria-label": `Uploading ${f.file.name}` })
+        : f.state === "failed" ? h("span", { class: "ferror", role: "alert" }, f.error)
+        : h("span", { class: "fsize" }, fileSize(f.file.size)),
+      h("button", { type: "button", class: "remove", "aria-label": `Remove ${f.file.name}`, title: "Remove", onclick: () => removeFile(f) }, icon("close")))));
+    sendButton.disabled = files.some((f) => f.state === "uploading");
+  }
+
+  if (uploadPath) {
+    {
+      const over = (e) => { if ([...(e.dataTransfer?.types ?? [])].includes("Files")) { e.preventDefault(); box.classList.add("dropping"); } };
+      box.addEventListener("dragover", over);
+      box.addEventListener("dragenter", over);
+      box.addEventListener("dragleave", () => box.classList.remove("dropping"));
+      box.addEventListener("drop", (e) => {
+        box.classList.remove("dropping");
+        if (!e.dataTransfer?.files?.length) return;
+        e.preventDefault();
+        addFiles([...e.dataTransfer.files]);
+      });
+      editor.addEventListener("paste", (e) => {
+        const pasted = [...(e.clipboardData?.files ?? [])];
+        if (!pasted.length) return;
+        e.preventDefault();
+        addFiles(pasted);
+      });
+    }
+  }
+
   async function submit() {
     closePopover();
     const text = editor.textContent.trim();
-    if (!text) return;
-    const html = editor.innerHTML;
+    if (files.some((f) => f.state === "uploading")) return;
+    const ready = files.filter((f) => f.state === "ready");
+    if (!text && !ready.length) return;
+    const html = text ? editor.innerHTML : "";
     sendButton.disabled = true;
     // The draft goes before the send: a composer drawn again while the message is on its way
     // (the chat's state changed, as when taking over a transferred chat) must not bring it back.
     sessionStorage.removeItem(draftKey);
-    const ok = await onSend(html, note);
+    const ok = await onSend(html, note, ready.map((f) => f.id));
     sendButton.disabled = false;
-    if (ok) editor.innerHTML = "";
-    else sessionStorage.setItem(draftKey, html);
+    if (ok) {
+      editor.innerHTML = "";
+      for (const f of ready) files.splice(files.indexOf(f), 1);
+      renderFiles();
+    } else if (html) sessionStorage.setItem(draftKey, html);
     editor.focus();
   }
 

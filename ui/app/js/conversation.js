@@ -1,7 +1,7 @@
 // One conversation: the whole history, the actions of the lifecycle, the composer.
 
 import { ApiError, get, post } from "./api.js";
-import { avatar, clear, clock, h, icon, since, toast } from "./dom.js";
+import { attachmentsEl, avatar, clear, clock, h, icon, since, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
 import { composer } from "./composer.js";
 
@@ -78,7 +78,8 @@ export async function conversationPane(pane, id, { onRead }) {
       m.author.kind === "bot" ? h("span", { class: "avatar bot", "aria-hidden": "true" }, icon("bot")) : avatar(who, m.author.avatar_url),
       h("div", { class: "stack" },
         h("div", { class: "label" }, label, " · ", clock(m.created_at)),
-        h("div", { class: "bubble", html: m.body })));
+        m.body ? h("div", { class: "bubble", html: m.body }) : null,
+        attachmentsEl(m.attachments, (a, download) => download ? `${a.url}?download=true` : a.url)));
   }
 
   function renderHead() {
@@ -148,6 +149,7 @@ export async function conversationPane(pane, id, { onRead }) {
       conversationId: id,
       locked,
       onSend: send,
+      uploadPath: `/api/live-chats/${id}/attachments`,
       onTyping: (note) => app.live?.send({ type: "typing", conversation_id: id, note }),
       // What a shortcut's {{...}} become in this chat.
       variables: () => ({
@@ -158,10 +160,10 @@ export async function conversationPane(pane, id, { onRead }) {
     }));
   }
 
-  async function send(html, note) {
+  async function send(html, note, files = []) {
     const path = `/api/live-chats/${id}/${note ? "notes" : "messages"}`;
     try {
-      const m = await post(path, { body: html, client_id: crypto.randomUUID() });
+      const m = await post(path, { body: html, client_id: crypto.randomUUID(), attachments: files });
       add(m);
       if (chat.state === "transferred" && !note) await refresh();
       return true;

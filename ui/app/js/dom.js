@@ -47,6 +47,9 @@ const ICONS = {
   back: '<path d="M15 5l-7 7 7 7"/>',
   logout: '<path d="M15 4h4v16h-4"/><path d="M10 8l-4 4 4 4"/><path d="M6 12h10"/>',
   link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
+  clip: '<path d="M20 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.4 8.4a1.7 1.7 0 0 1-2.4-2.4l7.7-7.7"/>',
+  file: '<path d="M6 2h8l5 5v15H6z"/><path d="M14 2v5h5"/>',
+  close: '<path d="M6 6l12 12M18 6L6 18"/>',
   bot: '<rect x="4" y="8" width="16" height="11" rx="3"/><path d="M12 4v4"/><circle cx="9" cy="13.5" r="1"/><circle cx="15" cy="13.5" r="1"/>',
 };
 
@@ -102,4 +105,21 @@ export const STATUSES = [
 
 export function statusLabel(s) {
   return STATUSES.find((x) => x[0] === s)?.[1] ?? s;
+}
+
+/// "340 KB", "2.4 MB".
+export function fileSize(bytes) {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(bytes >= 10 * 1024 * 1024 ? 0 : 1))} MB`;
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/// Files of a message: images as pictures (opening full size in a new tab), others as cards with
+/// their name, size and a download link. `urlOf(a, download)` gives each file's address.
+export function attachmentsEl(list, urlOf) {
+  if (!list?.length) return null;
+  return h("div", { class: "files", "data-testid": "attachments" }, list.map((a) => a.kind === "image"
+    ? h("a", { class: "pic", href: urlOf(a, false), target: "_blank", rel: "noopener", title: a.name },
+        h("img", { src: urlOf(a, false), alt: a.name, loading: "lazy", width: a.width, height: a.height, style: a.width ? `aspect-ratio: ${a.width} / ${a.height}` : null }))
+    : h("a", { class: "file-card", href: urlOf(a, true), download: a.name, title: `Download ${a.name}` },
+        icon("file"), h("span", { class: "fname" }, a.name), h("span", { class: "fsize" }, fileSize(a.size)))));
 }

@@ -431,10 +431,18 @@ async function settingsPage(content) {
     h("label", { class: "field" }, h("span", {}, "Satisfaction survey"),
       h("select", { class: "input", name: "csat" }, [["stars", "Five stars"], ["thumbs", "Thumbs up or down"], ["off", "Off"]].map(([v, l]) => h("option", { value: v, selected: s.csat === v }, l))),
       h("small", {}, "Asked in the widget after a chat with the team ends; the rating shows on the resolved chat.")),
+    field("Largest file agents and visitors may send (MB)", { name: "attachment_mb", type: "number", min: 0, max: 25, step: "any",
+      value: Math.round((s.attachment_max_bytes / (1024 * 1024)) * 100) / 100, required: true }, "Up to 25 MB. 0 turns files off."),
+    h("fieldset", { class: "field kinds", "data-testid": "attachment-kinds" }, h("legend", {}, "Files people may send"),
+      [["image", "Images (PNG, JPEG, GIF, WebP)"], ["pdf", "PDF"], ["text", "Text and CSV"], ["office", "Office documents"], ["archive", "ZIP archives"]]
+        .map(([k, l]) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "attachment_kinds", value: k, checked: s.attachment_kinds.includes(k) }), " ", l))),
     h("button", { class: "btn primary", type: "submit" }, "Save settings"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const v = Object.fromEntries([...new FormData(form)].map(([k, x]) => [k, k === "csat" ? x : Number(x)]));
+    const data = new FormData(form);
+    const v = Object.fromEntries([...data].filter(([k]) => !k.startsWith("attachment")).map(([k, x]) => [k, k === "csat" ? x : Number(x)]));
+    v.attachment_max_bytes = Math.round(Number(data.get("attachment_mb")) * 1024 * 1024);
+    v.attachment_kinds = data.getAll("attachment_kinds");
     guarded(error, async () => { await patch(`/api/teams/${app.teamId}/settings`, v); toast("Settings saved"); });
   });
   page(content, "settings", h("section", { class: "card" }, h("h2", {}, "Team settings"), h("p", { class: "sub" }, "Presence timers and handoff rules for everyone in the team."), form));
