@@ -8,6 +8,7 @@ pub mod ids;
 pub mod knowledge;
 pub mod notify;
 pub mod presence;
+pub mod search;
 pub mod team;
 pub mod values;
 pub mod widget;

@@ -102,7 +102,12 @@ struct DownloadQuery {
 /// served inline, everything else as a download; the type is Baton's, never the uploader's.
 #[utoipa::path(get, path = "/api/attachments/{id}", tag = "attachments", params(("id" = String, Path), DownloadQuery),
     responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream"), (status = 401, response = Error), (status = 404, response = Error)))]
-async fn download(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>, AppQuery(q): AppQuery<DownloadQuery>) -> ApiResult<Response> {
+async fn download(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(id): AppPath<String>,
+    AppQuery(q): AppQuery<DownloadQuery>,
+) -> ApiResult<Response> {
     let (scope, _) = agent.chat_scope(&state).await?;
     let id = AttachmentId::parse(&id).ok_or(ApiError::NotFound)?;
     let (a, bytes) = attachments::open(&state, &Viewer::Agent(&scope), &id).await?.ok_or(ApiError::NotFound)?;

@@ -11,6 +11,7 @@ pub mod live_chats;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;
+pub mod search;
 pub mod server;
 pub mod shortcuts;
 pub mod teams;
@@ -40,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(bots::router())
         .merge(live_chats::router())
         .merge(attachments::router())
+        .merge(search::router())
         .merge(notifications::router())
         .merge(shortcuts::router())
         .merge(widget::router())

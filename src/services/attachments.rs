@@ -34,11 +34,7 @@ pub enum UploadError {
 }
 
 pub fn human_size(bytes: i64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.0} MB", bytes as f64 / (1024.0 * 1024.0))
-    } else {
-        format!("{} KB", (bytes + 1023) / 1024)
-    }
+    if bytes >= 1024 * 1024 { format!("{:.0} MB", bytes as f64 / (1024.0 * 1024.0)) } else { format!("{} KB", (bytes + 1023) / 1024) }
 }
 
 /// Who uploads or opens a file.
@@ -60,7 +56,13 @@ impl Viewer<'_> {
 
 /// Stores an upload to the conversation, not yet sent: checked against the team's size and kinds,
 /// its content against its name; an image must decode.
-pub async fn upload(state: &AppState, conv: &Conversation, uploader: &Viewer<'_>, raw_name: &str, bytes: bytes::Bytes) -> Result<Attachment, UploadError> {
+pub async fn upload(
+    state: &AppState,
+    conv: &Conversation,
+    uploader: &Viewer<'_>,
+    raw_name: &str,
+    bytes: bytes::Bytes,
+) -> Result<Attachment, UploadError> {
     let team = state.store.team(&conv.team_id).await?.ok_or(StoreError::NotFound)?;
     let limits = team.settings;
     if limits.attachment_max_bytes == 0 || limits.attachment_kinds.list().is_empty() {
@@ -217,7 +219,8 @@ pub async fn sweep(state: &AppState) {
 
 /// Removes stored bytes older than `age` that no attachment row names; how many.
 pub async fn remove_orphans(state: &AppState, age: Duration) -> Result<usize, super::BoxError> {
-    let old: Vec<AttachmentId> = state.blobs.keys().await?.into_iter().filter(|(_, a)| *a >= age).filter_map(|(k, _)| AttachmentId::parse(&k)).collect();
+    let old: Vec<AttachmentId> =
+        state.blobs.keys().await?.into_iter().filter(|(_, a)| *a >= age).filter_map(|(k, _)| AttachmentId::parse(&k)).collect();
     let mut removed = 0;
     for chunk in old.chunks(500) {
         let known = state.store.known_attachments(chunk).await?;

@@ -64,8 +64,26 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migra
 }
 
 /// The whole storage interface.
-pub trait Store: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + AttachmentStore + Send + Sync + 'static {}
-impl<T: AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + AttachmentStore + Send + Sync + 'static> Store for T {}
+pub trait Store:
+    AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + AttachmentStore + SearchStore + Send + Sync + 'static
+{
+}
+impl<
+    T: AccountStore
+        + TeamStore
+        + BotStore
+        + ChatStore
+        + PresenceStore
+        + NotifyStore
+        + ShortcutStore
+        + AttachmentStore
+        + SearchStore
+        + Send
+        + Sync
+        + 'static,
+> Store for T
+{
+}
 
 /// Users, credentials, sessions, profile and presence.
 #[async_trait]
@@ -217,6 +235,14 @@ pub trait ChatStore: Send + Sync {
     /// time.
     async fn rate(&self, conversation: &ConversationId, rating: &Rating) -> Result<()>;
     async fn rating(&self, conversation: &ConversationId) -> Result<Option<Rating>>;
+}
+
+/// Search in the chats an agent may see.
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    /// Messages (not system lines; notes included) with every word of the query, newest first,
+    /// and conversations whose visitor's name or email contains the query; `limit` of each.
+    async fn search(&self, scope: &AgentScope, q: &crate::domain::search::Query, limit: i64) -> Result<SearchResults>;
 }
 
 /// Unsent uploads one person may have waiting at once.

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "visitor side", include_str!("../../migrations/postgres/0007_visitor_side.sql")),
     (8, "pending alerts", include_str!("../../migrations/postgres/0008_pending_alerts.sql")),
     (9, "attachments", include_str!("../../migrations/postgres/0009_attachments.sql")),
+    (10, "search", include_str!("../../migrations/postgres/0010_search.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -516,3 +516,38 @@ pub struct Recipient {
     pub status: Status,
     pub prefs: crate::domain::notify::Prefs,
 }
+
+/// A conversation found by search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatHit {
+    pub id: ConversationId,
+    pub state: ChatState,
+    pub escalated_at: Option<Millis>,
+    pub last_activity_at: Millis,
+    pub bot_id: BotId,
+    pub bot_name: String,
+    pub visitor_id: VisitorId,
+    pub visitor_name: Option<String>,
+    pub visitor_email: Option<String>,
+}
+
+/// A message found by search, with its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageHit {
+    pub chat: ChatHit,
+    pub message_id: MessageId,
+    pub seq: i64,
+    pub author_kind: AuthorKind,
+    /// An agent author's current name.
+    pub author_name: Option<String>,
+    pub internal: bool,
+    pub text: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchResults {
+    /// Conversations whose visitor's name or email matched.
+    pub conversations: Vec<ChatHit>,
+    pub messages: Vec<MessageHit>,
+}

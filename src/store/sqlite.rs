@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "visitor side", include_str!("../../migrations/sqlite/0007_visitor_side.sql")),
     (8, "pending alerts", include_str!("../../migrations/sqlite/0008_pending_alerts.sql")),
     (9, "attachments", include_str!("../../migrations/sqlite/0009_attachments.sql")),
+    (10, "search", include_str!("../../migrations/sqlite/0010_search.sql")),
 ];
 
 /// Most jobs one transaction carries.

@@ -35,7 +35,13 @@ pub(crate) trait ChatTx: Send {
     /// Makes the uploader's unsent files (uploaded to a conversation of the same visitor) part of
     /// the message just inserted, and notes them on it; `Invalid` when one is not theirs or was
     /// already sent.
-    async fn take_uploads(&mut self, conversation: &ConversationId, uploader: &str, ids: &[AttachmentId], message: &MessageId) -> Result<Vec<Attachment>>;
+    async fn take_uploads(
+        &mut self,
+        conversation: &ConversationId,
+        uploader: &str,
+        ids: &[AttachmentId],
+        message: &MessageId,
+    ) -> Result<Vec<Attachment>>;
     /// The visitor has a conversation newer than this one.
     async fn newer_conversation(&mut self, c: &Conversation) -> Result<bool>;
     /// Stores the conversation's new state; `said` (the last non-system message written, if

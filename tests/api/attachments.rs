@@ -131,10 +131,19 @@ async fn files_go_both_ways_and_only_to_those_who_may_see_them(app: TestApp) {
     let again = alice.post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "again", "attachments": [reply_file]})).await;
     again.assert_error(400, "invalid_input");
     let theirs = upload(&app, &vera.auth, "/api/widget/attachments", "a.pdf", PDF).await.body["id"].as_str().unwrap().to_string();
-    alice.post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "x", "attachments": [theirs]})).await.assert_error(400, "invalid_input");
-    alice.post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "x", "attachments": ["nope"]})).await.assert_error(400, "invalid_input");
+    alice
+        .post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "x", "attachments": [theirs]}))
+        .await
+        .assert_error(400, "invalid_input");
+    alice
+        .post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "x", "attachments": ["nope"]}))
+        .await
+        .assert_error(400, "invalid_input");
     let eleven: Vec<String> = (0..11).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    alice.post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "x", "attachments": eleven})).await.assert_error(400, "invalid_input");
+    alice
+        .post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "x", "attachments": eleven}))
+        .await
+        .assert_error(400, "invalid_input");
     alice.post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": ""})).await.assert_error(400, "invalid_input");
     // Nothing of those refusals was written.
     let after = alice.get(&app, &format!("/api/live-chats/{chat}")).await;
@@ -228,7 +237,8 @@ async fn files_are_removed_when_discarded_never_sent_or_their_bot_is_deleted(app
     assert_eq!(vera.delete(&app, &format!("/api/widget/attachments/{a}")).await.status, 404);
 
     // Never sent: gone a day later, when the timers run.
-    let unsent = upload(&app, &owner.auth, &format!("/api/live-chats/{chat}/attachments"), "u.pdf", PDF).await.body["id"].as_str().unwrap().to_string();
+    let unsent =
+        upload(&app, &owner.auth, &format!("/api/live-chats/{chat}/attachments"), "u.pdf", PDF).await.body["id"].as_str().unwrap().to_string();
     app.clock.advance_ms((23 * 3600) * 1000);
     app.sweep().await;
     assert!(blob_path(&app, &unsent).exists(), "not yet");

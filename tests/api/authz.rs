@@ -26,6 +26,7 @@ struct Objects {
     shortcut: String,
     invitation: String,
     token: String,
+    attachment: String,
 }
 
 impl Objects {
@@ -43,6 +44,7 @@ impl Objects {
                 "id" if path.starts_with("/api/live-chats/") => &self.chat,
                 "id" if path.starts_with("/api/shortcuts/") => &self.shortcut,
                 "id" if path.starts_with("/api/tokens/") => &self.token,
+                "id" if path.starts_with("/api/attachments/") || path.starts_with("/api/widget/attachments/") => &self.attachment,
                 _ => return None,
             };
             out.push_str(&rest[..start]);
@@ -72,7 +74,8 @@ fn body_for(method: &str, path: &str, alice: &str) -> Value {
 /// Operations anyone may call with an object's id: public by design.
 fn public(path: &str) -> bool {
     // Avatars are shown to visitors beside agents' replies; widget paths name a public bot.
-    path.starts_with("/api/avatars/") || path.starts_with("/api/widget/")
+    // (A file is not public: the widget's file paths are checked like any other.)
+    path.starts_with("/api/avatars/") || (path.starts_with("/api/widget/") && !path.starts_with("/api/widget/attachments/"))
 }
 
 /// Operations only owners and admins of the team may use.
@@ -109,6 +112,14 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
     assert_eq!(shortcut.status, 201, "{}", shortcut.body);
     let invitation = l.owner.post(&app, &format!("/api/teams/{}/members", l.owner.team), json!({"email": "zed@acme.test", "role": "member"})).await;
     let token = l.owner.post(&app, "/api/tokens", json!({"name": "script"})).await;
+    // A file in an internal note of the chat: not even the chat's visitor may have it.
+    let Auth::Bearer(owner_token) = &l.owner.auth else { unreachable!() };
+    let upload = format!("{}/api/live-chats/{}/attachments?name=a.pdf", app.base, l.chat);
+    let up = app.raw(app.http.post(upload).bearer_auth(owner_token).body(&b"%PDF-1.4 x"[..])).await;
+    assert_eq!(up.status, 201, "{}", up.body);
+    let attachment = up.body["id"].as_str().unwrap().to_string();
+    let sent = l.owner.post(&app, &format!("/api/live-chats/{}/notes", l.chat), json!({"body": "see this", "attachments": [attachment]})).await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
     let objects = Objects {
         team: l.owner.team.clone(),
         bot: l.bot.clone(),
@@ -118,6 +129,7 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
         shortcut: shortcut.body["id"].as_str().unwrap().into(),
         invitation: invitation.body["id"].as_str().unwrap().into(),
         token: token.body["id"].as_str().unwrap().into(),
+        attachment,
     };
 
     // Who must not reach which of team A's objects.
@@ -141,7 +153,7 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = (method != "get" && method != "delete").then(|| body_for(method, path, &l.alice.id));
             let mut principals: Vec<(&str, &Auth)> = outsiders.to_vec();
-            if path.starts_with("/api/live-chats/") {
+            if path.starts_with("/api/live-chats/") || path.starts_with("/api/attachments/") {
                 principals.extend(insiders_without_the_chat.iter().map(|(who, a)| (*who, &a.auth)));
             }
             if path.starts_with("/api/shortcuts/") || path.starts_with("/api/tokens/") {

@@ -24,7 +24,7 @@ async fn malformed_bodies_are_refused_with_the_reason(app: TestApp) {
         (b"".to_vec(), "body"),
         (b"{".to_vec(), "body"),
         (b"[1,2]".to_vec(), "body"),
-        (b"{}".to_vec(), "missing field `body`"),
+        (b"{}".to_vec(), "body: must not be blank"),
         (br#"{"body": 42}"#.to_vec(), "invalid type"),
         (br#"{"body": "hi", "extra": 1}"#.to_vec(), "unknown field"),
         (br#"{"body": "   "}"#.to_vec(), "body: must not be blank"),

@@ -23,6 +23,7 @@ mod openapi;
 mod presence;
 mod realtime;
 mod resync_property;
+mod search;
 mod shortcuts;
 mod shutdown;
 mod storm;

@@ -235,7 +235,8 @@ async fn team_settings_are_validated_and_admin_only(app: TestApp) {
     let r = owner.patch(&app, &path, json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0})).await;
     assert_eq!(
         r.body,
-        json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0, "orphan_grace_seconds": 120, "csat": "stars", "pending_alert_seconds": 120})
+        json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0, "orphan_grace_seconds": 120, "csat": "stars", "pending_alert_seconds": 120,
+            "attachment_max_bytes": 10 * 1024 * 1024, "attachment_kinds": ["image", "pdf", "text", "office"]})
     );
     owner.patch(&app, &path, json!({"auto_away_minutes": 0})).await.assert_error(400, "invalid_input");
     owner.patch(&app, &path, json!({"heartbeat_timeout_seconds": "60"})).await.assert_error(400, "invalid_input");

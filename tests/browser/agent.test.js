@@ -352,3 +352,46 @@ test("two agents on the same chat see that the other is there", async () => {
     await p.context().close();
   }
 });
+
+for (const [size, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", PHONE]]) {
+  test(`${size}: search finds messages, notes and visitors from Ctrl+K and opens the chat at the message`, async () => {
+    const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: `Search ${size}`, settings: { human_escalation: true } })).body.id;
+    await waitingVisitor(bot, `The ${size} parcel never arrived`);
+    await waitingVisitor(bot, `Where is my ${size} refund?`);
+    const page = await newPage(browser, `search-${size}`, viewport, size === "phone" ? { hasTouch: true, isMobile: true } : {});
+    await logIn(page, base, "alice@shop.test", "agent-password");
+    await page.locator(".chat-row").first().waitFor();
+
+    const box = page.locator("[data-testid=search]");
+    if (size === "desktop") {
+      await page.keyboard.press("Control+k");
+      assert.equal(await box.evaluate((el) => el === document.activeElement), true, "Ctrl+K focuses the search");
+      await page.keyboard.type(`${size} parc`);
+    } else {
+      await box.tap();
+      await box.fill(`${size} parc`);
+    }
+    const results = page.locator("[data-testid=search-results]");
+    const hit = results.locator(".chat-row", { hasText: "parcel never arrived" });
+    await hit.waitFor();
+    assert.deepEqual(await hit.locator("mark").allInnerTexts(), [size, "parc"], "the matched words are marked");
+    assert.equal(await results.locator(".chat-row", { hasText: "refund" }).count(), 0, "every word must match");
+    assert.equal(await page.locator(".rows:not(.results)").isVisible(), false, "results replace the list");
+    if (size === "phone") await fitsTheScreen(page);
+    await shot(page, `52-search-${size}`);
+    await (size === "phone" ? hit.tap() : hit.click());
+    await page.locator(".msg.found", { hasText: "parcel never arrived" }).waitFor();
+    await shot(page, `53-search-opened-${size}`);
+
+    // The query stays while results are opened one after another; Esc gives the list back.
+    if (size === "phone") await page.locator(".conv-head .back").tap();
+    await hit.waitFor();
+    await box.fill("vera");
+    await results.locator(".results-head", { hasText: "People" }).waitFor();
+    await box.press("Escape");
+    await page.locator(".rows:not(.results) .chat-row").first().waitFor();
+    assert.equal(await results.isVisible(), false);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}

@@ -21,6 +21,8 @@ mod notify;
 #[macro_use]
 mod presence;
 #[macro_use]
+mod search;
+#[macro_use]
 mod shortcuts;
 #[macro_use]
 mod teams;
@@ -471,9 +473,84 @@ impl TryFrom<StoredAttachmentRow> for StoredAttachment {
     }
 }
 
+row! {
+pub(crate) struct SearchRow {
+    conversation_id: ConversationId,
+    state: ChatState,
+    escalated_at: Option<i64>,
+    last_activity_at: i64,
+    bot_id: BotId,
+    bot_name: String,
+    visitor_id: VisitorId,
+    visitor_name: Option<String>,
+    visitor_email: Option<String>,
+}
+}
+
+impl From<SearchRow> for ChatHit {
+    fn from(r: SearchRow) -> Self {
+        ChatHit {
+            id: r.conversation_id,
+            state: r.state,
+            escalated_at: r.escalated_at,
+            last_activity_at: r.last_activity_at,
+            bot_id: r.bot_id,
+            bot_name: r.bot_name,
+            visitor_id: r.visitor_id,
+            visitor_name: r.visitor_name,
+            visitor_email: r.visitor_email,
+        }
+    }
+}
+
+row! {
+pub(crate) struct MessageHitRow {
+    #[flatten]
+    chat: SearchRow,
+    message_id: MessageId,
+    seq: i64,
+    author_kind: AuthorKind,
+    internal: bool,
+    text: String,
+    created_at: i64,
+    u_first: Option<String>,
+    u_last: Option<String>,
+    u_email: Option<String>,
+}
+}
+
+impl From<MessageHitRow> for MessageHit {
+    fn from(r: MessageHitRow) -> Self {
+        let author_name = match (r.author_kind, r.u_email) {
+            (AuthorKind::Agent, Some(email)) => Some(
+                User {
+                    id: UserId::new(),
+                    email,
+                    first_name: r.u_first.unwrap_or_default(),
+                    last_name: r.u_last.unwrap_or_default(),
+                    avatar_version: None,
+                }
+                .display_name(),
+            ),
+            _ => None,
+        };
+        MessageHit {
+            chat: r.chat.into(),
+            message_id: r.message_id,
+            seq: r.seq,
+            author_kind: r.author_kind,
+            author_name,
+            internal: r.internal,
+            text: r.text,
+            created_at: r.created_at,
+        }
+    }
+}
+
 /// Expands every area's implementation for one backend.
 macro_rules! sql_store {
-    ($Store:ty, $Db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
+    ($Store:ty, $Db:ty, $engine:ident, lock = $lock:literal, skip_locked = $skip:literal) => {
+        search_store!($Store, $Db, $engine);
         notify_store!($Store, $Db, skip_locked = $skip);
         account_store!($Store, $Db, lock = $lock);
         team_store!($Store, $Db, lock = $lock);
@@ -485,8 +562,8 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(super::sqlite::SqliteStore, super::sqlite::LiteConn, lock = "", skip_locked = "");
-sql_store!(super::postgres::PgStore, sqlx::PgConnection, lock = " FOR UPDATE", skip_locked = " FOR UPDATE SKIP LOCKED");
+sql_store!(super::sqlite::SqliteStore, super::sqlite::LiteConn, sqlite, lock = "", skip_locked = "");
+sql_store!(super::postgres::PgStore, sqlx::PgConnection, postgres, lock = " FOR UPDATE", skip_locked = " FOR UPDATE SKIP LOCKED");
 
 row! {
 pub(crate) struct ShortcutRow {

@@ -48,6 +48,16 @@ export async function conversationPane(pane, id, { onRead }) {
     loadFieldLabels();
     sayViewing();
     for (const m of chat.messages) add(m);
+    // Opened from a search result: show that message.
+    if (app.focusSeq != null) {
+      const el = messages.querySelector(`[data-seq="${app.focusSeq}"]`);
+      app.focusSeq = null;
+      if (el) {
+        el.scrollIntoView({ block: "center" });
+        el.classList.add("found");
+        setTimeout(() => el.classList.remove("found"), 2500);
+      }
+    }
     markRead();
     if (reconnectedWhileLoading) {
       reconnectedWhileLoading = false;

@@ -23,7 +23,14 @@ export async function inboxView(content, view, selectedId) {
     localStorage.setItem(filterKey, botFilter);
     load();
   } }, h("option", { value: "" }, "All bots"));
-  const list = h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "list-tools" }, botSelect), rows);
+  // Search: typing replaces the list with what matches, until cleared (Esc or ✕). The query
+  // stays while the agent opens results one after another.
+  const searchKey = `baton:search:${app.teamId}`;
+  const searchBox = h("input", { class: "input", type: "search", placeholder: "Search chats", "aria-label": "Search chats (Ctrl+K)", "data-testid": "search",
+    value: sessionStorage.getItem(searchKey) ?? "", autocomplete: "off" });
+  const searchWrap = h("div", { class: "search" }, icon("search"), searchBox, h("kbd", { class: "search-key", "aria-hidden": "true" }, "Ctrl K"));
+  const results = h("div", { class: "rows results", role: "listbox", "aria-label": "Search results", "data-testid": "search-results", hidden: true });
+  const list = h("section", { class: "list", "aria-label": "Conversation list" }, h("div", { class: "list-tools" }, searchWrap, botSelect), rows, results);
   const pane = h("section", { class: "pane", "aria-label": "Conversation" });
   clear(content, list, pane);
   // On a narrow screen the list and the conversation are separate screens.
@@ -95,6 +102,57 @@ export async function inboxView(content, view, selectedId) {
     clear(rows, chats.map(row), nextCursor ? h("div", { style: { padding: "12px", textAlign: "center" } }, h("button", { class: "btn small", onclick: more }, "Load more")) : null);
   }
 
+  let searchTimer = null;
+  let searches = 0;
+  const viewOf = (state) => (state === "resolved" ? "resolved" : "inbox");
+  const hitName = (c) => c.visitor.display_name;
+  async function runSearch() {
+    const q = searchBox.value.trim();
+    q ? sessionStorage.setItem(searchKey, q) : sessionStorage.removeItem(searchKey);
+    const on = q.length > 0;
+    results.hidden = !on;
+    rows.hidden = on;
+    botSelect.hidden = on;
+    if (!on) return;
+    const mine = ++searches;
+    clear(results, h("div", { class: "empty", role: "status" }, "Searching…"));
+    let found;
+    try {
+      found = await get(`/api/search?${new URLSearchParams({ q })}`);
+    } catch (e) {
+      if (mine === searches) clear(results, h("div", { class: "empty" }, e.message));
+      return;
+    }
+    if (mine !== searches) return;
+    const open = (c, seq) => { app.focusSeq = seq ?? null; navigate(`/app/${viewOf(c.state)}/${c.id}`); };
+    const people = found.conversations.map((c) => h("button", { class: "chat-row hit", role: "option", "aria-selected": String(c.id === selectedId), onclick: () => open(c) },
+      avatar(hitName(c), null),
+      h("div", { style: { minWidth: 0 } },
+        h("div", { class: "who" }, h("span", {}, hitName(c))),
+        h("div", { class: "preview" }, c.visitor.email ?? ""),
+        h("div", { class: "meta" }, h("span", { class: `pill ${c.state}` }, c.state), h("span", { class: "tag" }, c.bot.name))),
+      h("div", { class: "side" }, h("time", { datetime: c.last_activity_at }, since(c.last_activity_at)))));
+    const messages = found.messages.map((m) => h("button", { class: "chat-row hit", role: "option", onclick: () => open(m.conversation, m.seq) },
+      avatar(hitName(m.conversation), null),
+      h("div", { style: { minWidth: 0 } },
+        h("div", { class: "who" }, h("span", {}, hitName(m.conversation))),
+        h("div", { class: "hit-text" }, m.visibility === "internal" ? h("b", {}, "Note · ") : m.author_kind === "agent" ? h("b", {}, `${m.author_name ?? "Agent"}: `) : null,
+          h("span", { html: m.snippet })),
+        h("div", { class: "meta" }, h("span", { class: `pill ${m.conversation.state}` }, m.conversation.state), h("span", { class: "tag" }, m.conversation.bot.name))),
+      h("div", { class: "side" }, h("time", { datetime: m.created_at }, since(m.created_at)))));
+    clear(results,
+      !people.length && !messages.length ? h("div", { class: "empty" }, h("b", {}, "Nothing found"), h("div", {}, "No chat you can see has those words.")) : null,
+      people.length ? [h("div", { class: "results-head" }, "People"), people] : null,
+      messages.length ? [h("div", { class: "results-head" }, "Messages"), messages] : null);
+  }
+  searchBox.addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 200); });
+  searchBox.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); searchBox.value = ""; runSearch(); searchBox.blur(); }
+    if (e.key === "Enter") { e.preventDefault(); clearTimeout(searchTimer); runSearch(); }
+  });
+  searchBox.addEventListener("search", () => { if (!searchBox.value) runSearch(); });
+  if (searchBox.value) runSearch();
+
   // Live: any chat event or new message re-reads the list (once per burst).
   let pending = null;
   const refresh = () => {
@@ -112,6 +170,12 @@ export async function inboxView(content, view, selectedId) {
   }, 30_000);
   // Keyboard: j/k next and previous chat, and the open chat's own keys (conversation.js).
   const onKey = (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      searchBox.focus();
+      searchBox.select();
+      return;
+    }
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target) || document.querySelector(".overlay")) return;
     if (e.key === "j" || e.key === "k") {
       if (!chats.length) return;
@@ -139,6 +203,7 @@ export async function inboxView(content, view, selectedId) {
     document.removeEventListener("keydown", onKey);
     clearInterval(ticker);
     clearTimeout(pending);
+    clearTimeout(searchTimer);
   });
 
   await load();
@@ -163,6 +228,7 @@ export const KEYS = [
   ["n", "Write an internal note"],
   ["t", "Transfer the chat"],
   ["e", "Resolve the chat"],
+  ["Ctrl K", "Search chats"],
   ["Esc", "Back to the list"],
   ["?", "Show these keys"],
 ];

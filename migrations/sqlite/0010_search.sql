@@ -1,0 +1,15 @@
+-- Search over what people wrote (not system lines): an FTS5 index of messages' text, kept by
+-- triggers. It reads its text from `messages` by rowid (an external-content index), so it holds
+-- only the index itself. Visitors' names and emails are searched with LIKE.
+CREATE VIRTUAL TABLE message_search USING fts5(text, content = 'messages', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO message_search (rowid, text) SELECT rowid, text FROM messages WHERE author_kind <> 'system';
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages WHEN new.author_kind <> 'system' BEGIN
+    INSERT INTO message_search (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages WHEN old.author_kind <> 'system' BEGIN
+    INSERT INTO message_search (message_search, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TRIGGER message_search_update AFTER UPDATE OF text ON messages WHEN old.author_kind <> 'system' BEGIN
+    INSERT INTO message_search (message_search, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO message_search (rowid, text) VALUES (new.rowid, new.text);
+END;
