@@ -80,6 +80,10 @@ pub enum EventKind {
     /// The user's own name or picture changed (their other tabs redraw the header).
     #[serde(rename = "profile.changed")]
     ProfileChanged,
+    /// A visitor in a live chat moved to another page, or the host page set their attributes
+    /// (to the team, with bot access).
+    #[serde(rename = "visitor.updated")]
+    VisitorUpdated,
     /// Never sent to a client: wakes a connection marked lagged, so it resyncs (the cluster's
     /// bus reconnected and events may have been missed).
     #[serde(rename = "resync")]
@@ -108,6 +112,7 @@ impl EventKind {
             Self::QueueUpdated => "queue.updated",
             Self::ChatRated => "chat.rated",
             Self::TeamChanged => "team.changed",
+            Self::VisitorUpdated => "visitor.updated",
             Self::ProfileChanged => "profile.changed",
             Self::Resync => "resync",
         }

@@ -9,6 +9,7 @@ mod inbox;
 mod live;
 mod proc;
 mod report;
+mod search;
 mod server;
 
 use std::path::PathBuf;
@@ -84,6 +85,9 @@ pub struct Plan {
     pub workers: usize,
     pub inbox: usize,
     pub inbox_requests: usize,
+    /// Stored messages for the search run, and the searches timed.
+    pub search_messages: usize,
+    pub search_requests: usize,
 }
 
 impl Plan {
@@ -99,6 +103,8 @@ impl Plan {
             workers: 5,
             inbox: 100_000,
             inbox_requests: 2000,
+            search_messages: 1_000_000,
+            search_requests: 1200,
         }
     }
 
@@ -114,6 +120,8 @@ impl Plan {
             workers: 2,
             inbox: 500,
             inbox_requests: 50,
+            search_messages: 5_000,
+            search_requests: 60,
         }
     }
 }
@@ -139,6 +147,7 @@ async fn main() {
             if live_only {
                 plan.idle = 0;
                 plan.inbox = 0;
+                plan.search_messages = 0;
                 plan.search_cap = 0;
             }
             let kinds: Vec<Kind> = [
@@ -199,7 +208,18 @@ async fn main() {
                 } else {
                     None
                 };
+                let search = if kind == Kind::Baton && plan.search_messages > 0 {
+                    let server = Server::start(kind, &root()).await;
+                    eprintln!("Baton: search with {} stored messages", plan.search_messages);
+                    let r = search::run(&server, plan.search_messages, plan.search_requests).await;
+                    eprintln!("  p50 {} µs, p99 {} µs", r.p50_us, r.p99_us);
+                    server.stop().await;
+                    Some(r)
+                } else {
+                    None
+                };
                 results.add(kind, steady, best, idle, inbox);
+                results.search = search.or(results.search.take());
             }
             let mut table = results.markdown(&proc::machine());
             // The record of past profiling and fixes travels with every new report.

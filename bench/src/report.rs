@@ -7,6 +7,7 @@ use crate::Plan;
 use crate::conns::ConnResult;
 use crate::inbox::InboxResult;
 use crate::live::{LiveResult, MaxRate};
+use crate::search::SearchResult;
 use crate::server::Kind;
 
 pub struct Results {
@@ -20,6 +21,7 @@ pub struct Results {
     best: HashMap<&'static str, MaxRate>,
     idle_runs: HashMap<&'static str, ConnResult>,
     inbox: Option<InboxResult>,
+    pub search: Option<SearchResult>,
 }
 
 const B: &str = "Baton";
@@ -49,6 +51,7 @@ impl Results {
             best: HashMap::new(),
             idle_runs: HashMap::new(),
             inbox: None,
+            search: None,
         }
     }
 
@@ -220,6 +223,21 @@ impl Results {
             let _ = writeln!(s, "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n", ms(x.p50_us), ms(x.p99_us), ms(x.max_us));
         }
 
+        if let Some(x) = &self.search {
+            let _ = writeln!(s, "## Search with {} stored messages\n", x.messages);
+            let _ = writeln!(
+                s,
+                "`GET /api/search?q=…` (the owner, every chat in scope; first page of 20 of each kind), {} sequential requests over six queries after a warm-up round. A common word is in one message of ten:\n",
+                x.requests
+            );
+            let _ = writeln!(s, "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n", ms(x.p50_us), ms(x.p99_us), ms(x.max_us));
+            let _ = writeln!(s, "| query | p99 | hits on the page |\n|---|---|---|");
+            for (q, p99, n) in &x.per_query {
+                let _ = writeln!(s, "| `{q}` | {} | {n} |", ms(*p99));
+            }
+            let _ = writeln!(s);
+        }
+
         let _ = writeln!(s, "## Targets\n\n| target | measured | met |\n|---|---|---|");
         let st = |who: &str| self.steady.get(who);
         let mut t = |name: &str, measured: String, ok: Option<bool>| {
@@ -263,6 +281,9 @@ impl Results {
         }
         if let Some(x) = &self.inbox {
             t(&format!("inbox list p99 ≤ 10 ms with {} conversations", self.inbox_size), ms(x.p99_us), Some(x.p99_us <= 10_000));
+        }
+        if let Some(x) = &self.search {
+            t(&format!("search p99 ≤ 50 ms with {} messages", x.messages), ms(x.p99_us), Some(x.p99_us <= 50_000));
         }
         s
     }

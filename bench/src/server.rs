@@ -192,6 +192,11 @@ impl Server {
         if let Some(name) = &self.database {
             psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        // BATON_BENCH_KEEP=1 keeps the data for a look at it afterwards (query plans, sizes).
+        if std::env::var_os("BATON_BENCH_KEEP").is_some() {
+            eprintln!("  kept {}", self.data_dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }

@@ -11,5 +11,6 @@ pub mod presence;
 pub mod search;
 pub mod team;
 pub mod values;
+pub mod visitor;
 pub mod widget;
 pub mod words;

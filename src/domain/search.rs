@@ -51,12 +51,6 @@ impl Query {
     pub fn tsquery(&self) -> String {
         self.words.iter().map(|w| format!("'{}':*", w.replace('\'', "''").replace('\\', "\\\\"))).collect::<Vec<_>>().join(" & ")
     }
-
-    /// A `LIKE` pattern (lower-case, wildcards escaped with `\`) for the whole query as typed,
-    /// for names and email addresses.
-    pub fn like(&self) -> String {
-        format!("%{}%", self.raw.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-    }
 }
 
 /// A short piece of `text` around the first place a word of the query starts, HTML-escaped, with
@@ -121,7 +115,6 @@ mod tests {
         assert_eq!(Query::parse("Größe größe").unwrap().words(), ["größe"], "lower-cased, once");
         assert_eq!(Query::parse("ship box").unwrap().fts5(), "\"ship\"* \"box\"*");
         assert_eq!(Query::parse("ship box").unwrap().tsquery(), "'ship':* & 'box':*");
-        assert_eq!(Query::parse("50%_off").unwrap().like(), "%50\\%\\_off%");
         for bad in ["", "   ", "!!! ???", "* & |"] {
             assert_eq!(Query::parse(bad).unwrap_err().field, "q", "{bad:?}");
         }

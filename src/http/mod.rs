@@ -16,6 +16,7 @@ pub mod server;
 pub mod shortcuts;
 pub mod teams;
 pub mod ui;
+pub mod visitor_context;
 pub mod widget;
 
 use axum::Router;
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(live_chats::router())
         .merge(attachments::router())
         .merge(search::router())
+        .merge(visitor_context::router())
         .merge(notifications::router())
         .merge(shortcuts::router())
         .merge(widget::router())

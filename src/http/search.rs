@@ -25,9 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SearchQuery {
-    /// Words to find (at most 8 words, 200 characters). Messages match when they have every
-    /// word, the last ones also as the start of a word; visitors when their name or email
-    /// contains the query.
+    /// Words to find (at most 8 words, 200 characters). Messages, and visitors' names and
+    /// emails, match when they have every word, each also as the start of a longer word.
     q: String,
     /// Results of each kind, 1–50 (default 20).
     limit: Option<i64>,
@@ -36,7 +35,7 @@ struct SearchQuery {
 #[derive(Serialize, ToSchema)]
 #[schema(as = SearchResults)]
 struct SearchView {
-    /// Conversations whose visitor's name or email contains the query, latest activity first.
+    /// Conversations whose visitor's name or email has every word, latest activity first.
     conversations: Vec<ChatHitView>,
     /// Messages and internal notes with every word, newest first.
     messages: Vec<MessageHitView>,

@@ -208,3 +208,35 @@ pub async fn announce_availability(state: &AppState, bot: &Bot) {
         Err(e) => tracing::warn!(bot = %bot.id, error = %e, "reading the bot's availability failed"),
     }
 }
+
+/// The visitor's surroundings as the widget reports them (page, referrer, browser, time zone,
+/// language); agents with their live chat open see them change.
+pub async fn report_context(state: &AppState, visitor: &Visitor, context: &crate::domain::visitor::Context) -> Result<()> {
+    state.store.set_visitor_context(&visitor.id, context, state.now()).await?;
+    announce_visitor(state, visitor).await;
+    Ok(())
+}
+
+/// The attributes the host page set (`Baton.setUser`), replacing earlier ones.
+pub async fn set_attributes(state: &AppState, visitor: &Visitor, attributes: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    state.store.set_visitor_attributes(&visitor.id, attributes, state.now()).await?;
+    announce_visitor(state, visitor).await;
+    Ok(())
+}
+
+/// `visitor.updated` to the team when the visitor's current chat is with it (best effort).
+async fn announce_visitor(state: &AppState, visitor: &Visitor) {
+    let Ok(Some(conv)) = state.store.current_conversation(&visitor.id).await else { return };
+    if conv.escalated_at.is_none() {
+        return;
+    }
+    let Ok(Some(found)) = state.store.visitor_context(&visitor.id).await else { return };
+    let data = json!({
+        "conversation_id": conv.id,
+        "visitor_id": visitor.id,
+        "context": found.context,
+        "attributes": found.attributes,
+        "updated_at": crate::views::time(found.updated_at),
+    });
+    state.bus.publish(Event::new(EventKind::VisitorUpdated, state.now(), Topic::Team(conv.team_id.clone()), data).about_chat(&conv.bot_id, &conv.id));
+}

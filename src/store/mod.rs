@@ -65,7 +65,19 @@ fn migrator(files: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migra
 
 /// The whole storage interface.
 pub trait Store:
-    AccountStore + TeamStore + BotStore + ChatStore + PresenceStore + NotifyStore + ShortcutStore + AttachmentStore + SearchStore + Send + Sync + 'static
+    AccountStore
+    + TeamStore
+    + BotStore
+    + ChatStore
+    + PresenceStore
+    + NotifyStore
+    + ShortcutStore
+    + AttachmentStore
+    + SearchStore
+    + VisitorStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 impl<
@@ -78,6 +90,7 @@ impl<
         + ShortcutStore
         + AttachmentStore
         + SearchStore
+        + VisitorStore
         + Send
         + Sync
         + 'static,
@@ -237,11 +250,23 @@ pub trait ChatStore: Send + Sync {
     async fn rating(&self, conversation: &ConversationId) -> Result<Option<Rating>>;
 }
 
+/// What agents see about a visitor beside the chat.
+#[async_trait]
+pub trait VisitorStore: Send + Sync {
+    /// Replaces the visitor's context (their attributes stay).
+    async fn set_visitor_context(&self, visitor: &VisitorId, context: &crate::domain::visitor::Context, now: Millis) -> Result<()>;
+    /// Replaces the attributes the host page set (the context stays).
+    async fn set_visitor_attributes(&self, visitor: &VisitorId, attributes: &std::collections::BTreeMap<String, String>, now: Millis) -> Result<()>;
+    async fn visitor_context(&self, visitor: &VisitorId) -> Result<Option<VisitorContext>>;
+    /// The visitor's chats with the team (conversations that reached it), newest first.
+    async fn visitor_chats(&self, visitor: &VisitorId, limit: i64) -> Result<Vec<PastChat>>;
+}
+
 /// Search in the chats an agent may see.
 #[async_trait]
 pub trait SearchStore: Send + Sync {
     /// Messages (not system lines; notes included) with every word of the query, newest first,
-    /// and conversations whose visitor's name or email contains the query; `limit` of each.
+    /// and conversations whose visitor's name or email has every word; `limit` of each.
     async fn search(&self, scope: &AgentScope, q: &crate::domain::search::Query, limit: i64) -> Result<SearchResults>;
 }
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "pending alerts", include_str!("../../migrations/postgres/0008_pending_alerts.sql")),
     (9, "attachments", include_str!("../../migrations/postgres/0009_attachments.sql")),
     (10, "search", include_str!("../../migrations/postgres/0010_search.sql")),
+    (11, "visitor context", include_str!("../../migrations/postgres/0011_visitor_context.sql")),
 ];
 
 #[derive(Clone, Debug)]

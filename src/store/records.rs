@@ -551,3 +551,26 @@ pub struct SearchResults {
     pub conversations: Vec<ChatHit>,
     pub messages: Vec<MessageHit>,
 }
+
+/// A visitor's context and attributes, as last reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisitorContext {
+    pub context: crate::domain::visitor::Context,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub updated_at: Millis,
+}
+
+/// One of a visitor's chats with the team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastChat {
+    pub id: ConversationId,
+    pub state: ChatState,
+    pub created_at: Millis,
+    pub escalated_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub preview: Option<String>,
+    pub bot_name: String,
+    /// The assignee's current name (the last one, for a resolved chat).
+    pub assignee: Option<String>,
+    pub rating: Option<Rating>,
+}

@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "pending alerts", include_str!("../../migrations/sqlite/0008_pending_alerts.sql")),
     (9, "attachments", include_str!("../../migrations/sqlite/0009_attachments.sql")),
     (10, "search", include_str!("../../migrations/sqlite/0010_search.sql")),
+    (11, "visitor context", include_str!("../../migrations/sqlite/0011_visitor_context.sql")),
 ];
 
 /// Most jobs one transaction carries.

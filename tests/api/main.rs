@@ -29,5 +29,6 @@ mod shutdown;
 mod storm;
 mod teams;
 mod ui;
+mod visitor_context;
 mod visitor_side;
 mod widget;

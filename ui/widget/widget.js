@@ -939,7 +939,57 @@
     if (store.token) return;
     const v = await call("POST", `/api/widget/bots/${BOT}/visitors`, { page_url: location.href.split("#")[0] });
     store.token = v.visitor_token;
+    reportContext(true);
+    sendUser();
   }
+
+  // ---------- what agents see beside the chat ----------
+  // Where the visitor is (reported when it changes, also in single-page sites) and what the
+  // host page tells about them: `Baton.setUser({name, email, plan: "pro"})` or data-user-*
+  // attributes on the script tag.
+  let reported = null;
+  function reportContext(force) {
+    if (!store.token) return;
+    const ctx = {
+      page_url: location.href.split("#")[0],
+      page_title: document.title || null,
+      referrer: document.referrer || null,
+      time_zone: (Intl.DateTimeFormat().resolvedOptions().timeZone) || null,
+      language: navigator.language || null,
+    };
+    const key = JSON.stringify(ctx);
+    if (!force && key === reported) return;
+    reported = key;
+    call("PUT", "/api/widget/context", ctx).catch(() => { reported = null; });
+  }
+  setInterval(() => reportContext(false), 2000);
+  window.addEventListener("popstate", () => reportContext(false));
+  window.addEventListener("hashchange", () => reportContext(false));
+
+  const camelToSnake = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  let user = {};
+  for (const [k, v] of Object.entries(script.dataset)) {
+    if (/^user[A-Z]/.test(k)) user[camelToSnake(k.slice(4, 5).toLowerCase() + k.slice(5))] = v;
+  }
+  let userSent = null;
+  function sendUser() {
+    if (!store.token) return;
+    const { name, email, ...attributes } = user;
+    const key = JSON.stringify(user);
+    if (key === userSent) return;
+    userSent = key;
+    const profile = {};
+    if (typeof name === "string" && name.trim()) profile.name = name.trim();
+    if (typeof email === "string" && email.trim()) profile.email = email.trim();
+    if (Object.keys(profile).length) call("PATCH", "/api/widget/visitor", profile).then((v) => { visitor = Object.assign(visitor, v); }).catch(() => {});
+    if (Object.keys(attributes).length) call("PUT", "/api/widget/attributes", { attributes }).catch((e) => { if (window.console) console.warn("Baton.setUser:", e.message); });
+  }
+  const api = window.Baton = window.Baton || {};
+  api.setUser = (u) => {
+    if (!u || typeof u !== "object") return;
+    user = Object.assign({}, user, u);
+    sendUser();
+  };
 
   async function loadConversation() {
     try {
@@ -1200,6 +1250,9 @@
       } catch { /* expired: a fresh chat starts on open */ }
       return toggle(true);
     }
+    // A returning visitor: agents see where they are now.
+    reportContext(true);
+    sendUser();
     if (script.dataset.open === "true") return toggle(true);
     if (store.token) {
       // A returning visitor: pick the conversation up where it was, hear replies while closed,

@@ -26,6 +26,8 @@ mod search;
 mod shortcuts;
 #[macro_use]
 mod teams;
+#[macro_use]
+mod visitors;
 
 use super::db::{is_unique_violation, query, query_as, query_scalar};
 use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, PresenceInput, StoreError};
@@ -547,6 +549,63 @@ impl From<MessageHitRow> for MessageHit {
     }
 }
 
+row! {
+pub(crate) struct VisitorContextRow {
+    context: columns::Json<crate::domain::visitor::Context>,
+    attributes: columns::Json<std::collections::BTreeMap<String, String>>,
+    updated_at: i64,
+}
+}
+
+row! {
+pub(crate) struct PastChatRow {
+    id: ConversationId,
+    state: ChatState,
+    created_at: i64,
+    escalated_at: Option<i64>,
+    resolved_at: Option<i64>,
+    last_preview: Option<String>,
+    bot_name: String,
+    u_first: Option<String>,
+    u_last: Option<String>,
+    u_email: Option<String>,
+    r_score: Option<i64>,
+    r_scale: Option<Csat>,
+    r_comment: Option<String>,
+    r_at: Option<i64>,
+}
+}
+
+impl From<PastChatRow> for PastChat {
+    fn from(r: PastChatRow) -> Self {
+        let assignee = r.u_email.map(|email| {
+            User {
+                id: UserId::new(),
+                email,
+                first_name: r.u_first.unwrap_or_default(),
+                last_name: r.u_last.unwrap_or_default(),
+                avatar_version: None,
+            }
+            .display_name()
+        });
+        let rating = match (r.r_score, r.r_scale, r.r_at) {
+            (Some(score), Some(scale), Some(created_at)) => Some(Rating { score, scale, comment: r.r_comment, created_at }),
+            _ => None,
+        };
+        PastChat {
+            id: r.id,
+            state: r.state,
+            created_at: r.created_at,
+            escalated_at: r.escalated_at,
+            resolved_at: r.resolved_at,
+            preview: r.last_preview,
+            bot_name: r.bot_name,
+            assignee,
+            rating,
+        }
+    }
+}
+
 /// Expands every area's implementation for one backend.
 macro_rules! sql_store {
     ($Store:ty, $Db:ty, $engine:ident, lock = $lock:literal, skip_locked = $skip:literal) => {
@@ -559,6 +618,7 @@ macro_rules! sql_store {
         presence_store!($Store, $Db, lock = $lock);
         shortcut_store!($Store, $Db, lock = $lock);
         attachment_store!($Store, $Db);
+        visitor_store!($Store, $Db);
     };
 }
 

@@ -1,5 +1,5 @@
 //! Search in the chats an agent may see: messages (each engine's full-text index; the match
-//! clause is the engine's, the rest is shared) and visitors' names and emails.
+//! clause is the engine's, the rest is shared) and visitors by the words of their name and email.
 
 /// Columns of a [`SearchRow`]: the conversation `c`, its bot `b`, its visitor `v`.
 macro_rules! search_cols {
@@ -9,7 +9,10 @@ macro_rules! search_cols {
 }
 
 /// Messages matching `$3` in chats of team `$1` that member `$2` may see, newest first, `$4`
-/// at most. Each engine's text match, as (FROM and match clause, order).
+/// at most. Each engine's text match, as (FROM and match clause, order). On SQLite the index
+/// drives the join (`CROSS JOIN` keeps that order): read newest first by rowid, each match is
+/// checked against the scope until the page is full, rather than the match being run once per
+/// row of the team's conversations.
 macro_rules! message_search_sql {
     (sqlite) => {
         concat!(
@@ -17,8 +20,8 @@ macro_rules! message_search_sql {
             search_cols!(),
             ", m.id AS message_id, m.seq, m.author_kind, m.internal, m.text, m.created_at,
                     u.first_name AS u_first, u.last_name AS u_last, u.email AS u_email
-             FROM message_search s JOIN messages m ON m.rowid = s.rowid
-             JOIN conversations c ON c.id = m.conversation_id JOIN bots b ON b.id = c.bot_id JOIN visitors v ON v.id = c.visitor_id
+             FROM message_search s CROSS JOIN messages m ON m.rowid = s.rowid
+             CROSS JOIN conversations c ON c.id = m.conversation_id JOIN bots b ON b.id = c.bot_id JOIN visitors v ON v.id = c.visitor_id
              LEFT JOIN users u ON m.author_kind = 'agent' AND u.id = m.author_id
              WHERE message_search MATCH $3 AND c.team_id = $1 AND c.escalated_at IS NOT NULL AND ",
             chat_scope!("$2"),
@@ -42,6 +45,27 @@ macro_rules! message_search_sql {
     };
 }
 
+/// Conversations whose visitor's name or email has every word of `$3` (the same match as for
+/// messages), in team `$1` as member `$2` may see them, latest activity first, `$4` at most.
+macro_rules! people_search_sql {
+    (sqlite) => {
+        concat!(
+            "SELECT ", search_cols!(), " FROM visitor_search vs CROSS JOIN visitors v ON v.rowid = vs.rowid
+             CROSS JOIN conversations c ON c.visitor_id = v.id JOIN bots b ON b.id = c.bot_id
+             WHERE visitor_search MATCH $3 AND c.team_id = $1 AND c.escalated_at IS NOT NULL AND ", chat_scope!("$2"),
+            " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $4"
+        )
+    };
+    (postgres) => {
+        concat!(
+            "SELECT ", search_cols!(), " FROM visitors v JOIN conversations c ON c.visitor_id = v.id JOIN bots b ON b.id = c.bot_id
+             WHERE to_tsvector('simple', COALESCE(v.name, '') || ' ' || regexp_replace(COALESCE(v.email, ''), '[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', $3)
+               AND c.team_id = $1 AND c.escalated_at IS NOT NULL AND ", chat_scope!("$2"),
+            " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $4"
+        )
+    };
+}
+
 macro_rules! search_store {
     ($Store:ty, $Db:ty, $engine:ident) => {
         #[async_trait::async_trait]
@@ -54,25 +78,17 @@ macro_rules! search_store {
                     let rows: Vec<MessageHitRow> = query_as(message_search_sql!($engine))
                         .bind(&scope.team)
                         .bind(&scope.user)
-                        .bind(pattern)
+                        .bind(&pattern)
                         .bind(limit)
                         .fetch_all(&mut *c)
                         .await?;
-                    let people: Vec<SearchRow> = query_as(concat!(
-                        "SELECT ",
-                        search_cols!(),
-                        " FROM conversations c JOIN bots b ON b.id = c.bot_id JOIN visitors v ON v.id = c.visitor_id
-                         WHERE c.team_id = $1 AND c.escalated_at IS NOT NULL AND ",
-                        chat_scope!("$2"),
-                        " AND (LOWER(COALESCE(v.name, '')) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(v.email, '')) LIKE $3 ESCAPE '\\')
-                         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $4"
-                    ))
-                    .bind(&scope.team)
-                    .bind(&scope.user)
-                    .bind(q.like())
-                    .bind(limit)
-                    .fetch_all(&mut *c)
-                    .await?;
+                    let people: Vec<SearchRow> = query_as(people_search_sql!($engine))
+                        .bind(&scope.team)
+                        .bind(&scope.user)
+                        .bind(&pattern)
+                        .bind(limit)
+                        .fetch_all(&mut *c)
+                        .await?;
                     Ok(SearchResults {
                         conversations: people.into_iter().map(Into::into).collect(),
                         messages: rows.into_iter().map(Into::into).collect(),

@@ -4,6 +4,7 @@ import { ApiError, get, post } from "./api.js";
 import { attachmentsEl, avatar, clear, clock, h, icon, since, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
 import { composer } from "./composer.js";
+import { visitorPanel } from "./visitor.js";
 
 export async function conversationPane(pane, id, { onRead }) {
   let chat = null;
@@ -23,7 +24,8 @@ export async function conversationPane(pane, id, { onRead }) {
   }
   const head = h("header", { class: "conv-head" });
   const foot = h("div");
-  clear(pane, head, messages, typing, foot);
+  const side = visitorPanel(id);
+  clear(pane, head, h("div", { class: "conv-body" }, h("div", { class: "conv-main" }, messages, typing, foot), side.panel));
 
   const me = () => app.me.user.id;
   const admin = () => app.role === "owner" || app.role === "admin";
@@ -117,6 +119,7 @@ export async function conversationPane(pane, id, { onRead }) {
           answers.map(([k, v]) => [h("dt", {}, fieldLabel(k)), h("dd", {}, v)]),
           page ? [h("dt", {}, "Page"), h("dd", {}, h("a", { href: page.href, target: "_blank", rel: "noopener noreferrer" }, page.pathname === "/" ? page.host : page.host + page.pathname))] : null) : null),
       viewersLine,
+      side.toggle,
       h("span", { class: `pill ${s}`, "data-testid": "chat-state" }, s),
       chat.assignee ? h("span", { class: "tag" }, chat.assignee.id === me() ? "You" : chat.assignee.display_name) : null,
       h("div", { class: "actions" }, actions));
@@ -227,6 +230,7 @@ export async function conversationPane(pane, id, { onRead }) {
   }
 
   async function refresh() {
+    side.reload();
     try {
       if (!accept(await get(`/api/live-chats/${id}`))) return;
       renderHead();
@@ -248,6 +252,7 @@ export async function conversationPane(pane, id, { onRead }) {
     if (!chat) return;
     const f = e.detail;
     const d = f.data ?? {};
+    side.onFrame(f);
     if (f.type === "message.created" && d.conversation_id === id) {
       if (d.seq > lastSeq + 1) app.live.send({ type: "sync", conversation_id: id, after_seq: lastSeq });
       add(d);
@@ -319,6 +324,7 @@ export async function conversationPane(pane, id, { onRead }) {
   app.cleanup.push(() => {
     clearInterval(viewingTimer);
     clearTimeout(viewingSoon);
+    side.stop();
     app.live?.removeEventListener("reconnected", sayViewing);
     app.chatKeys = null;
     clearTimeout(resyncTimer);
