@@ -48,9 +48,23 @@ pub fn rfc3339(ms: Millis) -> String {
     t.format(&f).unwrap_or_default()
 }
 
+/// An RFC 3339 time with an offset (`2026-12-03T09:00:00Z`, `…+01:00`) as milliseconds.
+pub fn parse_rfc3339(raw: &str) -> Option<Millis> {
+    let ts: jiff::Timestamp = raw.trim().parse().ok()?;
+    Some(ts.as_millisecond())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_parse_with_an_offset_only() {
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20.123Z"), Some(1_700_000_000_123));
+        assert_eq!(parse_rfc3339("2023-11-14T23:13:20.123+01:00"), Some(1_700_000_000_123));
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20"), None, "a local time is ambiguous");
+        assert_eq!(parse_rfc3339("tomorrow"), None);
+    }
 
     #[test]
     fn times_render_as_rfc3339_utc() {

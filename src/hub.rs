@@ -46,6 +46,9 @@ pub enum EventKind {
     ChatRequeued,
     #[serde(rename = "chat.reopened")]
     ChatReopened,
+    /// A chat was snoozed or woken (to the team).
+    #[serde(rename = "chat.snoozed")]
+    ChatSnoozed,
     #[serde(rename = "message.created")]
     MessageCreated,
     #[serde(rename = "agent.status")]
@@ -100,6 +103,7 @@ impl EventKind {
             Self::ChatResolved => "chat.resolved",
             Self::ChatRequeued => "chat.requeued",
             Self::ChatReopened => "chat.reopened",
+            Self::ChatSnoozed => "chat.snoozed",
             Self::MessageCreated => "message.created",
             Self::AgentStatus => "agent.status",
             Self::Typing => "typing",

@@ -421,6 +421,10 @@ pub struct ChatSummaryView {
     pub unread_count: i64,
     /// The visitor's satisfaction rating, once given (resolved chats).
     pub rating: Option<RatingView>,
+    /// Put aside by its agent (out of the inbox until it wakes).
+    pub snoozed: bool,
+    /// When a snoozed chat comes back; `null` while snoozed: when the visitor writes.
+    pub snoozed_until: Option<String>,
 }
 
 pub fn chat_summary(s: &ChatSummary) -> ChatSummaryView {
@@ -436,6 +440,8 @@ pub fn chat_summary(s: &ChatSummary) -> ChatSummaryView {
         resolved_at: opt_time(c.resolved_at),
         last_activity_at: time(c.last_activity_at),
         last_seq: c.last_seq,
+        snoozed: c.snooze.is_some(),
+        snoozed_until: c.snooze.and_then(|z| z.until).map(time),
         unread_count: s.unread_count,
         rating: s.rating.as_ref().map(rating),
     }

@@ -91,6 +91,24 @@ pub struct ChatFacts {
     pub auto_escalate_unanswered: bool,
     /// No newer conversation of the visitor exists (only the newest can be reopened).
     pub newest: bool,
+    /// The assignee put the chat aside (see [`Snooze`]).
+    pub snoozed: bool,
+}
+
+/// An active chat put aside by its agent: out of the inbox until `until` (milliseconds), or
+/// with `until: None` until the visitor writes. The visitor writing always wakes it, as does
+/// anything that hands it on or ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snooze {
+    pub until: Option<i64>,
+}
+
+/// What a command does to a chat's snooze.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnoozeChange {
+    Keep,
+    Set(Snooze),
+    Clear,
 }
 
 /// Everything that can happen to a conversation.
@@ -118,6 +136,12 @@ pub enum Command {
     Reopen(AgentFacts),
     /// The assignee can no longer handle the chat; it goes back to the queue.
     Requeue(RequeueReason),
+    /// The assignee (or an admin) puts an active chat aside.
+    Snooze { by: AgentFacts, snooze: Snooze },
+    /// Back before its time, by hand.
+    Unsnooze(AgentFacts),
+    /// The snooze's time came (the timers).
+    Wake,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +191,8 @@ pub enum TransitionError {
     NotResolved,
     #[error("the visitor has started a newer chat; continue there")]
     NewerConversation,
+    #[error("the chat is not snoozed")]
+    NotSnoozed,
 }
 
 impl TransitionError {
@@ -185,6 +211,7 @@ impl TransitionError {
             Self::AssigneeReturned => "assignee_returned",
             Self::NotResolved => "not_resolved",
             Self::NewerConversation => "newer_conversation",
+            Self::NotSnoozed => "not_snoozed",
         }
     }
 }
@@ -316,11 +343,20 @@ pub struct Decision {
     pub event_first: bool,
     /// The bot should answer the visitor's message.
     pub bot_replies: bool,
+    pub snooze: SnoozeChange,
 }
 
 impl Decision {
     fn keep(chat: &ChatFacts, post: Post) -> Self {
-        Self { state: chat.state, assignee: chat.assignee.as_ref().map(|a| a.0.clone()), post, event: None, event_first: false, bot_replies: false }
+        Self {
+            state: chat.state,
+            assignee: chat.assignee.as_ref().map(|a| a.0.clone()),
+            post,
+            event: None,
+            event_first: false,
+            bot_replies: false,
+            snooze: SnoozeChange::Keep,
+        }
     }
 
     fn to(chat: &ChatFacts, state: ChatState, event: SystemEvent) -> Self {
@@ -334,6 +370,19 @@ impl Decision {
 
 /// The transition function: the lifecycle table of PRODUCT.md.
 pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionError> {
+    let mut d = transition(chat, cmd)?;
+    // A snoozed chat wakes when the visitor writes, and whenever it is handed on or ended.
+    let wakes = matches!(
+        cmd,
+        Command::VisitorMessage | Command::LeaveMessage | Command::AgentMessage(_) | Command::Transfer { .. } | Command::Resolve(_) | Command::Requeue(_)
+    );
+    if chat.snoozed && d.snooze == SnoozeChange::Keep && (wakes || d.state != chat.state) {
+        d.snooze = SnoozeChange::Clear;
+    }
+    Ok(d)
+}
+
+fn transition(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionError> {
     use ChatState::*;
     use TransitionError as E;
     let is_assignee = |a: &AgentFacts| chat.assignee.as_ref().is_some_and(|(id, _)| *id == a.id);
@@ -346,7 +395,9 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
         | Command::Note(a)
         | Command::Transfer { by: a, .. }
         | Command::Resolve(Resolver::Agent(a))
-        | Command::Reopen(a) => Some(a),
+        | Command::Reopen(a)
+        | Command::Snooze { by: a, .. }
+        | Command::Unsnooze(a) => Some(a),
         _ => None,
     };
     if let Some(a) = agent {
@@ -452,6 +503,26 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
         (Command::Requeue(_), Resolved) => Err(E::ChatResolved),
         (Command::Requeue(_), _) => Err(E::NotAssignee),
 
+        (Command::Snooze { .. } | Command::Unsnooze(_), Pending) => Err(E::ClaimFirst),
+        (Command::Snooze { by, snooze }, Active | Transferred) => {
+            if !(is_assignee(by) || by.is_admin) {
+                return Err(E::NotAssignee);
+            }
+            Ok(Decision { snooze: SnoozeChange::Set(*snooze), ..Decision::keep(chat, Post::Nothing) })
+        }
+        (Command::Unsnooze(by), Active | Transferred) => {
+            if !(is_assignee(by) || by.is_admin) {
+                return Err(E::NotAssignee);
+            }
+            if !chat.snoozed {
+                return Err(E::NotSnoozed);
+            }
+            Ok(Decision { snooze: SnoozeChange::Clear, ..Decision::keep(chat, Post::Nothing) })
+        }
+        (Command::Snooze { .. } | Command::Unsnooze(_), _) => Err(E::NotVisible),
+        (Command::Wake, Active | Transferred) if chat.snoozed => Ok(Decision { snooze: SnoozeChange::Clear, ..Decision::keep(chat, Post::Nothing) }),
+        (Command::Wake, _) => Err(E::NotSnoozed),
+
         (Command::Resolve(Resolver::Visitor), Resolved) => Err(E::ChatResolved),
         // The visitor may also end a conversation that never left the bot.
         (Command::Resolve(Resolver::Visitor), _) => Ok(Decision::to(chat, Resolved, SystemEvent::Resolved { by: None })),
@@ -500,7 +571,7 @@ mod tests {
             Transferred => Some((bob().id, "Bob".to_string())),
             _ => None,
         };
-        ChatFacts { state, assignee, human_escalation: true, human_only: false, auto_escalate_unanswered: true, newest: true }
+        ChatFacts { state, assignee, human_escalation: true, human_only: false, auto_escalate_unanswered: true, newest: true, snoozed: false }
     }
 
     type Expect = Result<(ChatState, Post), E>;
@@ -510,6 +581,34 @@ mod tests {
     }
     fn posted(s: ChatState, p: Post) -> Expect {
         Ok((s, p))
+    }
+
+    /// A snoozed chat wakes when the visitor writes or it is handed on or ended, not for a note;
+    /// by hand or by the timer it clears; snoozing again replaces the time.
+    #[test]
+    fn a_snoozed_chat_wakes_on_what_needs_its_agent() {
+        let snoozed = |state| ChatFacts { snoozed: true, ..chat(state) };
+        let change = |state, cmd: Command| decide(&snoozed(state), &cmd).map(|d| d.snooze);
+        use SnoozeChange::*;
+        assert_eq!(change(Active, Command::VisitorMessage), Ok(Clear));
+        assert_eq!(change(Active, Command::LeaveMessage), Ok(Clear));
+        assert_eq!(change(Active, Command::AgentMessage(alice())), Ok(Clear));
+        assert_eq!(change(Transferred, Command::AgentMessage(bob())), Ok(Clear), "accepting by writing");
+        assert_eq!(change(Active, Command::Transfer { by: alice(), to: carol() }), Ok(Clear));
+        assert_eq!(change(Active, Command::Resolve(Resolver::Agent(alice()))), Ok(Clear));
+        assert_eq!(change(Active, Command::Resolve(Resolver::Visitor)), Ok(Clear));
+        assert_eq!(change(Active, Command::Requeue(RequeueReason::WentOffline)), Ok(Clear));
+        assert_eq!(change(Active, Command::Note(carol())), Ok(Keep), "a note leaves it asleep");
+        assert_eq!(change(Active, Command::Unsnooze(alice())), Ok(Clear));
+        assert_eq!(change(Active, Command::Unsnooze(admin())), Ok(Clear));
+        assert_eq!(change(Active, Command::Unsnooze(carol())), Err(E::NotAssignee));
+        assert_eq!(change(Active, Command::Wake), Ok(Clear));
+        let later = Snooze { until: Some(42) };
+        assert_eq!(change(Active, Command::Snooze { by: alice(), snooze: later }), Ok(Set(later)));
+        // Nothing here changes the chat's state or owner.
+        for cmd in [Command::Wake, Command::Unsnooze(alice()), Command::Snooze { by: alice(), snooze: later }] {
+            assert!(!decide(&snoozed(Active), &cmd).unwrap().changes_state(&snoozed(Active)));
+        }
     }
 
     /// Every command against every state: [bot, pending, active, transferred, resolved].
@@ -618,6 +717,32 @@ mod tests {
                 Command::Note(outsider()),
                 [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)],
             ),
+            (
+                "assignee-of-active snoozes",
+                Command::Snooze { by: alice(), snooze: Snooze { until: Some(9) } },
+                [Err(E::NotVisible), Err(E::ClaimFirst), ok(Active), Err(E::NotAssignee), Err(E::ChatResolved)],
+            ),
+            (
+                "transfer target snoozes",
+                Command::Snooze { by: bob(), snooze: Snooze { until: None } },
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotAssignee), ok(Transferred), Err(E::ChatResolved)],
+            ),
+            (
+                "admin snoozes",
+                Command::Snooze { by: admin(), snooze: Snooze { until: None } },
+                [Err(E::NotVisible), Err(E::ClaimFirst), ok(Active), ok(Transferred), Err(E::ChatResolved)],
+            ),
+            (
+                "outsider snoozes",
+                Command::Snooze { by: outsider(), snooze: Snooze { until: None } },
+                [Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible), Err(E::NotVisible)],
+            ),
+            (
+                "unsnooze what is not snoozed",
+                Command::Unsnooze(alice()),
+                [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotSnoozed), Err(E::NotAssignee), Err(E::ChatResolved)],
+            ),
+            ("timer wakes what is not snoozed", Command::Wake, [Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed)]),
             (
                 "assignee transfers to Carol",
                 Command::Transfer { by: alice(), to: carol() },

@@ -26,6 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(detail))
         .routes(routes!(claim))
         .routes(routes!(reopen))
+        .routes(routes!(snooze))
+        .routes(routes!(unsnooze))
         .routes(routes!(send_message))
         .routes(routes!(add_note))
         .routes(routes!(transfer))
@@ -37,7 +39,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    /// `inbox` (default: pending, active, transferred), `mine`, or `resolved`.
+    /// `inbox` (default: pending, active, transferred, not snoozed), `mine` (not snoozed),
+    /// `resolved`, or `snoozed` (mine).
     view: Option<String>,
     bot_id: Option<String>,
     cursor: Option<String>,
@@ -75,7 +78,8 @@ async fn list(State(state): State<AppState>, agent: Agent, AppQuery(q): AppQuery
         "inbox" => ChatView::Inbox,
         "mine" => ChatView::Mine,
         "resolved" => ChatView::Resolved,
-        _ => return Err(ApiError::invalid("view", "must be inbox, mine or resolved")),
+        "snoozed" => ChatView::Snoozed,
+        _ => return Err(ApiError::invalid("view", "must be inbox, mine, resolved or snoozed")),
     };
     let bot = match q.bot_id.as_deref().filter(|s| !s.is_empty()) {
         Some(b) => Some(BotId::parse(b).ok_or_else(|| ApiError::invalid("bot_id", "is not a bot id"))?),
@@ -140,6 +144,50 @@ async fn claim(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath
     responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn reopen(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
     let (scope, id, _) = act(&state, &agent, &id, |me| Act::Reopen { agent: me }).await?;
+    Ok(Json(chat_view(&state, &scope, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SnoozeBody {
+    /// When the chat comes back (RFC 3339, within 30 days); `null` or left out: when the visitor
+    /// next writes. The visitor writing always brings it back earlier.
+    #[serde(default)]
+    until: Option<String>,
+}
+
+/// Puts an active chat aside (assignee or admin): it leaves the inbox and *Assigned to me* for
+/// the `snoozed` view until its time comes or the visitor writes. Snoozing again replaces the time.
+///
+/// 409: `claim_first`, `not_assignee`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/snooze", tag = "live chats", params(("id" = String, Path)), request_body = SnoozeBody,
+    responses((status = 200, body = views::ChatView), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+async fn snooze(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>, AppJson(b): AppJson<SnoozeBody>) -> ApiResult<Json<views::ChatView>> {
+    let now = state.now();
+    let until = match b.until.as_deref() {
+        None => None,
+        Some(raw) => {
+            let at = crate::clock::parse_rfc3339(raw).ok_or_else(|| ApiError::invalid("until", "must be a date and time such as 2026-12-03T09:00:00Z"))?;
+            if at <= now {
+                return Err(ApiError::invalid("until", "must be in the future"));
+            }
+            if at > now + 30 * 24 * 3600 * 1000 {
+                return Err(ApiError::invalid("until", "must be within 30 days"));
+            }
+            Some(at)
+        }
+    };
+    let (scope, id, _) = act(&state, &agent, &id, |me| Act::Snooze { agent: me, until }).await?;
+    Ok(Json(chat_view(&state, &scope, &id).await?))
+}
+
+/// Brings a snoozed chat back now (assignee or admin).
+///
+/// 409: `not_snoozed`, `not_assignee`, `claim_first`, `chat_resolved`.
+#[utoipa::path(post, path = "/api/live-chats/{id}/unsnooze", tag = "live chats", params(("id" = String, Path)),
+    responses((status = 200, body = views::ChatView), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+async fn unsnooze(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::ChatView>> {
+    let (scope, id, _) = act(&state, &agent, &id, |me| Act::Unsnooze { agent: me }).await?;
     Ok(Json(chat_view(&state, &scope, &id).await?))
 }
 

@@ -113,3 +113,21 @@ async fn bot_answer(state: &AppState, conv: &Conversation, text: &str) -> Option
         }
     }
 }
+
+/// The timers' part: snoozed chats whose time came are back (each announced like any change).
+pub async fn wake_due(state: &AppState) {
+    let now = state.now();
+    let due = match state.store.due_snoozes(now, 200).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read snoozed chats");
+            return;
+        }
+    };
+    for id in due {
+        match apply(state, &id, Act::Wake { due: now }).await {
+            Ok(_) | Err(StoreError::Transition(TransitionError::NotSnoozed)) | Err(StoreError::NotFound) => {}
+            Err(e) => tracing::warn!(conversation = %id, error = %e, "could not wake a snoozed chat"),
+        }
+    }
+}

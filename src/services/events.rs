@@ -32,6 +32,19 @@ pub async fn applied(state: &AppState, a: &Applied) {
                 .with_seq(m.seq),
         );
     }
+    if a.snooze_changed {
+        let data = json!({
+            "conversation_id": c.id,
+            "state": c.state.as_str(),
+            "bot_id": c.bot_id,
+            "assignee_id": c.assignee_id,
+            "snoozed": c.snooze.is_some(),
+            "snoozed_until": c.snooze.and_then(|z| z.until).map(views::time),
+            "last_seq": c.last_seq,
+            "version": c.last_seq,
+        });
+        state.bus.publish(Event::new(EventKind::ChatSnoozed, c.last_activity_at, Topic::Team(c.team_id.clone()), data).about_chat(&c.bot_id, &c.id));
+    }
     if !a.state_changed {
         return;
     }

@@ -25,7 +25,10 @@ enum Loop {
 impl Loop {
     async fn pass(self, state: &AppState) {
         match self {
-            Self::Presence => super::presence::sweep(state).await,
+            Self::Presence => {
+                super::presence::sweep(state).await;
+                super::chats::wake_due(state).await;
+            }
             Self::Outboxes => {
                 super::notify::deliver_due(state).await;
                 super::attachments::sweep(state).await;

@@ -248,6 +248,8 @@ pub trait ChatStore: Send + Sync {
     /// time.
     async fn rate(&self, conversation: &ConversationId, rating: &Rating) -> Result<()>;
     async fn rating(&self, conversation: &ConversationId) -> Result<Option<Rating>>;
+    /// Snoozed chats whose time came by `now`, the earliest first.
+    async fn due_snoozes(&self, now: Millis, limit: i64) -> Result<Vec<ConversationId>>;
 }
 
 /// What agents see about a visitor beside the chat.
@@ -425,6 +427,18 @@ pub enum Act {
     Reopen {
         agent: UserId,
     },
+    /// The assignee puts an active chat aside until `until` (or until the visitor writes).
+    Snooze {
+        agent: UserId,
+        until: Option<Millis>,
+    },
+    Unsnooze {
+        agent: UserId,
+    },
+    /// The timers: the snooze's time (at or before `due`) came.
+    Wake {
+        due: Millis,
+    },
     ResolveByVisitor {
         visitor: VisitorId,
     },
@@ -448,6 +462,8 @@ pub enum ChatView {
     Inbox,
     Mine,
     Resolved,
+    /// My snoozed chats.
+    Snoozed,
 }
 
 #[derive(Debug, Clone)]

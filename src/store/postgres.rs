@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "attachments", include_str!("../../migrations/postgres/0009_attachments.sql")),
     (10, "search", include_str!("../../migrations/postgres/0010_search.sql")),
     (11, "visitor context", include_str!("../../migrations/postgres/0011_visitor_context.sql")),
+    (12, "snooze", include_str!("../../migrations/postgres/0012_snooze.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -302,6 +302,8 @@ pub struct Conversation {
     pub created_at: Millis,
     pub last_activity_at: Millis,
     pub last_seq: i64,
+    /// Put aside by its agent, until a time or the visitor's next message.
+    pub snooze: Option<crate::domain::chat::Snooze>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -416,6 +418,8 @@ pub struct Applied {
     pub messages: Vec<Message>,
     /// The state changed (claim, transfer, ...): announce it.
     pub state_changed: bool,
+    /// The chat was snoozed or woken: announce it.
+    pub snooze_changed: bool,
     /// The bot should answer the visitor's message just stored.
     pub bot_replies: bool,
     /// A repeated `client_id`: `messages` holds the original, nothing was written.

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "attachments", include_str!("../../migrations/sqlite/0009_attachments.sql")),
     (10, "search", include_str!("../../migrations/sqlite/0010_search.sql")),
     (11, "visitor context", include_str!("../../migrations/sqlite/0011_visitor_context.sql")),
+    (12, "snooze", include_str!("../../migrations/sqlite/0012_snooze.sql")),
 ];
 
 /// Most jobs one transaction carries.

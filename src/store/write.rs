@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{Act, PresenceChange, PresenceInput, Result, StoreError};
 use crate::clock::Millis;
-use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, TransitionError, Trigger, decide};
+use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, RequeueReason, Resolver, SnoozeChange, TransitionError, Trigger, decide};
 use crate::domain::ids::{AttachmentId, ConversationId, MessageId, UserId};
 use crate::domain::presence::{Reason, Status};
 use crate::domain::values::{ClientId, MessageBody};
@@ -80,6 +80,7 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
                 conversation: conv,
                 messages: vec![first],
                 state_changed: false,
+                snooze_changed: false,
                 bot_replies: false,
                 replayed: true,
                 previous_assignee: None,
@@ -104,6 +105,7 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
         human_only: flags.human_only,
         auto_escalate_unanswered: flags.auto_escalate_unanswered,
         newest,
+        snoozed: conv.snooze.is_some(),
     };
 
     let (cmd, content) = command(tx, &conv, act).await?;
@@ -172,7 +174,14 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     let resolved_at = if decision.state == ChatState::Resolved { conv.resolved_at.or(Some(now)) } else { None };
     let last_activity_at = if written.is_empty() && !state_changed { conv.last_activity_at } else { now };
     let previous_assignee = conv.assignee_id.clone();
+    let snooze = match decision.snooze {
+        SnoozeChange::Keep => conv.snooze,
+        SnoozeChange::Set(z) => Some(z),
+        SnoozeChange::Clear => None,
+    };
+    let snooze_changed = snooze != conv.snooze;
     let conversation = Conversation {
+        snooze,
         state: decision.state,
         assignee_id: decision.assignee.clone(),
         escalated_at,
@@ -189,6 +198,7 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
         conversation,
         messages: written,
         state_changed,
+        snooze_changed,
         bot_replies: decision.bot_replies,
         replayed: false,
         previous_assignee,
@@ -242,6 +252,15 @@ async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) 
         Act::Claim { agent } => (Command::Claim(agent_facts(tx, conv, &agent).await?.0), None),
         Act::ResolveByAgent { agent } => (Command::Resolve(Resolver::Agent(agent_facts(tx, conv, &agent).await?.0)), None),
         Act::Reopen { agent } => (Command::Reopen(agent_facts(tx, conv, &agent).await?.0), None),
+        Act::Snooze { agent, until } => (Command::Snooze { by: agent_facts(tx, conv, &agent).await?.0, snooze: crate::domain::chat::Snooze { until } }, None),
+        Act::Unsnooze { agent } => (Command::Unsnooze(agent_facts(tx, conv, &agent).await?.0), None),
+        Act::Wake { due } => {
+            // The timers found it due; make sure it still is, under the lock.
+            if !conv.snooze.is_some_and(|z| z.until.is_some_and(|u| u <= due)) {
+                return Err(TransitionError::NotSnoozed.into());
+            }
+            (Command::Wake, None)
+        }
         Act::AgentMessage { agent, body, client_id, files } => {
             let (facts, user) = agent_facts(tx, conv, &agent).await?;
             (Command::AgentMessage(facts), Some(Said { author: Author::agent(&user), body, client_id, files }))
@@ -405,6 +424,7 @@ mod tests {
             created_at: 0,
             last_activity_at: 0,
             last_seq: 0,
+            snooze: None,
         };
         let id = conv.id.clone();
         let mut tx = Memory { conv: Some(conv), agent: Some(agent.clone()), messages: vec![] };

@@ -25,6 +25,7 @@ mod realtime;
 mod resync_property;
 mod search;
 mod shortcuts;
+mod snooze;
 mod shutdown;
 mod storm;
 mod teams;

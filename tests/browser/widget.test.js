@@ -579,3 +579,43 @@ for (const [size, viewport] of SIZES) {
     await inbox.context().close();
   });
 }
+
+for (const [size, viewport] of SIZES) {
+  test(`${size}: agents see the visitor's page live, their browser, local time, what the site says, and their chats`, async () => {
+    await setStatus(alice, "available");
+    const bot = await makeBot({ name: `Context ${size}` });
+    const { page, w } = await openWidget(`context-${size}`, viewport, bot);
+    await page.evaluate(() => window.Baton.setUser({ name: "Vera Jones", email: "vera@example.com", plan: "pro", account_id: 4711 }));
+    await say(w, "Do these boots come in 42?");
+    await w.getByRole("button", { name: "Talk to a person" }).click();
+    await w.locator("[data-testid=queue]").waitFor();
+    const conv = await conversationOf(page, bot);
+    assert.equal((await alice("POST", `/api/live-chats/${conv.id}/claim`)).status, 200);
+
+    const inbox = await newPage(browser, `context-inbox-${size}`, viewport);
+    await logIn(inbox, base, "alice@shop.test", "agent-password");
+    await inbox.goto(`${base}/app/mine/${conv.id}`);
+    await inbox.locator(".msg.visitor", { hasText: "Do these boots come in 42?" }).waitFor();
+    const panel = inbox.locator("[data-testid=visitor-panel]");
+    if (!(await panel.isVisible())) await inbox.getByRole("button", { name: "Visitor details" }).click();
+    await panel.locator(".vp-who", { hasText: "Vera Jones" }).waitFor();
+    await panel.locator("[data-testid=vp-browser]", { hasText: /Chrome \d+ on Linux/ }).waitFor();
+    await panel.locator("[data-testid=vp-time]").waitFor();
+    await panel.locator("[data-testid=vp-attributes]", { hasText: "pro" }).waitFor();
+    assert.match(await panel.locator("[data-testid=vp-attributes]").innerText(), /account id\s+4711/);
+    await panel.locator(".vp-chat.current", { hasText: "This chat" }).waitFor();
+
+    // The visitor moves on in a single-page site: the panel follows.
+    await page.evaluate(() => { history.pushState({}, "", `${location.pathname}${location.search}&p=boots`); document.title = "Winter boots — Northwind"; });
+    await panel.locator("[data-testid=vp-page] a", { hasText: "Winter boots — Northwind" }).waitFor();
+    assert.match(await panel.locator("[data-testid=vp-page] a").getAttribute("href"), /p=boots/);
+    if (size === "phone") {
+      const width = await inbox.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= viewport.width, `the page is ${width}px wide`);
+    }
+    await shot(inbox, `54-visitor-panel-${size}`);
+    for (const p of [page, inbox]) assert.deepEqual(p.errors, []);
+    await page.context().close();
+    await inbox.context().close();
+  });
+}

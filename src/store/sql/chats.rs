@@ -157,7 +157,8 @@ macro_rules! chat_store {
                     "UPDATE conversations SET state = $2, assignee_id = $3, escalated_at = $4, resolved_at = $5, last_activity_at = $6, last_seq = $7,
                         last_preview = COALESCE($8, last_preview), last_author_kind = COALESCE($9, last_author_kind), last_message_at = COALESCE($10, last_message_at),
                         -- Waiting again (escalated or requeued): reminders count from now.
-                        alerted_at = CASE WHEN $2 = 'pending' AND state <> 'pending' THEN $6 ELSE alerted_at END
+                        alerted_at = CASE WHEN $2 = 'pending' AND state <> 'pending' THEN $6 ELSE alerted_at END,
+                        snoozed = $11, snoozed_until = $12
                      WHERE id = $1",
                 )
                 .bind(&c.id)
@@ -170,6 +171,8 @@ macro_rules! chat_store {
                 .bind(said.map(|m| m.body.preview(140)))
                 .bind(said.map(|m| m.author.kind))
                 .bind(said.map(|m| m.created_at))
+                .bind(c.snooze.is_some())
+                .bind(c.snooze.and_then(|z| z.until))
                 .execute(&mut *self)
                 .await?;
                 Ok(())
@@ -282,6 +285,7 @@ macro_rules! chat_store {
                         created_at: now,
                         last_activity_at: now,
                         last_seq,
+                        snooze: None,
                     })
                 })
             }
@@ -331,9 +335,10 @@ macro_rules! chat_store {
                     let scope = &scope;
                     let q = &q;
                     let sql = match q.view {
-                        ChatView::Inbox => list_page!(" AND c.state IN ('pending', 'active', 'transferred')"),
-                        ChatView::Mine => list_page!(" AND c.assignee_id = $2 AND c.state IN ('active', 'transferred')"),
+                        ChatView::Inbox => list_page!(" AND c.state IN ('pending', 'active', 'transferred') AND NOT c.snoozed"),
+                        ChatView::Mine => list_page!(" AND c.assignee_id = $2 AND c.state IN ('active', 'transferred') AND NOT c.snoozed"),
                         ChatView::Resolved => list_page!(" AND c.state = 'resolved'"),
+                        ChatView::Snoozed => list_page!(" AND c.assignee_id = $2 AND c.snoozed"),
                     };
                     let rows: Vec<SummaryRow> = query_as(sql)
                         .bind(&scope.team)
@@ -437,6 +442,16 @@ macro_rules! chat_store {
                         return Err(StoreError::Conflict("already_rated", "this chat has already been rated".into()));
                     }
                     Ok(())
+                })
+            }
+
+            async fn due_snoozes(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<ConversationId>> {
+                run!(self.read, |c| {
+                    query_scalar("SELECT id FROM conversations WHERE snoozed AND snoozed_until IS NOT NULL AND snoozed_until <= $1 ORDER BY snoozed_until LIMIT $2")
+                        .bind(now)
+                        .bind(limit)
+                        .fetch_all(&mut *c)
+                        .await
                 })
             }
 

@@ -63,7 +63,7 @@ macro_rules! team_cols {
 
 macro_rules! conversation_cols {
     () => {
-        "c.id, c.team_id, c.bot_id, c.visitor_id, c.state, c.assignee_id, c.escalated_at, c.resolved_at, c.created_at, c.last_activity_at, c.last_seq"
+        "c.id, c.team_id, c.bot_id, c.visitor_id, c.state, c.assignee_id, c.escalated_at, c.resolved_at, c.created_at, c.last_activity_at, c.last_seq, c.snoozed, c.snoozed_until"
     };
 }
 
@@ -286,6 +286,8 @@ pub(crate) struct ConversationRow {
     created_at: i64,
     last_activity_at: i64,
     last_seq: i64,
+    snoozed: bool,
+    snoozed_until: Option<i64>,
 }
 }
 
@@ -303,6 +305,7 @@ impl From<ConversationRow> for Conversation {
             created_at: r.created_at,
             last_activity_at: r.last_activity_at,
             last_seq: r.last_seq,
+            snooze: r.snoozed.then_some(crate::domain::chat::Snooze { until: r.snoozed_until }),
         }
     }
 }
