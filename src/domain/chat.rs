@@ -137,7 +137,10 @@ pub enum Command {
     /// The assignee can no longer handle the chat; it goes back to the queue.
     Requeue(RequeueReason),
     /// The assignee (or an admin) puts an active chat aside.
-    Snooze { by: AgentFacts, snooze: Snooze },
+    Snooze {
+        by: AgentFacts,
+        snooze: Snooze,
+    },
     /// Back before its time, by hand.
     Unsnooze(AgentFacts),
     /// The snooze's time came (the timers).
@@ -374,7 +377,12 @@ pub fn decide(chat: &ChatFacts, cmd: &Command) -> Result<Decision, TransitionErr
     // A snoozed chat wakes when the visitor writes, and whenever it is handed on or ended.
     let wakes = matches!(
         cmd,
-        Command::VisitorMessage | Command::LeaveMessage | Command::AgentMessage(_) | Command::Transfer { .. } | Command::Resolve(_) | Command::Requeue(_)
+        Command::VisitorMessage
+            | Command::LeaveMessage
+            | Command::AgentMessage(_)
+            | Command::Transfer { .. }
+            | Command::Resolve(_)
+            | Command::Requeue(_)
     );
     if chat.snoozed && d.snooze == SnoozeChange::Keep && (wakes || d.state != chat.state) {
         d.snooze = SnoozeChange::Clear;
@@ -742,7 +750,11 @@ mod tests {
                 Command::Unsnooze(alice()),
                 [Err(E::NotVisible), Err(E::ClaimFirst), Err(E::NotSnoozed), Err(E::NotAssignee), Err(E::ChatResolved)],
             ),
-            ("timer wakes what is not snoozed", Command::Wake, [Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed)]),
+            (
+                "timer wakes what is not snoozed",
+                Command::Wake,
+                [Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed), Err(E::NotSnoozed)],
+            ),
             (
                 "assignee transfers to Carol",
                 Command::Transfer { by: alice(), to: carol() },

@@ -162,12 +162,18 @@ struct SnoozeBody {
 /// 409: `claim_first`, `not_assignee`, `chat_resolved`.
 #[utoipa::path(post, path = "/api/live-chats/{id}/snooze", tag = "live chats", params(("id" = String, Path)), request_body = SnoozeBody,
     responses((status = 200, body = views::ChatView), (status = 400, response = Error), (status = 401, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
-async fn snooze(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>, AppJson(b): AppJson<SnoozeBody>) -> ApiResult<Json<views::ChatView>> {
+async fn snooze(
+    State(state): State<AppState>,
+    agent: Agent,
+    AppPath(id): AppPath<String>,
+    AppJson(b): AppJson<SnoozeBody>,
+) -> ApiResult<Json<views::ChatView>> {
     let now = state.now();
     let until = match b.until.as_deref() {
         None => None,
         Some(raw) => {
-            let at = crate::clock::parse_rfc3339(raw).ok_or_else(|| ApiError::invalid("until", "must be a date and time such as 2026-12-03T09:00:00Z"))?;
+            let at =
+                crate::clock::parse_rfc3339(raw).ok_or_else(|| ApiError::invalid("until", "must be a date and time such as 2026-12-03T09:00:00Z"))?;
             if at <= now {
                 return Err(ApiError::invalid("until", "must be in the future"));
             }

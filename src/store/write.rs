@@ -252,7 +252,9 @@ async fn command<T: ChatTx + ?Sized>(tx: &mut T, conv: &Conversation, act: Act) 
         Act::Claim { agent } => (Command::Claim(agent_facts(tx, conv, &agent).await?.0), None),
         Act::ResolveByAgent { agent } => (Command::Resolve(Resolver::Agent(agent_facts(tx, conv, &agent).await?.0)), None),
         Act::Reopen { agent } => (Command::Reopen(agent_facts(tx, conv, &agent).await?.0), None),
-        Act::Snooze { agent, until } => (Command::Snooze { by: agent_facts(tx, conv, &agent).await?.0, snooze: crate::domain::chat::Snooze { until } }, None),
+        Act::Snooze { agent, until } => {
+            (Command::Snooze { by: agent_facts(tx, conv, &agent).await?.0, snooze: crate::domain::chat::Snooze { until } }, None)
+        }
         Act::Unsnooze { agent } => (Command::Unsnooze(agent_facts(tx, conv, &agent).await?.0), None),
         Act::Wake { due } => {
             // The timers found it due; make sure it still is, under the lock.

@@ -25,7 +25,13 @@ async fn a_snoozed_chat_waits_out_of_the_inbox_until_its_time_or_the_visitor(app
     alice.post(&app, &path("snooze"), json!({})).await.assert_error(409, "claim_first");
     assert_eq!(alice.post(&app, &path("claim"), json!({})).await.status, 200);
     bob.post(&app, &path("snooze"), json!({})).await.assert_error(409, "not_assignee");
-    for bad in [json!({"until": "tomorrow"}), json!({"until": "2025-01-01T00:00:00Z"}), json!({"until": "2026-03-01T00:00:00Z"}), json!({"until": 5}), json!({"x": 1})] {
+    for bad in [
+        json!({"until": "tomorrow"}),
+        json!({"until": "2025-01-01T00:00:00Z"}),
+        json!({"until": "2026-03-01T00:00:00Z"}),
+        json!({"until": 5}),
+        json!({"x": 1}),
+    ] {
         alice.post(&app, &path("snooze"), bad).await.assert_error(400, "invalid_input");
     }
     alice.post(&app, &path("unsnooze"), json!({})).await.assert_error(409, "not_snoozed");

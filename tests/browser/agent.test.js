@@ -395,3 +395,41 @@ for (const [size, viewport] of [["desktop", { width: 1280, height: 800 }], ["pho
     await page.context().close();
   });
 }
+
+for (const [size, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", PHONE]]) {
+  test(`${size}: a snoozed chat leaves the list until the visitor writes, and comes back live`, async () => {
+    const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: `Snooze ${size}`, settings: { human_escalation: true } })).body.id;
+    const alice = await apiLogin(base, "alice@shop.test", "agent-password");
+    await alice("PUT", "/api/me/status", { status: "available" });
+    const visitor = await waitingVisitor(bot, `Snooze me (${size})`);
+    const list = (await alice("GET", "/api/live-chats?view=inbox")).body.items;
+    const chat = list.find((c) => c.bot.id === bot).id;
+    assert.equal((await alice("POST", `/api/live-chats/${chat}/claim`)).status, 200);
+
+    const page = await newPage(browser, `snooze-${size}`, viewport, size === "phone" ? { hasTouch: true, isMobile: true } : {});
+    await logIn(page, base, "alice@shop.test", "agent-password");
+    await page.goto(`${base}/app/mine/${chat}`);
+    await page.locator(".msg.visitor", { hasText: `Snooze me (${size})` }).waitFor();
+    await page.getByRole("button", { name: "Snooze", exact: true }).click();
+    await page.getByRole("menuitem", { name: "Until the visitor writes" }).click();
+    await page.locator("[data-testid=snoozed]", { hasText: "Until the visitor writes" }).waitFor();
+    await page.getByRole("button", { name: "Unsnooze" }).waitFor();
+    await shot(page, `55-snoozed-${size}`);
+
+    // Out of "Assigned to me", in "Snoozed".
+    await page.goto(`${base}/app/snoozed`);
+    const row = page.locator(".chat-row", { hasText: `Snooze me (${size})` });
+    await row.waitFor();
+    await row.locator(".tag.snoozed", { hasText: "until a reply" }).waitFor();
+    await page.goto(`${base}/app/mine`);
+    await page.locator(".rows .empty, .rows .chat-row").first().waitFor();
+    assert.equal(await page.locator(".chat-row", { hasText: `Snooze me (${size})` }).count(), 0, "out of the list while snoozed");
+
+    // The visitor writes: it is back in "Assigned to me", live.
+    await visitor("/api/widget/messages", { body: "Any news?" });
+    await page.locator(".chat-row", { hasText: "Any news?" }).waitFor();
+    if (size === "phone") await fitsTheScreen(page);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}

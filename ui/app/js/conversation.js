@@ -1,7 +1,7 @@
 // One conversation: the whole history, the actions of the lifecycle, the composer.
 
 import { ApiError, get, post } from "./api.js";
-import { attachmentsEl, avatar, clear, clock, h, icon, since, toast } from "./dom.js";
+import { attachmentsEl, avatar, clear, clock, h, icon, since, snoozeWhen, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
 import { composer } from "./composer.js";
 import { visitorPanel } from "./visitor.js";
@@ -103,6 +103,9 @@ export async function conversationPane(pane, id, { onRead }) {
     if ((s === "active" || s === "transferred") && (mine || admin())) actions.push(h("button", { class: "btn", onclick: transferDialog }, "Transfer"));
     if (s === "pending" || ((s === "active" || s === "transferred") && (mine || admin()))) actions.push(h("button", { class: "btn", onclick: () => act("resolve") }, "Resolve"));
     if (s === "resolved") actions.push(h("button", { class: "btn", onclick: reopen }, "Reopen"));
+    if ((s === "active" || s === "transferred") && (mine || admin())) actions.unshift(chat.snoozed
+      ? h("button", { class: "btn", onclick: () => act("unsnooze"), title: "Bring the chat back now" }, "Unsnooze")
+      : snoozeMenu());
     // What the visitor told us in the pre-chat form, and where they started.
     const answers = Object.entries(chat.visitor.fields ?? {});
     let page = null;
@@ -122,6 +125,7 @@ export async function conversationPane(pane, id, { onRead }) {
       side.toggle,
       h("span", { class: `pill ${s}`, "data-testid": "chat-state" }, s),
       chat.assignee ? h("span", { class: "tag" }, chat.assignee.id === me() ? "You" : chat.assignee.display_name) : null,
+      chat.snoozed ? h("span", { class: "tag snoozed", "data-testid": "snoozed" }, icon("snooze"), chat.snoozed_until ? ` Until ${snoozeWhen(chat.snoozed_until)}` : " Until the visitor writes") : null,
       h("div", { class: "actions" }, actions));
   }
 
@@ -185,6 +189,33 @@ export async function conversationPane(pane, id, { onRead }) {
       if (e instanceof ApiError && e.status === 409) refresh();
       return false;
     }
+  }
+
+  // Snooze: put the chat aside until a time or the visitor's next message.
+  function snoozeMenu() {
+    const at = (days, hour) => { const d = new Date(); d.setDate(d.getDate() + days); d.setHours(hour, 0, 0, 0); return d; };
+    const nextMonday = () => { const d = new Date(); const add = ((8 - d.getDay()) % 7) || 7; return at(add, 9); };
+    const options = [
+      ["In 1 hour", () => new Date(Date.now() + 3600_000)],
+      ["Tomorrow at 9:00", () => at(1, 9)],
+      ["Next Monday at 9:00", nextMonday],
+      ["Until the visitor writes", () => null],
+    ];
+    const popup = h("div", { class: "popup snooze-popup", role: "menu", hidden: true });
+    const close = () => { popup.hidden = true; document.removeEventListener("click", outside, true); };
+    const outside = (e) => { if (!wrap.contains(e.target)) close(); };
+    const button = h("button", { class: "btn", "aria-haspopup": "menu", onclick: () => {
+      popup.hidden = !popup.hidden;
+      if (!popup.hidden) { document.addEventListener("click", outside, true); popup.querySelector("button")?.focus(); }
+    } }, icon("snooze"), "Snooze");
+    clear(popup, options.map(([label, when]) => h("button", { type: "button", role: "menuitem", onclick: () => {
+      close();
+      const until = when();
+      act("snooze", { until: until ? until.toISOString() : null });
+    } }, label)));
+    popup.addEventListener("keydown", (e) => { if (e.key === "Escape") { close(); button.focus(); } });
+    const wrap = h("div", { class: "snooze-wrap" }, button, popup);
+    return wrap;
   }
 
   async function act(action, body = {}) {

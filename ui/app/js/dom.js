@@ -47,6 +47,7 @@ const ICONS = {
   back: '<path d="M15 5l-7 7 7 7"/>',
   logout: '<path d="M15 4h4v16h-4"/><path d="M10 8l-4 4 4 4"/><path d="M6 12h10"/>',
   link: '<path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/>',
+  snooze: '<circle cx="12" cy="13" r="8"/><path d="M12 9v4l2.5 2"/><path d="M5 3L2 6M19 3l3 3"/>',
   search: '<circle cx="11" cy="11" r="7"/><path d="M20 20l-4-4"/>',
   clip: '<path d="M20 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.4 8.4a1.7 1.7 0 0 1-2.4-2.4l7.7-7.7"/>',
   file: '<path d="M6 2h8l5 5v15H6z"/><path d="M14 2v5h5"/>',
@@ -123,4 +124,11 @@ export function attachmentsEl(list, urlOf) {
         h("img", { src: urlOf(a, false), alt: a.name, loading: "lazy", width: a.width, height: a.height, style: a.width ? `aspect-ratio: ${a.width} / ${a.height}` : null }))
     : h("a", { class: "file-card", href: urlOf(a, true), download: a.name, title: `Download ${a.name}` },
         icon("file"), h("span", { class: "fname" }, a.name), h("span", { class: "fsize" }, fileSize(a.size)))));
+}
+
+/// "09:00", or "Mon 09:00" when not today.
+export function snoozeWhen(iso) {
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" })} ${time}`;
 }

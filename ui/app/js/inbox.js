@@ -1,13 +1,14 @@
 // The inbox: the conversation list (live, filterable by bot) and the selected conversation.
 
 import { get } from "./api.js";
-import { avatar, clear, h, icon, since } from "./dom.js";
+import { avatar, clear, h, icon, since, snoozeWhen } from "./dom.js";
 import { app, navigate } from "./main.js";
 import { conversationPane } from "./conversation.js";
 
 const EMPTY = {
   inbox: ["No live chats right now", "When a visitor asks for a person, the chat shows up here."],
   mine: ["Nothing assigned to you", "Chats you claim or receive by transfer appear here."],
+  snoozed: ["Nothing snoozed", "Snooze a chat to put it aside until later or until the visitor writes back."],
   resolved: ["No resolved chats yet", "Finished conversations are kept here."],
 };
 
@@ -88,7 +89,8 @@ export async function inboxView(content, view, selectedId) {
         h("div", { class: "meta" },
           h("span", { class: `pill ${c.state}` }, c.state),
           h("span", { class: "tag" }, c.bot.name),
-          c.assignee ? h("span", { class: "tag" }, "→ ", c.assignee.display_name) : null)),
+          c.assignee ? h("span", { class: "tag" }, "→ ", c.assignee.display_name) : null,
+          c.snoozed ? h("span", { class: "tag snoozed" }, icon("snooze"), c.snoozed_until ? ` ${snoozeWhen(c.snoozed_until)}` : " until a reply") : null)),
       h("div", { class: "side" },
         h("time", { datetime: c.escalated_at, title: "Time since handoff", "data-since": c.escalated_at }, since(c.escalated_at)),
         c.unread_count > 0 ? h("span", { class: "badge", "aria-label": `${c.unread_count} unread` }, c.unread_count) : null));

@@ -108,6 +108,7 @@ function route() {
   switch (section) {
     case "inbox":
     case "mine":
+    case "snoozed":
     case "resolved":
       return inboxView(content, section, rest[0]);
     case "shortcuts":
@@ -131,7 +132,7 @@ async function onSignedIn() {
 
 // ---------- the shell ----------
 
-const TITLES = { inbox: "Main Inbox", mine: "Assigned to me", resolved: "Resolved", shortcuts: "Shortcuts", notifications: "Notification", profile: "Profile", team: "Team" };
+const TITLES = { inbox: "Main Inbox", mine: "Assigned to me", snoozed: "Snoozed", resolved: "Resolved", shortcuts: "Shortcuts", notifications: "Notification", profile: "Profile", team: "Team" };
 
 let statusSlot = null;
 let connSlot = null;
@@ -158,6 +159,7 @@ function shell(section) {
     h("h2", {}, "Live chat"),
     navLink("/app/inbox", "inbox", "Main Inbox", section),
     navLink("/app/mine", "mine", "Assigned to me", section),
+    navLink("/app/snoozed", "snooze", "Snoozed", section),
     navLink("/app/resolved", "resolved", "Resolved", section),
     navLink("/app/shortcuts", "bolt", "Shortcuts", section),
     navLink("/app/notifications", "bell", "Notification", section),

@@ -25,7 +25,9 @@ export function visitorPanel(chatId) {
   // Open by default where there is room for it.
   const wanted = localStorage.getItem(KEY);
   panel.hidden = true;
-  if (wanted === "open" || (wanted === null && matchMedia("(min-width: 1200px)").matches)) show(true);
+  // On a phone it covers the chat: opened by hand each time.
+  const phone = matchMedia("(max-width: 800px)").matches;
+  if (!phone && (wanted === "open" || (wanted === null && matchMedia("(min-width: 1200px)").matches))) show(true);
 
   async function load() {
     clear(body, h("p", { class: "vp-muted", role: "status" }, "Loading…"));
