@@ -87,6 +87,9 @@ pub enum EventKind {
     /// (to the team, with bot access).
     #[serde(rename = "visitor.updated")]
     VisitorUpdated,
+    /// The agent of a visitor's live chat changed their name or picture (to the visitor).
+    #[serde(rename = "agent.updated")]
+    AgentUpdated,
     /// Never sent to a client: wakes a connection marked lagged, so it resyncs (the cluster's
     /// bus reconnected and events may have been missed).
     #[serde(rename = "resync")]
@@ -117,6 +120,7 @@ impl EventKind {
             Self::ChatRated => "chat.rated",
             Self::TeamChanged => "team.changed",
             Self::VisitorUpdated => "visitor.updated",
+            Self::AgentUpdated => "agent.updated",
             Self::ProfileChanged => "profile.changed",
             Self::Resync => "resync",
         }

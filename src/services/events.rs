@@ -170,6 +170,15 @@ pub fn shortcuts_changed(state: &AppState, s: &crate::store::Shortcut) {
 /// pages of every team they are in show the new one.
 pub async fn profile_changed(state: &AppState, user: &UserId) {
     state.bus.publish(Event::new(EventKind::ProfileChanged, state.now(), Topic::User(user.clone()), json!({})));
+    // The visitors in the agent's chats see the new name and picture in the widget's header.
+    if let (Ok(Some(u)), Ok(chats)) = (state.store.user(user).await, state.store.assigned_chats(user).await) {
+        for c in chats {
+            let data = json!({"conversation_id": c.id, "agent": views::public_agent(&u)});
+            state
+                .bus
+                .publish(Event::new(EventKind::AgentUpdated, state.now(), Topic::Visitor(c.visitor_id.clone()), data).about_chat(&c.bot_id, &c.id));
+        }
+    }
     if let Ok(me) = state.store.me(user).await {
         for (team, _) in &me.teams {
             team_changed(state, &team.id, "members");

@@ -248,6 +248,8 @@ pub trait ChatStore: Send + Sync {
     /// time.
     async fn rate(&self, conversation: &ConversationId, rating: &Rating) -> Result<()>;
     async fn rating(&self, conversation: &ConversationId) -> Result<Option<Rating>>;
+    /// The user's active and transferred chats, in every team.
+    async fn assigned_chats(&self, user: &UserId) -> Result<Vec<Conversation>>;
     /// Snoozed chats whose time came by `now`, the earliest first.
     async fn due_snoozes(&self, now: Millis, limit: i64) -> Result<Vec<ConversationId>>;
 }

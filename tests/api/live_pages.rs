@@ -43,4 +43,25 @@ async fn changes_to_bots_shortcuts_members_and_profiles_reach_open_pages(app: Te
     assert_eq!(what(owner_ws.next_of("team.changed").await), "members");
 }
 
-backend_tests!(changes_to_bots_shortcuts_members_and_profiles_reach_open_pages);
+async fn the_widget_hears_when_its_agent_changes_name_or_picture(app: TestApp) {
+    let owner = app.setup().await;
+    let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
+    alice.set_status(&app, "available").await;
+    let bot = app.shop_bot(&owner).await;
+    let (vera, chat) = app.pending_chat(&bot).await;
+    let (otto, other) = app.pending_chat(&bot).await;
+    assert_eq!(alice.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await.status, 200);
+    let mut vera_ws = Ws::visitor(&app, &vera).await;
+    let mut otto_ws = Ws::visitor(&app, &otto).await;
+    alice.patch(&app, "/api/me", json!({"first_name": "Alicia"})).await;
+    let f = vera_ws.next_of("agent.updated").await;
+    assert_eq!((f["data"]["conversation_id"].as_str(), f["data"]["agent"]["display_name"].as_str()), (Some(chat.as_str()), Some("Alicia Agent")));
+    // Otto's chat is not Alicia's: his widget hears nothing of her (the next frame he gets is
+    // his own chat being claimed).
+    owner.set_status(&app, "available").await;
+    owner.post(&app, &format!("/api/live-chats/{other}/claim"), json!({})).await;
+    let heard = otto_ws.until(|f| f["type"] == "chat.claimed").await;
+    assert!(!heard.iter().any(|f| f["type"] == "agent.updated"), "{heard:?}");
+}
+
+backend_tests!(changes_to_bots_shortcuts_members_and_profiles_reach_open_pages, the_widget_hears_when_its_agent_changes_name_or_picture);

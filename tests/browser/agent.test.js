@@ -433,3 +433,28 @@ for (const [size, viewport] of [["desktop", { width: 1280, height: 800 }], ["pho
     await page.context().close();
   });
 }
+
+test("a chat left waiting is announced again until someone claims it", async () => {
+  // The shortest interval a team may set; the server's timers run on its real clock here.
+  assert.equal((await owner("PATCH", `/api/teams/${team}/settings`, { pending_alert_seconds: 30 })).status, 200);
+  try {
+    const bot = (await owner("POST", `/api/teams/${team}/bots`, { name: "Reminders", settings: { human_escalation: true } })).body.id;
+    const page = await newPage(browser, "reminders", { width: 1280, height: 800 });
+    await logIn(page, base, "alice@shop.test", "agent-password");
+    const alice = await apiLogin(base, "alice@shop.test", "agent-password");
+    await alice("PUT", "/api/me/status", { status: "available" });
+    await page.locator("[data-testid=my-status]", { hasText: "Available" }).waitFor();
+    await waitingVisitor(bot, "Is anyone there?");
+    const toasts = page.locator(".toasts");
+    await toasts.getByText(/still waiting for a person/).waitFor({ timeout: 60_000 });
+    await shot(page, "56-reminder");
+    // Claimed: no more reminders (the list shows it claimed; a later toast would be a bug the
+    // API test covers with the controllable clock).
+    const chat = (await alice("GET", "/api/live-chats?view=inbox")).body.items.find((c) => c.bot.id === bot).id;
+    assert.equal((await alice("POST", `/api/live-chats/${chat}/claim`)).status, 200);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    await owner("PATCH", `/api/teams/${team}/settings`, { pending_alert_seconds: 120 });
+  }
+});

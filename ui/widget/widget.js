@@ -1148,6 +1148,11 @@
       if (f.type === "message.created" && conv && d.conversation_id === conv.id) add(d);
       else if (f.type === "queue.updated" && conv && d.conversation_id === conv.id) {
         if (conv.state === "pending") { conv.queue = { position: d.position, expected_wait_seconds: d.expected_wait_seconds }; renderState(); }
+      } else if (f.type === "agent.updated" && conv && d.conversation_id === conv.id) {
+        // The agent changed their name or picture: the header follows.
+        conv.agent = d.agent;
+        renderState();
+        remember();
       } else if (f.type.startsWith("chat.") && conv && d.conversation_id === conv.id) setState(d);
       else if (f.type === "availability" && config) {
         if (d.reach) config.reach = d.reach;

@@ -445,6 +445,19 @@ macro_rules! chat_store {
                 })
             }
 
+            async fn assigned_chats(&self, user: &UserId) -> $crate::store::Result<Vec<Conversation>> {
+                let user = user.clone();
+                run!(self.read, |c| {
+                    let rows: Vec<ConversationRow> = query_as(concat!(
+                        "SELECT ", conversation_cols!(), " FROM conversations c WHERE c.assignee_id = $1 AND c.state IN ('active', 'transferred') LIMIT 500"
+                    ))
+                    .bind(&user)
+                    .fetch_all(&mut *c)
+                    .await?;
+                    Ok(rows.into_iter().map(Into::into).collect())
+                })
+            }
+
             async fn due_snoozes(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<ConversationId>> {
                 run!(self.read, |c| {
                     query_scalar("SELECT id FROM conversations WHERE snoozed AND snoozed_until IS NOT NULL AND snoozed_until <= $1 ORDER BY snoozed_until LIMIT $2")
