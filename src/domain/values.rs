@@ -24,14 +24,14 @@ impl fmt::Display for InvalidField {
 
 impl std::error::Error for InvalidField {}
 
-/// Trimmed single-line text with a length cap and no control characters.
+/// Trimmed single-line text with a length cap and no control characters. The cap counts what
+/// was sent, spaces around included (as the API documents it); the minimum what is kept.
 fn line(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, InvalidField> {
     let s = raw.trim();
-    let n = s.chars().count();
-    if n < min {
+    if s.chars().count() < min {
         return Err(InvalidField::new(field, if min == 1 { "must not be blank".to_string() } else { format!("must be at least {min} characters") }));
     }
-    if n > max {
+    if raw.chars().count() > max {
         return Err(InvalidField::new(field, format!("must be at most {max} characters")));
     }
     if s.chars().any(char::is_control) {
