@@ -3,27 +3,31 @@
 
 macro_rules! visitor_store {
     ($Store:ty, $Db:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::store::VisitorStore for $Store {
-            async fn set_visitor_context(
-                &self,
-                visitor: &VisitorId,
-                context: &crate::domain::visitor::Context,
-                now: i64,
-            ) -> $crate::store::Result<()> {
-                let (visitor, json) = (visitor.clone(), serde_json::to_string(context).expect("context serialises"));
+        impl $Store {
+            /// Replaces the context, the attributes, or both (`None` keeps what is stored).
+            async fn save_visitor_context(&self, visitor: &VisitorId, context: Option<String>, attributes: Option<String>, now: i64) -> $crate::store::Result<()> {
+                let visitor = visitor.clone();
                 run!(self.write, |c| {
                     query(
-                        "INSERT INTO visitor_context (visitor_id, context, updated_at) VALUES ($1, $2, $3)
-                         ON CONFLICT (visitor_id) DO UPDATE SET context = excluded.context, updated_at = excluded.updated_at",
+                        "INSERT INTO visitor_context (visitor_id, context, attributes, updated_at) VALUES ($1, COALESCE($2, '{}'), COALESCE($3, '{}'), $4)
+                         ON CONFLICT (visitor_id) DO UPDATE SET context = COALESCE($2, visitor_context.context),
+                            attributes = COALESCE($3, visitor_context.attributes), updated_at = excluded.updated_at",
                     )
                     .bind(&visitor)
-                    .bind(&json)
+                    .bind(&context)
+                    .bind(&attributes)
                     .bind(now)
                     .execute(&mut *c)
                     .await?;
                     Ok(())
                 })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::VisitorStore for $Store {
+            async fn set_visitor_context(&self, visitor: &VisitorId, context: &crate::domain::visitor::Context, now: i64) -> $crate::store::Result<()> {
+                self.save_visitor_context(visitor, Some(serde_json::to_string(context).expect("context serialises")), None, now).await
             }
 
             async fn set_visitor_attributes(
@@ -32,19 +36,7 @@ macro_rules! visitor_store {
                 attributes: &std::collections::BTreeMap<String, String>,
                 now: i64,
             ) -> $crate::store::Result<()> {
-                let (visitor, json) = (visitor.clone(), serde_json::to_string(attributes).expect("attributes serialise"));
-                run!(self.write, |c| {
-                    query(
-                        "INSERT INTO visitor_context (visitor_id, attributes, updated_at) VALUES ($1, $2, $3)
-                         ON CONFLICT (visitor_id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at",
-                    )
-                    .bind(&visitor)
-                    .bind(&json)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
-                    Ok(())
-                })
+                self.save_visitor_context(visitor, None, Some(serde_json::to_string(attributes).expect("attributes serialise")), now).await
             }
 
             async fn visitor_context(&self, visitor: &VisitorId) -> $crate::store::Result<Option<VisitorContext>> {
