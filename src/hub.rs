@@ -76,8 +76,8 @@ pub enum EventKind {
     /// A visitor rated a resolved chat (to the team).
     #[serde(rename = "chat.rated")]
     ChatRated,
-    /// Something every member's pages show changed: `{what}` is `bots`, `shortcuts` or
-    /// `members`; open pages re-read it.
+    /// Something every member's pages show changed: `{what}` is `bots`, `shortcuts`, `members`
+    /// or `settings`; open pages re-read it.
     #[serde(rename = "team.changed")]
     TeamChanged,
     /// The user's own name or picture changed (their other tabs redraw the header).

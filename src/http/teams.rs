@@ -346,5 +346,6 @@ async fn update_settings(
         attachment_kinds: b.attachment_kinds.as_deref().map(crate::domain::attachment::Kinds::parse).transpose()?,
     };
     let t = state.store.update_team_settings(&team, patch).await?;
+    crate::services::events::team_changed(&state, &team, "settings");
     Ok(Json(views::settings(&t.settings)))
 }

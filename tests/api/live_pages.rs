@@ -41,6 +41,9 @@ async fn changes_to_bots_shortcuts_members_and_profiles_reach_open_pages(app: Te
     // A role change reaches the member list too.
     owner.patch(&app, &format!("/api/teams/{}/members/{}", owner.team, alice.id), json!({"role": "admin"})).await;
     assert_eq!(what(owner_ws.next_of("team.changed").await), "members");
+    // Team settings: the settings page of every admin follows.
+    owner.patch(&app, &format!("/api/teams/{}/settings", owner.team), json!({"auto_away_minutes": 7})).await;
+    assert_eq!(what(owner_ws.next_of("team.changed").await), "settings");
 }
 
 async fn the_widget_hears_when_its_agent_changes_name_or_picture(app: TestApp) {

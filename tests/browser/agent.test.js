@@ -458,3 +458,33 @@ test("a chat left waiting is announced again until someone claims it", async () 
     await owner("PATCH", `/api/teams/${team}/settings`, { pending_alert_seconds: 120 });
   }
 });
+
+test("a settings page follows another admin's change, and never throws away what is being typed", async () => {
+  const page = await newPage(browser, "settings-live", { width: 1280, height: 800 });
+  await logIn(page, base, "olivia@shop.test", "owner-password");
+  await page.goto(`${base}/app/team/settings`);
+  const field = page.locator("input[name=auto_away_minutes]");
+  await field.waitFor();
+  // Untouched: redrawn with the change.
+  assert.equal((await owner("PATCH", `/api/teams/${team}/settings`, { auto_away_minutes: 17 })).status, 200);
+  await page.waitForFunction(() => document.querySelector("input[name=auto_away_minutes]")?.value === "17");
+  // Being edited: the typing stays, a notice offers the latest.
+  await page.locator("input[name=heartbeat_timeout_seconds]").fill("95");
+  assert.equal((await owner("PATCH", `/api/teams/${team}/settings`, { auto_away_minutes: 18 })).status, 200);
+  const notice = page.locator("[data-testid=changed-elsewhere]");
+  await notice.waitFor();
+  assert.equal(await page.locator("input[name=heartbeat_timeout_seconds]").inputValue(), "95");
+  assert.equal(await field.inputValue(), "17");
+  await shot(page, "57-changed-elsewhere");
+  await notice.getByRole("button", { name: "Show the latest" }).click();
+  await page.waitForFunction(() => document.querySelector("input[name=auto_away_minutes]")?.value === "18");
+  assert.equal(await notice.count(), 0);
+  // Saving here is not news to this page.
+  await page.locator("input[name=auto_away_minutes]").fill("19");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByText("Settings saved").waitFor();
+  assert.equal(await notice.count(), 0);
+  await owner("PATCH", `/api/teams/${team}/settings`, { auto_away_minutes: 10, heartbeat_timeout_seconds: 60 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -34,8 +34,8 @@ async function guarded(box, f) {
 
 export async function teamView(content, rest) {
   if (!(app.role === "owner" || app.role === "admin")) return navigate("/app/inbox", { replace: true });
-  if (rest[0] === "bots" && rest[1]) return botEditor(content, rest[1]);
-  if (rest[0] === "settings") return settingsPage(content);
+  if (rest[0] === "bots" && rest[1]) return followForm(content, "bots", () => botEditor(content, rest[1]));
+  if (rest[0] === "settings") return followForm(content, "settings", () => settingsPage(content));
   // The lists follow changes made in another tab or by another admin (a form being filled in,
   // like the bot editor, is left alone).
   const list = rest[0] === "bots" ? ["bots", botsPage] : ["members", membersPage];
@@ -43,6 +43,35 @@ export async function teamView(content, rest) {
   app.live?.addEventListener("team.changed", onTeam);
   app.cleanup.push(() => app.live?.removeEventListener("team.changed", onTeam));
   return list[1](content);
+}
+
+/// A page of forms that another tab or admin can change meanwhile: while nothing has been typed
+/// here it is redrawn with the change; once something has, a notice offers the latest instead
+/// of throwing the typing away. Changes this tab just saved are not news.
+function followForm(content, what, draw) {
+  let dirty = false;
+  let mineUntil = 0;
+  const notice = h("div", { class: "notice stale", role: "status", "data-testid": "changed-elsewhere" },
+    h("span", {}, "This was changed in another tab or by another admin."),
+    h("button", { class: "btn small", type: "button", onclick: () => redraw() }, "Show the latest"));
+  const redraw = async () => {
+    dirty = false;
+    await draw();
+  };
+  const mine = () => { mineUntil = Date.now() + 3000; };
+  content.addEventListener("input", (e) => { if (e.target.type !== "file") dirty = true; });
+  content.addEventListener("submit", () => { mine(); dirty = false; }, true);
+  content.addEventListener("click", (e) => { if (e.target.closest("button, label.btn")) mine(); }, true);
+  content.addEventListener("change", (e) => { if (e.target.type === "file") mine(); }, true);
+  const onTeam = (e) => {
+    if (e.detail.data?.what !== what || Date.now() < mineUntil) return;
+    if (!dirty) return redraw().catch(() => {});
+    const inner = content.querySelector(".page-inner") ?? content;
+    if (!notice.isConnected) inner.prepend(notice);
+  };
+  app.live?.addEventListener("team.changed", onTeam);
+  app.cleanup.push(() => app.live?.removeEventListener("team.changed", onTeam));
+  return draw();
 }
 
 async function membersPage(content) {
