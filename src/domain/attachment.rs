@@ -146,7 +146,10 @@ impl Signature {
 /// characters, trimmed, with an extension Baton knows.
 pub fn file_name(raw: &str) -> Result<String, InvalidField> {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = last.chars().filter(|c| !c.is_control()).collect::<String>().trim().trim_start_matches('.').to_string();
+    // Control characters and the invisible direction marks (which can show a false extension)
+    // are dropped.
+    let hidden = |c: char| c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+    let name: String = last.chars().filter(|c| !hidden(*c)).collect::<String>().trim().trim_start_matches('.').to_string();
     if name.is_empty() {
         return Err(InvalidField::new("name", "give the file's name (e.g. ?name=photo.png)"));
     }
@@ -191,6 +194,7 @@ mod tests {
         assert_eq!(file_name("../../etc/passwd.txt").unwrap(), "passwd.txt");
         assert_eq!(file_name(" a\u{0}b.png ").unwrap(), "ab.png");
         assert_eq!(file_name(".hidden.txt").unwrap(), "hidden.txt");
+        assert_eq!(file_name("invoice\u{202E}fdp.exe").unwrap(), "invoicefdp.exe", "no right-to-left override");
         for bad in ["", "   ", "dir/", "\u{1}"] {
             assert_eq!(file_name(bad).unwrap_err().field, "name", "{bad:?}");
         }

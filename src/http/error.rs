@@ -136,6 +136,7 @@ impl From<crate::services::attachments::UploadError> for ApiError {
             U::Invalid(f) => f.into(),
             U::TooLarge { .. } => Self::TooLargeFor(e.to_string()),
             U::Off => Self::Conflict("attachments_off", e.to_string()),
+            U::NotOpen => Self::Conflict("attachments_not_open", e.to_string()),
             U::Store(s) => s.into(),
             U::Blob(m) => Self::Internal(m),
         }

@@ -166,7 +166,10 @@ pub async fn serve(
         let app = app.clone();
         let body_timeout = limits.body_timeout;
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            let deadline = Box::pin(tokio::time::sleep(body_timeout));
+            // A file (up to 25 MiB) may take a phone on mobile data minutes; every other body
+            // has the usual deadline.
+            let upload = req.method() == hyper::Method::POST && req.uri().path().ends_with("/attachments");
+            let deadline = Box::pin(tokio::time::sleep(if upload { body_timeout * 10 } else { body_timeout }));
             let mut req = req.map(|inner| axum::body::Body::new(DeadlineBody { inner, deadline }));
             req.extensions_mut().insert(ConnectInfo(peer));
             let app = app.clone();

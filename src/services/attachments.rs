@@ -27,6 +27,9 @@ pub enum UploadError {
     TooLarge { max: i64 },
     #[error("this team does not accept files")]
     Off,
+    /// Visitors send files to people: once the chat is with the team.
+    #[error("files can be sent once a person handles the chat")]
+    NotOpen,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the file could not be stored: {0}")]
@@ -63,6 +66,9 @@ pub async fn upload(
     raw_name: &str,
     bytes: bytes::Bytes,
 ) -> Result<Attachment, UploadError> {
+    if matches!(uploader, Viewer::Visitor(_)) && !conv.state.is_live() {
+        return Err(UploadError::NotOpen);
+    }
     let team = state.store.team(&conv.team_id).await?.ok_or(StoreError::NotFound)?;
     let limits = team.settings;
     if limits.attachment_max_bytes == 0 || limits.attachment_kinds.list().is_empty() {
@@ -74,6 +80,9 @@ pub async fn upload(
     let name = attachment::file_name(raw_name)?;
     let ty = attachment::identify(&name, &bytes, limits.attachment_kinds)?;
     let (width, height) = if ty.kind == Kind::Image {
+        // Decoding takes memory in proportion to the pixels: one at a time per core at most.
+        static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let _turn = DECODES.acquire().await.map_err(|e| UploadError::Blob(e.to_string()))?;
         let b = bytes.clone();
         let (w, h) = tokio::task::spawn_blocking(move || image_size(&b)).await.map_err(|e| UploadError::Blob(e.to_string()))??;
         (Some(w), Some(h))
@@ -105,9 +114,16 @@ fn image_size(bytes: &[u8]) -> Result<(i64, i64), InvalidField> {
     let bad = |e: String| InvalidField::new("body", format!("the image cannot be read: {e}"));
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(e.to_string()))?;
     let mut limits = Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(300 * 1024 * 1024);
+    limits.max_image_width = Some(8_192);
+    limits.max_image_height = Some(8_192);
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    reader.limits(limits.clone());
+    // The header first: a picture too large to decode is refused before anything is allocated.
+    let (w, h) = reader.into_dimensions().map_err(|e| bad(e.to_string()))?;
+    if u64::from(w) * u64::from(h) > 24_000_000 {
+        return Err(InvalidField::new("body", "the image has too many pixels (at most 24 megapixels)"));
+    }
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(e.to_string()))?;
     reader.limits(limits);
     let img = reader.decode().map_err(|e| bad(e.to_string()))?;
     Ok((img.width() as i64, img.height() as i64))
@@ -127,7 +143,8 @@ pub async fn message_body(state: &AppState, raw: &str, rich: bool, files: &[Stri
         }
         ids.push(id);
     }
-    let blank = crate::domain::html::to_text(raw).trim().is_empty();
+    // Plain text is blank when it has no characters but spaces; only HTML is read as HTML.
+    let blank = if rich { crate::domain::html::to_text(raw).trim().is_empty() } else { raw.trim().is_empty() };
     if blank && !ids.is_empty() {
         let mut names = Vec::with_capacity(ids.len());
         for id in &ids {

@@ -69,6 +69,11 @@ async fn files_go_both_ways_and_only_to_those_who_may_see_them(app: TestApp) {
 
     // Before it is sent, only the visitor sees it.
     assert_eq!(fetch(&app, &alice.auth, &format!("/api/attachments/{pic}")).await.0, 404);
+    // Plain text that looks like a tag is kept as the visitor wrote it.
+    let kept = upload(&app, &vera.auth, "/api/widget/attachments", "kept.pdf", PDF).await.body["id"].as_str().unwrap().to_string();
+    let r = vera.post(&app, "/api/widget/messages", json!({"body": "<3 thanks", "attachments": [kept]})).await;
+    assert_eq!(r.body["text"], "<3 thanks", "{}", r.body);
+    alice_ws.next_of("message.created").await;
     let r = vera.post(&app, "/api/widget/messages", json!({"body": "", "attachments": [pic]})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["body"], "");
@@ -125,7 +130,7 @@ async fn files_go_both_ways_and_only_to_those_who_may_see_them(app: TestApp) {
     // The history carries the files.
     let history = alice.get(&app, &format!("/api/live-chats/{chat}")).await;
     let with_files: Vec<_> = history.body["messages"].as_array().unwrap().iter().filter(|m| m["attachments"].is_array()).collect();
-    assert_eq!(with_files.len(), 3);
+    assert_eq!(with_files.len(), 4);
 
     // A file is sent once, only by whoever uploaded it, and only ids are accepted.
     let again = alice.post(&app, &format!("/api/live-chats/{chat}/messages"), json!({"body": "again", "attachments": [reply_file]})).await;
@@ -177,6 +182,20 @@ async fn bad_uploads_get_a_clear_4xx_and_store_nothing(app: TestApp) {
         let r = upload(&app, &owner.auth, &path, name, bytes).await;
         assert_eq!((r.status, r.code()), (*status, *code), "{name}: {}", r.body);
     }
+    // A visitor still with the bot sends files to nobody.
+    let early = app.visitor(&bot).await;
+    upload(&app, &early.auth, "/api/widget/attachments", "a.png", &png(4, 4)).await.assert_error(409, "attachments_not_open");
+    // A picture whose header claims more pixels than Baton decodes.
+    let huge = {
+        let mut b = png(1, 1);
+        // IHDR width and height (bytes 16..24) rewritten to 20000×20000, the CRC left wrong: the
+        // size check comes before anything else is read.
+        b[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+        b[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+        b
+    };
+    let r = upload(&app, &owner.auth, &path, "huge.png", &huge).await;
+    r.assert_error(400, "invalid_input");
     // No name at all.
     let r = app.raw(auth_of(&owner.auth, app.http.post(format!("{}{path}", app.base)).body(PDF.to_vec()))).await;
     r.assert_error(400, "invalid_input");

@@ -536,6 +536,12 @@ for (const [size, viewport] of SIZES) {
     // The agent attaches a PDF by the picker, writes, and sends both in one message.
     await inbox.locator("[data-testid=file-input]").setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: PDF });
     await inbox.locator(".pending-file[data-state=ready]", { hasText: "invoice.pdf" }).waitFor();
+    // The composer is drawn again when the chat changes (here: snoozed and back): the file stays.
+    assert.equal((await alice("POST", `/api/live-chats/${conv.id}/snooze`, {})).status, 200);
+    await inbox.locator("[data-testid=snoozed]").waitFor();
+    assert.equal((await alice("POST", `/api/live-chats/${conv.id}/unsnooze`)).status, 200);
+    await inbox.locator("[data-testid=snoozed]").waitFor({ state: "detached" });
+    await inbox.locator(".pending-file[data-state=ready]", { hasText: "invoice.pdf" }).waitFor();
     await inbox.locator(".composer .editor").click();
     await inbox.keyboard.type("Here is your invoice");
     await inbox.keyboard.press("Enter");

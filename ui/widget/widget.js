@@ -709,7 +709,9 @@
   });
   input.addEventListener("paste", (e) => {
     const pasted = e.clipboardData ? [...e.clipboardData.files] : [];
-    if (attachButton.hidden || !pasted.length) return;
+    const types = e.clipboardData ? [...e.clipboardData.types] : [];
+    // Text copied from an office program comes with a picture of itself: the text is pasted.
+    if (attachButton.hidden || !pasted.length || types.includes("text/plain") || types.includes("text/html")) return;
     e.preventDefault();
     sendFiles(pasted);
   });
@@ -960,7 +962,8 @@
     const key = JSON.stringify(ctx);
     if (!force && key === reported) return;
     reported = key;
-    call("PUT", "/api/widget/context", ctx).catch(() => { reported = null; });
+    // Tried again only when Baton could not be reached (a refusal would be refused again).
+    call("PUT", "/api/widget/context", ctx).catch((e) => { if (e.offline) reported = null; });
   }
   setInterval(() => reportContext(false), 2000);
   window.addEventListener("popstate", () => reportContext(false));

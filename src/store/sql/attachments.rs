@@ -67,7 +67,7 @@ macro_rules! attachment_store {
             async fn expire_uploads(&self, before: i64, limit: i64) -> $crate::store::Result<Vec<AttachmentId>> {
                 run!(self.write, |c| {
                     query_scalar(
-                        "DELETE FROM attachments WHERE id IN (SELECT id FROM attachments WHERE message_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2) RETURNING id",
+                        "DELETE FROM attachments WHERE message_id IS NULL AND id IN (SELECT id FROM attachments WHERE message_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2) RETURNING id",
                     )
                     .bind(before)
                     .bind(limit)

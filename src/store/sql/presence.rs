@@ -108,7 +108,7 @@ macro_rules! presence_store {
                 run!(self.read, |c| {
                     Ok(query_scalar(
                         "SELECT c.id FROM conversations c JOIN users u ON u.id = c.assignee_id JOIN teams t ON t.id = c.team_id
-                         WHERE c.state IN ('active', 'transferred') AND u.status = 'offline' AND u.status_reason = 'heartbeat_expired'
+                         WHERE c.state IN ('active', 'transferred') AND NOT c.snoozed AND u.status = 'offline' AND u.status_reason = 'heartbeat_expired'
                            AND u.status_changed_at <= $1 - t.orphan_grace_seconds * 1000
                          ORDER BY c.id",
                     )

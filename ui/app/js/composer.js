@@ -5,6 +5,8 @@ import { del, get, upload } from "./api.js";
 import { clear, fileSize, h, icon } from "./dom.js";
 
 let shortcutCache = null;
+/// Files attached to a conversation's composer and not yet sent: conversation id -> {files, render}.
+const pendingFiles = new Map();
 
 async function shortcuts() {
   shortcutCache ??= get("/api/shortcuts").catch(() => []);
@@ -133,22 +135,27 @@ export function composer({ conversationId, locked, onSend, onTyping, variables, 
   }
 
   // ---- files: picked, dropped or pasted; uploaded at once with progress, sent with the message ----
-  const files = [];
+  // Kept per conversation, outside this composer: a composer drawn again (the chat's state
+  // changed) shows the same files, and uploads on their way report to whichever is shown.
+  const held = pendingFiles.get(conversationId) ?? { files: [], render: () => {} };
+  pendingFiles.set(conversationId, held);
+  const files = held.files;
+  held.render = () => renderFiles();
 
   function addFiles(list) {
     if (!uploadPath) return;
     for (const file of list) {
       const f = { file, id: null, state: "uploading", progress: 0, error: null, handle: null };
       files.push(f);
-      f.handle = upload(uploadPath, file, (p) => { f.progress = p; renderFiles(); });
-      f.handle.done.then((a) => { f.id = a.id; f.state = "ready"; renderFiles(); }, (e) => {
+      f.handle = upload(uploadPath, file, (p) => { f.progress = p; held.render(); });
+      f.handle.done.then((a) => { f.id = a.id; f.state = "ready"; held.render(); }, (e) => {
         if (e.code === "aborted") return;
         f.state = "failed";
         // The server's own words say what is wrong with the file ("files of this type cannot be
         // sent; allowed: image, pdf"), without the request field they came from.
         const said = e.detail?.replace(/^(name|body): /, "");
         f.error = (e.code === "too_large" || e.code === "invalid_input") && said ? said.charAt(0).toUpperCase() + said.slice(1) : e.message;
-        renderFiles();
+        held.render();
       });
     }
     renderFiles();
@@ -188,7 +195,9 @@ export function composer({ conversationId, locked, onSend, onTyping, variables, 
       });
       editor.addEventListener("paste", (e) => {
         const pasted = [...(e.clipboardData?.files ?? [])];
-        if (!pasted.length) return;
+        // Copying from an office program puts a picture of the text beside the text: paste the text.
+        const types = [...(e.clipboardData?.types ?? [])];
+        if (!pasted.length || types.includes("text/html") || types.includes("text/plain")) return;
         e.preventDefault();
         addFiles(pasted);
       });
@@ -299,6 +308,7 @@ export function composer({ conversationId, locked, onSend, onTyping, variables, 
   });
   editor.addEventListener("blur", () => setTimeout(closePopover, 150));
 
+  if (files.length) renderFiles();
   // Start on Reply: when replies are not allowed yet, it explains why (with the Claim button).
   setMode(false);
   return root;

@@ -203,7 +203,7 @@ export async function conversationPane(pane, id, { onRead }) {
     ];
     const popup = h("div", { class: "popup snooze-popup", role: "menu", hidden: true });
     const close = () => { popup.hidden = true; document.removeEventListener("click", outside, true); };
-    const outside = (e) => { if (!wrap.contains(e.target)) close(); };
+    const outside = (e) => { if (!wrap.isConnected || !wrap.contains(e.target)) close(); };
     const button = h("button", { class: "btn", "aria-haspopup": "menu", onclick: () => {
       popup.hidden = !popup.hidden;
       if (!popup.hidden) { document.addEventListener("click", outside, true); popup.querySelector("button")?.focus(); }

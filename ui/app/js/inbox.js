@@ -172,7 +172,7 @@ export async function inboxView(content, view, selectedId) {
   }, 30_000);
   // Keyboard: j/k next and previous chat, and the open chat's own keys (conversation.js).
   const onKey = (e) => {
-    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k" && !document.querySelector(".overlay")) {
       e.preventDefault();
       searchBox.focus();
       searchBox.select();

@@ -10,6 +10,8 @@ const KEY = "baton:visitor-panel";
 
 export function visitorPanel(chatId) {
   let details = null;
+  // Loads may overlap (a frame and a refresh): only the latest answer is shown.
+  let loads = 0;
   const body = h("div", { class: "vp-body" });
   const panel = h("aside", { class: "visitor-panel", "aria-label": "Visitor details", "data-testid": "visitor-panel" },
     h("div", { class: "vp-head" }, h("b", {}, "Visitor"), h("button", { class: "btn ghost small", type: "button", "aria-label": "Close visitor details", onclick: () => show(false) }, icon("close"))),
@@ -30,12 +32,15 @@ export function visitorPanel(chatId) {
   if (!phone && (wanted === "open" || (wanted === null && matchMedia("(min-width: 1200px)").matches))) show(true);
 
   async function load() {
-    clear(body, h("p", { class: "vp-muted", role: "status" }, "Loading…"));
+    const mine = ++loads;
+    if (!details) clear(body, h("p", { class: "vp-muted", role: "status" }, "Loading…"));
     try {
-      details = await get(`/api/live-chats/${chatId}/visitor`);
+      const fresh = await get(`/api/live-chats/${chatId}/visitor`);
+      if (mine !== loads) return;
+      details = fresh;
       render();
     } catch (e) {
-      clear(body, h("p", { class: "vp-muted" }, e.message));
+      if (mine === loads) clear(body, h("p", { class: "vp-muted" }, e.message));
     }
   }
 
