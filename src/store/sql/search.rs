@@ -23,7 +23,7 @@ macro_rules! message_search_sql {
              FROM message_search s CROSS JOIN messages m ON m.rowid = s.rowid
              CROSS JOIN conversations c ON c.id = m.conversation_id JOIN bots b ON b.id = c.bot_id JOIN visitors v ON v.id = c.visitor_id
              LEFT JOIN users u ON m.author_kind = 'agent' AND u.id = m.author_id
-             WHERE message_search MATCH $3 AND c.team_id = $1 AND c.escalated_at IS NOT NULL AND ",
+             WHERE message_search MATCH $3 AND m.author_kind <> 'system' AND c.team_id = $1 AND c.escalated_at IS NOT NULL AND ",
             chat_scope!("$2"),
             " ORDER BY s.rowid DESC LIMIT $4"
         )
