@@ -87,4 +87,26 @@ async fn a_snoozed_chat_waits_out_of_the_inbox_until_its_time_or_the_visitor(app
     alice.post(&app, &path("snooze"), json!({})).await.assert_error(409, "chat_resolved");
 }
 
-backend_tests!(a_snoozed_chat_waits_out_of_the_inbox_until_its_time_or_the_visitor);
+/// An agent who snoozes a chat until tomorrow and closes the app keeps it: a snoozed chat is not
+/// an offline agent's chat to hand back to the queue.
+async fn a_snoozed_chat_stays_with_its_agent_while_they_are_away(app: TestApp) {
+    let owner = app.setup().await;
+    let alice = app.add_agent(&owner, "Alice", "chat_agent").await;
+    alice.set_status(&app, "available").await;
+    let bot = app.shop_bot(&owner).await;
+    let (_vera, chat) = app.pending_chat(&bot).await;
+    assert_eq!(alice.post(&app, &format!("/api/live-chats/{chat}/claim"), json!({})).await.status, 200);
+    assert_eq!(alice.post(&app, &format!("/api/live-chats/{chat}/snooze"), json!({"until": "2026-01-01T09:00:00Z"})).await.status, 200);
+    // Far past the heartbeat and the team's requeue grace (120 s by default).
+    app.clock.advance_ms(3 * 3600 * 1000);
+    app.sweep().await; // her heartbeat has run out: offline
+    app.clock.advance_ms(10 * 60 * 1000);
+    app.sweep().await; // and the grace since then too
+    let c = alice.get(&app, &format!("/api/live-chats/{chat}")).await;
+    assert_eq!(
+        (c.body["state"].as_str(), c.body["assignee"]["id"].as_str(), c.body["snoozed"].as_bool()),
+        (Some("active"), Some(alice.id.as_str()), Some(true))
+    );
+}
+
+backend_tests!(a_snoozed_chat_waits_out_of_the_inbox_until_its_time_or_the_visitor, a_snoozed_chat_stays_with_its_agent_while_they_are_away);
