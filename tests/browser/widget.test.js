@@ -554,6 +554,14 @@ for (const [size, viewport] of SIZES) {
     await card.click();
     assert.equal((await download).suggestedFilename(), "invoice.pdf");
 
+    // Text copied from an office program comes with a picture of itself: the text is pasted,
+    // nothing is uploaded (the next step's file is the only one that appears).
+    await inbox.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.setData("text/plain", "Order 4711");
+      dt.items.add(new File([new Uint8Array(bytes)], "image.png", { type: "image/png" }));
+      document.querySelector(".composer .editor").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, [...png]);
     // Dropped (desktop) or pasted (phone) into the composer: a picture of the agent's own.
     const how = size === "desktop" ? "drop" : "paste";
     await inbox.evaluate(({ bytes, how }) => {
@@ -563,6 +571,7 @@ for (const [size, viewport] of SIZES) {
       else document.querySelector(".composer .editor").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
     }, { bytes: [...png], how });
     await inbox.locator(".pending-file[data-state=ready]", { hasText: "label.png" }).waitFor();
+    assert.equal(await inbox.locator(".pending-file").count(), 1, "the office paste uploaded nothing");
     await inbox.locator(".composer .editor").press("Enter");
     await w.locator(".m.them .files img[alt='label.png'][src^='blob:']").waitFor();
 
