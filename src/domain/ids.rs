@@ -58,4 +58,6 @@ typed_id!(
     InvitationId,
     /// A file sent in a chat.
     AttachmentId,
+    /// An audit log entry.
+    AuditId,
 );

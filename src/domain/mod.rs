@@ -2,6 +2,7 @@
 //! the store and the HTTP edge call into; it never touches a database, a socket or a clock.
 
 pub mod attachment;
+pub mod audit;
 pub mod chat;
 pub mod html;
 pub mod ids;

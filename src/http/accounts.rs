@@ -158,7 +158,7 @@ async fn logout(State(state): State<AppState>, agent: Agent) -> ApiResult<Respon
         state.store.delete_session(&s.token_hash).await?;
     }
     if let Some(token) = &agent.token_hash {
-        state.store.revoke_api_token(token).await?;
+        crate::services::accounts::revoke_token_by_hash(&state, &agent.user_id, token, &agent.actor()).await?;
     }
     crate::services::events::credentials_changed(&state, &agent.user_id);
     Ok(signed_out())
@@ -193,9 +193,7 @@ async fn create_token(State(state): State<AppState>, agent: Agent, AppJson(b): A
         Some(d) => Some(state.now() + d * 86_400_000),
         None => None,
     };
-    let id = TokenId::new();
-    let token = auth::new_secret(auth::API_TOKEN_PREFIX);
-    state.store.create_api_token(&id, &agent.user_id, name.as_str(), &auth::hash_secret(&token), state.now(), expires_at).await?;
+    let (id, token) = crate::services::accounts::create_token(&state, &agent.user_id, name.as_str(), expires_at, &agent.actor()).await?;
     Ok((StatusCode::CREATED, Json(NewToken { id, name: name.as_str().to_string(), token, expires_at: views::opt_time(expires_at) })))
 }
 
@@ -231,10 +229,9 @@ async fn list_tokens(State(state): State<AppState>, agent: Agent) -> ApiResult<J
     responses((status = 204), (status = 401, response = Error), (status = 404, response = Error)))]
 async fn revoke_token(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
     let id = TokenId::parse(&id).ok_or(ApiError::NotFound)?;
-    if !state.store.revoke_api_token_id(&agent.user_id, &id).await? {
+    if !crate::services::accounts::revoke_token(&state, &agent.user_id, &id, &agent.actor()).await? {
         return Err(ApiError::NotFound);
     }
-    crate::services::events::credentials_changed(&state, &agent.user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -221,8 +221,7 @@ async fn create_bot(
         return Err(ApiError::invalid("name", "is required"));
     }
     let input = merge(defaults(), b, state.settings.allow_private_webhooks)?;
-    let bot = state.store.create_bot(&team, input, state.now()).await?;
-    crate::services::events::team_changed(&state, &team, "bots");
+    let bot = crate::services::bots::create(&state, &team, input, &agent.actor()).await?;
     Ok((StatusCode::CREATED, Json(views::bot(&bot))))
 }
 
@@ -268,12 +267,15 @@ async fn update_bot(
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can change bots"));
     }
-    let base = BotInput { name: bot.name, greeting: bot.greeting, settings: bot.settings, responder: bot.responder, knowledge: bot.knowledge };
+    let base = BotInput {
+        name: bot.name.clone(),
+        greeting: bot.greeting.clone(),
+        settings: bot.settings.clone(),
+        responder: bot.responder.clone(),
+        knowledge: bot.knowledge.clone(),
+    };
     let input = merge(base, b, state.settings.allow_private_webhooks)?;
-    let updated = state.store.update_bot(&bot.id, input).await?;
-    // Open widgets hear at once whether a person can answer under the new hours or rules.
-    crate::services::visitors::announce_availability(&state, &updated).await;
-    crate::services::events::team_changed(&state, &updated.team_id, "bots");
+    let updated = crate::services::bots::update(&state, &bot, input, &agent.actor()).await?;
     Ok(Json(views::bot(&updated)))
 }
 
@@ -285,8 +287,7 @@ async fn delete_bot(State(state): State<AppState>, agent: Agent, AppPath(bot): A
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can delete bots"));
     }
-    crate::services::attachments::delete_bot(&state, &bot.id).await?;
-    crate::services::events::team_changed(&state, &bot.team_id, "bots");
+    crate::services::bots::delete(&state, &bot, &agent.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -318,8 +319,7 @@ async fn upload_logo(
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::invalid("body", e))?;
-    state.store.set_bot_logo(&bot.id, png, state.now()).await?;
-    crate::services::events::team_changed(&state, &bot.team_id, "bots");
+    crate::services::bots::set_logo(&state, &bot, png, &agent.actor()).await?;
     let bot = state.store.bot(&bot.id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(LogoUploaded { logo_url: bot.logo_url() }))
 }
@@ -332,7 +332,6 @@ async fn delete_logo(State(state): State<AppState>, agent: Agent, AppPath(bot): 
     if !m.role.is_admin() {
         return Err(ApiError::Forbidden("only owners and admins can change bots"));
     }
-    state.store.delete_bot_logo(&bot.id).await?;
-    crate::services::events::team_changed(&state, &bot.team_id, "bots");
+    crate::services::bots::delete_logo(&state, &bot, &agent.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

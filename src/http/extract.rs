@@ -139,6 +139,8 @@ pub struct Agent {
     pub session: Option<Session>,
     /// The hash of the personal API token, when authenticated by one.
     pub token_hash: Option<String>,
+    /// The client's address as [`ClientIp`] reads it (for the audit log).
+    pub address: String,
 }
 
 impl FromRequestParts<AppState> for Agent {
@@ -151,7 +153,8 @@ impl FromRequestParts<AppState> for Agent {
             }
             let token_hash = hash_secret(token);
             let user_id = state.store.api_token_user(&token_hash, state.now()).await?.ok_or(ApiError::Unauthenticated)?;
-            return Ok(Agent { user_id, session: None, token_hash: Some(token_hash) });
+            let ClientIp(address) = ClientIp::from_request_parts(parts, state).await.unwrap_or_else(|n| match n {});
+            return Ok(Agent { user_id, session: None, token_hash: Some(token_hash), address });
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
         let session = state.store.session(&hash_secret(token), state.now()).await?.ok_or(ApiError::Unauthenticated)?;
@@ -162,11 +165,17 @@ impl FromRequestParts<AppState> for Agent {
                 return Err(ApiError::Forbidden("missing or wrong X-CSRF-Token header"));
             }
         }
-        Ok(Agent { user_id: session.user_id.clone(), session: Some(session), token_hash: None })
+        let ClientIp(address) = ClientIp::from_request_parts(parts, state).await.unwrap_or_else(|n| match n {});
+        Ok(Agent { user_id: session.user_id.clone(), session: Some(session), token_hash: None, address })
     }
 }
 
 impl Agent {
+    /// Who did it, for the audit log.
+    pub fn actor(&self) -> crate::services::audit::Actor {
+        crate::services::audit::Actor::user(&self.user_id, &self.address)
+    }
+
     /// The caller's membership in `team`; 404 when they are not a member (the team's existence
     /// is not revealed).
     pub async fn member_of(&self, state: &AppState, team: &TeamId) -> ApiResult<Membership> {

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod bots;
 pub mod error;
 pub mod extract;
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(bots::router())
         .merge(live_chats::router())
         .merge(attachments::router())
+        .merge(audit::router())
         .merge(search::router())
         .merge(visitor_context::router())
         .merge(notifications::router())

@@ -146,7 +146,7 @@ async fn add_member(
         None => None,
     };
     let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
-    let invitation = teams::invite(&state, &team, new, &agent.user_id).await?;
+    let invitation = teams::invite(&state, &team, new, &agent.user_id, &agent.actor()).await?;
     Ok((StatusCode::CREATED, Json(views::invitation(&invitation))))
 }
 
@@ -174,7 +174,7 @@ fn invitation_id(raw: &str) -> ApiResult<InvitationId> {
 async fn withdraw_invitation(State(state): State<AppState>, agent: Agent, AppPath((team, id)): AppPath<(String, String)>) -> ApiResult<StatusCode> {
     let team = team_id(&team)?;
     agent.admin_of(&state, &team).await?;
-    if teams::withdraw(&state, &team, &invitation_id(&id)?).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+    if teams::withdraw(&state, &team, &invitation_id(&id)?, &agent.actor()).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
 }
 
 /// Invitations waiting for the caller, oldest first.
@@ -190,7 +190,7 @@ async fn my_invitations(State(state): State<AppState>, agent: Agent) -> ApiResul
     responses((status = 200, body = views::MemberView), (status = 401, response = Error), (status = 404, response = Error)))]
 async fn accept_invitation(State(state): State<AppState>, agent: Agent, AppPath(id): AppPath<String>) -> ApiResult<Json<views::MemberView>> {
     let id = invitation_id(&id)?;
-    let member = teams::accept(&state, &id, &agent.user_id).await?;
+    let member = teams::accept(&state, &id, &agent.user_id, &agent.address).await?;
     Ok(Json(views::member(&member)))
 }
 
@@ -252,7 +252,7 @@ async fn update_member(
         }
     }
     let patch = MemberPatch { role, bot_access: b.bot_access.as_ref().map(parse_access).transpose()?, capacity: b.capacity };
-    let member = teams::update_member(&state, &team, &user, patch).await?;
+    let member = teams::update_member(&state, &team, &user, patch, &agent.actor()).await?;
     Ok(Json(views::member(&member)))
 }
 
@@ -274,7 +274,7 @@ async fn remove_member(State(state): State<AppState>, agent: Agent, AppPath((tea
     } else {
         agent.member_of(&state, &team).await?;
     }
-    teams::remove_member(&state, &team, &user).await?;
+    teams::remove_member(&state, &team, &user, &agent.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -345,7 +345,6 @@ async fn update_settings(
         },
         attachment_kinds: b.attachment_kinds.as_deref().map(crate::domain::attachment::Kinds::parse).transpose()?,
     };
-    let t = state.store.update_team_settings(&team, patch).await?;
-    crate::services::events::team_changed(&state, &team, "settings");
+    let t = teams::update_settings(&state, &team, patch, &agent.actor()).await?;
     Ok(Json(views::settings(&t.settings)))
 }

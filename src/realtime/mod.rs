@@ -69,7 +69,7 @@ async fn agent_socket(
         Some(token) if token.starts_with(API_TOKEN_PREFIX) => {
             let token_hash = hash_secret(&token);
             let user_id = state.store.api_token_user(&token_hash, state.now()).await?.ok_or(ApiError::Unauthenticated)?;
-            Agent { user_id, session: None, token_hash: Some(token_hash) }
+            Agent { user_id, session: None, token_hash: Some(token_hash), address: ip.clone() }
         }
         Some(_) => return Err(ApiError::Unauthenticated),
         None => <Agent as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await?,

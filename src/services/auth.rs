@@ -144,7 +144,13 @@ pub async fn login(state: &super::AppState, email: &str, password: String, addre
                 let now = state.now();
                 state.store.remember_login_address(&user.id, address, now, now - KNOWN_ADDRESS_DAYS * 24 * 3600 * 1000).await?;
             }
-            super::teams::accept_own_invitations(state, &user.id).await?;
+            super::teams::accept_own_invitations(state, &user.id, address).await?;
+            if !known && !address.is_empty() {
+                let actor = super::audit::Actor::user(&user.id, address);
+                let target = super::audit::Target::new(crate::domain::audit::TargetKind::User, &user.id, user.display_name());
+                let detail = serde_json::json!({"address": address});
+                super::audit::record_account(state, &user.id, &actor, crate::domain::audit::Action::LoginNewAddress, target, detail).await;
+            }
             Ok(user)
         }
         _ => {

@@ -11,9 +11,12 @@
 //! - [`bot`] — the bot's answer: knowledge base or webhook.
 //! - [`sweeper`] — the timer loops; [`auth`] — secrets and password hashing; [`ratelimit`].
 
+pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod bots;
 pub mod chats;
 pub mod clients;
 pub mod connections;

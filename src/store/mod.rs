@@ -75,6 +75,7 @@ pub trait Store:
     + AttachmentStore
     + SearchStore
     + VisitorStore
+    + AuditStore
     + Send
     + Sync
     + 'static
@@ -91,6 +92,7 @@ impl<
         + AttachmentStore
         + SearchStore
         + VisitorStore
+        + AuditStore
         + Send
         + Sync
         + 'static,
@@ -264,6 +266,14 @@ pub trait VisitorStore: Send + Sync {
     async fn visitor_context(&self, visitor: &VisitorId) -> Result<Option<VisitorContext>>;
     /// The visitor's chats with the team (conversations that reached it), newest first.
     async fn visitor_chats(&self, visitor: &VisitorId, limit: i64) -> Result<Vec<PastChat>>;
+}
+
+/// The audit log: entries are added, never changed or removed (the tables refuse it too).
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> Result<()>;
+    /// The team's entries matching `filter`, newest first, at most `limit`.
+    async fn audit_log(&self, team: &TeamId, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>>;
 }
 
 /// Search in the chats an agent may see.

@@ -578,3 +578,36 @@ pub struct PastChat {
     pub assignee: Option<String>,
     pub rating: Option<Rating>,
 }
+
+/// One audit log entry (see [`crate::domain::audit`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    /// `None` for an account's own entry when its user is in no team.
+    pub team_id: Option<TeamId>,
+    pub at: Millis,
+    /// `None` when Baton did it (the timers).
+    pub actor_id: Option<UserId>,
+    /// The actor's name or email at the time; "Baton" for the timers.
+    pub actor_label: String,
+    pub action: crate::domain::audit::Action,
+    pub target_kind: crate::domain::audit::TargetKind,
+    pub target_id: Option<String>,
+    /// What the target was called at the time.
+    pub target_label: String,
+    pub detail: serde_json::Value,
+    /// The client address the change came from (empty for the timers).
+    pub address: String,
+}
+
+/// Which entries to read: every given condition must hold. Newest first; `before` continues a
+/// page after the entry at `(at, id)`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<crate::domain::audit::Action>,
+    pub actor: Option<UserId>,
+    pub target: Option<String>,
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub before: Option<(Millis, AuditId)>,
+}

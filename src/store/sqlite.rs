@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "search", include_str!("../../migrations/sqlite/0010_search.sql")),
     (11, "visitor context", include_str!("../../migrations/sqlite/0011_visitor_context.sql")),
     (12, "snooze", include_str!("../../migrations/sqlite/0012_snooze.sql")),
+    (13, "audit log", include_str!("../../migrations/sqlite/0013_audit.sql")),
 ];
 
 /// Most jobs one transaction carries.

@@ -97,6 +97,28 @@ pub const T0: i64 = 1_767_225_600_000;
 
 impl TestApp {
     /// The test's PostgreSQL database, when it runs on PostgreSQL.
+    /// Like [`Self::execute_sql`], answering with the database's refusal instead of panicking.
+    pub async fn try_sql(&self, sql: &str) -> Result<(), String> {
+        use sqlx::Connection;
+        match &self.settings.database_url {
+            Some(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.expect("connect to the test database");
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            None => {
+                let path = self.settings.data_dir.join("baton.db");
+                let sql = sql.to_string();
+                tokio::task::spawn_blocking(move || {
+                    let c = rusqlite::Connection::open(path).expect("open the test database");
+                    c.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
+                    c.execute_batch(&sql).map_err(|e| e.to_string())
+                })
+                .await
+                .expect("statement")
+            }
+        }
+    }
+
     pub fn pg_database(&self) -> Option<&str> {
         self._pg.as_ref().map(|g| g.name.as_str())
     }

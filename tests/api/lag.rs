@@ -50,7 +50,12 @@ async fn a_lagging_client_recovers_every_message_and_is_told_to_resync(app: Test
 
     let (mut to_session, incoming) = mpsc::channel(8);
     let (outgoing, mut from_session) = mpsc::channel(0);
-    let agent = baton::http::extract::Agent { user_id: baton::domain::ids::UserId::parse(&owner.id).unwrap(), session: None, token_hash: None };
+    let agent = baton::http::extract::Agent {
+        user_id: baton::domain::ids::UserId::parse(&owner.id).unwrap(),
+        session: None,
+        token_hash: None,
+        address: String::new(),
+    };
     let peer = baton::realtime::agent_peer(&app.state, &agent).await.unwrap();
     tokio::spawn(baton::realtime::run(app.state.clone(), peer, FakeSocket { incoming, outgoing }));
     let sync = json!({"type": "sync", "conversation_id": chat, "after_seq": 0}).to_string();

@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod attachments;
+mod audit;
 mod authz;
 mod bad_input;
 mod bots;

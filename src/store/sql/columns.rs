@@ -6,6 +6,7 @@
 //! The domain types stay free of the database crate: these impls live here, beside the SQL.
 
 use super::StoreError;
+use crate::domain::audit::{Action, TargetKind};
 use crate::domain::chat::{ChatState, SystemKind};
 use crate::domain::ids::*;
 use crate::domain::presence::{Reason, Source, Status};
@@ -66,8 +67,8 @@ macro_rules! text_values {
     )*};
 }
 
-text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId);
-text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat);
+text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId, AuditId);
+text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat, Action, TargetKind);
 
 /// A bot's origin allow-list, stored as a JSON array of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,8 +117,8 @@ impl FromCell for BotIdList {
     }
 }
 
-text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId);
-text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat);
+text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId, AuditId);
+text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat, Action, TargetKind);
 
 /// PostgreSQL's errors become the store's own; a unique violation is told apart so the store
 /// can map it to a conflict. None names the database crate to callers.

@@ -13,6 +13,8 @@ mod accounts;
 #[macro_use]
 mod attachments;
 #[macro_use]
+mod audit;
+#[macro_use]
 mod bots;
 #[macro_use]
 mod chats;
@@ -622,6 +624,7 @@ macro_rules! sql_store {
         shortcut_store!($Store, $Db, lock = $lock);
         attachment_store!($Store, $Db);
         visitor_store!($Store, $Db);
+        audit_store!($Store, $Db);
     };
 }
 
@@ -752,5 +755,39 @@ pub(crate) fn responder_columns(r: &Responder) -> (Option<String>, Option<String
     match r {
         Responder::Webhook { url, secret } => (Some(url.clone()), secret.clone()),
         Responder::Knowledge => (None, None),
+    }
+}
+
+row! {
+pub(crate) struct AuditRow {
+    id: AuditId,
+    team_id: Option<TeamId>,
+    at: i64,
+    actor_id: Option<UserId>,
+    actor_label: String,
+    action: crate::domain::audit::Action,
+    target_kind: crate::domain::audit::TargetKind,
+    target_id: Option<String>,
+    target_label: String,
+    detail: columns::Json<serde_json::Value>,
+    address: String,
+}
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            team_id: r.team_id,
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_label: r.actor_label,
+            action: r.action,
+            target_kind: r.target_kind,
+            target_id: r.target_id,
+            target_label: r.target_label,
+            detail: r.detail.0,
+            address: r.address,
+        }
     }
 }

@@ -4,10 +4,11 @@
 import { api, del, get, patch, post } from "./api.js";
 import { avatar, clear, h, statusLabel, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
+import { auditCard } from "./audit.js";
 
 function tabs(current) {
   const t = (href, label, key) => h("a", { href, "data-link": true, "aria-current": current === key ? "page" : false }, label);
-  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"));
+  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"), t("/app/team/audit", "Audit log", "audit"));
 }
 
 function page(content, current, ...cards) {
@@ -36,6 +37,7 @@ export async function teamView(content, rest) {
   if (!(app.role === "owner" || app.role === "admin")) return navigate("/app/inbox", { replace: true });
   if (rest[0] === "bots" && rest[1]) return followForm(content, "bots", () => botEditor(content, rest[1]));
   if (rest[0] === "settings") return followForm(content, "settings", () => settingsPage(content));
+  if (rest[0] === "audit") return auditPage(content);
   // The lists follow changes made in another tab or by another admin (a form being filled in,
   // like the bot editor, is left alone).
   const list = rest[0] === "bots" ? ["bots", botsPage] : ["members", membersPage];
@@ -445,6 +447,16 @@ function logoCard(bot) {
   }));
   return h("section", { class: "card" }, h("h2", {}, "Logo"), h("p", { class: "sub" }, "Shown in the widget's header. PNG, JPEG, WebP or GIF, at most 2 MB."), error,
     h("div", { class: "logo-row" }, preview, h("label", { class: "btn", for: "logo-file" }, "Upload a logo"), file, remove, status));
+}
+
+async function auditPage(content) {
+  const members = await get(`/api/teams/${app.teamId}/members`);
+  const card = await auditCard(members);
+  page(content, "audit", card);
+  // Changes made in another tab or by another admin add entries: the list follows.
+  const onTeam = () => card.refresh();
+  app.live?.addEventListener("team.changed", onTeam);
+  app.cleanup.push(() => app.live?.removeEventListener("team.changed", onTeam));
 }
 
 async function settingsPage(content) {
