@@ -90,6 +90,10 @@ pub enum EventKind {
     /// The agent of a visitor's live chat changed their name or picture (to the visitor).
     #[serde(rename = "agent.updated")]
     AgentUpdated,
+    /// A conversation was deleted (its visitor's data erased, or its retention period over):
+    /// inboxes drop it (to the team, with bot access).
+    #[serde(rename = "chat.erased")]
+    ChatErased,
     /// Never sent to a client: wakes a connection marked lagged, so it resyncs (the cluster's
     /// bus reconnected and events may have been missed).
     #[serde(rename = "resync")]
@@ -122,6 +126,7 @@ impl EventKind {
             Self::VisitorUpdated => "visitor.updated",
             Self::AgentUpdated => "agent.updated",
             Self::ProfileChanged => "profile.changed",
+            Self::ChatErased => "chat.erased",
             Self::Resync => "resync",
         }
     }

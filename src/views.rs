@@ -57,6 +57,8 @@ pub struct SettingsView {
     pub attachment_max_bytes: i64,
     /// The kinds of files accepted: `image`, `pdf`, `text`, `office`, `archive`.
     pub attachment_kinds: Vec<crate::domain::attachment::Kind>,
+    /// Resolved conversations are deleted this many days after they ended (0: kept).
+    pub retention_days: i64,
 }
 
 pub fn settings(s: &TeamSettings) -> SettingsView {
@@ -69,6 +71,7 @@ pub fn settings(s: &TeamSettings) -> SettingsView {
         pending_alert_seconds: s.pending_alert_seconds,
         attachment_max_bytes: s.attachment_max_bytes,
         attachment_kinds: s.attachment_kinds.list(),
+        retention_days: s.retention_days,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod live_chats;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;
+pub mod privacy;
 pub mod search;
 pub mod server;
 pub mod shortcuts;
@@ -44,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(live_chats::router())
         .merge(attachments::router())
         .merge(audit::router())
+        .merge(privacy::router())
         .merge(search::router())
         .merge(visitor_context::router())
         .merge(notifications::router())

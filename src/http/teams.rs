@@ -309,6 +309,10 @@ struct SettingsBody {
     attachment_max_bytes: Option<i64>,
     /// The kinds of files accepted: any of `image`, `pdf`, `text`, `office`, `archive`.
     attachment_kinds: Option<Vec<String>>,
+    /// Delete resolved conversations (with their messages and files) this many days after
+    /// they ended: 1–3650, or 0 to keep them.
+    #[schema(minimum = 0, maximum = 3650)]
+    retention_days: Option<i64>,
 }
 
 fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64) -> ApiResult<Option<i64>> {
@@ -344,6 +348,7 @@ async fn update_settings(
             other => other,
         },
         attachment_kinds: b.attachment_kinds.as_deref().map(crate::domain::attachment::Kinds::parse).transpose()?,
+        retention_days: in_range("retention_days", b.retention_days, 0, 3650)?,
     };
     let t = teams::update_settings(&state, &team, patch, &agent.actor()).await?;
     Ok(Json(views::settings(&t.settings)))

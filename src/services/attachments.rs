@@ -201,7 +201,7 @@ pub async fn delete_bot(state: &AppState, bot: &BotId) -> Result<(), StoreError>
 }
 
 /// Removes the bytes of files whose rows are gone (best effort: the orphan sweep catches misses).
-async fn forget(state: &AppState, ids: &[AttachmentId]) {
+pub async fn forget(state: &AppState, ids: &[AttachmentId]) {
     for id in ids {
         if let Err(e) = state.blobs.delete(id.as_str()).await {
             tracing::warn!(attachment = %id, error = %e, "could not remove a file's bytes");

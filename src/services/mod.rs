@@ -24,6 +24,7 @@ pub mod events;
 pub mod notify;
 pub mod outbound;
 pub mod presence;
+pub mod privacy;
 pub mod ratelimit;
 pub mod sweeper;
 pub mod teams;

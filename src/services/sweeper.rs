@@ -32,6 +32,7 @@ impl Loop {
             Self::Outboxes => {
                 super::notify::deliver_due(state).await;
                 super::attachments::sweep(state).await;
+                super::privacy::expire(state).await;
             }
         }
     }

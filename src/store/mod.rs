@@ -76,6 +76,7 @@ pub trait Store:
     + SearchStore
     + VisitorStore
     + AuditStore
+    + DataStore
     + Send
     + Sync
     + 'static
@@ -93,6 +94,8 @@ impl<
         + SearchStore
         + VisitorStore
         + AuditStore
+        + DataStore
+        + DataStore
         + Send
         + Sync
         + 'static,
@@ -274,6 +277,24 @@ pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> Result<()>;
     /// The team's entries matching `filter`, newest first, at most `limit`.
     async fn audit_log(&self, team: &TeamId, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>>;
+}
+
+/// A visitor's data, whole (to export or erase it), and the retention period's deletions.
+#[async_trait]
+pub trait DataStore: Send + Sync {
+    /// Every conversation of the visitor, bot-only ones included, oldest first.
+    async fn visitor_conversations(&self, visitor: &VisitorId) -> Result<Vec<Conversation>>;
+    /// The team's visitors who gave this email (any case), newest first.
+    async fn visitors_by_email(&self, team: &TeamId, email: &str, limit: i64) -> Result<Vec<Visitor>>;
+    /// Deletes the visitor and everything of theirs in one transaction; what went (the files'
+    /// bytes are the caller's to remove, after commit). `NotFound` when there is no such visitor.
+    async fn erase_visitor(&self, visitor: &VisitorId) -> Result<Erased>;
+    /// Whether any team has resolved conversations past its retention period (a read: the
+    /// timers ask every pass, and write only when there is something to delete).
+    async fn retention_due(&self, now: Millis) -> Result<bool>;
+    /// Deletes resolved conversations older than their team's retention period, at most `limit`
+    /// per team, and visitors left with none; what went, per team.
+    async fn expire_resolved(&self, now: Millis, limit: i64) -> Result<Vec<Expired>>;
 }
 
 /// Search in the chats an agent may see.

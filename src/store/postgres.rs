@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "visitor context", include_str!("../../migrations/postgres/0011_visitor_context.sql")),
     (12, "snooze", include_str!("../../migrations/postgres/0012_snooze.sql")),
     (13, "audit log", include_str!("../../migrations/postgres/0013_audit.sql")),
+    (14, "data rights", include_str!("../../migrations/postgres/0014_data_rights.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -109,6 +109,9 @@ pub struct TeamSettings {
     /// The largest file agents and visitors may send (bytes); 0: no files.
     pub attachment_max_bytes: i64,
     pub attachment_kinds: crate::domain::attachment::Kinds,
+    /// Resolved conversations older than this many days are deleted by the timers; 0 keeps
+    /// them.
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -121,6 +124,7 @@ pub struct SettingsPatch {
     pub pending_alert_seconds: Option<i64>,
     pub attachment_max_bytes: Option<i64>,
     pub attachment_kinds: Option<crate::domain::attachment::Kinds>,
+    pub retention_days: Option<i64>,
 }
 
 /// The satisfaction question after a resolved chat: five stars, a thumb up or down, or none.
@@ -610,4 +614,23 @@ pub struct AuditFilter {
     pub since: Option<Millis>,
     pub until: Option<Millis>,
     pub before: Option<(Millis, AuditId)>,
+}
+
+/// What erasing a visitor removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    pub conversations: i64,
+    pub messages: i64,
+    /// Files whose bytes are to be removed now their rows are gone.
+    pub files: Vec<AttachmentId>,
+}
+
+/// What the retention timer removed from one team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub team_id: TeamId,
+    pub days: i64,
+    pub conversations: i64,
+    pub visitors: i64,
+    pub files: Vec<AttachmentId>,
 }

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "visitor context", include_str!("../../migrations/sqlite/0011_visitor_context.sql")),
     (12, "snooze", include_str!("../../migrations/sqlite/0012_snooze.sql")),
     (13, "audit log", include_str!("../../migrations/sqlite/0013_audit.sql")),
+    (14, "data rights", include_str!("../../migrations/sqlite/0014_data_rights.sql")),
 ];
 
 /// Most jobs one transaction carries.
@@ -103,6 +104,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error)?;
         conn.pragma_update(None, "synchronous", if full_sync { "FULL" } else { "NORMAL" }).map_err(db_error)?;
         conn.pragma_update(None, "foreign_keys", true).map_err(db_error)?;
+        // Deleted rows are overwritten with zeros, not left in free pages: an erased visitor's
+        // words do not stay in the file (deletes are rare: erasures, retention, expired uploads).
+        conn.pragma_update(None, "secure_delete", true).map_err(db_error)?;
         // Checkpoints run on a thread of their own (below), never inside a commit: copying the
         // WAL into the database and syncing it would stall every write waiting behind it.
         conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db_error)?;

@@ -17,7 +17,7 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
-fn auth_of(a: &Auth, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+pub(crate) fn auth_of(a: &Auth, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     match a {
         Auth::None => req,
         Auth::Bearer(t) => req.bearer_auth(t),
@@ -31,7 +31,7 @@ fn auth_of(a: &Auth, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     }
 }
 
-async fn upload(app: &TestApp, auth: &Auth, path: &str, name: &str, bytes: &[u8]) -> Res {
+pub(crate) async fn upload(app: &TestApp, auth: &Auth, path: &str, name: &str, bytes: &[u8]) -> Res {
     let url = reqwest::Url::parse_with_params(&format!("{}{path}", app.base), &[("name", name)]).unwrap();
     app.raw(auth_of(auth, app.http.post(url).body(bytes.to_vec()))).await
 }

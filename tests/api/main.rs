@@ -22,6 +22,7 @@ mod live_pages;
 mod notifications;
 mod openapi;
 mod presence;
+mod privacy;
 mod realtime;
 mod resync_property;
 mod search;

@@ -19,6 +19,8 @@ mod bots;
 #[macro_use]
 mod chats;
 #[macro_use]
+mod data;
+#[macro_use]
 mod notify;
 #[macro_use]
 mod presence;
@@ -59,7 +61,7 @@ macro_rules! presence_cols {
 
 macro_rules! team_cols {
     () => {
-        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat, t.pending_alert_seconds, t.attachment_max_bytes, t.attachment_kinds"
+        "t.id, t.name, t.auto_away_minutes, t.heartbeat_timeout_seconds, t.visitor_email_delay_seconds, t.orphan_grace_seconds, t.csat, t.pending_alert_seconds, t.attachment_max_bytes, t.attachment_kinds, t.retention_days"
     };
 }
 
@@ -148,6 +150,7 @@ pub(crate) struct TeamRow {
     pending_alert_seconds: i64,
     attachment_max_bytes: i64,
     attachment_kinds: crate::domain::attachment::Kinds,
+    retention_days: i64,
 }
 }
 
@@ -165,6 +168,7 @@ impl From<TeamRow> for Team {
                 pending_alert_seconds: r.pending_alert_seconds,
                 attachment_max_bytes: r.attachment_max_bytes,
                 attachment_kinds: r.attachment_kinds,
+                retention_days: r.retention_days,
             },
         }
     }
@@ -625,6 +629,7 @@ macro_rules! sql_store {
         attachment_store!($Store, $Db);
         visitor_store!($Store, $Db);
         audit_store!($Store, $Db);
+        data_store!($Store, $Db);
     };
 }
 

@@ -384,8 +384,9 @@ macro_rules! team_store {
                         "UPDATE teams SET auto_away_minutes = COALESCE($2, auto_away_minutes), heartbeat_timeout_seconds = COALESCE($3, heartbeat_timeout_seconds),
                             visitor_email_delay_seconds = COALESCE($4, visitor_email_delay_seconds), orphan_grace_seconds = COALESCE($5, orphan_grace_seconds),
                             csat = COALESCE($6, csat), pending_alert_seconds = COALESCE($7, pending_alert_seconds),
-                            attachment_max_bytes = COALESCE($8, attachment_max_bytes), attachment_kinds = COALESCE($9, attachment_kinds)
-                         WHERE id = $1 RETURNING id, name, auto_away_minutes, heartbeat_timeout_seconds, visitor_email_delay_seconds, orphan_grace_seconds, csat, pending_alert_seconds, attachment_max_bytes, attachment_kinds",
+                            attachment_max_bytes = COALESCE($8, attachment_max_bytes), attachment_kinds = COALESCE($9, attachment_kinds),
+                            retention_days = COALESCE($10, retention_days)
+                         WHERE id = $1 RETURNING id, name, auto_away_minutes, heartbeat_timeout_seconds, visitor_email_delay_seconds, orphan_grace_seconds, csat, pending_alert_seconds, attachment_max_bytes, attachment_kinds, retention_days",
                     )
                     .bind(team)
                     .bind(p.auto_away_minutes)
@@ -396,6 +397,7 @@ macro_rules! team_store {
                     .bind(p.pending_alert_seconds)
                     .bind(p.attachment_max_bytes)
                     .bind(p.attachment_kinds.map(columns::kinds_json))
+                    .bind(p.retention_days)
                     .fetch_optional(&mut *c)
                     .await?;
                     row.map(Into::into).ok_or(StoreError::NotFound)
@@ -408,7 +410,7 @@ macro_rules! team_store {
 /// Creates a team with `owner` as its owner (and active team if they had none), in a transaction.
 macro_rules! create_team_in {
     ($tx:expr, $owner:expr, $name:expr, $now:expr) => {{
-        let row: TeamRow = query_as("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, auto_away_minutes, heartbeat_timeout_seconds, visitor_email_delay_seconds, orphan_grace_seconds, csat, pending_alert_seconds, attachment_max_bytes, attachment_kinds")
+        let row: TeamRow = query_as("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, auto_away_minutes, heartbeat_timeout_seconds, visitor_email_delay_seconds, orphan_grace_seconds, csat, pending_alert_seconds, attachment_max_bytes, attachment_kinds, retention_days")
             .bind(TeamId::new())
             .bind($name)
             .bind($now)

@@ -289,6 +289,11 @@ export async function conversationPane(pane, id, { onRead }) {
       add(d);
       markRead();
       if (d.author.kind === "visitor") typing.textContent = "";
+    } else if (f.type === "chat.erased" && d.conversation_id === id) {
+      // Its visitor's data was erased (here or by another admin): nothing of it is left to show.
+      chat = null;
+      clear(pane, h("div", { class: "placeholder", "data-testid": "chat-erased" }, h("div", {},
+        h("h2", {}, "This conversation was erased"), h("p", {}, "Its visitor's data was deleted by an admin. Nothing of it is kept."))));
     } else if (f.type.startsWith("chat.") && d.conversation_id === id) {
       refresh();
     } else if (f.type === "error" && d.code === "sync_throttled" && d.conversation_id === id) {

@@ -5,10 +5,11 @@ import { api, del, get, patch, post } from "./api.js";
 import { avatar, clear, h, statusLabel, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
 import { auditCard } from "./audit.js";
+import { dataRequestCard } from "./privacy.js";
 
 function tabs(current) {
   const t = (href, label, key) => h("a", { href, "data-link": true, "aria-current": current === key ? "page" : false }, label);
-  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"), t("/app/team/audit", "Audit log", "audit"));
+  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"), t("/app/team/data", "Visitor data", "data"), t("/app/team/audit", "Audit log", "audit"));
 }
 
 function page(content, current, ...cards) {
@@ -38,6 +39,7 @@ export async function teamView(content, rest) {
   if (rest[0] === "bots" && rest[1]) return followForm(content, "bots", () => botEditor(content, rest[1]));
   if (rest[0] === "settings") return followForm(content, "settings", () => settingsPage(content));
   if (rest[0] === "audit") return auditPage(content);
+  if (rest[0] === "data") return page(content, "data", dataRequestCard());
   // The lists follow changes made in another tab or by another admin (a form being filled in,
   // like the bot editor, is left alone).
   const list = rest[0] === "bots" ? ["bots", botsPage] : ["members", membersPage];
@@ -477,6 +479,8 @@ async function settingsPage(content) {
     h("fieldset", { class: "field kinds", "data-testid": "attachment-kinds" }, h("legend", {}, "Files people may send"),
       [["image", "Images (PNG, JPEG, GIF, WebP)"], ["pdf", "PDF"], ["text", "Text and CSV"], ["office", "Office documents"], ["archive", "ZIP archives"]]
         .map(([k, l]) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "attachment_kinds", value: k, checked: s.attachment_kinds.includes(k) }), " ", l))),
+    field("Delete resolved conversations after (days)", { name: "retention_days", type: "number", min: 0, max: 3650, value: s.retention_days, required: true },
+      "Resolved conversations, with their messages and files, are deleted this many days after they ended. 0 keeps them."),
     h("button", { class: "btn primary", type: "submit" }, "Save settings"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -4,7 +4,8 @@
 
 import { get } from "./api.js";
 import { clear, h, icon, since } from "./dom.js";
-import { navigate } from "./main.js";
+import { app, navigate } from "./main.js";
+import { eraseDialog, exportVisitor } from "./privacy.js";
 
 const KEY = "baton:visitor-panel";
 
@@ -86,7 +87,12 @@ export function visitorPanel(chatId) {
           h("div", { class: "vp-chat-top" }, h("span", { class: `pill ${p.state}` }, p.state), h("span", {}, new Date(p.created_at).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" })),
             p.id === chatId ? h("span", { class: "tag" }, "This chat") : null),
           p.preview ? h("div", { class: "vp-preview" }, p.preview) : null,
-          h("div", { class: "vp-muted" }, [p.bot_name, p.assignee].filter(Boolean).join(" · "), p.rating ? h("span", { class: "vp-rating", title: `Rated ${p.rating.score}` }, " ", rating(p.rating)) : null))))));
+          h("div", { class: "vp-muted" }, [p.bot_name, p.assignee].filter(Boolean).join(" · "), p.rating ? h("span", { class: "vp-rating", title: `Rated ${p.rating.score}` }, " ", rating(p.rating)) : null))))),
+      // A data request: owners and admins hand over or erase what is kept about the visitor.
+      app.role === "owner" || app.role === "admin" ? h("section", { "data-testid": "vp-data" }, h("h3", {}, "Visitor data"),
+        h("div", { class: "vp-actions" },
+          h("button", { class: "btn small", type: "button", onclick: (e) => exportVisitor(v, e.currentTarget) }, "Export as JSON"),
+          h("button", { class: "btn small danger", type: "button", onclick: () => eraseDialog(v) }, "Erase visitor…"))) : null);
   }
 
   // Live: the visitor moved on, or the site told more.
