@@ -60,4 +60,6 @@ typed_id!(
     AttachmentId,
     /// An audit log entry.
     AuditId,
+    /// An outgoing webhook.
+    WebhookId,
 );

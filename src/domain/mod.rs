@@ -13,5 +13,6 @@ pub mod search;
 pub mod team;
 pub mod values;
 pub mod visitor;
+pub mod webhook;
 pub mod widget;
 pub mod words;

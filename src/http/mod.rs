@@ -19,6 +19,7 @@ pub mod shortcuts;
 pub mod teams;
 pub mod ui;
 pub mod visitor_context;
+pub mod webhooks;
 pub mod widget;
 
 use axum::Router;
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(attachments::router())
         .merge(audit::router())
         .merge(privacy::router())
+        .merge(webhooks::router())
         .merge(search::router())
         .merge(visitor_context::router())
         .merge(notifications::router())

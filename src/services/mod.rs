@@ -29,6 +29,7 @@ pub mod ratelimit;
 pub mod sweeper;
 pub mod teams;
 pub mod visitors;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -33,6 +33,7 @@ impl Loop {
                 super::notify::deliver_due(state).await;
                 super::attachments::sweep(state).await;
                 super::privacy::expire(state).await;
+                super::webhooks::deliver_due(state).await;
             }
         }
     }

@@ -77,6 +77,7 @@ pub trait Store:
     + VisitorStore
     + AuditStore
     + DataStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -95,7 +96,11 @@ impl<
         + VisitorStore
         + AuditStore
         + DataStore
+        + WebhookStore
+        + WebhookStore
         + DataStore
+        + WebhookStore
+        + WebhookStore
         + Send
         + Sync
         + 'static,
@@ -295,6 +300,36 @@ pub trait DataStore: Send + Sync {
     /// Deletes resolved conversations older than their team's retention period, at most `limit`
     /// per team, and visitors left with none; what went, per team.
     async fn expire_resolved(&self, now: Millis, limit: i64) -> Result<Vec<Expired>>;
+}
+
+/// Outgoing webhooks, their outbox of deliveries, and the mail outbox.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn create_webhook(&self, w: &Webhook, created_by: &UserId) -> Result<()>;
+    /// The team's webhooks, oldest first.
+    async fn webhooks(&self, team: &TeamId) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, id: &WebhookId) -> Result<Option<Webhook>>;
+    async fn update_webhook(&self, id: &WebhookId, patch: WebhookPatch, now: Millis) -> Result<Webhook>;
+    /// Whether there was one (its deliveries go with it).
+    async fn delete_webhook(&self, id: &WebhookId) -> Result<bool>;
+    /// The webhook's deliveries, newest first, before `(created_at, id)` when given.
+    async fn deliveries(&self, webhook: &WebhookId, before: Option<(Millis, String)>, limit: i64) -> Result<Vec<Delivery>>;
+    /// Sends a delivery of the webhook again, now; whether there was one.
+    async fn redeliver(&self, webhook: &WebhookId, delivery: &str, now: Millis) -> Result<bool>;
+    /// Takes up to `limit` due deliveries of enabled webhooks, moving each out of reach of other
+    /// nodes for `lease` ms; each with its webhook.
+    async fn claim_deliveries(&self, now: Millis, lease: Millis, limit: i64) -> Result<Vec<(Delivery, Webhook)>>;
+    /// Records an attempt; updates the webhook's failure run and turns it off when
+    /// [`crate::domain::webhook::should_disable`] says so (its waiting deliveries then fail).
+    /// `Some(webhook)` when this attempt turned it off.
+    async fn record_attempt(&self, delivery: &str, attempt: Attempt, now: Millis) -> Result<Option<Webhook>>;
+    /// Forgets finished deliveries created before `before`; how many.
+    async fn prune_deliveries(&self, before: Millis) -> Result<u64>;
+    async fn queue_mail(&self, to: &str, subject: &str, body: &str, now: Millis) -> Result<()>;
+    /// Takes due mails, each out of reach for a minute.
+    async fn claim_mail(&self, now: Millis, limit: i64) -> Result<Vec<Mail>>;
+    /// `sent` or `failed` (the body is blanked), or again at `retry_at`.
+    async fn mail_done(&self, id: &str, state: &'static str, error: Option<&str>, retry_at: Option<Millis>, now: Millis) -> Result<()>;
 }
 
 /// Search in the chats an agent may see.

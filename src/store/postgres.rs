@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "snooze", include_str!("../../migrations/postgres/0012_snooze.sql")),
     (13, "audit log", include_str!("../../migrations/postgres/0013_audit.sql")),
     (14, "data rights", include_str!("../../migrations/postgres/0014_data_rights.sql")),
+    (15, "webhooks", include_str!("../../migrations/postgres/0015_webhooks.sql")),
 ];
 
 #[derive(Clone, Debug)]

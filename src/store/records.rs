@@ -634,3 +634,80 @@ pub struct Expired {
     pub visitors: i64,
     pub files: Vec<AttachmentId>,
 }
+
+/// An outgoing webhook of a team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub team_id: TeamId,
+    pub name: String,
+    pub url: String,
+    /// Signs every delivery (never shown after it was made, but to sign).
+    pub secret: String,
+    pub events: Vec<crate::domain::webhook::Event>,
+    pub enabled: bool,
+    pub disabled_at: Option<Millis>,
+    pub disabled_reason: Option<String>,
+    /// When the current run of failed attempts began (`None` after a success).
+    pub failing_since: Option<Millis>,
+    pub consecutive_failures: i64,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WebhookPatch {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub events: Option<Vec<crate::domain::webhook::Event>>,
+    /// Turning a webhook back on clears its failure run.
+    pub enabled: Option<bool>,
+    pub secret: Option<String>,
+}
+
+/// One event for one webhook, from the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: WebhookId,
+    pub event_id: String,
+    pub event: crate::domain::webhook::Event,
+    pub payload: String,
+    /// `pending`, `delivered` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Millis,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_attempt_at: Option<Millis>,
+    pub created_at: Millis,
+    pub done_at: Option<Millis>,
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Delivered {
+        status: i64,
+    },
+    /// Failed; try again at `at`.
+    Retry {
+        at: Millis,
+        status: Option<i64>,
+        error: String,
+    },
+    /// Failed for the last time.
+    Failed {
+        status: Option<i64>,
+        error: String,
+    },
+}
+
+/// An email to someone with an account (or invited to have one), from the mail outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}

@@ -11,6 +11,7 @@ use crate::domain::chat::{AgentFacts, ChatFacts, ChatState, Command, Post, Reque
 use crate::domain::ids::{AttachmentId, ConversationId, MessageId, UserId};
 use crate::domain::presence::{Reason, Status};
 use crate::domain::values::{ClientId, MessageBody};
+use crate::domain::webhook::Event;
 use crate::store::{Applied, Attachment, Author, AuthorKind, Conversation, Membership, Message, User};
 
 /// The bot settings that take part in the lifecycle, read with the locked conversation.
@@ -47,6 +48,44 @@ pub(crate) trait ChatTx: Send {
     /// Stores the conversation's new state; `said` (the last non-system message written, if
     /// any) becomes the list preview.
     async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> Result<()>;
+    /// Queues `doc` for every enabled webhook of the team that chose `event`, in this
+    /// transaction: the change and its announcement commit together.
+    async fn enqueue_webhooks(&mut self, c: &Conversation, event: Event, event_id: &str, doc: &str, now: Millis) -> Result<()>;
+}
+
+/// The document a webhook receives (the `data` varies by event; see docs/OPERATIONS.md).
+pub(crate) fn webhook_doc(event: Event, event_id: &str, now: Millis, c: &Conversation, data: serde_json::Value) -> String {
+    let mut data = data;
+    data["conversation"] = serde_json::json!({
+        "id": c.id,
+        "bot_id": c.bot_id,
+        "visitor_id": c.visitor_id,
+        "state": c.state.as_str(),
+        "assignee_id": c.assignee_id,
+        "escalated_at": c.escalated_at.map(crate::clock::rfc3339),
+        "resolved_at": c.resolved_at.map(crate::clock::rfc3339),
+    });
+    serde_json::json!({
+        "id": event_id,
+        "type": event.as_str(),
+        "created_at": crate::clock::rfc3339(now),
+        "team_id": c.team_id,
+        "data": data,
+    })
+    .to_string()
+}
+
+/// A message as webhooks see it.
+pub(crate) fn webhook_message(m: &Message) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id,
+        "seq": m.seq,
+        "author": {"kind": m.author.kind.as_str(), "id": m.author.id, "display_name": m.author.display_name},
+        "text": m.body.text(),
+        "visibility": if m.internal { "internal" } else { "public" },
+        "attachments": m.attachments.iter().map(|a| serde_json::json!({"id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size})).collect::<Vec<_>>(),
+        "created_at": crate::clock::rfc3339(m.created_at),
+    })
 }
 
 /// Runs one act inside the caller's transaction (so other writes, such as removing a member,
@@ -194,6 +233,21 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     // the bot's answers (agents want to see what the visitor asked).
     let said = written.iter().rev().find(|m| !matches!(m.author.kind, AuthorKind::System | AuthorKind::Bot));
     tx.save_conversation(&conversation, said).await?;
+    for m in &written {
+        let event = match m.event {
+            None => Event::MessageCreated,
+            Some(kind) => match Event::of(kind) {
+                Some(e) => e,
+                None => continue,
+            },
+        };
+        let event_id = uuid::Uuid::now_v7().to_string();
+        let data = match event {
+            Event::MessageCreated => serde_json::json!({"message": webhook_message(m)}),
+            _ => serde_json::json!({"previous_assignee_id": previous_assignee, "detail": m.detail}),
+        };
+        tx.enqueue_webhooks(&conversation, event, &event_id, &webhook_doc(event, &event_id, now, &conversation, data), now).await?;
+    }
     Ok(Applied {
         conversation,
         messages: written,
@@ -406,6 +460,9 @@ mod tests {
         }
         async fn save_conversation(&mut self, c: &Conversation, _: Option<&Message>) -> Result<()> {
             self.conv = Some(c.clone());
+            Ok(())
+        }
+        async fn enqueue_webhooks(&mut self, _: &Conversation, _: Event, _: &str, _: &str, _: Millis) -> Result<()> {
             Ok(())
         }
     }

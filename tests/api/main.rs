@@ -34,4 +34,5 @@ mod teams;
 mod ui;
 mod visitor_context;
 mod visitor_side;
+mod webhooks;
 mod widget;

@@ -123,6 +123,15 @@ async fn erasing_a_visitor_leaves_nothing_of_them_in_any_table_or_file(app: Test
     // A push waits for a device that is not there (the timers are not run): its payload names
     // the chat and the visitor.
     subscribe_at(&app, &owner, "http://127.0.0.1:9/push/owner", &device()).await;
+    // And a webhook that is told of every message (not delivered either).
+    let w = owner
+        .post(
+            &app,
+            &format!("/api/teams/{}/webhooks", owner.team),
+            json!({"name": "CRM", "url": "http://127.0.0.1:9/hook", "events": ["message.created", "csat.given"]}),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.body);
     let (vera, vera_id, chat, file) = full_visitor(&app, &owner, &alice, &bot).await;
     // Someone else, who must not be touched.
     let (_other, other_chat) = app.pending_chat(&bot).await;
@@ -132,7 +141,9 @@ async fn erasing_a_visitor_leaves_nothing_of_them_in_any_table_or_file(app: Test
     let blob = app.settings().data_dir.join("files").join(&file[..2]).join(&file);
     assert!(blob.exists());
     let before = left_in_tables(&app, &[NAME, EMAIL, WORD, &vera_id, &chat], &[]).await;
-    for t in ["visitors", "messages", "attachments", "ratings", "visitor_context", "email_outbox", "push_outbox", "conversations"] {
+    for t in
+        ["visitors", "messages", "attachments", "ratings", "visitor_context", "email_outbox", "push_outbox", "conversations", "webhook_deliveries"]
+    {
         assert!(before.iter().any(|(table, _)| table == t), "the setup leaves something in {t}: {before:#?}");
     }
     let hits = owner.get(&app, &format!("/api/search?q={WORD}")).await;

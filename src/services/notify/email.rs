@@ -222,3 +222,51 @@ pub async fn drain(state: &AppState) {
         }
     }
 }
+
+/// Sends every due mail to people with accounts (invitations, password resets, notices to
+/// owners): a few tries a few minutes apart, then given up.
+pub async fn drain_mail(state: &AppState) {
+    let Some(mailer) = &state.notifier.mailer else { return };
+    loop {
+        let mails = match state.store.claim_mail(state.now(), 20).await {
+            Ok(m) if !m.is_empty() => m,
+            Ok(_) => return,
+            Err(e) => return tracing::warn!(error = %e, "claiming mail failed"),
+        };
+        for mail in mails {
+            if state.shutdown.is_stopping() {
+                return;
+            }
+            let now = state.now();
+            let to: Result<Mailbox, _> = mail.to.parse();
+            let result = match to {
+                Err(_) => state.store.mail_done(&mail.id, "failed", Some("the address is not deliverable"), None, now).await,
+                Ok(to) => {
+                    let message = Message::builder()
+                        .from(mailer.from.clone())
+                        .to(to)
+                        .subject(mail.subject.clone())
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(mail.body.clone());
+                    match message {
+                        Err(e) => state.store.mail_done(&mail.id, "failed", Some(&format!("cannot build the email: {e}")), None, now).await,
+                        Ok(message) => match mailer.transport.send(message).await {
+                            Ok(_) => state.store.mail_done(&mail.id, "sent", None, None, now).await,
+                            Err(e) if mail.attempts < MAX_ATTEMPTS => {
+                                tracing::warn!(error = %e, "sending mail failed; retrying");
+                                state
+                                    .store
+                                    .mail_done(&mail.id, "pending", Some(&e.to_string()), Some(now + 60_000 * (1 << mail.attempts.min(6))), now)
+                                    .await
+                            }
+                            Err(e) => state.store.mail_done(&mail.id, "failed", Some(&e.to_string()), None, now).await,
+                        },
+                    }
+                }
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "recording a mail result failed");
+            }
+        }
+    }
+}

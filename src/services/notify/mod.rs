@@ -128,6 +128,7 @@ pub async fn deliver_due(state: &AppState) {
     remind_waiting(state).await;
     push::drain(state).await;
     email::drain(state).await;
+    email::drain_mail(state).await;
 }
 
 /// Chats still waiting for a person past the team's interval: the agents who would hear of a new

@@ -38,6 +38,27 @@ macro_rules! list_page {
     };
 }
 
+/// Queues a webhook document for every enabled webhook of `team` that chose `event`.
+macro_rules! enqueue_webhooks {
+    ($c:expr, $team:expr, $conversation:expr, $event:expr, $event_id:expr, $doc:expr, $now:expr) => {{
+        let pattern = format!("%\"{}\"%", $event.as_str());
+        query(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, conversation_id, payload, state, attempts, next_attempt_at, created_at)
+             SELECT w.id || ':' || $1, w.id, $1, $2, $3, $4, 'pending', 0, $5, $5 FROM webhooks w
+             WHERE w.team_id = $6 AND w.enabled AND w.events LIKE $7",
+        )
+        .bind($event_id)
+        .bind($event.as_str())
+        .bind($conversation)
+        .bind($doc)
+        .bind($now)
+        .bind($team)
+        .bind(pattern)
+        .execute($c)
+        .await?;
+    }};
+}
+
 macro_rules! chat_store {
     ($Store:ty, $Db:ty, lock = $lock:literal) => {
         /// The statements of the conversation write path ([`crate::store::write`]) on this
@@ -150,6 +171,18 @@ macro_rules! chat_store {
                 .fetch_one(&mut *self)
                 .await?;
                 Ok(n > 0)
+            }
+
+            async fn enqueue_webhooks(
+                &mut self,
+                c: &Conversation,
+                event: $crate::domain::webhook::Event,
+                event_id: &str,
+                doc: &str,
+                now: i64,
+            ) -> $crate::store::Result<()> {
+                enqueue_webhooks!(&mut *self, &c.team_id, Some(&c.id), event, event_id, doc, now);
+                Ok(())
             }
 
             async fn save_conversation(&mut self, c: &Conversation, said: Option<&Message>) -> $crate::store::Result<()> {
@@ -440,6 +473,17 @@ macro_rules! chat_store {
                     .await?;
                     if r.rows_affected() == 0 {
                         return Err(StoreError::Conflict("already_rated", "this chat has already been rated".into()));
+                    }
+                    // Announced to the team's webhooks with the rating, in the same transaction.
+                    let conv: Option<ConversationRow> =
+                        query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")).bind(conversation).fetch_optional(&mut *c).await?;
+                    if let Some(conv) = conv {
+                        let conv: Conversation = conv.into();
+                        let event = $crate::domain::webhook::Event::CsatGiven;
+                        let event_id = uuid::Uuid::now_v7().to_string();
+                        let data = serde_json::json!({"rating": {"score": rating.score, "scale": rating.scale.as_str(), "comment": rating.comment}});
+                        let doc = $crate::store::write::webhook_doc(event, &event_id, rating.created_at, &conv, data);
+                        enqueue_webhooks!(&mut *c, &conv.team_id, Some(&conv.id), event, &event_id, &doc, rating.created_at);
                     }
                     Ok(())
                 })

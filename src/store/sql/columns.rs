@@ -67,8 +67,8 @@ macro_rules! text_values {
     )*};
 }
 
-text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId, AuditId);
-text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat, Action, TargetKind);
+text_values!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId, AuditId, WebhookId);
+text_values!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat, Action, TargetKind, crate::domain::webhook::Event);
 
 /// A bot's origin allow-list, stored as a JSON array of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,8 +117,8 @@ impl FromCell for BotIdList {
     }
 }
 
-text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId, AuditId);
-text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat, Action, TargetKind);
+text_columns!(UserId, TeamId, BotId, VisitorId, ConversationId, MessageId, ShortcutId, TokenId, InvitationId, AttachmentId, AuditId, WebhookId);
+text_columns!(ChatState, SystemKind, Role, Status, Source, Reason, AuthorKind, Csat, Action, TargetKind, crate::domain::webhook::Event);
 
 /// PostgreSQL's errors become the store's own; a unique violation is told apart so the store
 /// can map it to a conflict. None names the database crate to callers.

@@ -32,6 +32,8 @@ mod shortcuts;
 mod teams;
 #[macro_use]
 mod visitors;
+#[macro_use]
+mod webhooks;
 
 use super::db::{is_unique_violation, query, query_as, query_scalar};
 use super::{Act, AgentScope, ChatCursor, ChatQuery, ChatView, PresenceInput, StoreError};
@@ -630,6 +632,7 @@ macro_rules! sql_store {
         visitor_store!($Store, $Db);
         audit_store!($Store, $Db);
         data_store!($Store, $Db);
+        webhook_store!($Store, $Db, lock = $lock, skip_locked = $skip);
     };
 }
 
@@ -793,6 +796,80 @@ impl From<AuditRow> for AuditEntry {
             target_label: r.target_label,
             detail: r.detail.0,
             address: r.address,
+        }
+    }
+}
+
+row! {
+pub(crate) struct WebhookRow {
+    id: WebhookId,
+    team_id: TeamId,
+    name: String,
+    url: String,
+    secret: String,
+    events: columns::Json<Vec<crate::domain::webhook::Event>>,
+    enabled: bool,
+    disabled_at: Option<i64>,
+    disabled_reason: Option<String>,
+    failing_since: Option<i64>,
+    consecutive_failures: i64,
+    created_at: i64,
+}
+}
+
+impl From<WebhookRow> for Webhook {
+    fn from(r: WebhookRow) -> Self {
+        Webhook {
+            id: r.id,
+            team_id: r.team_id,
+            name: r.name,
+            url: r.url,
+            secret: r.secret,
+            events: r.events.0,
+            enabled: r.enabled,
+            disabled_at: r.disabled_at,
+            disabled_reason: r.disabled_reason,
+            failing_since: r.failing_since,
+            consecutive_failures: r.consecutive_failures,
+            created_at: r.created_at,
+        }
+    }
+}
+
+row! {
+pub(crate) struct DeliveryRow {
+    id: String,
+    webhook_id: WebhookId,
+    event_id: String,
+    event: crate::domain::webhook::Event,
+    payload: String,
+    state: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+    last_attempt_at: Option<i64>,
+    created_at: i64,
+    done_at: Option<i64>,
+}
+}
+
+impl From<DeliveryRow> for Delivery {
+    fn from(r: DeliveryRow) -> Self {
+        Delivery {
+            id: r.id,
+            webhook_id: r.webhook_id,
+            event_id: r.event_id,
+            event: r.event,
+            payload: r.payload,
+            state: r.state,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_status: r.last_status,
+            last_error: r.last_error,
+            last_attempt_at: r.last_attempt_at,
+            created_at: r.created_at,
+            done_at: r.done_at,
         }
     }
 }
