@@ -6,10 +6,11 @@ import { avatar, clear, h, statusLabel, toast } from "./dom.js";
 import { app, navigate } from "./main.js";
 import { auditCard } from "./audit.js";
 import { dataRequestCard } from "./privacy.js";
+import { webhooksPage } from "./webhooks.js";
 
 function tabs(current) {
   const t = (href, label, key) => h("a", { href, "data-link": true, "aria-current": current === key ? "page" : false }, label);
-  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"), t("/app/team/data", "Visitor data", "data"), t("/app/team/audit", "Audit log", "audit"));
+  return h("nav", { class: "tabs", "aria-label": "Team sections" }, t("/app/team", "Members", "members"), t("/app/team/bots", "Bots", "bots"), t("/app/team/settings", "Settings", "settings"), t("/app/team/webhooks", "Webhooks", "webhooks"), t("/app/team/data", "Visitor data", "data"), t("/app/team/audit", "Audit log", "audit"));
 }
 
 function page(content, current, ...cards) {
@@ -39,6 +40,13 @@ export async function teamView(content, rest) {
   if (rest[0] === "bots" && rest[1]) return followForm(content, "bots", () => botEditor(content, rest[1]));
   if (rest[0] === "settings") return followForm(content, "settings", () => settingsPage(content));
   if (rest[0] === "audit") return auditPage(content);
+  if (rest[0] === "webhooks") {
+    const frame = {
+      draw: (...cards) => page(content, "webhooks", ...cards),
+      secret: (id, value) => content.querySelector(`[data-webhook="${id}"]`)?.showSecret(value),
+    };
+    return followForm(content, "webhooks", () => webhooksPage(content, frame));
+  }
   if (rest[0] === "data") return page(content, "data", dataRequestCard());
   // The lists follow changes made in another tab or by another admin (a form being filled in,
   // like the bot editor, is left alone).
