@@ -9,6 +9,7 @@ pub mod ids;
 pub mod knowledge;
 pub mod notify;
 pub mod presence;
+pub mod report;
 pub mod search;
 pub mod team;
 pub mod values;

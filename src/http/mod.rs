@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod privacy;
+pub mod reports;
 pub mod search;
 pub mod server;
 pub mod shortcuts;
@@ -48,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(privacy::router())
         .merge(webhooks::router())
+        .merge(reports::router())
         .merge(search::router())
         .merge(visitor_context::router())
         .merge(notifications::router())

@@ -48,6 +48,7 @@ pub struct Document(pub std::sync::Arc<str>);
         (name = "live chats", description = "The agents' inbox and the lifecycle"),
         (name = "attachments", description = "Files in chats: upload, download, discard"),
         (name = "shortcuts", description = "Canned replies"),
+        (name = "reports", description = "Response times, chats per day, bot and agent, CSAT, missed chats; CSV (owners and admins)"),
         (name = "webhooks", description = "Outgoing webhooks and their delivery log (owners and admins)"),
         (name = "data rights", description = "A visitor's data found, exported or erased (owners and admins)"),
         (name = "notifications", description = "Preferences, push subscriptions"),

@@ -27,8 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct FindQuery {
-    /// The email the visitor gave (any case).
-    email: String,
+    /// The email the visitor gave (any case); required.
+    email: Option<String>,
 }
 
 /// The team's visitors who gave this email, newest first (at most 50): the start of a data
@@ -43,7 +43,7 @@ async fn find_visitors(
 ) -> ApiResult<Json<Vec<views::VisitorView>>> {
     let team = TeamId::parse(&team).ok_or(ApiError::NotFound)?;
     agent.admin_of(&state, &team).await?;
-    let email = Email::parse(&q.email)?;
+    let email = Email::parse(q.email.as_deref().ok_or_else(|| ApiError::invalid("email", "is required"))?)?;
     let found = privacy::find(&state, &team, email.as_str()).await?;
     Ok(Json(found.iter().map(views::visitor).collect()))
 }

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/app") }))
         .route("/app", get(|headers: HeaderMap| async move { page("app/index.html", &headers) }))
+        .route("/app/vendor/chart.js", get(chart_js))
         .route("/app/{*path}", get(app_path))
         .route("/widget.js", get(|headers: HeaderMap| async move { asset("widget/widget.js", &headers, None) }))
         .route("/demo", get(|headers: HeaderMap| async move { page("demo/index.html", &headers) }))
@@ -57,6 +58,26 @@ fn content_type(file: &str) -> &'static str {
         Some("webmanifest") => "application/manifest+json",
         _ => "application/octet-stream",
     }
+}
+
+/// Chart.js, from npm at build time (see `build.rs`), for the Reports page.
+static CHART_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/chart.umd.min.js"));
+
+async fn chart_js(headers: HeaderMap) -> Response {
+    static ETAG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use sha2::Digest;
+        format!("\"{}\"", sha2::Sha256::digest(CHART_JS.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect::<String>())
+    });
+    let mut res = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(ETAG.as_str()) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], CHART_JS).into_response()
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&ETAG) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
 }
 
 fn asset(file: &str, headers: &HeaderMap, csp: Option<&'static str>) -> Response {

@@ -26,6 +26,7 @@ pub mod outbound;
 pub mod presence;
 pub mod privacy;
 pub mod ratelimit;
+pub mod reports;
 pub mod sweeper;
 pub mod teams;
 pub mod visitors;

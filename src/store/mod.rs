@@ -78,6 +78,7 @@ pub trait Store:
     + AuditStore
     + DataStore
     + WebhookStore
+    + ReportStore
     + Send
     + Sync
     + 'static
@@ -97,10 +98,18 @@ impl<
         + AuditStore
         + DataStore
         + WebhookStore
+        + ReportStore
+        + ReportStore
         + WebhookStore
+        + ReportStore
+        + ReportStore
         + DataStore
         + WebhookStore
+        + ReportStore
+        + ReportStore
         + WebhookStore
+        + ReportStore
+        + ReportStore
         + Send
         + Sync
         + 'static,
@@ -330,6 +339,23 @@ pub trait WebhookStore: Send + Sync {
     async fn claim_mail(&self, now: Millis, limit: i64) -> Result<Vec<Mail>>;
     /// `sent` or `failed` (the body is blanked), or again at `retry_at`.
     async fn mail_done(&self, id: &str, state: &'static str, error: Option<&str>, retry_at: Option<Millis>, now: Millis) -> Result<()>;
+}
+
+/// Reports over a team's conversations.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The conversations that reached the team in the range, added up per local day, bot and
+    /// agent; and the bot's own per day and bot. Optionally for one bot or one agent.
+    async fn report(&self, team: &TeamId, range: &crate::domain::report::Range, bot: Option<&BotId>, agent: Option<&UserId>) -> Result<ReportRows>;
+    /// The same conversations one by one, oldest first, at most `limit`.
+    async fn report_conversations(
+        &self,
+        team: &TeamId,
+        range: &crate::domain::report::Range,
+        bot: Option<&BotId>,
+        agent: Option<&UserId>,
+        limit: i64,
+    ) -> Result<Vec<ReportConversation>>;
 }
 
 /// Search in the chats an agent may see.

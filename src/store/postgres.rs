@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "audit log", include_str!("../../migrations/postgres/0013_audit.sql")),
     (14, "data rights", include_str!("../../migrations/postgres/0014_data_rights.sql")),
     (15, "webhooks", include_str!("../../migrations/postgres/0015_webhooks.sql")),
+    (16, "reports", include_str!("../../migrations/postgres/0016_reports.sql")),
 ];
 
 #[derive(Clone, Debug)]

@@ -308,6 +308,10 @@ pub struct Conversation {
     pub last_seq: i64,
     /// Put aside by its agent, until a time or the visitor's next message.
     pub snooze: Option<crate::domain::chat::Snooze>,
+    /// When an agent first took it (claim or accepted transfer), for reports.
+    pub claimed_at: Option<Millis>,
+    /// When an agent first answered the visitor (not a note), for reports.
+    pub first_response_at: Option<Millis>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -710,4 +714,27 @@ pub struct Mail {
     pub subject: String,
     pub body: String,
     pub attempts: i64,
+}
+
+/// What the report query adds up (see [`crate::domain::report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRows {
+    pub groups: Vec<crate::domain::report::Group>,
+    /// (local day, bot, conversations the bot handled alone).
+    pub bot_only: Vec<(i64, BotId, i64)>,
+}
+
+/// One conversation of a report, for the CSV export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportConversation {
+    pub id: ConversationId,
+    pub bot_id: BotId,
+    pub assignee_id: Option<UserId>,
+    pub state: ChatState,
+    pub escalated_at: Millis,
+    pub claimed_at: Option<Millis>,
+    pub first_response_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    /// (score, scale).
+    pub rating: Option<(i64, String)>,
 }

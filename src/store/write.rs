@@ -219,7 +219,17 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
         SnoozeChange::Clear => None,
     };
     let snooze_changed = snooze != conv.snooze;
+    // The firsts reports measure from: an agent taking the chat, and answering the visitor.
+    let claimed_at = conv.claimed_at.or_else(|| {
+        matches!(decision.event, Some(crate::domain::chat::SystemEvent::Claimed { .. } | crate::domain::chat::SystemEvent::Accepted { .. }))
+            .then_some(now)
+    });
+    let first_response_at = conv
+        .first_response_at
+        .or_else(|| (escalated_at.is_some() && written.iter().any(|m| m.author.kind == AuthorKind::Agent && !m.internal)).then_some(now));
     let conversation = Conversation {
+        claimed_at,
+        first_response_at,
         snooze,
         state: decision.state,
         assignee_id: decision.assignee.clone(),
@@ -484,6 +494,8 @@ mod tests {
             last_activity_at: 0,
             last_seq: 0,
             snooze: None,
+            claimed_at: None,
+            first_response_at: None,
         };
         let id = conv.id.clone();
         let mut tx = Memory { conv: Some(conv), agent: Some(agent.clone()), messages: vec![] };

@@ -27,6 +27,9 @@ struct Objects {
     invitation: String,
     token: String,
     attachment: String,
+    visitor: String,
+    webhook: String,
+    delivery: String,
 }
 
 impl Objects {
@@ -41,6 +44,9 @@ impl Objects {
                 "bot" => &self.bot,
                 "user" => &self.user,
                 "invitation" => &self.invitation,
+                "visitor" => &self.visitor,
+                "webhook" => &self.webhook,
+                "delivery" => &self.delivery,
                 "id" if path.starts_with("/api/live-chats/") => &self.chat,
                 "id" if path.starts_with("/api/shortcuts/") => &self.shortcut,
                 "id" if path.starts_with("/api/tokens/") => &self.token,
@@ -67,6 +73,9 @@ fn body_for(method: &str, path: &str, alice: &str) -> Value {
         ("patch", "/api/teams/{team}/settings") => json!({"auto_away_minutes": 10}),
         ("post", "/api/teams/{team}/bots") | ("patch", "/api/bots/{bot}") => json!({"name": "Renamed"}),
         ("patch", "/api/shortcuts/{id}") => json!({"name": "renamed"}),
+        ("post", "/api/visitors/{visitor}/erase") => json!({"confirm": "erase"}),
+        ("post", "/api/teams/{team}/webhooks") => json!({"name": "W", "url": "https://hooks.example.com/w", "events": ["message.created"]}),
+        ("patch", "/api/webhooks/{webhook}") => json!({"name": "renamed"}),
         _ => json!({}),
     }
 }
@@ -89,6 +98,17 @@ fn admin_only(method: &str, path: &str) -> bool {
             | ("patch", "/api/teams/{team}/settings")
             | ("post", "/api/teams/{team}/bots")
             | ("patch" | "delete", "/api/bots/{bot}")
+            | ("get", "/api/teams/{team}/audit")
+            | ("get", "/api/teams/{team}/reports")
+            | ("get", "/api/teams/{team}/reports/csv")
+            | ("get", "/api/teams/{team}/visitors")
+            | ("get" | "post", "/api/teams/{team}/webhooks")
+            | ("get" | "patch" | "delete", "/api/webhooks/{webhook}")
+            | ("post", "/api/webhooks/{webhook}/secret")
+            | ("get", "/api/webhooks/{webhook}/deliveries")
+            | ("post", "/api/webhooks/{webhook}/deliveries/{delivery}/redeliver")
+            | ("get", "/api/visitors/{visitor}/export")
+            | ("post", "/api/visitors/{visitor}/erase")
     )
 }
 
@@ -120,6 +140,21 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
     let attachment = up.body["id"].as_str().unwrap().to_string();
     let sent = l.owner.post(&app, &format!("/api/live-chats/{}/notes", l.chat), json!({"body": "see this", "attachments": [attachment]})).await;
     assert_eq!(sent.status, 201, "{}", sent.body);
+    // The chat's visitor, and a webhook of team A with one delivery in its log.
+    let visitor = l.owner.get(&app, &format!("/api/live-chats/{}/visitor", l.chat)).await.body["visitor"]["id"].as_str().unwrap().to_string();
+    let hook = l
+        .owner
+        .post(
+            &app,
+            &format!("/api/teams/{}/webhooks", l.owner.team),
+            json!({"name": "W", "url": "https://hooks.example.com/a", "events": ["message.created"]}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let webhook = hook.body["id"].as_str().unwrap().to_string();
+    assert_eq!(l.owner.post(&app, &format!("/api/live-chats/{}/notes", l.chat), json!({"body": "for the log"})).await.status, 201);
+    let log = l.owner.get(&app, &format!("/api/webhooks/{webhook}/deliveries")).await;
+    let delivery = log.body["items"][0]["id"].as_str().unwrap().to_string();
     let objects = Objects {
         team: l.owner.team.clone(),
         bot: l.bot.clone(),
@@ -130,6 +165,9 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
         invitation: invitation.body["id"].as_str().unwrap().into(),
         token: token.body["id"].as_str().unwrap().into(),
         attachment,
+        visitor,
+        webhook,
+        delivery,
     };
 
     // Who must not reach which of team A's objects.
@@ -199,6 +237,8 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
         format!("/api/live-chats/{}", objects.chat),
         format!("/api/shortcuts/{}", objects.shortcut),
         format!("/api/teams/{}/invitations", objects.team),
+        format!("/api/visitors/{}/export", objects.visitor),
+        format!("/api/webhooks/{}/deliveries", objects.webhook),
     ] {
         assert_eq!(l.owner.get(&app, &path).await.status, 200, "{path}");
     }

@@ -24,6 +24,7 @@ mod openapi;
 mod presence;
 mod privacy;
 mod realtime;
+mod reports;
 mod resync_property;
 mod search;
 mod shortcuts;

@@ -236,7 +236,7 @@ async fn team_settings_are_validated_and_admin_only(app: TestApp) {
     assert_eq!(
         r.body,
         json!({"auto_away_minutes": 5, "heartbeat_timeout_seconds": 90, "visitor_email_delay_seconds": 0, "orphan_grace_seconds": 120, "csat": "stars", "pending_alert_seconds": 120,
-            "attachment_max_bytes": 10 * 1024 * 1024, "attachment_kinds": ["image", "pdf", "text", "office"]})
+            "attachment_max_bytes": 10 * 1024 * 1024, "attachment_kinds": ["image", "pdf", "text", "office"], "retention_days": 0})
     );
     owner.patch(&app, &path, json!({"auto_away_minutes": 0})).await.assert_error(400, "invalid_input");
     owner.patch(&app, &path, json!({"heartbeat_timeout_seconds": "60"})).await.assert_error(400, "invalid_input");

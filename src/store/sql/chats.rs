@@ -191,7 +191,7 @@ macro_rules! chat_store {
                         last_preview = COALESCE($8, last_preview), last_author_kind = COALESCE($9, last_author_kind), last_message_at = COALESCE($10, last_message_at),
                         -- Waiting again (escalated or requeued): reminders count from now.
                         alerted_at = CASE WHEN $2 = 'pending' AND state <> 'pending' THEN $6 ELSE alerted_at END,
-                        snoozed = $11, snoozed_until = $12
+                        snoozed = $11, snoozed_until = $12, claimed_at = $13, first_response_at = $14
                      WHERE id = $1",
                 )
                 .bind(&c.id)
@@ -206,6 +206,8 @@ macro_rules! chat_store {
                 .bind(said.map(|m| m.created_at))
                 .bind(c.snooze.is_some())
                 .bind(c.snooze.and_then(|z| z.until))
+                .bind(c.claimed_at)
+                .bind(c.first_response_at)
                 .execute(&mut *self)
                 .await?;
                 Ok(())
@@ -319,6 +321,8 @@ macro_rules! chat_store {
                         last_activity_at: now,
                         last_seq,
                         snooze: None,
+                        claimed_at: None,
+                        first_response_at: None,
                     })
                 })
             }

@@ -25,6 +25,8 @@ mod notify;
 #[macro_use]
 mod presence;
 #[macro_use]
+mod reports;
+#[macro_use]
 mod search;
 #[macro_use]
 mod shortcuts;
@@ -69,7 +71,7 @@ macro_rules! team_cols {
 
 macro_rules! conversation_cols {
     () => {
-        "c.id, c.team_id, c.bot_id, c.visitor_id, c.state, c.assignee_id, c.escalated_at, c.resolved_at, c.created_at, c.last_activity_at, c.last_seq, c.snoozed, c.snoozed_until"
+        "c.id, c.team_id, c.bot_id, c.visitor_id, c.state, c.assignee_id, c.escalated_at, c.resolved_at, c.created_at, c.last_activity_at, c.last_seq, c.snoozed, c.snoozed_until, c.claimed_at, c.first_response_at"
     };
 }
 
@@ -296,6 +298,8 @@ pub(crate) struct ConversationRow {
     last_seq: i64,
     snoozed: bool,
     snoozed_until: Option<i64>,
+    claimed_at: Option<i64>,
+    first_response_at: Option<i64>,
 }
 }
 
@@ -314,6 +318,8 @@ impl From<ConversationRow> for Conversation {
             last_activity_at: r.last_activity_at,
             last_seq: r.last_seq,
             snooze: r.snoozed.then_some(crate::domain::chat::Snooze { until: r.snoozed_until }),
+            claimed_at: r.claimed_at,
+            first_response_at: r.first_response_at,
         }
     }
 }
@@ -632,6 +638,7 @@ macro_rules! sql_store {
         visitor_store!($Store, $Db);
         audit_store!($Store, $Db);
         data_store!($Store, $Db);
+        report_store!($Store, $Db);
         webhook_store!($Store, $Db, lock = $lock, skip_locked = $skip);
     };
 }
