@@ -6,7 +6,8 @@
 #      own), and docs/DEPLOY.md's nginx configuration in front of two nodes;
 #   2. the contract test: schemathesis against the OpenAPI document a running Baton serves
 #      (tests/contract; installs schemathesis into a local virtual environment);
-#   3. the browser tests: the inbox and the widget in headless Chromium (tests/browser).
+#   3. the browser tests: the inbox, the widget and the admin pages in headless Chromium
+#      (tests/browser).
 #
 # Needs PostgreSQL on 127.0.0.1:5432 with trust auth (override with BATON_TEST_PG_URL) and Redis
 # on 127.0.0.1:6379 (override with BATON_TEST_REDIS_URL).
@@ -36,4 +37,4 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 BATON_BIN="$target/debug/baton" tests/contract/run.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 BATON_BIN="$target/debug/baton" CHROMIUM="$(command -v chromium)" \
-  node --test --test-concurrency=1 tests/browser/e2e.test.js tests/browser/widget.test.js tests/browser/agent.test.js
+  node --test --test-concurrency=1 tests/browser/e2e.test.js tests/browser/widget.test.js tests/browser/agent.test.js tests/browser/ops.test.js

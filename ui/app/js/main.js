@@ -7,6 +7,7 @@ import { STATUSES, avatar, clear, h, icon, statusLabel, toast } from "./dom.js";
 import { inboxView } from "./inbox.js";
 import { notificationsView, profileView, shortcutsView } from "./pages.js";
 import { teamView } from "./team.js";
+import { reportsView } from "./reports.js";
 import * as notify from "./notify.js";
 import * as attention from "./attention.js";
 import { invalidateShortcuts } from "./composer.js";
@@ -119,6 +120,8 @@ function route() {
       return profileView(content);
     case "team":
       return teamView(content, rest);
+    case "reports":
+      return reportsView(content);
     default:
       return navigate("/app/inbox", { replace: true });
   }
@@ -132,7 +135,7 @@ async function onSignedIn() {
 
 // ---------- the shell ----------
 
-const TITLES = { inbox: "Main Inbox", mine: "Assigned to me", snoozed: "Snoozed", resolved: "Resolved", shortcuts: "Shortcuts", notifications: "Notification", profile: "Profile", team: "Team" };
+const TITLES = { inbox: "Main Inbox", mine: "Assigned to me", snoozed: "Snoozed", resolved: "Resolved", shortcuts: "Shortcuts", notifications: "Notification", profile: "Profile", team: "Team", reports: "Reports" };
 
 let statusSlot = null;
 let connSlot = null;
@@ -163,7 +166,7 @@ function shell(section) {
     navLink("/app/resolved", "resolved", "Resolved", section),
     navLink("/app/shortcuts", "bolt", "Shortcuts", section),
     navLink("/app/notifications", "bell", "Notification", section),
-    admin ? [h("h2", {}, "Manage"), navLink("/app/team", "team", "Team & bots", section)] : null,
+    admin ? [h("h2", {}, "Manage"), navLink("/app/reports", "chart", "Reports", section), navLink("/app/team", "team", "Team & bots", section)] : null,
     h("div", { class: "spacer" }),
     teams,
   );

@@ -98,12 +98,23 @@ function webhookCard(w, redraw) {
     run(async () => { await patch(`/api/webhooks/${w.id}`, { name: f.get("name"), url: f.get("url"), events: f.getAll("events") }); toast("Webhook saved"); await redraw(); })();
   });
   const log = h("div", { class: "delivery-log", hidden: true, "data-testid": "delivery-log" });
+  // While the log is open it follows the deliveries (re-read every few seconds).
+  let follow = null;
+  const stopFollowing = () => { clearInterval(follow); follow = null; };
+  app.cleanup.push(stopFollowing);
   const logButton = h("button", { class: "btn small", type: "button", "aria-expanded": "false", onclick: async () => {
     const open = log.hidden;
     log.hidden = !open;
     logButton.setAttribute("aria-expanded", String(open));
     logButton.textContent = open ? "Hide deliveries" : "Deliveries";
-    if (open) await loadLog(w, log, redraw);
+    stopFollowing();
+    if (open) {
+      await loadLog(w, log, redraw);
+      follow = setInterval(() => {
+        if (!log.isConnected) return stopFollowing();
+        if (document.visibilityState === "visible" && !log.dataset.moreLoaded) loadLog(w, log, redraw, null, false, true);
+      }, 3000);
+    }
   } }, "Deliveries");
   const card = h("article", { class: "webhook", "data-webhook": w.id },
     h("div", { class: "webhook-head" },
@@ -130,8 +141,10 @@ function webhookCard(w, redraw) {
   return card;
 }
 
-async function loadLog(w, log, redraw, cursor = null, append = false) {
-  if (!append) clear(log, h("p", { class: "sub", role: "status" }, "Loading…"));
+async function loadLog(w, log, redraw, cursor = null, append = false, quiet = false) {
+  if (!append && !quiet) clear(log, h("p", { class: "sub", role: "status" }, "Loading…"));
+  // A quiet re-read keeps the payloads that were open.
+  const opened = new Set([...log.querySelectorAll("li.delivery details[open]")].map((d) => d.closest("li").dataset.delivery));
   try {
     const page = await get(`/api/webhooks/${w.id}/deliveries${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ""}`);
     const rows = page.items.map((d) => h("li", { class: `delivery ${d.state}`, "data-delivery": d.id },
@@ -146,8 +159,8 @@ async function loadLog(w, log, redraw, cursor = null, append = false) {
           try { await post(`/api/webhooks/${w.id}/deliveries/${encodeURIComponent(d.id)}/redeliver`); toast("Sent again shortly"); await loadLog(w, log, redraw); } catch (err) { toast(err.message); }
         } }, "Send again") : null),
       d.last_error && d.state !== "delivered" ? h("div", { class: "delivery-error" }, d.last_error, d.next_attempt_at ? ` · next try ${when(d.next_attempt_at)}` : "") : null,
-      h("details", {}, h("summary", {}, "Payload"), h("pre", {}, JSON.stringify(d.payload, null, 2)))));
-    const more = page.next_cursor ? h("button", { class: "btn small", type: "button", onclick: () => { more.remove(); loadLog(w, log, redraw, page.next_cursor, true); } }, "Older deliveries") : null;
+      h("details", { open: opened.has(d.id) }, h("summary", {}, "Payload"), h("pre", {}, JSON.stringify(d.payload, null, 2)))));
+    const more = page.next_cursor ? h("button", { class: "btn small", type: "button", onclick: () => { more.remove(); log.dataset.moreLoaded = "1"; loadLog(w, log, redraw, page.next_cursor, true); } }, "Older deliveries") : null;
     if (append) {
       log.querySelector("ul")?.append(...rows);
       if (more) log.append(more);
@@ -155,6 +168,6 @@ async function loadLog(w, log, redraw, cursor = null, append = false) {
       clear(log, rows.length ? h("ul", {}, rows) : h("p", { class: "sub" }, "Nothing sent yet."), more);
     }
   } catch (e) {
-    clear(log, h("div", { class: "error-box", role: "alert" }, e.message));
+    if (!quiet) clear(log, h("div", { class: "error-box", role: "alert" }, e.message));
   }
 }
