@@ -154,6 +154,20 @@ pub struct InvitationView {
     pub expires_at: String,
 }
 
+/// A new invitation, as its sender sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Invited)]
+pub struct InvitedView {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    /// For an email with no account: the link to set a password and join (expires with the
+    /// invitation, dies when it is withdrawn). Shown only here; also emailed when `emailed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_url: Option<String>,
+    /// Baton sends email: the invitee was emailed.
+    pub emailed: bool,
+}
+
 pub fn invitation(i: &Invitation) -> InvitationView {
     InvitationView {
         id: i.id.clone(),

@@ -58,7 +58,7 @@ actions! {
     TokenCreated = "token.created",
     /// A personal API token was revoked.
     TokenRevoked = "token.revoked",
-    /// Someone signed in from an address not seen for them in the last 30 days.
+    /// Someone signed in from an address not seen for them in the last 90 days.
     LoginNewAddress = "login.new_address",
     /// A password was set through a reset or invitation link.
     PasswordReset = "password.reset",

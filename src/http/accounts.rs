@@ -30,6 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(setup_status, setup))
         .routes(routes!(login))
+        .routes(routes!(join_preview))
+        .routes(routes!(join))
+        .routes(routes!(request_reset))
+        .routes(routes!(confirm_reset))
         .routes(routes!(logout))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
@@ -126,6 +130,11 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
         Err(auth::LoginRefused::Throttled(retry_after_secs)) => return Err(ApiError::RateLimited { retry_after_secs }),
         Err(auth::LoginRefused::Store(e)) => return Err(e.into()),
     };
+    signed_in(&state, &user).await
+}
+
+/// A new session for `user`: the HttpOnly cookie, and the user with the CSRF token.
+pub async fn signed_in(state: &AppState, user: &crate::store::User) -> ApiResult<Response> {
     let token = auth::new_secret("");
     let csrf = auth::new_secret("");
     let ttl = state.settings.session_ttl;
@@ -138,9 +147,136 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
     state.store.create_session(&session, state.now()).await?;
     let secure = if state.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs());
-    let mut res = Json(LoggedIn { user: views::user(&user), csrf_token: csrf }).into_response();
+    let mut res = Json(LoggedIn { user: views::user(user), csrf_token: csrf }).into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
     Ok(res)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TokenOnly {
+    /// The secret from the link (after `#`).
+    #[schema(max_length = 200)]
+    token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct JoinPreview {
+    team_name: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    invited_by: Option<String>,
+    expires_at: String,
+}
+
+fn link_token(raw: &str) -> ApiResult<&str> {
+    let t = raw.trim();
+    if t.is_empty() || t.len() > 200 || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ApiError::invalid("token", "is not a link Baton sent"));
+    }
+    Ok(t)
+}
+
+const LINK_GONE: &str = "this link has expired, was withdrawn or was already used";
+
+/// What an invitation link invites to (before the password is chosen).
+#[utoipa::path(post, path = "/api/join/preview", tag = "accounts", request_body = TokenOnly,
+    responses((status = 200, body = JoinPreview), (status = 400, response = Error), (status = 404, response = Error)))]
+async fn join_preview(State(state): State<AppState>, AppJson(b): AppJson<TokenOnly>) -> ApiResult<Json<JoinPreview>> {
+    let token = link_token(&b.token)?;
+    let i = state.store.invitation_by_token(&auth::hash_secret(token), state.now()).await?.ok_or(ApiError::NotFoundWith(LINK_GONE))?;
+    Ok(Json(JoinPreview {
+        team_name: i.team_name,
+        email: i.email,
+        first_name: i.first_name,
+        last_name: i.last_name,
+        invited_by: i.invited_by,
+        expires_at: views::time(i.expires_at),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct JoinBody {
+    #[schema(max_length = 200)]
+    token: String,
+    #[schema(min_length = 8, max_length = 256)]
+    password: String,
+    #[schema(max_length = 100)]
+    first_name: Option<String>,
+    #[schema(max_length = 100)]
+    last_name: Option<String>,
+}
+
+/// Accepts an invitation link: makes the account (with the invited email and this password),
+/// joins the team and signs in (the session cookie is set).
+///
+/// 404 for a link expired, withdrawn or used; 409 `email_taken` if the email got an account
+/// meanwhile (sign in and accept instead).
+#[utoipa::path(post, path = "/api/join", tag = "accounts", request_body = JoinBody,
+    responses((status = 200, body = LoggedIn), (status = 400, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+async fn join(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<JoinBody>) -> ApiResult<Response> {
+    let token = link_token(&b.token)?;
+    let password = Password::parse(&b.password)?;
+    let first = PersonName::parse_as("first_name", b.first_name.as_deref().unwrap_or(""))?;
+    let last = PersonName::parse_as("last_name", b.last_name.as_deref().unwrap_or(""))?;
+    let user = match crate::services::accounts::join(&state, token, hash(password).await?, first.into_inner(), last.into_inner(), &ip).await {
+        Err(crate::store::StoreError::NotFound) => return Err(ApiError::NotFoundWith(LINK_GONE)),
+        other => other?,
+    };
+    signed_in(&state, &user).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ResetRequest {
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+}
+
+/// Emails a password reset link to the account with this email, if there is one (the answer is
+/// the same either way). At most `login_per_minute` requests per address and per email.
+///
+/// 409 `email_not_configured` when Baton sends no email.
+#[utoipa::path(post, path = "/api/auth/password-reset", tag = "accounts", request_body = ResetRequest,
+    responses((status = 202), (status = 400, response = Error), (status = 409, response = Error), (status = 429, response = Error)))]
+async fn request_reset(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<ResetRequest>) -> ApiResult<StatusCode> {
+    let email = Email::parse(&b.email)?;
+    if state.notifier.mailer.is_none() {
+        return Err(ApiError::Conflict(
+            "email_not_configured",
+            "this Baton sends no email: ask an admin of your team to set a new password for you".into(),
+        ));
+    }
+    for key in [format!("reset-ip:{ip}"), format!("reset-email:{}", email.as_str())] {
+        state.login_limit.allow(&key).await.map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        state.login_limit.record(&key).await;
+    }
+    crate::services::accounts::request_reset(&state, email.as_str()).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    #[schema(max_length = 200)]
+    token: String,
+    #[schema(min_length = 8, max_length = 256)]
+    password: String,
+}
+
+/// Sets a new password with a reset link (once, within an hour); every session of the account
+/// ends. 404 for a link expired or used.
+#[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "accounts", request_body = ResetBody,
+    responses((status = 204), (status = 400, response = Error), (status = 404, response = Error)))]
+async fn confirm_reset(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b): AppJson<ResetBody>) -> ApiResult<StatusCode> {
+    let token = link_token(&b.token)?;
+    let password = Password::parse(&b.password)?;
+    match crate::services::accounts::reset(&state, token, &hash(password).await?, &ip).await? {
+        Some(_) => Ok(StatusCode::NO_CONTENT),
+        None => Err(ApiError::NotFoundWith(LINK_GONE)),
+    }
 }
 
 /// 204 that also clears the session cookie in the browser.

@@ -22,6 +22,9 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// 404 with a message of its own (a link that no longer works).
+    #[error("{0}")]
+    NotFoundWith(&'static str),
     #[error("{1}")]
     Conflict(&'static str, String),
     #[error("request body too large")]
@@ -65,6 +68,7 @@ impl ApiError {
             Self::Unauthorized(code, m) => (StatusCode::UNAUTHORIZED, code, (*m).into()),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", (*m).into()),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
+            Self::NotFoundWith(m) => (StatusCode::NOT_FOUND, "not_found", (*m).into()),
             Self::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large".into()),
             Self::TooLargeFor(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m.clone()),

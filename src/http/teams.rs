@@ -121,13 +121,13 @@ struct AddMemberBody {
 ///
 /// 409: `already_member`.
 #[utoipa::path(post, path = "/api/teams/{team}/members", tag = "teams", params(("team" = String, Path)), request_body = AddMemberBody,
-    responses((status = 201, body = views::InvitationView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
+    responses((status = 201, body = views::InvitedView), (status = 400, response = Error), (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error), (status = 409, response = Error)))]
 async fn add_member(
     State(state): State<AppState>,
     agent: Agent,
     AppPath(team): AppPath<String>,
     AppJson(b): AppJson<AddMemberBody>,
-) -> ApiResult<(StatusCode, Json<views::InvitationView>)> {
+) -> ApiResult<(StatusCode, Json<views::InvitedView>)> {
     let team = team_id(&team)?;
     let me = agent.admin_of(&state, &team).await?;
     let email = Email::parse(&b.email)?;
@@ -146,8 +146,11 @@ async fn add_member(
         None => None,
     };
     let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
-    let invitation = teams::invite(&state, &team, new, &agent.user_id, &agent.actor()).await?;
-    Ok((StatusCode::CREATED, Json(views::invitation(&invitation))))
+    let (invitation, join_url) = teams::invite(&state, &team, new, &agent.user_id, &agent.actor()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(views::InvitedView { invitation: views::invitation(&invitation), join_url, emailed: state.notifier.mailer.is_some() }),
+    ))
 }
 
 /// The team's pending invitations, oldest first (owners and admins).

@@ -41,3 +41,82 @@ pub async fn revoke_token_by_hash(state: &AppState, user: &UserId, token_hash: &
     audit::record_account(state, user, actor, Action::TokenRevoked, target, json!({"by_logout": true})).await;
     Ok(())
 }
+
+/// How long a password reset link works.
+pub const RESET_MINUTES: i64 = 60;
+
+/// After an invitation is made: someone without an account gets a join link (emailed, and
+/// returned for the inviter to pass on); someone with one is told by email to sign in and accept.
+pub async fn invitation_sent(state: &AppState, i: &crate::store::Invitation) -> Result<Option<String>> {
+    let by = i.invited_by.clone().unwrap_or_else(|| "Someone".into());
+    let days = (i.expires_at - state.now()) / 86_400_000;
+    if i.user_id.is_some() {
+        if state.notifier.mailer.is_some() {
+            let body = format!(
+                "Hi,\n\n{by} invited you to join {} on Baton.\n\nSign in to accept: {}/app\n\nThe invitation is open for {days} days.\n",
+                i.team_name, state.base_url
+            );
+            state.store.queue_mail(&i.email, &format!("{by} invited you to {} on Baton", i.team_name), &body, state.now()).await?;
+        }
+        return Ok(None);
+    }
+    let token = auth::new_secret("");
+    state.store.set_invitation_token(&i.id, &auth::hash_secret(&token)).await?;
+    // In the fragment: never sent to a server or written to an access log.
+    let url = format!("{}/app/join#{token}", state.base_url);
+    if state.notifier.mailer.is_some() {
+        let body = format!(
+            "Hi{},\n\n{by} invited you to join {} on Baton, where the team answers its website's chats.\n\nSet your password and join:\n{url}\n\nThe link works for {days} days, once.\n",
+            if i.first_name.is_empty() { String::new() } else { format!(" {}", i.first_name) },
+            i.team_name
+        );
+        state.store.queue_mail(&i.email, &format!("{by} invited you to {} on Baton", i.team_name), &body, state.now()).await?;
+    }
+    Ok(Some(url))
+}
+
+/// Joins through an invitation link: the account is made with the invitation's email (having
+/// the link proves the address) and joins the team.
+pub async fn join(
+    state: &AppState,
+    token: &str,
+    password_hash: String,
+    first_name: String,
+    last_name: String,
+    address: &str,
+) -> Result<crate::store::User> {
+    let new = crate::store::NewUser { email: String::new(), password_hash, first_name, last_name };
+    let (user, invitation) = state.store.join_by_invitation(&auth::hash_secret(token), new, state.now()).await?;
+    super::teams::accept(state, &invitation, &user.id, address).await?;
+    if !address.is_empty() {
+        let now = state.now();
+        state.store.remember_login_address(&user.id, address, now, now - super::auth::KNOWN_ADDRESS_DAYS * 24 * 3600 * 1000).await?;
+    }
+    Ok(user)
+}
+
+/// Starts a password reset: an account with this email gets a link (the answer never says
+/// whether one exists).
+pub async fn request_reset(state: &AppState, email: &str) -> Result<()> {
+    let Some((user, _)) = state.store.credentials(email).await? else { return Ok(()) };
+    let token = auth::new_secret("");
+    let now = state.now();
+    state.store.create_password_reset(&user.id, &auth::hash_secret(&token), now, now + RESET_MINUTES * 60_000).await?;
+    let body = format!(
+        "Hi {},\n\nSomeone (hopefully you) asked to reset your Baton password. Choose a new one here:\n{}/app/reset#{token}\n\nThe link works for {RESET_MINUTES} minutes, once. If it was not you, ignore this email: your password stays as it is.\n",
+        user.display_name(),
+        state.base_url
+    );
+    state.store.queue_mail(&user.email, "Reset your Baton password", &body, now).await
+}
+
+/// Sets the new password from a reset link; every session of the account ends. The user, or
+/// `None` for a link unknown, used or expired.
+pub async fn reset(state: &AppState, token: &str, password_hash: &str, address: &str) -> Result<Option<crate::store::User>> {
+    let Some(user) = state.store.use_password_reset(&auth::hash_secret(token), password_hash, state.now()).await? else { return Ok(None) };
+    events::credentials_changed(state, &user.id);
+    let actor = Actor::user(&user.id, address);
+    audit::record_account(state, &user.id, &actor, Action::PasswordReset, Target::new(TargetKind::User, &user.id, user.display_name()), json!({}))
+        .await;
+    Ok(Some(user))
+}

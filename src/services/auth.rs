@@ -112,7 +112,7 @@ impl From<crate::store::StoreError> for LoginRefused {
 }
 
 /// How long an address a user logged in from stays known.
-const KNOWN_ADDRESS_DAYS: i64 = 90;
+pub const KNOWN_ADDRESS_DAYS: i64 = 90;
 
 /// Checks an email and password from `address` (a client address key), under the failed-login
 /// limits: failures count per address, and per email only from addresses the user has not

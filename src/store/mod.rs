@@ -160,6 +160,15 @@ pub trait AccountStore: Send + Sync {
     async fn known_login_address(&self, user: &UserId, address: &str, since: Millis) -> Result<bool>;
     async fn password_hash(&self, user: &UserId) -> Result<Option<String>>;
     async fn set_password(&self, user: &UserId, hash: &str) -> Result<()>;
+    /// A new reset link for the user (their earlier ones stop working).
+    async fn create_password_reset(&self, user: &UserId, token_hash: &str, now: Millis, expires_at: Millis) -> Result<()>;
+    /// Uses a reset link: sets the password, ends every session, and uses up the user's links.
+    /// The user, or `None` for a link unknown, used or expired.
+    async fn use_password_reset(&self, token_hash: &str, password_hash: &str, now: Millis) -> Result<Option<User>>;
+    /// An OpenID Connect sign-in under way, by the hash of its `state`.
+    async fn save_oidc_login(&self, state_hash: &str, verifier: &str, nonce: &str, now: Millis) -> Result<()>;
+    /// Takes (once) the sign-in started at most ten minutes ago: (PKCE verifier, nonce).
+    async fn take_oidc_login(&self, state_hash: &str, now: Millis) -> Result<Option<(String, String)>>;
     async fn me(&self, id: &UserId) -> Result<Me>;
     /// The user's membership in their stored active team, if they are still a member of it.
     async fn active_membership(&self, user: &UserId) -> Result<Option<Membership>>;
@@ -189,6 +198,14 @@ pub trait TeamStore: Send + Sync {
     async fn withdraw_invitation(&self, team: &TeamId, id: &InvitationId) -> Result<Option<Option<UserId>>>;
     /// Deletes a pending invitation of the user; whether it existed.
     async fn decline_invitation(&self, id: &InvitationId, user: &UserId) -> Result<bool>;
+    /// Gives a pending invitation (for an email with no account) the hash of its join link.
+    async fn set_invitation_token(&self, id: &InvitationId, token_hash: &str) -> Result<()>;
+    /// The pending, unexpired invitation whose join link this is.
+    async fn invitation_by_token(&self, token_hash: &str, now: Millis) -> Result<Option<Invitation>>;
+    /// Makes the invited account (with the invitation's email) and ties the invitation to it,
+    /// its link used up; `NotFound` for a link withdrawn, expired or used, `email_taken` when
+    /// the email got an account meanwhile. The caller then accepts the invitation.
+    async fn join_by_invitation(&self, token_hash: &str, user: NewUser, now: Millis) -> Result<(User, InvitationId)>;
     /// Makes the user a member as invited (if the invitation is theirs and has not expired) and
     /// deletes it; the user's active team becomes it if they had none.
     async fn accept_invitation(&self, id: &InvitationId, user: &UserId, now: Millis) -> Result<Member>;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "data rights", include_str!("../../migrations/postgres/0014_data_rights.sql")),
     (15, "webhooks", include_str!("../../migrations/postgres/0015_webhooks.sql")),
     (16, "reports", include_str!("../../migrations/postgres/0016_reports.sql")),
+    (17, "accounts", include_str!("../../migrations/postgres/0017_accounts.sql")),
 ];
 
 #[derive(Clone, Debug)]

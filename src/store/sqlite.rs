@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "data rights", include_str!("../../migrations/sqlite/0014_data_rights.sql")),
     (15, "webhooks", include_str!("../../migrations/sqlite/0015_webhooks.sql")),
     (16, "reports", include_str!("../../migrations/sqlite/0016_reports.sql")),
+    (17, "accounts", include_str!("../../migrations/sqlite/0017_accounts.sql")),
 ];
 
 /// Most jobs one transaction carries.

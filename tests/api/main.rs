@@ -17,6 +17,7 @@ mod durability;
 mod lag;
 mod layers;
 mod lifecycle;
+mod links;
 mod lists;
 mod live_pages;
 mod notifications;

@@ -271,6 +271,63 @@ macro_rules! account_store {
                 })
             }
 
+            async fn create_password_reset(&self, user: &UserId, token_hash: &str, now: i64, expires_at: i64) -> $crate::store::Result<()> {
+                let (user, token_hash) = (user.clone(), token_hash.to_string());
+                run!(self.write, |c| {
+                    query("DELETE FROM password_resets WHERE user_id = $1 OR expires_at <= $2").bind(&user).bind(now).execute(&mut *c).await?;
+                    query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                        .bind(&token_hash)
+                        .bind(&user)
+                        .bind(now)
+                        .bind(expires_at)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            async fn use_password_reset(&self, token_hash: &str, password_hash: &str, now: i64) -> $crate::store::Result<Option<User>> {
+                let (token_hash, password_hash) = (token_hash.to_string(), password_hash.to_string());
+                run!(self.write, |c| {
+                    let found: Option<UserId> =
+                        query_scalar("DELETE FROM password_resets WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id").bind(&token_hash).bind(now).fetch_optional(&mut *c).await?;
+                    let Some(user) = found else { return Ok(None) };
+                    query("DELETE FROM password_resets WHERE user_id = $1").bind(&user).execute(&mut *c).await?;
+                    query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(&user).bind(&password_hash).execute(&mut *c).await?;
+                    query("DELETE FROM sessions WHERE user_id = $1").bind(&user).execute(&mut *c).await?;
+                    let row: Option<UserRow> = query_as(concat!("SELECT ", user_cols!(), " FROM users u WHERE u.id = $1")).bind(&user).fetch_optional(&mut *c).await?;
+                    Ok(row.map(Into::into))
+                })
+            }
+
+            async fn save_oidc_login(&self, state_hash: &str, verifier: &str, nonce: &str, now: i64) -> $crate::store::Result<()> {
+                let (state_hash, verifier, nonce) = (state_hash.to_string(), verifier.to_string(), nonce.to_string());
+                run!(self.write, |c| {
+                    // Sign-ins never finished are forgotten after ten minutes.
+                    query("DELETE FROM oidc_logins WHERE created_at < $1").bind(now - 600_000).execute(&mut *c).await?;
+                    query("INSERT INTO oidc_logins (state_hash, verifier, nonce, created_at) VALUES ($1, $2, $3, $4)")
+                        .bind(&state_hash)
+                        .bind(&verifier)
+                        .bind(&nonce)
+                        .bind(now)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            async fn take_oidc_login(&self, state_hash: &str, now: i64) -> $crate::store::Result<Option<(String, String)>> {
+                let state_hash = state_hash.to_string();
+                run!(self.write, |c| {
+                    let found: Option<(String, String)> = query_as("DELETE FROM oidc_logins WHERE state_hash = $1 AND created_at >= $2 RETURNING verifier, nonce")
+                        .bind(&state_hash)
+                        .bind(now - 600_000)
+                        .fetch_optional(&mut *c)
+                        .await?;
+                    Ok(found)
+                })
+            }
+
             async fn set_password(&self, user: &UserId, hash: &str) -> $crate::store::Result<()> {
                 let user = user.clone();
                 let hash = hash.to_owned();

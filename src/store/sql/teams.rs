@@ -51,7 +51,7 @@ macro_rules! team_store {
                         expires_at: i64,
                     }
                 }
-                // `filter` is one of three column names, never input.
+                // `filter` is one of Baton's column names, never input.
                 let sql = format!(
                     "SELECT i.id, i.team_id, t.name AS team_name, i.email, i.user_id, i.role, i.first_name, i.last_name, \
                      CASE WHEN u.id IS NULL THEN NULL ELSE TRIM(u.first_name || ' ' || u.last_name) END AS by_name, u.email AS by_email, \
@@ -248,6 +248,46 @@ macro_rules! team_store {
                 run!(self.read, |c| {
                     let user = &user;
                     Self::invitations_where(&mut *c, "i.user_id", user.as_str(), now).await
+                })
+            }
+
+            async fn set_invitation_token(&self, id: &InvitationId, token_hash: &str) -> $crate::store::Result<()> {
+                let (id, token_hash) = (id.clone(), token_hash.to_string());
+                run!(self.write, |c| {
+                    query("UPDATE invitations SET token_hash = $2 WHERE id = $1 AND user_id IS NULL").bind(&id).bind(&token_hash).execute(&mut *c).await?;
+                    Ok(())
+                })
+            }
+
+            async fn invitation_by_token(&self, token_hash: &str, now: i64) -> $crate::store::Result<Option<Invitation>> {
+                let token_hash = token_hash.to_string();
+                run!(self.read, |c| {
+                    let found = Self::invitations_where(&mut *c, "i.token_hash", &token_hash, now).await?;
+                    Ok(found.into_iter().find(|i| i.user_id.is_none()))
+                })
+            }
+
+            async fn join_by_invitation(&self, token_hash: &str, user: NewUser, now: i64) -> $crate::store::Result<(User, InvitationId)> {
+                let token_hash = token_hash.to_string();
+                run!(self.write, |c| {
+                    // Used up in the same statement that finds it: two tabs cannot both join.
+                    let found: Option<(InvitationId, String, String, String)> = query_as(
+                        "UPDATE invitations SET token_hash = NULL WHERE token_hash = $1 AND user_id IS NULL AND expires_at > $2 RETURNING id, email, first_name, last_name",
+                    )
+                    .bind(&token_hash)
+                    .bind(now)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                    let Some((invitation, email, first, last)) = found else { return Err(StoreError::NotFound) };
+                    // Names left blank are the ones the inviter typed.
+                    let first_name = if user.first_name.is_empty() { first } else { user.first_name };
+                    let last_name = if user.last_name.is_empty() { last } else { user.last_name };
+                    let user = NewUser { email, first_name, last_name, ..user };
+                    let id = UserId::new();
+                    insert_user!(&mut *c, &id, &user, now);
+                    query("UPDATE invitations SET user_id = $2, created_account = TRUE WHERE id = $1").bind(&invitation).bind(&id).execute(&mut *c).await?;
+                    let u = User { id, email: user.email, first_name: user.first_name, last_name: user.last_name, avatar_version: None };
+                    Ok((u, invitation))
                 })
             }
 

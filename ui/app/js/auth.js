@@ -46,7 +46,8 @@ export async function loginView(root, onSignedIn) {
   }, "Log in",
     field("Email", { name: "email", type: "email", autocomplete: "email", required: true, autofocus: true }),
     field("Password", { name: "password", type: "password", autocomplete: "current-password", required: true }));
-  clear(root, card(h("h1", {}, "Log in to your inbox"), h("p", { class: "lead" }, "Pick up the conversations your bots hand over."), f));
+  clear(root, card(h("h1", {}, "Log in to your inbox"), h("p", { class: "lead" }, "Pick up the conversations your bots hand over."), f,
+    h("p", { class: "aside" }, h("a", { href: "/app/forgot" }, "Forgot your password?"))));
 }
 
 export async function setupView(root, onSignedIn) {
@@ -70,4 +71,67 @@ export async function setupView(root, onSignedIn) {
       h("small", {}, "At least 8 characters.")),
     field("Team name", { name: "team_name", placeholder: "Acme Support", required: true }));
   clear(root, card(h("h1", {}, "Welcome to Baton"), h("p", { class: "lead" }, "Create the first account and your team. You'll be its owner."), f));
+}
+
+/// The secret after `#` in a link Baton emailed (never sent to a server in the URL).
+function linkToken() {
+  return location.hash.replace(/^#/, "");
+}
+
+function gone(root, title, text) {
+  clear(root, card(h("h1", {}, title), h("p", { class: "lead" }, text), h("a", { class: "btn primary block", href: "/app/login" }, "Go to sign in")));
+}
+
+/// An invitation link: see what it invites to, choose a password, join and land in the inbox.
+export async function joinView(root, onSignedIn) {
+  const token = linkToken();
+  let invite;
+  try {
+    invite = await post("/api/join/preview", { token });
+  } catch (e) {
+    return gone(root, "This invitation link no longer works", e instanceof ApiError && e.status === 404 ? "It has expired, was withdrawn, or was already used. Ask whoever invited you to send a new one." : "It is not a link Baton sent.");
+  }
+  const f = form(async (v) => {
+    const r = await post("/api/join", { token, ...v });
+    setCsrf(r.csrf_token);
+    history.replaceState(null, "", "/app/join");
+    await onSignedIn();
+  }, `Join ${invite.team_name}`,
+    h("div", { class: "row" },
+      field("First name", { name: "first_name", autocomplete: "given-name", value: invite.first_name }),
+      field("Last name", { name: "last_name", autocomplete: "family-name", value: invite.last_name })),
+    h("label", { class: "field" }, h("span", {}, "Email"), h("input", { class: "input", value: invite.email, disabled: true, "aria-label": "Email" })),
+    h("label", { class: "field" }, h("span", {}, "Choose a password"),
+      h("input", { class: "input", name: "password", type: "password", autocomplete: "new-password", minlength: 8, required: true, autofocus: true }),
+      h("small", {}, "At least 8 characters.")));
+  clear(root, card(h("h1", {}, `Join ${invite.team_name}`),
+    h("p", { class: "lead" }, `${invite.invited_by ?? "Your team"} invited you to answer chats with them on Baton.`), f));
+}
+
+/// "Forgot your password?": an email with a reset link.
+export function forgotView(root) {
+  const done = h("div", { class: "notice", role: "status", hidden: true });
+  const f = form(async ({ email }) => {
+    await post("/api/auth/password-reset", { email });
+    done.textContent = `If ${email} has a Baton account, a link to choose a new password is on its way. It works for an hour.`;
+    done.hidden = false;
+  }, "Email me a link",
+    field("Email", { name: "email", type: "email", autocomplete: "email", required: true, autofocus: true }));
+  clear(root, card(h("h1", {}, "Reset your password"), h("p", { class: "lead" }, "We'll email you a link to choose a new one."), done, f,
+    h("p", { class: "aside" }, h("a", { href: "/app/login" }, "Back to sign in"))));
+}
+
+/// A reset link: choose the new password, then sign in with it.
+export function resetView(root) {
+  const token = linkToken();
+  const f = form(async ({ password }) => {
+    await post("/api/auth/password-reset/confirm", { token, password });
+    history.replaceState(null, "", "/app/reset");
+    clear(root, card(h("h1", {}, "Your password is changed"), h("p", { class: "lead" }, "Every session of your account was signed out. Sign in with the new password."),
+      h("a", { class: "btn primary block", href: "/app/login" }, "Sign in")));
+  }, "Set the new password",
+    h("label", { class: "field" }, h("span", {}, "New password"),
+      h("input", { class: "input", name: "password", type: "password", autocomplete: "new-password", minlength: 8, required: true, autofocus: true }),
+      h("small", {}, "At least 8 characters.")));
+  clear(root, card(h("h1", {}, "Choose a new password"), f));
 }

@@ -1,7 +1,7 @@
 // Boot and routing. The app is one page: paths under /app/ pick the view.
 
 import { ApiError, get, post, put, setCsrf } from "./api.js";
-import { loginView, setupView } from "./auth.js";
+import { forgotView, joinView, loginView, resetView, setupView } from "./auth.js";
 import { Live } from "./live.js";
 import { STATUSES, avatar, clear, h, icon, statusLabel, toast } from "./dom.js";
 import { inboxView } from "./inbox.js";
@@ -102,6 +102,9 @@ function route() {
   for (const f of app.cleanup.splice(0)) f();
   const path = location.pathname.replace(/\/+$/, "");
   if (path === "/app/setup") return setupView(root, onSignedIn);
+  if (path === "/app/join") return joinView(root, onSignedIn);
+  if (path === "/app/reset") return resetView(root);
+  if (path === "/app/forgot" && !app.me) return forgotView(root);
   if (!app.me) return loginView(root, onSignedIn);
   if (path === "/app/login" || path === "/app") return navigate("/app/inbox", { replace: true });
   const [, , section, ...rest] = path.split("/");
