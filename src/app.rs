@@ -82,6 +82,7 @@ impl Application {
         let state = AppState {
             shutdown,
             connections: crate::services::connections::Connections::new(settings.sockets),
+            oidc: crate::services::oidc::cache(),
             notifier,
             blobs: Arc::new(crate::store::blobs::FsBlobs::new(settings.files_dir.clone().unwrap_or_else(|| settings.data_dir.join("files")))),
             store,

@@ -126,6 +126,18 @@ struct Common {
     /// Contact sent to push services (mailto: or https: URL); defaults to the public URL.
     #[arg(long, env = "BATON_VAPID_SUBJECT")]
     vapid_subject: Option<String>,
+    /// Sign-in with an OpenID Connect provider: its issuer URL (discovery at
+    /// `<issuer>/.well-known/openid-configuration`). Register `<public URL>/api/auth/oidc/callback`
+    /// as the redirect URI there.
+    #[arg(long, env = "BATON_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    #[arg(long, env = "BATON_OIDC_CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    #[arg(long, env = "BATON_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// What the sign-in button says after "Sign in with".
+    #[arg(long, env = "BATON_OIDC_NAME", default_value = "single sign-on")]
+    oidc_name: String,
 }
 
 impl Common {
@@ -136,8 +148,24 @@ impl Common {
         Ok(Some(SmtpSettings { host, port: self.smtp_port, tls, username: self.smtp_username.clone(), password: self.smtp_password.clone(), from }))
     }
 
+    fn oidc(&self) -> Result<Option<baton::services::oidc::OidcSettings>, String> {
+        let Some(issuer) = self.oidc_issuer.clone().filter(|i| !i.is_empty()) else { return Ok(None) };
+        let client_id = self.oidc_client_id.clone().filter(|c| !c.is_empty()).ok_or("--oidc-client-id (BATON_OIDC_CLIENT_ID) is required with --oidc-issuer")?;
+        let url = reqwest::Url::parse(&issuer).map_err(|e| format!("--oidc-issuer {issuer:?}: {e}"))?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err("--oidc-issuer must be an https URL".into());
+        }
+        Ok(Some(baton::services::oidc::OidcSettings {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            client_id,
+            client_secret: self.oidc_client_secret.clone().filter(|c| !c.is_empty()),
+            name: self.oidc_name.trim().to_string(),
+        }))
+    }
+
     fn settings(&self) -> Result<Settings, String> {
         Ok(Settings {
+            oidc: self.oidc()?,
             listen: self.listen.clone(),
             data_dir: self.data_dir.clone(),
             files_dir: self.files_dir.clone(),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod chat;
 pub mod html;
 pub mod ids;
+pub mod jwt;
 pub mod knowledge;
 pub mod notify;
 pub mod presence;

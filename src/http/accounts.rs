@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,6 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(setup_status, setup))
         .routes(routes!(login))
+        .routes(routes!(sign_in_methods))
+        .routes(routes!(oidc_start))
+        .routes(routes!(oidc_callback))
         .routes(routes!(join_preview))
         .routes(routes!(join))
         .routes(routes!(request_reset))
@@ -135,6 +138,14 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(b)
 
 /// A new session for `user`: the HttpOnly cookie, and the user with the CSRF token.
 pub async fn signed_in(state: &AppState, user: &crate::store::User) -> ApiResult<Response> {
+    let (cookie, csrf) = new_session(state, user).await?;
+    let mut res = Json(LoggedIn { user: views::user(user), csrf_token: csrf }).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+/// Stores a session for `user`: its `Set-Cookie` header and CSRF token.
+async fn new_session(state: &AppState, user: &crate::store::User) -> ApiResult<(HeaderValue, String)> {
     let token = auth::new_secret("");
     let csrf = auth::new_secret("");
     let ttl = state.settings.session_ttl;
@@ -147,9 +158,128 @@ pub async fn signed_in(state: &AppState, user: &crate::store::User) -> ApiResult
     state.store.create_session(&session, state.now()).await?;
     let secure = if state.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", ttl.as_secs());
-    let mut res = Json(LoggedIn { user: views::user(user), csrf_token: csrf }).into_response();
-    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
-    Ok(res)
+    Ok((HeaderValue::from_str(&cookie).map_err(ApiError::internal)?, csrf))
+}
+
+#[derive(Serialize, ToSchema)]
+struct SignInMethods {
+    /// Email and password (always).
+    password: bool,
+    /// Single sign-on with an OpenID provider, when Baton is set up for it: how to name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oidc: Option<OidcMethod>,
+    /// Baton sends email (password reset links work).
+    email: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OidcMethod {
+    /// e.g. "single sign-on", "Acme SSO".
+    name: String,
+    /// Send the browser here to sign in.
+    start_url: String,
+}
+
+/// How people can sign in here (for the login page).
+#[utoipa::path(get, path = "/api/auth/methods", tag = "accounts", responses((status = 200, body = SignInMethods)))]
+async fn sign_in_methods(State(state): State<AppState>) -> Json<SignInMethods> {
+    Json(SignInMethods {
+        password: true,
+        oidc: state.settings.oidc.as_ref().map(|o| OidcMethod { name: o.name.clone(), start_url: "/api/auth/oidc/start".into() }),
+        email: state.notifier.mailer.is_some(),
+    })
+}
+
+fn see_other(to: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Back to the login page, saying why.
+fn sign_in_failed(why: &str) -> Response {
+    let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("sso_error", why).finish();
+    see_other(&format!("/app/login?{q}"))
+}
+
+/// Starts single sign-on: a redirect to the OpenID provider (authorization code with PKCE).
+/// 404 when Baton has no provider configured.
+#[utoipa::path(get, path = "/api/auth/oidc/start", tag = "accounts",
+    responses((status = 303, description = "To the provider's sign-in page"), (status = 404, response = Error)))]
+async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
+    if state.settings.oidc.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    match crate::services::oidc::start(&state).await {
+        Ok(url) => Ok(see_other(&url)),
+        Err(e) => {
+            tracing::warn!(error = %e, "single sign-on could not start");
+            Ok(sign_in_failed(&e.to_string()))
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    /// Set by the provider when the sign-in was refused or cancelled.
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Where the provider sends the browser back: the sign-in is checked and a session made, then
+/// on to the inbox; on any failure back to the login page with the reason.
+#[utoipa::path(get, path = "/api/auth/oidc/callback", tag = "accounts", params(CallbackQuery),
+    responses((status = 303, description = "To the inbox (signed in) or the login page (with the reason)"), (status = 404, response = Error)))]
+async fn oidc_callback(State(state): State<AppState>, ClientIp(ip): ClientIp, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> ApiResult<Response> {
+    if state.settings.oidc.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let q: CallbackQuery = match serde_urlencoded_query(raw.as_deref().unwrap_or("")) {
+        Some(q) => q,
+        None => return Ok(sign_in_failed("the sign-in answer could not be read; try again")),
+    };
+    if let Some(e) = q.error {
+        let why = if e == "access_denied" { "the sign-in was cancelled".to_string() } else { format!("the identity provider refused: {}", q.error_description.unwrap_or(e)) };
+        return Ok(sign_in_failed(&why.chars().take(200).collect::<String>()));
+    }
+    let (Some(code), Some(login_state)) = (q.code.filter(|c| !c.is_empty() && c.len() <= 2048), q.state.filter(|s| !s.is_empty() && s.len() <= 200)) else {
+        return Ok(sign_in_failed("the sign-in answer was incomplete; try again"));
+    };
+    match crate::services::oidc::finish(&state, &code, &login_state).await {
+        Ok(user) => {
+            auth::after_sign_in(&state, &user, &ip).await?;
+            let (cookie, _) = new_session(&state, &user).await?;
+            let mut res = see_other("/app/inbox");
+            res.headers_mut().insert(header::SET_COOKIE, cookie);
+            Ok(res)
+        }
+        Err(crate::services::oidc::SignInError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::info!(error = %e, "a single sign-on was refused");
+            Ok(sign_in_failed(&e.to_string()))
+        }
+    }
+}
+
+fn serde_urlencoded_query(raw: &str) -> Option<CallbackQuery> {
+    let mut q = CallbackQuery { code: None, state: None, error: None, error_description: None };
+    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+        let v = Some(v.into_owned());
+        match k.as_ref() {
+            "code" => q.code = v,
+            "state" => q.state = v,
+            "error" => q.error = v,
+            "error_description" => q.error_description = v,
+            _ => {}
+        }
+    }
+    Some(q)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -162,3 +162,21 @@ pub async fn login(state: &super::AppState, email: &str, password: String, addre
         }
     }
 }
+
+/// After a sign-in by other means than a password (single sign-on): the address is remembered,
+/// an invitation that made the account is accepted, and a new address is in the audit log.
+pub async fn after_sign_in(state: &super::AppState, user: &crate::store::User, address: &str) -> Result<(), crate::store::StoreError> {
+    if !address.is_empty() {
+        let now = state.now();
+        let since = now - KNOWN_ADDRESS_DAYS * 24 * 3600 * 1000;
+        let known = state.store.known_login_address(&user.id, address, since).await?;
+        state.store.remember_login_address(&user.id, address, now, since).await?;
+        if !known {
+            let actor = super::audit::Actor::user(&user.id, address);
+            let target = super::audit::Target::new(crate::domain::audit::TargetKind::User, &user.id, user.display_name());
+            let detail = serde_json::json!({"address": address, "by": "single sign-on"});
+            super::audit::record_account(state, &user.id, &actor, crate::domain::audit::Action::LoginNewAddress, target, detail).await;
+        }
+    }
+    super::teams::accept_own_invitations(state, &user.id, address).await
+}

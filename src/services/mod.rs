@@ -22,6 +22,7 @@ pub mod clients;
 pub mod connections;
 pub mod events;
 pub mod notify;
+pub mod oidc;
 pub mod outbound;
 pub mod presence;
 pub mod privacy;
@@ -88,6 +89,8 @@ pub struct Settings {
     pub http: connections::HttpLimits,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: clients::TrustedProxies,
+    /// Sign-in with an OpenID Connect provider; `None`: passwords only.
+    pub oidc: Option<oidc::OidcSettings>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -127,6 +130,7 @@ impl Default for Settings {
             allow_private_webhooks: false,
             http: connections::HttpLimits::default(),
             trusted_proxies: clients::TrustedProxies::default(),
+            oidc: None,
         }
     }
 }
@@ -158,6 +162,8 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// How many sockets are open, against the limits.
     pub connections: connections::Connections,
+    /// The OpenID provider's discovery document and keys.
+    pub oidc: Arc<oidc::Cache>,
 }
 
 impl AppState {

@@ -39,6 +39,9 @@ export async function loginView(root, onSignedIn) {
     history.replaceState(null, "", "/app/setup");
     return setupView(root, onSignedIn);
   }
+  // A single sign-on that came back refused says why (in words Baton chose).
+  const ssoError = new URLSearchParams(location.search).get("sso_error");
+  const methods = await get("/api/auth/methods").catch(() => ({ password: true, email: false }));
   const f = form(async ({ email, password }) => {
     const r = await post("/api/auth/login", { email, password });
     setCsrf(r.csrf_token);
@@ -46,8 +49,14 @@ export async function loginView(root, onSignedIn) {
   }, "Log in",
     field("Email", { name: "email", type: "email", autocomplete: "email", required: true, autofocus: true }),
     field("Password", { name: "password", type: "password", autocomplete: "current-password", required: true }));
-  clear(root, card(h("h1", {}, "Log in to your inbox"), h("p", { class: "lead" }, "Pick up the conversations your bots hand over."), f,
-    h("p", { class: "aside" }, h("a", { href: "/app/forgot" }, "Forgot your password?"))));
+  const sso = methods.oidc ? [
+    h("a", { class: "btn block sso", href: methods.oidc.start_url, "data-testid": "sso" }, `Sign in with ${methods.oidc.name}`),
+    h("div", { class: "or" }, h("span", {}, "or with your password")),
+  ] : null;
+  clear(root, card(h("h1", {}, "Log in to your inbox"), h("p", { class: "lead" }, "Pick up the conversations your bots hand over."),
+    ssoError ? h("div", { class: "error-box", role: "alert", "data-testid": "sso-error" }, `Single sign-on did not work: ${ssoError}.`) : null,
+    sso, f,
+    methods.email ? h("p", { class: "aside" }, h("a", { href: "/app/forgot" }, "Forgot your password?")) : null));
 }
 
 export async function setupView(root, onSignedIn) {
