@@ -37,4 +37,4 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 BATON_BIN="$target/debug/baton" tests/contract/run.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 BATON_BIN="$target/debug/baton" CHROMIUM="$(command -v chromium)" \
-  node --test --test-concurrency=1 tests/browser/e2e.test.js tests/browser/widget.test.js tests/browser/agent.test.js tests/browser/ops.test.js
+  node --test --test-concurrency=1 tests/browser/e2e.test.js tests/browser/widget.test.js tests/browser/agent.test.js tests/browser/ops.test.js tests/browser/sso.test.js

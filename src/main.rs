@@ -150,7 +150,8 @@ impl Common {
 
     fn oidc(&self) -> Result<Option<baton::services::oidc::OidcSettings>, String> {
         let Some(issuer) = self.oidc_issuer.clone().filter(|i| !i.is_empty()) else { return Ok(None) };
-        let client_id = self.oidc_client_id.clone().filter(|c| !c.is_empty()).ok_or("--oidc-client-id (BATON_OIDC_CLIENT_ID) is required with --oidc-issuer")?;
+        let client_id =
+            self.oidc_client_id.clone().filter(|c| !c.is_empty()).ok_or("--oidc-client-id (BATON_OIDC_CLIENT_ID) is required with --oidc-issuer")?;
         let url = reqwest::Url::parse(&issuer).map_err(|e| format!("--oidc-issuer {issuer:?}: {e}"))?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err("--oidc-issuer must be an https URL".into());

@@ -129,6 +129,12 @@ pub struct Expect<'a> {
 
 /// The person signing in: their email, once the claims hold and it is verified.
 pub fn check_claims(c: &Value, want: &Expect<'_>) -> Result<String, TokenError> {
+    check_token(c, want)?;
+    verified_email(c)
+}
+
+/// The ID token is for this sign-in (issuer, audience, time, nonce); its subject.
+pub fn check_token(c: &Value, want: &Expect<'_>) -> Result<String, TokenError> {
     const SKEW: i64 = 120;
     if c.get("iss").and_then(Value::as_str) != Some(want.issuer) {
         return Err(TokenError::Claims("was issued by another provider"));
@@ -154,6 +160,11 @@ pub fn check_claims(c: &Value, want: &Expect<'_>) -> Result<String, TokenError> 
     if c.get("nonce").and_then(Value::as_str) != Some(want.nonce) {
         return Err(TokenError::Claims("belongs to another sign-in"));
     }
+    c.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).ok_or(TokenError::Claims("names nobody (no subject)"))
+}
+
+/// The email in a set of claims (the ID token's, or the user info's), if the provider verified it.
+pub fn verified_email(c: &Value) -> Result<String, TokenError> {
     let email = c.get("email").and_then(Value::as_str).map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
     let Some(email) = email else { return Err(TokenError::Claims("carries no email (ask for the email scope)")) };
     // Only an address the provider verified names a Baton account.

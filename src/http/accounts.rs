@@ -236,7 +236,11 @@ struct CallbackQuery {
 /// on to the inbox; on any failure back to the login page with the reason.
 #[utoipa::path(get, path = "/api/auth/oidc/callback", tag = "accounts", params(CallbackQuery),
     responses((status = 303, description = "To the inbox (signed in) or the login page (with the reason)"), (status = 404, response = Error)))]
-async fn oidc_callback(State(state): State<AppState>, ClientIp(ip): ClientIp, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> ApiResult<Response> {
+async fn oidc_callback(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> ApiResult<Response> {
     if state.settings.oidc.is_none() {
         return Err(ApiError::NotFound);
     }
@@ -245,10 +249,15 @@ async fn oidc_callback(State(state): State<AppState>, ClientIp(ip): ClientIp, ax
         None => return Ok(sign_in_failed("the sign-in answer could not be read; try again")),
     };
     if let Some(e) = q.error {
-        let why = if e == "access_denied" { "the sign-in was cancelled".to_string() } else { format!("the identity provider refused: {}", q.error_description.unwrap_or(e)) };
+        let why = if e == "access_denied" {
+            "the sign-in was cancelled".to_string()
+        } else {
+            format!("the identity provider refused: {}", q.error_description.unwrap_or(e))
+        };
         return Ok(sign_in_failed(&why.chars().take(200).collect::<String>()));
     }
-    let (Some(code), Some(login_state)) = (q.code.filter(|c| !c.is_empty() && c.len() <= 2048), q.state.filter(|s| !s.is_empty() && s.len() <= 200)) else {
+    let (Some(code), Some(login_state)) = (q.code.filter(|c| !c.is_empty() && c.len() <= 2048), q.state.filter(|s| !s.is_empty() && s.len() <= 200))
+    else {
         return Ok(sign_in_failed("the sign-in answer was incomplete; try again"));
     };
     match crate::services::oidc::finish(&state, &code, &login_state).await {

@@ -24,6 +24,7 @@ pub struct OidcSettings {
 struct Provider {
     authorization_endpoint: String,
     token_endpoint: String,
+    userinfo_endpoint: Option<String>,
     jwks_uri: String,
     jwks: Option<Jwks>,
     fetched_at: std::time::Instant,
@@ -45,7 +46,7 @@ pub enum SignInError {
     Provider(String),
     #[error("{0}")]
     Token(#[from] jwt::TokenError),
-    #[error("no Baton account uses {0}: ask an admin of your team to invite you")]
+    #[error("no Baton account uses {0} (ask an admin of your team to invite you)")]
     NoAccount(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -76,13 +77,15 @@ async fn provider(state: &AppState, s: &OidcSettings, fresh_keys: bool) -> Resul
     let http = client(state)?;
     if stale {
         let doc = get_json(&http, &format!("{}/.well-known/openid-configuration", s.issuer)).await?;
-        let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| SignInError::Provider(format!("discovery has no {k}")));
+        let field =
+            |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| SignInError::Provider(format!("discovery has no {k}")));
         if field("issuer")?.trim_end_matches('/') != s.issuer {
             return Err(SignInError::Provider("discovery names another issuer".into()));
         }
         *cached = Some(Provider {
             authorization_endpoint: field("authorization_endpoint")?,
             token_endpoint: field("token_endpoint")?,
+            userinfo_endpoint: doc.get("userinfo_endpoint").and_then(|v| v.as_str()).map(str::to_string),
             jwks_uri: field("jwks_uri")?,
             jwks: None,
             fetched_at: std::time::Instant::now(),
@@ -135,23 +138,56 @@ pub async fn finish(state: &AppState, code: &str, login_state: &str) -> Result<c
         .append_pair("code_verifier", &verifier)
         .append_pair("client_id", &s.client_id)
         .finish();
-    let mut req = client(state)?.post(&p.token_endpoint).header("content-type", "application/x-www-form-urlencoded").header("accept", "application/json");
+    let mut req =
+        client(state)?.post(&p.token_endpoint).header("content-type", "application/x-www-form-urlencoded").header("accept", "application/json");
     if let Some(secret) = &s.client_secret {
-        req = req.basic_auth(url::form_urlencoded::byte_serialize(s.client_id.as_bytes()).collect::<String>(), Some(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()));
+        req = req.basic_auth(
+            url::form_urlencoded::byte_serialize(s.client_id.as_bytes()).collect::<String>(),
+            Some(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()),
+        );
     }
     let res = req.body(body).send().await.map_err(|e| SignInError::Provider(e.to_string()))?;
     if !res.status().is_success() {
         let status = res.status();
-        let why = res.json::<serde_json::Value>().await.ok().and_then(|v| v.get("error_description").or(v.get("error")).and_then(|e| e.as_str()).map(str::to_string));
+        let why = res
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v.get("error_description").or(v.get("error")).and_then(|e| e.as_str()).map(str::to_string));
         return Err(SignInError::Provider(format!("the token endpoint answered {status}{}", why.map(|w| format!(": {w}")).unwrap_or_default())));
     }
     let tokens: serde_json::Value = res.json().await.map_err(|e| SignInError::Provider(e.to_string()))?;
     let id_token = tokens.get("id_token").and_then(|t| t.as_str()).ok_or_else(|| SignInError::Provider("no ID token in the answer".into()))?;
     // A key not seen yet: the provider may have rotated its keys.
-    let known = jwt::key_id(id_token).is_none_or(|kid| p.jwks.as_ref().is_some_and(|k| k.keys.iter().any(|k| k.kid.as_deref() == Some(kid.as_str()))));
+    let known =
+        jwt::key_id(id_token).is_none_or(|kid| p.jwks.as_ref().is_some_and(|k| k.keys.iter().any(|k| k.kid.as_deref() == Some(kid.as_str()))));
     let p = if known { p } else { provider(state, &s, true).await? };
     let claims = jwt::verify(id_token, p.jwks.as_ref().expect("fetched"))?;
-    let email = jwt::check_claims(&claims, &Expect { issuer: &s.issuer, client_id: &s.client_id, nonce: &nonce, now: state.now().div_euclid(1000) })?;
+    let sub = jwt::check_token(&claims, &Expect { issuer: &s.issuer, client_id: &s.client_id, nonce: &nonce, now: state.now().div_euclid(1000) })?;
+    // Providers may keep the email for the user info endpoint (OpenID Connect Core 5.4): asked
+    // there with the access token, for the same subject.
+    let email = if claims.get("email").is_some() {
+        jwt::verified_email(&claims)?
+    } else {
+        let (Some(endpoint), Some(access)) = (p.userinfo_endpoint.as_deref(), tokens.get("access_token").and_then(|t| t.as_str())) else {
+            return Err(jwt::TokenError::Claims("carries no email (ask for the email scope)").into());
+        };
+        let res = client(state)?
+            .get(endpoint)
+            .bearer_auth(access)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| SignInError::Provider(e.to_string()))?;
+        if !res.status().is_success() {
+            return Err(SignInError::Provider(format!("the user info endpoint answered {}", res.status())));
+        }
+        let info: serde_json::Value = res.json().await.map_err(|e| SignInError::Provider(format!("the user info does not decode: {e}")))?;
+        if info.get("sub").and_then(|v| v.as_str()) != Some(sub.as_str()) {
+            return Err(jwt::TokenError::Claims("and the user info name different people").into());
+        }
+        jwt::verified_email(&info)?
+    };
     let (user, _) = state.store.credentials(&email).await?.ok_or(SignInError::NoAccount(email))?;
     Ok(user)
 }

@@ -150,5 +150,43 @@ async fn without_email_the_reset_is_refused_in_words_and_the_inviter_gets_the_li
 backend_tests!(
     an_invitation_by_email_lets_someone_set_a_password_and_join,
     a_forgotten_password_is_reset_by_an_emailed_link_once,
-    without_email_the_reset_is_refused_in_words_and_the_inviter_gets_the_link
+    without_email_the_reset_is_refused_in_words_and_the_inviter_gets_the_link,
+    single_sign_on_is_off_unless_configured_and_refuses_what_it_did_not_start
 );
+
+async fn single_sign_on_is_off_unless_configured_and_refuses_what_it_did_not_start(app: TestApp) {
+    let m = app.get("/api/auth/methods").await;
+    assert_eq!(m.body, json!({"password": true, "email": false}));
+    app.get("/api/auth/oidc/start").await.assert_error(404, "not_found");
+    app.get("/api/auth/oidc/callback?code=x&state=y").await.assert_error(404, "not_found");
+
+    // Configured, with a provider that is not there.
+    let sso = TestApp::spawn_with(app.backend, |s| {
+        s.oidc = Some(baton::services::oidc::OidcSettings {
+            issuer: "http://127.0.0.1:9".into(),
+            client_id: "baton".into(),
+            client_secret: Some("secret".into()),
+            name: "Acme SSO".into(),
+        })
+    })
+    .await;
+    let m = sso.get("/api/auth/methods").await;
+    assert_eq!(m.body["oidc"], json!({"name": "Acme SSO", "start_url": "/api/auth/oidc/start"}));
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let go = |path: &str| {
+        let url = format!("{}{path}", sso.base);
+        let c = no_redirects.clone();
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 303);
+            assert!(r.headers().get("set-cookie").is_none(), "never signed in");
+            let to = reqwest::Url::parse(&format!("http://x{}", r.headers()["location"].to_str().unwrap())).unwrap();
+            assert_eq!(to.path(), "/app/login");
+            to.query_pairs().find(|(k, _)| k == "sso_error").map(|(_, v)| v.into_owned()).unwrap()
+        }
+    };
+    assert!(go("/api/auth/oidc/start").await.contains("could not be reached"));
+    assert!(go("/api/auth/oidc/callback?code=abc&state=never-started").await.contains("took too long or was already used"));
+    assert!(go("/api/auth/oidc/callback?error=access_denied&state=x").await.contains("cancelled"));
+    assert!(go("/api/auth/oidc/callback").await.contains("incomplete"));
+}

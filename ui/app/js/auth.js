@@ -33,14 +33,14 @@ function form(onSubmit, submitLabel, ...fields) {
 }
 
 export async function loginView(root, onSignedIn) {
+  // A single sign-on that came back refused says why (in words Baton chose).
+  const ssoError = new URLSearchParams(location.search).get("sso_error");
   history.replaceState(null, "", "/app/login");
   const status = await get("/api/setup").catch(() => ({ set_up: true }));
   if (!status.set_up) {
     history.replaceState(null, "", "/app/setup");
     return setupView(root, onSignedIn);
   }
-  // A single sign-on that came back refused says why (in words Baton chose).
-  const ssoError = new URLSearchParams(location.search).get("sso_error");
   const methods = await get("/api/auth/methods").catch(() => ({ password: true, email: false }));
   const f = form(async ({ email, password }) => {
     const r = await post("/api/auth/login", { email, password });
