@@ -160,11 +160,9 @@ pub struct InvitationView {
 pub struct InvitedView {
     #[serde(flatten)]
     pub invitation: InvitationView,
-    /// For an email with no account: the link to set a password and join (expires with the
-    /// invitation, dies when it is withdrawn). Shown only here; also emailed when `emailed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub join_url: Option<String>,
-    /// Baton sends email: the invitee was emailed.
+    /// Baton sends email: the invitee was emailed (someone without an account a link to choose
+    /// a password and join; someone with one a note to sign in and accept). The answer is the
+    /// same either way.
     pub emailed: bool,
 }
 

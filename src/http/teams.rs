@@ -146,11 +146,8 @@ async fn add_member(
         None => None,
     };
     let new = NewMember { email: email.as_str().into(), role, first_name: first.into_inner(), last_name: last.into_inner(), password_hash };
-    let (invitation, join_url) = teams::invite(&state, &team, new, &agent.user_id, &agent.actor()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(views::InvitedView { invitation: views::invitation(&invitation), join_url, emailed: state.notifier.mailer.is_some() }),
-    ))
+    let invitation = teams::invite(&state, &team, new, &agent.user_id, &agent.actor()).await?;
+    Ok((StatusCode::CREATED, Json(views::InvitedView { invitation: views::invitation(&invitation), emailed: state.notifier.mailer.is_some() })))
 }
 
 /// The team's pending invitations, oldest first (owners and admins).

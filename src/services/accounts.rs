@@ -45,34 +45,33 @@ pub async fn revoke_token_by_hash(state: &AppState, user: &UserId, token_hash: &
 /// How long a password reset link works.
 pub const RESET_MINUTES: i64 = 60;
 
-/// After an invitation is made: someone without an account gets a join link (emailed, and
-/// returned for the inviter to pass on); someone with one is told by email to sign in and accept.
-pub async fn invitation_sent(state: &AppState, i: &crate::store::Invitation) -> Result<Option<String>> {
+/// After an invitation is made, by email when Baton sends it: someone without an account gets
+/// a link to choose a password and join; someone with one a note to sign in and accept. An
+/// account the inviter made with a password hears nothing (they pass the password on).
+pub async fn invitation_sent(state: &AppState, i: &crate::store::Invitation) -> Result<()> {
+    if state.notifier.mailer.is_none() || i.created_account {
+        return Ok(());
+    }
     let by = i.invited_by.clone().unwrap_or_else(|| "Someone".into());
     let days = (i.expires_at - state.now()) / 86_400_000;
-    if i.user_id.is_some() {
-        if state.notifier.mailer.is_some() {
-            let body = format!(
-                "Hi,\n\n{by} invited you to join {} on Baton.\n\nSign in to accept: {}/app\n\nThe invitation is open for {days} days.\n",
-                i.team_name, state.base_url
-            );
-            state.store.queue_mail(&i.email, &format!("{by} invited you to {} on Baton", i.team_name), &body, state.now()).await?;
-        }
-        return Ok(None);
-    }
-    let token = auth::new_secret("");
-    state.store.set_invitation_token(&i.id, &auth::hash_secret(&token)).await?;
-    // In the fragment: never sent to a server or written to an access log.
-    let url = format!("{}/app/join#{token}", state.base_url);
-    if state.notifier.mailer.is_some() {
-        let body = format!(
-            "Hi{},\n\n{by} invited you to join {} on Baton, where the team answers its website's chats.\n\nSet your password and join:\n{url}\n\nThe link works for {days} days, once.\n",
+    let subject = format!("{by} invited you to {} on Baton", i.team_name);
+    let body = if i.user_id.is_some() {
+        format!(
+            "Hi,\n\n{by} invited you to join {} on Baton.\n\nSign in to accept: {}/app\n\nThe invitation is open for {days} days.\n",
+            i.team_name, state.base_url
+        )
+    } else {
+        let token = auth::new_secret("");
+        state.store.set_invitation_token(&i.id, &auth::hash_secret(&token)).await?;
+        // In the fragment: never sent to a server or written to an access log.
+        let url = format!("{}/app/join#{token}", state.base_url);
+        format!(
+            "Hi{},\n\n{by} invited you to join {} on Baton, where the team answers its website's chats.\n\nChoose your password and join:\n{url}\n\nThe link works for {days} days, once.\n",
             if i.first_name.is_empty() { String::new() } else { format!(" {}", i.first_name) },
             i.team_name
-        );
-        state.store.queue_mail(&i.email, &format!("{by} invited you to {} on Baton", i.team_name), &body, state.now()).await?;
-    }
-    Ok(Some(url))
+        )
+    };
+    state.store.queue_mail(&i.email, &subject, &body, state.now()).await
 }
 
 /// Joins through an invitation link: the account is made with the invitation's email (having

@@ -89,9 +89,9 @@ pub const INVITATION_DAYS: i64 = 14;
 /// Invites an email to the team (see [`crate::store::TeamStore::invite`]). The answer is the
 /// same whether or not the email has an account, and the invitee's teams are untouched until
 /// they accept.
-/// The invitation, and for someone without an account the link that lets them set a password
-/// and join (emailed when Baton sends email; the inviter can pass it on too).
-pub async fn invite(state: &AppState, team: &TeamId, new: NewMember, invited_by: &UserId, actor: &Actor) -> Result<(Invitation, Option<String>)> {
+/// Someone without an account is emailed a link to choose a password and join; someone with one
+/// a note to sign in and accept (when Baton sends email).
+pub async fn invite(state: &AppState, team: &TeamId, new: NewMember, invited_by: &UserId, actor: &Actor) -> Result<Invitation> {
     let now = state.now();
     let invitation = state.store.invite(team, new, invited_by, now, now + INVITATION_DAYS * 24 * 3600 * 1000).await?;
     events::team_changed(state, team, "members");
@@ -100,8 +100,8 @@ pub async fn invite(state: &AppState, team: &TeamId, new: NewMember, invited_by:
     }
     let target = Target::new(TargetKind::Invitation, &invitation.id, &invitation.email);
     audit::record(state, team, actor, Action::MemberInvited, target, json!({"email": invitation.email, "role": invitation.role})).await;
-    let join_url = super::accounts::invitation_sent(state, &invitation).await?;
-    Ok((invitation, join_url))
+    super::accounts::invitation_sent(state, &invitation).await?;
+    Ok(invitation)
 }
 
 /// Withdraws a pending invitation; the invitee's open inboxes drop it. Whether there was one.

@@ -142,7 +142,7 @@ async function membersPage(content) {
     h("div", { class: "row" }, field("Email", { name: "email", type: "email", required: true }),
       h("label", { class: "field" }, h("span", {}, "Role"), h("select", { class: "input", name: "role" }, roles.map((r) => h("option", { value: r, selected: r === "chat_agent" }, roleName[r]))))),
     h("div", { class: "row" }, field("First name", { name: "first_name" }), field("Last name", { name: "last_name" })),
-    field("Password (optional)", { name: "password", type: "password", autocomplete: "new-password" }, "Leave it empty and someone without an account gets a link by email to choose their own password and join. Set one to make their account now (share it privately); they join at their first login. Someone who already has an account accepts from their inbox."),
+    field("Password (optional)", { name: "password", type: "password", autocomplete: "new-password" }, "Leave it empty and Baton emails someone without an account a link to choose their own password and join (when Baton sends email). Or set one to make their account now and share it privately; they join at their first login. Someone who already has an account accepts from their inbox."),
     h("button", { class: "btn primary", type: "submit" }, "Add member"));
   add.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -153,17 +153,8 @@ async function membersPage(content) {
     button.textContent = "Inviting…";
     guarded(addError, async () => {
       const r = await post(`/api/teams/${team}/members`, v);
+      toast(r.emailed ? `Invitation emailed to ${v.email}` : `${v.email} is invited`);
       await membersPage(content);
-      if (r.join_url && !r.emailed) {
-        // Baton sends no email: the inviter passes the link on.
-        const inner = content.querySelector(".page-inner");
-        inner?.prepend(h("div", { class: "notice secret", role: "status", "data-testid": "join-link" },
-          h("div", {}, h("b", {}, `Send ${v.email} this link to join. `), "It works once, until the invitation expires or is withdrawn."),
-          h("div", { class: "secret-row" }, h("code", {}, r.join_url),
-            h("button", { class: "btn small", type: "button", onclick: async () => { try { await navigator.clipboard.writeText(r.join_url); toast("Link copied"); } catch { toast("Select the link and copy it"); } } }, "Copy"))));
-      } else {
-        toast(`Invitation sent to ${v.email}`);
-      }
     })
       .finally(() => { button.disabled = false; button.textContent = "Add member"; });
   });
