@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 macro_rules! actions {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal),* $(,)?) => {
+    ($($(#[$doc:meta])* $variant:ident = $name:tt),* $(,)?) => {
         /// Something that happened, as the log names it (`member.removed`, ...).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum Action {
