@@ -1,5 +1,6 @@
 //! The inbox list with a large history: 100,000 stored conversations (seeded straight into
-//! Baton's SQLite file, in the shape Baton writes), then `GET /api/live-chats` timed.
+//! Baton's SQLite file, in the shape Baton writes), then `GET /api/live-chats` timed, and the
+//! team's report over a 30-day range holding every one of them.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,11 @@ pub struct InboxResult {
     pub p50_us: u64,
     pub p99_us: u64,
     pub max_us: u64,
+    /// `GET /api/teams/{team}/reports` over all of them.
+    pub reports_requests: u64,
+    pub reports_p50_us: u64,
+    pub reports_p99_us: u64,
+    pub reports_max_us: u64,
 }
 
 pub async fn run(server: &Server, conversations: usize, requests: usize) -> InboxResult {
@@ -40,6 +46,22 @@ pub async fn run(server: &Server, conversations: usize, requests: usize) -> Inbo
             let _ = hist.record(start.elapsed().as_micros().max(1) as u64);
         }
     }
+    // The report: a 30-day range in a zone with summer time, every seeded chat inside it.
+    let reports = (requests / 10).max(20);
+    let mut rhist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let url = format!("{}/api/teams/{team}/reports?from=2025-12-20&to=2026-01-18&tz=Europe/Berlin", server.url);
+    for i in 0..reports + 10 {
+        let start = Instant::now();
+        let r = api.http.get(&url).bearer_auth(&owner).send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        let body: serde_json::Value = r.json().await.unwrap();
+        if i == 0 {
+            assert_eq!(body["totals"]["conversations"].as_u64(), Some(conversations as u64), "every seeded chat is in the range");
+        }
+        if i >= 10 {
+            let _ = rhist.record(start.elapsed().as_micros().max(1) as u64);
+        }
+    }
     tokio::time::sleep(Duration::from_millis(10)).await;
     InboxResult {
         conversations: conversations as u64,
@@ -47,6 +69,10 @@ pub async fn run(server: &Server, conversations: usize, requests: usize) -> Inbo
         p50_us: hist.value_at_quantile(0.5),
         p99_us: hist.value_at_quantile(0.99),
         max_us: hist.max(),
+        reports_requests: reports as u64,
+        reports_p50_us: rhist.value_at_quantile(0.5),
+        reports_p99_us: rhist.value_at_quantile(0.99),
+        reports_max_us: rhist.max(),
     }
 }
 

@@ -221,6 +221,13 @@ impl Results {
                 x.requests
             );
             let _ = writeln!(s, "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n", ms(x.p50_us), ms(x.p99_us), ms(x.max_us));
+            let _ = writeln!(s, "## Reports over {} conversations\n", self.inbox_size);
+            let _ = writeln!(
+                s,
+                "`GET /api/teams/{{team}}/reports` for 30 days in Europe/Berlin holding every stored conversation (totals, every day, per bot and per agent), {} sequential requests after 10 warm-up ones:\n",
+                x.reports_requests
+            );
+            let _ = writeln!(s, "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n", ms(x.reports_p50_us), ms(x.reports_p99_us), ms(x.reports_max_us));
         }
 
         if let Some(x) = &self.search {
@@ -281,6 +288,7 @@ impl Results {
         }
         if let Some(x) = &self.inbox {
             t(&format!("inbox list p99 ≤ 10 ms with {} conversations", self.inbox_size), ms(x.p99_us), Some(x.p99_us <= 10_000));
+            t(&format!("reports p99 ≤ 100 ms with {} conversations", self.inbox_size), ms(x.reports_p99_us), Some(x.reports_p99_us <= 100_000));
         }
         if let Some(x) = &self.search {
             t(&format!("search p99 ≤ 50 ms with {} messages", x.messages), ms(x.p99_us), Some(x.p99_us <= 50_000));
