@@ -227,7 +227,13 @@ impl Results {
                 "`GET /api/teams/{{team}}/reports` for 30 days in Europe/Berlin holding every stored conversation (totals, every day, per bot and per agent), {} sequential requests after 10 warm-up ones:\n",
                 x.reports_requests
             );
-            let _ = writeln!(s, "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n", ms(x.reports_p50_us), ms(x.reports_p99_us), ms(x.reports_max_us));
+            let _ = writeln!(
+                s,
+                "| p50 | p99 | max |\n|---|---|---|\n| {} | {} | {} |\n",
+                ms(x.reports_p50_us),
+                ms(x.reports_p99_us),
+                ms(x.reports_max_us)
+            );
         }
 
         if let Some(x) = &self.search {

@@ -163,6 +163,55 @@ impl Tally {
     }
 }
 
+/// What a report reads of one conversation that reached the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chat {
+    pub escalated_at: i64,
+    pub state: crate::domain::chat::ChatState,
+    pub claimed_at: Option<i64>,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    /// (score, on the star scale).
+    pub rating: Option<(i64, bool)>,
+}
+
+impl Tally {
+    /// Counts one conversation in.
+    pub fn count(&mut self, c: &Chat) {
+        use crate::domain::chat::ChatState;
+        self.conversations += 1;
+        if let Some(at) = c.claimed_at {
+            self.claimed += 1;
+            self.claim_ms += at - c.escalated_at;
+        }
+        if let Some(at) = c.first_response_at {
+            self.answered += 1;
+            self.response_ms += at - c.escalated_at;
+        }
+        match c.state {
+            ChatState::Resolved => {
+                self.resolved += 1;
+                self.resolution_ms += c.resolved_at.map_or(0, |at| at - c.escalated_at);
+                if c.first_response_at.is_none() {
+                    if c.claimed_at.is_none() { self.abandoned += 1 } else { self.unanswered += 1 }
+                }
+            }
+            ChatState::Pending => self.waiting += 1,
+            _ => {}
+        }
+        if let Some((score, stars)) = c.rating {
+            self.rated += 1;
+            if score >= 4 {
+                self.satisfied += 1;
+            }
+            if stars {
+                self.star_ratings += 1;
+                self.star_sum += score;
+            }
+        }
+    }
+}
+
 /// One group the store added up: a local day, a bot and the agent it ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -301,6 +350,49 @@ mod tests {
         assert_eq!(t.avg_stars(), Some(4.5));
         let empty = Tally::default();
         assert_eq!((empty.avg_time_to_claim_s(), empty.csat_percent(), empty.avg_stars()), (None, None, None));
+    }
+
+    #[test]
+    fn each_state_counts_where_it_belongs() {
+        use crate::domain::chat::ChatState;
+        let chat = |state, claimed: Option<i64>, answered: Option<i64>, rating| Chat {
+            escalated_at: 1000,
+            state,
+            claimed_at: claimed.map(|s| 1000 + s),
+            first_response_at: answered.map(|s| 1000 + s),
+            resolved_at: (state == ChatState::Resolved).then_some(1000 + 500),
+            rating,
+        };
+        let mut t = Tally::default();
+        for c in [
+            chat(ChatState::Resolved, Some(10), Some(20), Some((5, true))),
+            chat(ChatState::Resolved, None, None, None),
+            chat(ChatState::Resolved, Some(30), None, Some((1, false))),
+            chat(ChatState::Pending, None, None, None),
+            chat(ChatState::Active, Some(50), Some(60), None),
+            chat(ChatState::Transferred, Some(70), None, None),
+        ] {
+            t.count(&c);
+        }
+        assert_eq!(
+            t,
+            Tally {
+                conversations: 6,
+                claimed: 4,
+                claim_ms: 160,
+                answered: 2,
+                response_ms: 80,
+                resolved: 3,
+                resolution_ms: 1500,
+                abandoned: 1,
+                unanswered: 1,
+                waiting: 1,
+                rated: 2,
+                satisfied: 1,
+                star_ratings: 1,
+                star_sum: 5,
+            }
+        );
     }
 
     #[test]

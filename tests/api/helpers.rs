@@ -304,24 +304,7 @@ impl TestApp {
 
     /// Runs one statement straight on the test's database, behind Baton's back (to damage a row).
     pub async fn execute_sql(&self, sql: &str) {
-        use sqlx::Connection;
-        match &self.settings.database_url {
-            Some(url) => {
-                let mut c = sqlx::PgConnection::connect(url).await.expect("connect to the test database");
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.expect("statement");
-            }
-            None => {
-                let path = self.settings.data_dir.join("baton.db");
-                let sql = sql.to_string();
-                tokio::task::spawn_blocking(move || {
-                    let c = rusqlite::Connection::open(path).expect("open the test database");
-                    c.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
-                    c.execute_batch(&sql).expect("statement");
-                })
-                .await
-                .expect("statement");
-            }
-        }
+        self.try_sql(sql).await.expect("statement");
     }
 
     /// Runs the presence timers once, at the test clock's time.

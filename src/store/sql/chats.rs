@@ -478,6 +478,13 @@ macro_rules! chat_store {
                     if r.rows_affected() == 0 {
                         return Err(StoreError::Conflict("already_rated", "this chat has already been rated".into()));
                     }
+                    // Kept on the conversation too, for reports.
+                    query("UPDATE conversations SET rating_score = $2, rating_scale = $3 WHERE id = $1")
+                        .bind(conversation)
+                        .bind(rating.score)
+                        .bind(rating.scale.as_str())
+                        .execute(&mut *c)
+                        .await?;
                     // Announced to the team's webhooks with the rating, in the same transaction.
                     let conv: Option<ConversationRow> =
                         query_as(concat!("SELECT ", conversation_cols!(), " FROM conversations c WHERE c.id = $1")).bind(conversation).fetch_optional(&mut *c).await?;
