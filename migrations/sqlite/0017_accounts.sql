@@ -14,6 +14,8 @@ CREATE INDEX password_resets_user ON password_resets (user_id);
 
 CREATE TABLE oidc_logins (
     state_hash TEXT PRIMARY KEY,
+    -- The browser that started it (a cookie's hash): a sign-in cannot be finished in another.
+    binding_hash TEXT NOT NULL,
     verifier TEXT NOT NULL,
     nonce TEXT NOT NULL,
     created_at BIGINT NOT NULL

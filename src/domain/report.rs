@@ -34,6 +34,9 @@ pub struct Range {
     pub end_ms: i64,
     /// The zone's offset (ms) from `start_ms` on, then from each later instant on.
     pub offsets: Vec<(i64, i64)>,
+    /// The first day's midnight on the local clock, as ms since 1970-01-01 00:00 local: where
+    /// local day 0 starts (also where a zone's clocks jump over midnight itself).
+    pub local_origin: i64,
 }
 
 impl Range {
@@ -70,7 +73,8 @@ impl Range {
             }
             cursor = t.timestamp();
         }
-        Ok(Self { from, to, tz_name: tz.to_string(), start_ms, end_ms, offsets })
+        let local_origin = from.to_zoned_datetime(TimeZone::UTC).map_err(|e| e.to_string())?.timestamp().as_millisecond();
+        Ok(Self { from, to, tz_name: tz.to_string(), start_ms, end_ms, offsets, local_origin })
     }
 
     /// How many local days the range covers.
@@ -81,7 +85,7 @@ impl Range {
     /// The local day (0 = `from`) an instant falls on.
     pub fn day_of(&self, ms: i64) -> i64 {
         let off = self.offsets.iter().rev().find(|(at, _)| ms >= *at).map(|(_, o)| *o).unwrap_or(self.offsets[0].1);
-        (ms + off - (self.start_ms + self.offsets[0].1)).div_euclid(DAY_MS)
+        (ms + off - self.local_origin).div_euclid(DAY_MS)
     }
 
     /// The date of local day `i`.
@@ -309,6 +313,13 @@ mod tests {
         assert_eq!(first, 3600 * 1000);
         assert_eq!(rest[0], (ms("2026-03-29T01:00:00Z"), 7200 * 1000));
         assert_eq!(rest[1].0, i64::MAX, "padded");
+        // Where the clocks jump over midnight (Santiago, 2026-09-06 00:00 → 01:00), the day still
+        // starts at the local midnight that would have been.
+        let chile = Range::new(date(2026, 9, 6), date(2026, 9, 7), "America/Santiago").unwrap();
+        assert_eq!(chile.start_ms, ms("2026-09-06T04:00:00Z"), "the 6th begins at 01:00");
+        assert_eq!(chile.day_of(ms("2026-09-06T04:30:00Z")), 0);
+        assert_eq!(chile.day_of(ms("2026-09-07T02:59:00Z")), 0, "23:59 on the 6th");
+        assert_eq!(chile.day_of(ms("2026-09-07T03:30:00Z")), 1, "00:30 on the 7th");
         // Half-hour zones are exact too.
         let india = Range::new(date(2026, 1, 1), date(2026, 1, 2), "Asia/Kolkata").unwrap();
         assert_eq!(india.day_of(ms("2026-01-01T18:29:00Z")), 0);

@@ -199,25 +199,33 @@ fn see_other(to: &str) -> Response {
     res
 }
 
-/// Back to the login page, saying why.
-fn sign_in_failed(why: &str) -> Response {
-    let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("sso_error", why).finish();
-    see_other(&format!("/app/login?{q}"))
+/// Back to the login page, saying why (a code the page words; never text from the request).
+fn sign_in_failed(code: &str) -> Response {
+    let mut res = see_other(&format!("/app/login?sso_error={code}"));
+    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("baton_oidc=; Path=/api/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0"));
+    res
 }
 
-/// Starts single sign-on: a redirect to the OpenID provider (authorization code with PKCE).
-/// 404 when Baton has no provider configured.
+/// Starts single sign-on: a redirect to the OpenID provider (authorization code with PKCE),
+/// with a cookie that binds the sign-in to this browser. 404 when Baton has no provider.
 #[utoipa::path(get, path = "/api/auth/oidc/start", tag = "accounts",
     responses((status = 303, description = "To the provider's sign-in page"), (status = 404, response = Error)))]
 async fn oidc_start(State(state): State<AppState>) -> ApiResult<Response> {
     if state.settings.oidc.is_none() {
         return Err(ApiError::NotFound);
     }
-    match crate::services::oidc::start(&state).await {
-        Ok(url) => Ok(see_other(&url)),
+    let binding = auth::new_secret("");
+    match crate::services::oidc::start(&state, &binding).await {
+        Ok(url) => {
+            let mut res = see_other(&url);
+            let secure = if state.secure_cookies() { "; Secure" } else { "" };
+            let cookie = format!("baton_oidc={binding}; Path=/api/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600{secure}");
+            res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
+            Ok(res)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "single sign-on could not start");
-            Ok(sign_in_failed(&e.to_string()))
+            Ok(sign_in_failed(e.code()))
         }
     }
 }
@@ -232,51 +240,55 @@ struct CallbackQuery {
     error_description: Option<String>,
 }
 
-/// Where the provider sends the browser back: the sign-in is checked and a session made, then
-/// on to the inbox; on any failure back to the login page with the reason.
+/// Where the provider sends the browser back: the sign-in is checked (in the browser that
+/// started it) and a session made, then on to the inbox; on any failure back to the login page
+/// with a reason code (`sso_error`).
 #[utoipa::path(get, path = "/api/auth/oidc/callback", tag = "accounts", params(CallbackQuery),
     responses((status = 303, description = "To the inbox (signed in) or the login page (with the reason)"), (status = 404, response = Error)))]
 async fn oidc_callback(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult<Response> {
     if state.settings.oidc.is_none() {
         return Err(ApiError::NotFound);
     }
-    let q: CallbackQuery = match serde_urlencoded_query(raw.as_deref().unwrap_or("")) {
-        Some(q) => q,
-        None => return Ok(sign_in_failed("the sign-in answer could not be read; try again")),
-    };
+    let q = serde_urlencoded_query(raw.as_deref().unwrap_or(""));
     if let Some(e) = q.error {
-        let why = if e == "access_denied" {
-            "the sign-in was cancelled".to_string()
-        } else {
-            format!("the identity provider refused: {}", q.error_description.unwrap_or(e))
-        };
-        return Ok(sign_in_failed(&why.chars().take(200).collect::<String>()));
+        tracing::info!(error = %e, description = ?q.error_description, "the identity provider refused a sign-in");
+        return Ok(sign_in_failed(if e == "access_denied" { "cancelled" } else { "refused" }));
     }
     let (Some(code), Some(login_state)) = (q.code.filter(|c| !c.is_empty() && c.len() <= 2048), q.state.filter(|s| !s.is_empty() && s.len() <= 200))
     else {
-        return Ok(sign_in_failed("the sign-in answer was incomplete; try again"));
+        return Ok(sign_in_failed("incomplete"));
     };
-    match crate::services::oidc::finish(&state, &code, &login_state).await {
+    let binding = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix("baton_oidc=").map(str::to_string))
+        .unwrap_or_default();
+    match crate::services::oidc::finish(&state, &code, &login_state, &binding).await {
         Ok(user) => {
             auth::after_sign_in(&state, &user, &ip).await?;
             let (cookie, _) = new_session(&state, &user).await?;
             let mut res = see_other("/app/inbox");
-            res.headers_mut().insert(header::SET_COOKIE, cookie);
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            res.headers_mut()
+                .append(header::SET_COOKIE, HeaderValue::from_static("baton_oidc=; Path=/api/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0"));
             Ok(res)
         }
         Err(crate::services::oidc::SignInError::Store(e)) => Err(e.into()),
         Err(e) => {
             tracing::info!(error = %e, "a single sign-on was refused");
-            Ok(sign_in_failed(&e.to_string()))
+            Ok(sign_in_failed(e.code()))
         }
     }
 }
 
-fn serde_urlencoded_query(raw: &str) -> Option<CallbackQuery> {
+fn serde_urlencoded_query(raw: &str) -> CallbackQuery {
     let mut q = CallbackQuery { code: None, state: None, error: None, error_description: None };
     for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
         let v = Some(v.into_owned());
@@ -288,7 +300,7 @@ fn serde_urlencoded_query(raw: &str) -> Option<CallbackQuery> {
             _ => {}
         }
     }
-    Some(q)
+    q
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -61,7 +61,9 @@ async fn visitor_for_admin(state: &AppState, agent: &Agent, raw: &str) -> ApiRes
 /// the widget reported and the site set, and every conversation with its messages (internal
 /// notes marked `internal`), files (name, type, size, address) and rating. Recorded in the
 /// audit log.
-#[utoipa::path(get, path = "/api/visitors/{visitor}/export", tag = "data rights", params(("visitor" = String, Path)),
+/// A POST (with the CSRF header for a cookie session), so that a link cannot make an admin's
+/// browser export and log it.
+#[utoipa::path(post, path = "/api/visitors/{visitor}/export", tag = "data rights", params(("visitor" = String, Path)),
     responses((status = 200, description = "The visitor's data (`format`: `baton.visitor-export.v1`)", content_type = "application/json", body = Object),
         (status = 401, response = Error), (status = 403, response = Error), (status = 404, response = Error)))]
 async fn export_visitor(State(state): State<AppState>, agent: Agent, AppPath(visitor): AppPath<String>) -> ApiResult<Response> {

@@ -332,7 +332,11 @@ async fn update_settings(
     AppJson(b): AppJson<SettingsBody>,
 ) -> ApiResult<Json<views::SettingsView>> {
     let team = team_id(&team)?;
-    agent.admin_of(&state, &team).await?;
+    let me = agent.admin_of(&state, &team).await?;
+    // Deleting history is the owners' call.
+    if b.retention_days.is_some() && me.role != Role::Owner {
+        return Err(ApiError::Forbidden("only owners can change how long conversations are kept"));
+    }
     let patch = SettingsPatch {
         auto_away_minutes: in_range("auto_away_minutes", b.auto_away_minutes, 1, 1440)?,
         heartbeat_timeout_seconds: in_range("heartbeat_timeout_seconds", b.heartbeat_timeout_seconds, 20, 3600)?,

@@ -103,8 +103,11 @@ async fn entry(state: &AppState, team: Option<TeamId>, actor: &Actor, action: Ac
 
 async fn write(state: &AppState, entries: Vec<AuditEntry>) {
     let action = entries.first().map(|e| e.action.as_str()).unwrap_or_default();
-    if let Err(e) = state.store.append_audit(entries).await {
-        tracing::error!(error = %e, action, "an audit entry could not be written");
+    let teams: Vec<TeamId> = entries.iter().filter_map(|e| e.team_id.clone()).collect();
+    match state.store.append_audit(entries).await {
+        // Open audit pages show the new entry.
+        Ok(()) => teams.iter().for_each(|t| super::events::team_changed(state, t, "audit")),
+        Err(e) => tracing::error!(error = %e, action, "an audit entry could not be written"),
     }
 }
 

@@ -22,6 +22,8 @@ pub struct OidcSettings {
 /// What discovery told about the provider, and its keys, kept a while.
 #[derive(Clone, Debug)]
 struct Provider {
+    /// As discovery spells it (ID tokens name it exactly so).
+    issuer: String,
     authorization_endpoint: String,
     token_endpoint: String,
     userinfo_endpoint: Option<String>,
@@ -35,7 +37,7 @@ struct Provider {
 #[derive(Default)]
 pub struct Cache(Mutex<Option<Provider>>);
 
-/// Why a sign-in failed, in words for the person at the login page.
+/// Why a sign-in failed (the login page words each [`SignInError::code`] itself).
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     #[error("single sign-on is not set up on this Baton")]
@@ -50,6 +52,23 @@ pub enum SignInError {
     NoAccount(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+impl SignInError {
+    /// What the login page is told (a code it words itself: nothing from the address bar
+    /// reaches the page as text).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Expired => "expired",
+            Self::Provider(_) => "provider",
+            Self::Token(jwt::TokenError::Claims(why)) if why.contains("not verified") => "unverified",
+            Self::Token(jwt::TokenError::Claims(why)) if why.contains("no email") => "no_email",
+            Self::Token(_) => "token",
+            Self::NoAccount(_) => "no_account",
+            Self::Store(_) => "error",
+        }
+    }
 }
 
 /// Requests to the provider: an address the operator configured, so private ones are fine; no
@@ -79,10 +98,12 @@ async fn provider(state: &AppState, s: &OidcSettings, fresh_keys: bool) -> Resul
         let doc = get_json(&http, &format!("{}/.well-known/openid-configuration", s.issuer)).await?;
         let field =
             |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| SignInError::Provider(format!("discovery has no {k}")));
-        if field("issuer")?.trim_end_matches('/') != s.issuer {
+        let issuer = field("issuer")?;
+        if issuer.trim_end_matches('/') != s.issuer {
             return Err(SignInError::Provider("discovery names another issuer".into()));
         }
         *cached = Some(Provider {
+            issuer,
             authorization_endpoint: field("authorization_endpoint")?,
             token_endpoint: field("token_endpoint")?,
             userinfo_endpoint: doc.get("userinfo_endpoint").and_then(|v| v.as_str()).map(str::to_string),
@@ -104,14 +125,15 @@ fn redirect_uri(state: &AppState) -> String {
 }
 
 /// Starts a sign-in: where to send the browser (the provider's authorization page, with a
-/// one-time state, a nonce and a PKCE challenge kept here).
-pub async fn start(state: &AppState) -> Result<String, SignInError> {
+/// one-time state, a nonce and a PKCE challenge kept here), bound to `binding` (a secret the
+/// browser keeps in a cookie).
+pub async fn start(state: &AppState, binding: &str) -> Result<String, SignInError> {
     let s = state.settings.oidc.clone().ok_or(SignInError::Off)?;
     let p = provider(state, &s, false).await?;
     let login_state = auth::new_secret("");
     let nonce = auth::new_secret("");
     let verifier = auth::new_secret("");
-    state.store.save_oidc_login(&auth::hash_secret(&login_state), &verifier, &nonce, state.now()).await?;
+    state.store.save_oidc_login(&auth::hash_secret(&login_state), &auth::hash_secret(binding), &verifier, &nonce, state.now()).await?;
     let mut url = reqwest::Url::parse(&p.authorization_endpoint).map_err(|e| SignInError::Provider(e.to_string()))?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
@@ -127,9 +149,10 @@ pub async fn start(state: &AppState) -> Result<String, SignInError> {
 
 /// Finishes a sign-in from the provider's redirect: the code is exchanged (with the PKCE
 /// verifier), the ID token verified, and the account with its verified email returned.
-pub async fn finish(state: &AppState, code: &str, login_state: &str) -> Result<crate::store::User, SignInError> {
+pub async fn finish(state: &AppState, code: &str, login_state: &str, binding: &str) -> Result<crate::store::User, SignInError> {
     let s = state.settings.oidc.clone().ok_or(SignInError::Off)?;
-    let (verifier, nonce) = state.store.take_oidc_login(&auth::hash_secret(login_state), state.now()).await?.ok_or(SignInError::Expired)?;
+    let (verifier, nonce) =
+        state.store.take_oidc_login(&auth::hash_secret(login_state), &auth::hash_secret(binding), state.now()).await?.ok_or(SignInError::Expired)?;
     let p = provider(state, &s, false).await?;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "authorization_code")
@@ -163,7 +186,7 @@ pub async fn finish(state: &AppState, code: &str, login_state: &str) -> Result<c
         jwt::key_id(id_token).is_none_or(|kid| p.jwks.as_ref().is_some_and(|k| k.keys.iter().any(|k| k.kid.as_deref() == Some(kid.as_str()))));
     let p = if known { p } else { provider(state, &s, true).await? };
     let claims = jwt::verify(id_token, p.jwks.as_ref().expect("fetched"))?;
-    let sub = jwt::check_token(&claims, &Expect { issuer: &s.issuer, client_id: &s.client_id, nonce: &nonce, now: state.now().div_euclid(1000) })?;
+    let sub = jwt::check_token(&claims, &Expect { issuer: &p.issuer, client_id: &s.client_id, nonce: &nonce, now: state.now().div_euclid(1000) })?;
     // Providers may keep the email for the user info endpoint (OpenID Connect Core 5.4): asked
     // there with the access token, for the same subject.
     let email = if claims.get("email").is_some() {

@@ -115,12 +115,16 @@ pub async fn expire(state: &AppState) {
         let mut full = false;
         for b in batches {
             super::attachments::forget(state, &b.files).await;
-            // The chats are resolved: inboxes showing the Resolved list re-read it.
-            super::events::team_changed(state, &b.team_id, "chats");
+            // Open lists and panes drop them.
+            for (id, bot) in &b.conversations {
+                let data = json!({"conversation_id": id, "bot_id": bot});
+                state.bus.publish(Event::new(EventKind::ChatErased, state.now(), Topic::Team(b.team_id.clone()), data).about_chat(bot, id));
+            }
+            let count = b.conversations.len() as i64;
             let target = Target::new(TargetKind::Team, &b.team_id, "resolved conversations");
-            let detail = json!({"count": b.conversations, "visitors": b.visitors, "files": b.files.len(), "days": b.days});
+            let detail = json!({"count": count, "visitors": b.visitors, "files": b.files.len(), "days": b.days});
             audit::record(state, &b.team_id, &Actor::system(), Action::RetentionDeleted, target, detail).await;
-            full |= b.conversations >= RETENTION_BATCH;
+            full |= count >= RETENTION_BATCH;
         }
         if !full || state.shutdown.is_stopping() {
             return;

@@ -1,6 +1,7 @@
 //! The timer loops, apart so that slow I/O never delays presence: one runs the presence timers
-//! (heartbeat expiry, auto-away, orphaned chats), the other drains the push and email outboxes
-//! (an SMTP server may take its whole timeout). Both read time from the application's clock, so
+//! (heartbeat expiry, auto-away, orphaned chats), one drains the push and email outboxes (an
+//! SMTP server may take its whole timeout), and one delivers outgoing webhooks and runs the
+//! retention period (a hanging receiver never holds back notifications). Both read time from the application's clock, so
 //! tests move time by hand and call [`sweep`] themselves. On shutdown each finishes the item at
 //! hand and ends.
 
@@ -14,12 +15,14 @@ use super::AppState;
 pub async fn sweep(state: &AppState) {
     Loop::Presence.pass(state).await;
     Loop::Outboxes.pass(state).await;
+    Loop::Operators.pass(state).await;
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Loop {
     Presence,
     Outboxes,
+    Operators,
 }
 
 impl Loop {
@@ -32,6 +35,8 @@ impl Loop {
             Self::Outboxes => {
                 super::notify::deliver_due(state).await;
                 super::attachments::sweep(state).await;
+            }
+            Self::Operators => {
                 super::privacy::expire(state).await;
                 super::webhooks::deliver_due(state).await;
             }
@@ -39,9 +44,9 @@ impl Loop {
     }
 }
 
-/// Starts both loops; they end once the application is stopping.
+/// Starts the loops; they end once the application is stopping.
 pub fn spawn(state: AppState, every: Duration) -> Vec<JoinHandle<()>> {
-    [Loop::Presence, Loop::Outboxes].into_iter().map(|which| tokio::spawn(run(state.clone(), every, which))).collect()
+    [Loop::Presence, Loop::Outboxes, Loop::Operators].into_iter().map(|which| tokio::spawn(run(state.clone(), every, which))).collect()
 }
 
 async fn run(state: AppState, every: Duration, which: Loop) {

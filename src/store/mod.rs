@@ -165,10 +165,12 @@ pub trait AccountStore: Send + Sync {
     /// Uses a reset link: sets the password, ends every session, and uses up the user's links.
     /// The user, or `None` for a link unknown, used or expired.
     async fn use_password_reset(&self, token_hash: &str, password_hash: &str, now: Millis) -> Result<Option<User>>;
-    /// An OpenID Connect sign-in under way, by the hash of its `state`.
-    async fn save_oidc_login(&self, state_hash: &str, verifier: &str, nonce: &str, now: Millis) -> Result<()>;
-    /// Takes (once) the sign-in started at most ten minutes ago: (PKCE verifier, nonce).
-    async fn take_oidc_login(&self, state_hash: &str, now: Millis) -> Result<Option<(String, String)>>;
+    /// An OpenID Connect sign-in under way, by the hash of its `state`, bound to the browser
+    /// that started it (the hash of a cookie set there).
+    async fn save_oidc_login(&self, state_hash: &str, binding_hash: &str, verifier: &str, nonce: &str, now: Millis) -> Result<()>;
+    /// Takes (once) the sign-in started at most ten minutes ago in this browser: (PKCE
+    /// verifier, nonce).
+    async fn take_oidc_login(&self, state_hash: &str, binding_hash: &str, now: Millis) -> Result<Option<(String, String)>>;
     async fn me(&self, id: &UserId) -> Result<Me>;
     /// The user's membership in their stored active team, if they are still a member of it.
     async fn active_membership(&self, user: &UserId) -> Result<Option<Membership>>;

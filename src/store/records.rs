@@ -634,7 +634,8 @@ pub struct Erased {
 pub struct Expired {
     pub team_id: TeamId,
     pub days: i64,
-    pub conversations: i64,
+    /// The conversations deleted, with their bots.
+    pub conversations: Vec<(ConversationId, BotId)>,
     pub visitors: i64,
     pub files: Vec<AttachmentId>,
 }

@@ -107,7 +107,7 @@ fn admin_only(method: &str, path: &str) -> bool {
             | ("post", "/api/webhooks/{webhook}/secret")
             | ("get", "/api/webhooks/{webhook}/deliveries")
             | ("post", "/api/webhooks/{webhook}/deliveries/{delivery}/redeliver")
-            | ("get", "/api/visitors/{visitor}/export")
+            | ("post", "/api/visitors/{visitor}/export")
             | ("post", "/api/visitors/{visitor}/erase")
     )
 }
@@ -237,7 +237,6 @@ async fn nobody_reaches_what_is_not_theirs(app: TestApp) {
         format!("/api/live-chats/{}", objects.chat),
         format!("/api/shortcuts/{}", objects.shortcut),
         format!("/api/teams/{}/invitations", objects.team),
-        format!("/api/visitors/{}/export", objects.visitor),
         format!("/api/webhooks/{}/deliveries", objects.webhook),
     ] {
         assert_eq!(l.owner.get(&app, &path).await.status, 200, "{path}");

@@ -205,8 +205,8 @@ async fn a_visitor_export_holds_everything_kept_about_them(app: TestApp) {
     let bot = app.shop_bot(&owner).await;
     let (_vera, vera_id, chat, file) = full_visitor(&app, &owner, &alice, &bot).await;
 
-    alice.get(&app, &format!("/api/visitors/{vera_id}/export")).await.assert_error(403, "forbidden");
-    let r = app.raw(auth_of(&owner.auth, app.http.get(format!("{}/api/visitors/{vera_id}/export", app.base)))).await;
+    alice.post(&app, &format!("/api/visitors/{vera_id}/export"), json!({})).await.assert_error(403, "forbidden");
+    let r = app.raw(auth_of(&owner.auth, app.http.post(format!("{}/api/visitors/{vera_id}/export", app.base)))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.headers["content-disposition"], format!("attachment; filename=\"visitor-{vera_id}.json\"").as_str());
     assert_eq!(r.headers["cache-control"], "no-store");
@@ -232,7 +232,7 @@ async fn a_visitor_export_holds_everything_kept_about_them(app: TestApp) {
     assert_eq!(log.body["items"][0]["target"]["id"], vera_id.as_str());
     assert!(!log.body.to_string().contains(NAME), "the log names the visitor by id only");
     // Bad requests.
-    owner.get(&app, "/api/visitors/nope/export").await.assert_error(404, "not_found");
+    owner.post(&app, "/api/visitors/nope/export", json!({})).await.assert_error(404, "not_found");
     owner.get(&app, &format!("/api/teams/{}/visitors?email=not-an-email", owner.team)).await.assert_error(400, "invalid_input");
     owner.get(&app, &format!("/api/teams/{}/visitors", owner.team)).await.assert_error(400, "invalid_input");
     alice.get(&app, &format!("/api/teams/{}/visitors?email={EMAIL}", owner.team)).await.assert_error(403, "forbidden");
@@ -248,6 +248,10 @@ async fn resolved_conversations_go_after_the_retention_period(app: TestApp) {
         owner.patch(&app, &format!("/api/teams/{team}/settings"), bad).await.assert_error(400, "invalid_input");
     }
     assert_eq!(owner.get(&app, &format!("/api/teams/{team}/settings")).await.body["retention_days"], 0, "kept by default");
+    // Deleting history is the owners' call.
+    let adam = app.add_agent(&owner, "Adam", "admin").await;
+    adam.patch(&app, &format!("/api/teams/{team}/settings"), json!({"retention_days": 1})).await.assert_error(403, "forbidden");
+    assert_eq!(adam.patch(&app, &format!("/api/teams/{team}/settings"), json!({"auto_away_minutes": 12})).await.status, 200, "the rest stays theirs");
 
     // An old resolved chat with a file, an old chat still open, and the same visitor's newer chat.
     let (old_v, old) = app.pending_chat(&bot).await;

@@ -300,31 +300,34 @@ macro_rules! account_store {
                 })
             }
 
-            async fn save_oidc_login(&self, state_hash: &str, verifier: &str, nonce: &str, now: i64) -> $crate::store::Result<()> {
-                let (state_hash, verifier, nonce) = (state_hash.to_string(), verifier.to_string(), nonce.to_string());
+            async fn save_oidc_login(&self, state_hash: &str, binding_hash: &str, verifier: &str, nonce: &str, now: i64) -> $crate::store::Result<()> {
+                let (state_hash, binding_hash, verifier, nonce) = (state_hash.to_string(), binding_hash.to_string(), verifier.to_string(), nonce.to_string());
                 run!(self.write, |c| {
                     // Sign-ins never finished are forgotten after ten minutes.
                     query("DELETE FROM oidc_logins WHERE created_at < $1").bind(now - 600_000).execute(&mut *c).await?;
-                    query("INSERT INTO oidc_logins (state_hash, verifier, nonce, created_at) VALUES ($1, $2, $3, $4)")
+                    query("INSERT INTO oidc_logins (state_hash, binding_hash, verifier, nonce, created_at) VALUES ($1, $5, $2, $3, $4)")
                         .bind(&state_hash)
                         .bind(&verifier)
                         .bind(&nonce)
                         .bind(now)
+                        .bind(&binding_hash)
                         .execute(&mut *c)
                         .await?;
                     Ok(())
                 })
             }
 
-            async fn take_oidc_login(&self, state_hash: &str, now: i64) -> $crate::store::Result<Option<(String, String)>> {
-                let state_hash = state_hash.to_string();
+            async fn take_oidc_login(&self, state_hash: &str, binding_hash: &str, now: i64) -> $crate::store::Result<Option<(String, String)>> {
+                let (state_hash, binding_hash) = (state_hash.to_string(), binding_hash.to_string());
                 run!(self.write, |c| {
-                    let found: Option<(String, String)> = query_as("DELETE FROM oidc_logins WHERE state_hash = $1 AND created_at >= $2 RETURNING verifier, nonce")
+                    // A state shown with another browser's cookie is used up all the same.
+                    let found: Option<(String, String, String)> =
+                        query_as("DELETE FROM oidc_logins WHERE state_hash = $1 AND created_at >= $2 RETURNING verifier, nonce, binding_hash")
                         .bind(&state_hash)
                         .bind(now - 600_000)
                         .fetch_optional(&mut *c)
                         .await?;
-                    Ok(found)
+                    Ok(found.filter(|(_, _, b)| $crate::services::auth::constant_time_eq(b, &binding_hash)).map(|(v, n, _)| (v, n)))
                 })
             }
 

@@ -5,7 +5,7 @@
 //! name the conversation in their payload and are removed here.
 
 macro_rules! data_store {
-    ($Store:ty, $Db:ty) => {
+    ($Store:ty, $Db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::DataStore for $Store {
             async fn visitor_conversations(&self, visitor: &VisitorId) -> $crate::store::Result<Vec<Conversation>> {
@@ -86,10 +86,14 @@ macro_rules! data_store {
                     let mut out = Vec::new();
                     for (team, days) in teams {
                         let cutoff = now - days * 86_400_000;
-                        let due: Vec<(ConversationId, VisitorId)> = query_as(
-                            "SELECT id, visitor_id FROM conversations WHERE team_id = $1 AND state = 'resolved' AND resolved_at < $2
+                        // Locked until commit (on PostgreSQL; other nodes pass over them): a reopen
+                        // waits, so what is deleted is still resolved, and two nodes never delete
+                        // (and log) the same chats.
+                        let due: Vec<(ConversationId, VisitorId, BotId)> = query_as(concat!(
+                            "SELECT id, visitor_id, bot_id FROM conversations WHERE team_id = $1 AND state = 'resolved' AND resolved_at < $2
                              ORDER BY resolved_at LIMIT $3",
-                        )
+                            $skip
+                        ))
                         .bind(&team)
                         .bind(cutoff)
                         .bind(limit)
@@ -100,26 +104,38 @@ macro_rules! data_store {
                         }
                         let mut files = Vec::new();
                         let mut visitors = Vec::new();
-                        for (id, visitor) in &due {
+                        let mut deleted = Vec::new();
+                        for (id, visitor, bot) in &due {
                             let f: Vec<AttachmentId> = query_scalar("SELECT id FROM attachments WHERE conversation_id = $1").bind(id).fetch_all(&mut *c).await?;
-                            files.extend(f);
+                            let gone = query("DELETE FROM conversations WHERE id = $1 AND state = 'resolved' AND resolved_at < $2").bind(id).bind(cutoff).execute(&mut *c).await?;
+                            if gone.rows_affected() == 0 {
+                                continue;
+                            }
                             query("DELETE FROM push_outbox WHERE payload LIKE $1").bind(format!("%{id}%")).execute(&mut *c).await?;
-                            query("DELETE FROM conversations WHERE id = $1").bind(id).execute(&mut *c).await?;
+                            files.extend(f);
                             visitors.push(visitor.clone());
+                            deleted.push((id.clone(), bot.clone()));
                         }
                         // A visitor left with no conversation at all goes too: their name and
-                        // email were kept only for those chats.
+                        // email were kept only for those chats. Their row is locked first, so a
+                        // chat they start meanwhile is seen by the check (and keeps them).
                         visitors.sort();
                         visitors.dedup();
                         let mut visitors_deleted = 0;
                         for v in &visitors {
+                            let held: Option<VisitorId> = query_scalar(concat!("SELECT id FROM visitors WHERE id = $1", $lock)).bind(v).fetch_optional(&mut *c).await?;
+                            if held.is_none() {
+                                continue;
+                            }
                             let r = query("DELETE FROM visitors WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM conversations WHERE visitor_id = $1)")
                                 .bind(v)
                                 .execute(&mut *c)
                                 .await?;
                             visitors_deleted += r.rows_affected() as i64;
                         }
-                        out.push(Expired { team_id: team, days, conversations: due.len() as i64, visitors: visitors_deleted, files });
+                        if !deleted.is_empty() {
+                            out.push(Expired { team_id: team, days, conversations: deleted, visitors: visitors_deleted, files });
+                        }
                     }
                     Ok(out)
                 })

@@ -637,9 +637,9 @@ macro_rules! sql_store {
         attachment_store!($Store, $Db);
         visitor_store!($Store, $Db);
         audit_store!($Store, $Db);
-        data_store!($Store, $Db);
+        data_store!($Store, $Db, lock = $lock, skip_locked = $skip);
         report_store!($Store, $Db);
-        webhook_store!($Store, $Db, lock = $lock, skip_locked = $skip);
+        webhook_store!($Store, $Db, skip_locked = $skip);
     };
 }
 

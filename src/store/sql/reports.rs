@@ -29,8 +29,8 @@ macro_rules! report_store {
                 let range = range.clone();
                 let (first, rest) = range.segments(3);
                 let (start, end) = (range.start_ms, range.end_ms);
-                // Local midnight of the first day, on the local clock (the instant plus its offset).
-                let origin = start + first;
+                // Local midnight of the first day, on the local clock.
+                let origin = range.local_origin;
                 let bot = bot.cloned();
                 let agent = agent.cloned();
                 run!(self.read, |c| {

@@ -16,7 +16,7 @@ macro_rules! delivery_cols {
 }
 
 macro_rules! webhook_store {
-    ($Store:ty, $Db:ty, lock = $lock:literal, skip_locked = $skip:literal) => {
+    ($Store:ty, $Db:ty, skip_locked = $skip:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::WebhookStore for $Store {
             async fn create_webhook(&self, w: &Webhook, created_by: &UserId) -> $crate::store::Result<()> {
@@ -153,8 +153,11 @@ macro_rules! webhook_store {
                 }
                 run!(self.write, |c| {
                     let ids: Vec<String> = query_scalar(concat!(
-                        "SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.enabled ORDER BY d.next_attempt_at, d.id LIMIT $2",
+                        // Only the deliveries are locked (the webhook rows stay free for the chat
+                        // writes that queue more).
+                        "SELECT d.id FROM webhook_deliveries d
+                         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND d.webhook_id IN (SELECT w.id FROM webhooks w WHERE w.enabled)
+                         ORDER BY d.next_attempt_at, d.id LIMIT $2",
                         $skip
                     ))
                     .bind(now)
@@ -187,9 +190,13 @@ macro_rules! webhook_store {
                     let webhook: Option<WebhookId> =
                         query_scalar("SELECT webhook_id FROM webhook_deliveries WHERE id = $1").bind(&delivery).fetch_optional(&mut *c).await?;
                     let Some(webhook) = webhook else { return Ok(None) };
-                    // The webhook's row is locked until commit: attempts of its deliveries
-                    // finishing at once are recorded one after the other.
-                    let enabled: bool = query_scalar(concat!("SELECT enabled FROM webhooks WHERE id = $1", $lock)).bind(&webhook).fetch_one(&mut *c).await?;
+                    // The webhook's row is held until commit (an update of no key column, so the
+                    // chat writes queueing deliveries for it never wait): attempts of its
+                    // deliveries finishing at once are recorded one after the other.
+                    let enabled: bool = query_scalar("UPDATE webhooks SET consecutive_failures = consecutive_failures WHERE id = $1 RETURNING enabled")
+                        .bind(&webhook)
+                        .fetch_one(&mut *c)
+                        .await?;
                     // Turned off while this attempt was on its way (by another delivery's
                     // failure, or an admin): no retry is left waiting.
                     let attempt = match attempt {

@@ -3,6 +3,20 @@
 import { ApiError, get, post, setCsrf } from "./api.js";
 import { clear, h } from "./dom.js";
 
+/// What a refused single sign-on came back with, in words (the address bar carries only a code).
+const SSO_ERRORS = {
+  off: "single sign-on is not set up here.",
+  expired: "the sign-in took too long, was already used, or was started in another browser. Try again.",
+  provider: "the identity provider could not be reached. Try again in a moment.",
+  token: "the identity provider's answer could not be verified.",
+  unverified: "your identity provider has not verified your email address.",
+  no_email: "your identity provider did not share your email address.",
+  no_account: "no Baton account uses the email your identity provider gave. Ask an admin of your team to invite you.",
+  cancelled: "the sign-in was cancelled.",
+  refused: "the identity provider refused the sign-in.",
+  incomplete: "the sign-in answer was incomplete. Try again.",
+};
+
 function card(...children) {
   return h("main", { class: "auth" }, h("div", { class: "auth-card" },
     h("div", { class: "brand" }, h("img", { src: "/app/favicon.svg", alt: "" }), "Baton"), children));
@@ -54,7 +68,7 @@ export async function loginView(root, onSignedIn) {
     h("div", { class: "or" }, h("span", {}, "or with your password")),
   ] : null;
   clear(root, card(h("h1", {}, "Log in to your inbox"), h("p", { class: "lead" }, "Pick up the conversations your bots hand over."),
-    ssoError ? h("div", { class: "error-box", role: "alert", "data-testid": "sso-error" }, `Single sign-on did not work: ${ssoError}.`) : null,
+    ssoError ? h("div", { class: "error-box", role: "alert", "data-testid": "sso-error" }, `Single sign-on did not work: ${SSO_ERRORS[ssoError] ?? "something went wrong. Try again."}`) : null,
     sso, f,
     methods.email ? h("p", { class: "aside" }, h("a", { href: "/app/forgot" }, "Forgot your password?")) : null));
 }

@@ -10,7 +10,7 @@ export async function exportVisitor(v, button) {
   const label = button?.textContent;
   if (button) { button.disabled = true; button.textContent = "Preparing…"; }
   try {
-    const doc = await get(`/api/visitors/${v.id}/export`);
+    const doc = await post(`/api/visitors/${v.id}/export`);
     const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" }));
     const a = h("a", { href: url, download: `visitor-${v.id}.json`, hidden: true });
     document.body.append(a);

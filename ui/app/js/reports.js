@@ -122,7 +122,8 @@ export async function reportsView(content) {
     charts.push(new Chart(perDay, {
       type: "bar",
       data: { labels, datasets: [
-        { label: "Answered by the team", data: r.days.map((d) => d.conversations - d.missed), backgroundColor: "#4f46e5", stack: "s" },
+        { label: "Answered", data: r.days.map((d) => d.answered), backgroundColor: "#4f46e5", stack: "s" },
+        { label: "Not answered yet", data: r.days.map((d) => d.conversations - d.answered - d.missed), backgroundColor: "#a5b4fc", stack: "s" },
         { label: "Missed", data: r.days.map((d) => d.missed), backgroundColor: "#f59e0b", stack: "s" },
         { label: "Bot only", data: r.days.map((d) => d.bot_only), backgroundColor: "#cbd5e1", stack: "s" },
       ] },

@@ -467,8 +467,8 @@ async function auditPage(content) {
   const members = await get(`/api/teams/${app.teamId}/members`);
   const card = await auditCard(members);
   page(content, "audit", card);
-  // Changes made in another tab or by another admin add entries: the list follows.
-  const onTeam = () => card.refresh();
+  // Every new entry (here, in another tab, by another admin or by Baton) shows.
+  const onTeam = (e) => { if (e.detail.data?.what === "audit") card.refresh(); };
   app.live?.addEventListener("team.changed", onTeam);
   app.cleanup.push(() => app.live?.removeEventListener("team.changed", onTeam));
 }

@@ -127,7 +127,7 @@ function webhookCard(w, redraw) {
         h("button", { class: "btn small", type: "button", onclick: run(async () => {
           if (!confirm(`Make a new secret for "${w.name}"? The old one stops working at once.`)) return;
           const r = await post(`/api/webhooks/${w.id}/secret`);
-          clear(secretSlot, secretNotice(r.secret));
+          card.showSecret(r.secret);
         }) }, "New secret"),
         h("button", { class: "btn small danger", type: "button", onclick: run(async () => {
           if (!confirm(`Remove the webhook "${w.name}" and its delivery log?`)) return;
@@ -137,7 +137,9 @@ function webhookCard(w, redraw) {
         }) }, "Remove"))),
     !w.enabled && w.disabled_reason ? h("p", { class: "notice warn" }, `Turned off ${when(w.disabled_at)}: ${w.disabled_reason}.`) : null,
     error, secretSlot, edit, log);
-  card.showSecret = (secret) => clear(secretSlot, secretNotice(secret));
+  // A secret on screen counts as work in progress: the page is not redrawn under it (a notice
+  // offers the latest instead), so it stays until copied.
+  card.showSecret = (secret) => { clear(secretSlot, secretNotice(secret)); secretSlot.dispatchEvent(new Event("input", { bubbles: true })); };
   return card;
 }
 
