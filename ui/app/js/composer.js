@@ -220,7 +220,8 @@ export function composer({ conversationId, locked, onSend, onTyping, variables, 
     if (ok) {
       editor.innerHTML = "";
       for (const f of ready) files.splice(files.indexOf(f), 1);
-      renderFiles();
+      // Whichever composer is shown now (one drawn again while the message was on its way too).
+      held.render();
     } else if (html) sessionStorage.setItem(draftKey, html);
     editor.focus();
   }

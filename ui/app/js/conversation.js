@@ -156,6 +156,25 @@ export async function conversationPane(pane, id, { onRead }) {
   }
 
   function renderComposer() {
+    // Drawn again while the agent types (a chat event arrived): the new editor, with the draft,
+    // keeps the focus and the caret at the end, so no keystroke lands elsewhere.
+    const typing = foot.contains(document.activeElement) && document.activeElement.classList.contains("editor");
+    drawComposer();
+    if (typing) {
+      const editor = foot.querySelector(".editor:not([hidden])");
+      if (editor) {
+        editor.focus();
+        const range = document.createRange();
+        range.selectNodeContents(editor);
+        range.collapse(false);
+        const sel = getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+      }
+    }
+  }
+
+  function drawComposer() {
     const s = chat.state;
     if (s === "resolved") return clear(foot, h("div", { class: "composer" }, h("div", { class: "locked" }, "This chat is resolved."), ratingEl(chat.rating)));
     const mine = chat.assignee?.id === me();
