@@ -32,6 +32,8 @@ fi
 
 export BATON_TEST_PG_URL="${BATON_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 cargo test --locked --all-targets "$@"
+# The benchmark (./bench/run.sh) is not run here, but it must keep building.
+cargo check --locked -p baton-bench --all-targets
 
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 BATON_BIN="$target/debug/baton" tests/contract/run.sh

@@ -214,7 +214,6 @@ async fn main() {
                     eprintln!("Baton: search with {} stored messages", plan.search_messages);
                     let r = search::run(&server, plan.search_messages, plan.search_requests).await;
                     eprintln!("  p50 {} µs, p99 {} µs", r.p50_us, r.p99_us);
-                    eprintln!("  reports: p50 {} µs, p99 {} µs", r.reports_p50_us, r.reports_p99_us);
                     server.stop().await;
                     Some(r)
                 } else {

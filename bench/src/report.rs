@@ -224,7 +224,7 @@ impl Results {
             let _ = writeln!(s, "## Reports over {} conversations\n", self.inbox_size);
             let _ = writeln!(
                 s,
-                "`GET /api/teams/{{team}}/reports` for 30 days in Europe/Berlin holding every stored conversation (totals, every day, per bot and per agent), {} sequential requests after 10 warm-up ones:\n",
+                "`GET /api/teams/{{team}}/reports` for 30 days in Europe/Berlin holding every stored conversation (totals, every day, per bot and per agent; twenty agents share the resolved three quarters, half of those rated), {} sequential requests after 10 warm-up ones:\n",
                 x.reports_requests
             );
             let _ = writeln!(
