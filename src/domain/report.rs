@@ -92,17 +92,6 @@ impl Range {
     pub fn date(&self, i: i64) -> Date {
         self.from.checked_add(jiff::Span::new().days(i)).unwrap_or(self.to)
     }
-
-    /// The offset segments as the store's day expression takes them: up to `n` change points
-    /// after the first (later ones, which no zone has within a year, use the last offset).
-    pub fn segments(&self, n: usize) -> (i64, Vec<(i64, i64)>) {
-        let first = self.offsets[0].1;
-        let mut rest: Vec<(i64, i64)> = self.offsets.iter().skip(1).take(n).copied().collect();
-        while rest.len() < n {
-            rest.push((i64::MAX, first));
-        }
-        (first, rest)
-    }
 }
 
 /// Counts and sums over some conversations (ms for times).
@@ -309,10 +298,7 @@ mod tests {
         assert_eq!(r.day_of(ms("2026-03-29T21:30:00Z")), 1);
         // 00:30 on the 30th is 22:30 UTC on the 29th: the 30th.
         assert_eq!(r.day_of(ms("2026-03-29T22:30:00Z")), 2);
-        let (first, rest) = r.segments(3);
-        assert_eq!(first, 3600 * 1000);
-        assert_eq!(rest[0], (ms("2026-03-29T01:00:00Z"), 7200 * 1000));
-        assert_eq!(rest[1].0, i64::MAX, "padded");
+        assert_eq!(r.offsets[0], (r.start_ms, 3600 * 1000), "winter time first");
         // Where the clocks jump over midnight (Santiago, 2026-09-06 00:00 → 01:00), the day still
         // starts at the local midnight that would have been.
         let chile = Range::new(date(2026, 9, 6), date(2026, 9, 7), "America/Santiago").unwrap();

@@ -255,10 +255,24 @@ macro_rules! row_field {
     };
 }
 
+/// One row of a [`Scan`], read where it lies: nothing is copied out but what is asked for.
+pub(crate) trait RowRef {
+    /// The integer (or NULL) at column `i`.
+    fn int(&self, i: usize) -> Result<Option<i64>>;
+    /// The text (or NULL) at column `i`, borrowed from the row.
+    fn text(&self, i: usize) -> Result<Option<&str>>;
+}
+
+/// A row handed to a scan's closure.
+pub(crate) type Each<'a> = dyn FnMut(&dyn RowRef) -> Result<()> + Send + 'a;
+
 /// What an engine runs: SQL, its parameters, and whether one row is enough.
 pub(crate) trait Conn: Send {
     /// The rows of a query; at most one when `one`.
     fn fetch(&mut self, sql: &str, args: Vec<Value>, one: bool) -> impl Future<Output = Result<Vec<Row>>> + Send;
+    /// Hands each row of a query to `each` in turn, without collecting them: for reads that
+    /// add many rows up and keep only the sums. The first error stops the scan.
+    fn scan(&mut self, sql: &str, args: Vec<Value>, each: &mut Each<'_>) -> impl Future<Output = Result<()>> + Send;
     /// Runs a statement; how many rows it changed.
     fn execute(&mut self, sql: &str, args: Vec<Value>) -> impl Future<Output = Result<u64>> + Send;
 }
@@ -288,6 +302,10 @@ pub(crate) struct Query(Args);
 #[derive(Debug)]
 pub(crate) struct QueryAs<R>(Args, PhantomData<fn() -> R>);
 
+/// A query whose rows are seen one at a time (see [`Conn::scan`]).
+#[derive(Debug)]
+pub(crate) struct Scan(Args);
+
 /// A query whose first column decodes into `T`.
 #[derive(Debug)]
 pub(crate) struct QueryScalar<T>(Args, PhantomData<fn() -> T>);
@@ -298,6 +316,10 @@ pub(crate) fn query(sql: impl Into<Cow<'static, str>>) -> Query {
 
 pub(crate) fn query_as<R: FromRow>(sql: impl Into<Cow<'static, str>>) -> QueryAs<R> {
     QueryAs(Args { sql: sql.into(), args: Vec::new() }, PhantomData)
+}
+
+pub(crate) fn scan(sql: impl Into<Cow<'static, str>>) -> Scan {
+    Scan(Args { sql: sql.into(), args: Vec::new() })
 }
 
 pub(crate) fn query_scalar<T: FromCell>(sql: impl Into<Cow<'static, str>>) -> QueryScalar<T> {
@@ -334,6 +356,18 @@ impl<R: FromRow> QueryAs<R> {
     /// The first row; `NotFound` when there is none.
     pub(crate) async fn fetch_one<C: Conn + ?Sized>(self, c: &mut C) -> Result<R> {
         self.fetch_optional(c).await?.ok_or(StoreError::NotFound)
+    }
+}
+
+impl Scan {
+    pub(crate) fn bind(mut self, v: impl Bind) -> Self {
+        self.0.args.push(v.value());
+        self
+    }
+
+    /// Calls `f` with each row, in the query's order.
+    pub(crate) async fn each<C: Conn + ?Sized>(self, c: &mut C, mut f: impl FnMut(&dyn RowRef) -> Result<()> + Send) -> Result<()> {
+        c.scan(&self.0.sql, self.0.args, &mut f).await
     }
 }
 

@@ -4,7 +4,7 @@ use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Arguments, Column, Row as _, TypeInfo};
 
-use super::db::{Cell, Conn, Row, Value};
+use super::db::{Cell, Conn, Each, Row, RowRef, Value};
 use super::{Result, StoreError, migrator};
 
 /// This engine's schema history, embedded in the binary.
@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "webhooks", include_str!("../../migrations/postgres/0015_webhooks.sql")),
     (16, "reports", include_str!("../../migrations/postgres/0016_reports.sql")),
     (17, "accounts", include_str!("../../migrations/postgres/0017_accounts.sql")),
+    (18, "report tallies", include_str!("../../migrations/postgres/0018_report_tallies.sql")),
 ];
 
 #[derive(Clone, Debug)]
@@ -108,5 +109,30 @@ impl Conn for PgConnection {
 
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
         Ok(sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(args)?).execute(&mut *self).await?.rows_affected())
+    }
+
+    async fn scan(&mut self, sql: &str, args: Vec<Value>, each: &mut Each<'_>) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(args)?).fetch(&mut *self);
+        while let Some(r) = rows.try_next().await? {
+            each(&r)?;
+        }
+        Ok(())
+    }
+}
+
+impl RowRef for PgRow {
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        let col = self.columns().get(i).ok_or_else(|| StoreError::Corrupt(format!("no column {i} in the result")))?;
+        Ok(match col.type_info().name() {
+            "INT8" => self.try_get::<Option<i64>, _>(i)?,
+            "INT4" => self.try_get::<Option<i32>, _>(i)?.map(i64::from),
+            "INT2" => self.try_get::<Option<i16>, _>(i)?.map(i64::from),
+            other => return Err(StoreError::Corrupt(format!("column {:?}: expected an integer, found {other}", col.name()))),
+        })
+    }
+
+    fn text(&self, i: usize) -> Result<Option<&str>> {
+        Ok(self.try_get::<Option<&str>, _>(i)?)
     }
 }

@@ -26,7 +26,7 @@ use rusqlite::types::{Null, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::db::{Cell, Conn, DbError, Row, Value};
+use super::db::{Cell, Conn, DbError, Each, Row, RowRef, Value};
 use super::{Result, StoreError};
 
 /// This engine's schema history, embedded in the binary.
@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "webhooks", include_str!("../../migrations/sqlite/0015_webhooks.sql")),
     (16, "reports", include_str!("../../migrations/sqlite/0016_reports.sql")),
     (17, "accounts", include_str!("../../migrations/sqlite/0017_accounts.sql")),
+    (18, "report tallies", include_str!("../../migrations/sqlite/0018_report_tallies.sql")),
 ];
 
 /// Most jobs one transaction carries.
@@ -59,6 +60,10 @@ const STATEMENT_CACHE: usize = 256;
 /// Committed write jobs between two checkpoints (a message writes a handful of pages, so this
 /// keeps the WAL around a thousand pages, SQLite's own default).
 const CHECKPOINT_EVERY: usize = 256;
+
+/// How much of the database file a reader maps into memory (address space, not memory: only
+/// the pages read are resident, and they are the OS's page cache).
+const READ_MMAP: i64 = 1 << 30;
 
 /// A handle on the engine; clones share it. The threads end when the last handle is gone.
 #[derive(Clone)]
@@ -141,6 +146,11 @@ impl SqliteStore {
             let reader = Connection::open_with_flags(&path, flags).map_err(db_error)?;
             reader.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            // Readers see the file through a memory map: pages come straight from the OS page
+            // cache, shared by all, instead of being copied by a read() into each connection's
+            // own small cache (a report scanning an index of 100,000 chats spent a tenth of its
+            // time in those copies).
+            reader.pragma_update(None, "mmap_size", READ_MMAP).map_err(db_error)?;
             let queue = read_queue.clone();
             let mut c = LiteConn { conn: reader, names: HashMap::new(), writer: false };
             std::thread::Builder::new()
@@ -314,6 +324,35 @@ impl Conn for LiteConn {
     async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
         self.in_transaction()?;
         self.execute_now(sql, args).map_err(db_error)
+    }
+
+    async fn scan(&mut self, sql: &str, args: Vec<Value>, each: &mut Each<'_>) -> Result<()> {
+        self.in_transaction()?;
+        let mut st = self.conn.prepare_cached(sql).map_err(db_error)?;
+        bind(&mut st, args).map_err(db_error)?;
+        let mut rows = st.raw_query();
+        while let Some(r) = rows.next().map_err(db_error)? {
+            each(r)?;
+        }
+        Ok(())
+    }
+}
+
+impl RowRef for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<Option<i64>> {
+        match self.get_ref(i).map_err(db_error)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(v) => Ok(Some(v)),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected an integer, found {:?}", other.data_type()))),
+        }
+    }
+
+    fn text(&self, i: usize) -> Result<Option<&str>> {
+        match self.get_ref(i).map_err(db_error)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(t) => std::str::from_utf8(t).map(Some).map_err(|e| StoreError::Corrupt(format!("column {i}: {e}"))),
+            other => Err(StoreError::Corrupt(format!("column {i}: expected text, found {:?}", other.data_type()))),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reports on seeded chats with known answers: times to claim, first response and resolution,
 //! missed chats, CSAT, per day (in the asker's time zone), bot and agent; and the CSV export.
 
+use baton::domain::chat::ChatState;
+use baton::domain::report::{Chat, Tally};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -14,6 +16,8 @@ struct Seeded {
     bob: Agent,
     shop: String,
     help: String,
+    /// Chats A to D.
+    chats: [String; 4],
 }
 
 /// Day 1 (2026-01-01 UTC, from midnight):
@@ -63,7 +67,7 @@ async fn seed(app: &TestApp) -> Seeded {
     assert_eq!(vb.post(app, "/api/widget/rating", json!({"score": 2})).await.status, 201);
     step(1000 * S);
     // C
-    let (vc, _c) = app.pending_chat(&help).await;
+    let (vc, c) = app.pending_chat(&help).await;
     step(300 * S);
     assert_eq!(vc.post(app, "/api/widget/end", json!({})).await.status, 200);
     step(1000 * S);
@@ -79,7 +83,7 @@ async fn seed(app: &TestApp) -> Seeded {
     // E, the next day.
     step(24 * 3600 * S);
     app.pending_chat(&shop).await;
-    Seeded { owner, alice, bob, shop, help }
+    Seeded { owner, alice, bob, shop, help, chats: [a, b, c, d] }
 }
 
 async fn get_report(app: &TestApp, who: &Agent, q: &str) -> Value {
@@ -215,4 +219,126 @@ async fn the_csv_export_and_who_may_read_reports(app: TestApp) {
     assert_eq!(bobs.body["totals"]["conversations"], 0);
 }
 
-backend_tests!(reports_add_up_seeded_chats_to_known_answers, the_csv_export_and_who_may_read_reports);
+/// The report (read from the tallies the database keeps) against the same conversations added
+/// up one by one from the CSV's rows with the domain's own `Tally::count`: they agree after
+/// every kind of change a chat can go through.
+async fn the_report_follows_every_change_to_its_chats(app: TestApp) {
+    let s = seed(&app).await;
+    let [a, b, _c, d] = s.chats.clone();
+    let range = "from=2026-01-01&to=2026-01-07";
+    let agrees = |when: &'static str, bot_only: i64| {
+        let owner = s.owner.clone();
+        let app = &app;
+        async move {
+            let r = get_report(app, &owner, range).await;
+            let Auth::Bearer(t) = &owner.auth else { unreachable!() };
+            let csv = app
+                .http
+                .get(format!("{}/api/teams/{}/reports/csv?{range}&group=conversation", app.base, owner.team))
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let mut total = Tally::default();
+            let mut agents: std::collections::BTreeMap<String, i64> = Default::default();
+            for line in csv.lines().skip(1) {
+                // No field here holds a comma (names are plain in this test).
+                let f: Vec<&str> = line.split(',').collect();
+                let ms = |i: usize| (!f[i].is_empty()).then(|| (f[i].parse::<f64>().unwrap() * 1000.0).round() as i64);
+                let state = match f[3] {
+                    "pending" => ChatState::Pending,
+                    "active" => ChatState::Active,
+                    "transferred" => ChatState::Transferred,
+                    "resolved" => ChatState::Resolved,
+                    other => panic!("{when}: state {other}"),
+                };
+                let rating = (!f[12].is_empty()).then(|| (f[12].parse::<i64>().unwrap(), f[13] == "stars"));
+                total.count(&Chat { escalated_at: 0, state, claimed_at: ms(8), first_response_at: ms(9), resolved_at: ms(10), rating });
+                *agents.entry(if f[2].is_empty() { "No agent".to_string() } else { f[2].to_string() }).or_default() += 1;
+            }
+            let t = &r["totals"];
+            let counts =
+                ["conversations", "claimed", "answered", "resolved", "waiting", "abandoned", "unanswered", "ratings"].map(|k| t[k].as_i64().unwrap());
+            assert_eq!(
+                counts,
+                [total.conversations, total.claimed, total.answered, total.resolved, total.waiting, total.abandoned, total.unanswered, total.rated],
+                "{when}: {r}\n{csv}"
+            );
+            let averages = ["avg_time_to_claim_seconds", "avg_first_response_seconds", "avg_resolution_seconds", "csat_percent", "avg_stars"]
+                .map(|k| t[k].as_f64());
+            assert_eq!(
+                averages,
+                [total.avg_time_to_claim_s(), total.avg_first_response_s(), total.avg_resolution_s(), total.csat_percent(), total.avg_stars()],
+                "{when}: {r}"
+            );
+            let reported: std::collections::BTreeMap<String, i64> = r["agents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (a["agent"]["name"].as_str().unwrap().to_string(), a["conversations"].as_i64().unwrap()))
+                .collect();
+            assert_eq!(reported, agents, "{when}: no agent listed without chats");
+            let per_day: i64 = r["days"].as_array().unwrap().iter().map(|d| d["conversations"].as_i64().unwrap()).sum();
+            let per_bot: i64 = r["bots"].as_array().unwrap().iter().map(|b| b["conversations"].as_i64().unwrap()).sum();
+            assert_eq!((per_day, per_bot), (total.conversations, total.conversations), "{when}");
+            assert_eq!(r["bot_only"], bot_only, "{when}");
+        }
+    };
+    let act = |who: &Agent, chat: &str, what: &str, body: Value| {
+        let (who, path) = (who.clone(), format!("/api/live-chats/{chat}/{what}"));
+        let app = &app;
+        async move {
+            let r = who.post(app, &path, body).await;
+            assert!(r.status < 300, "{path}: {}", r.body);
+        }
+    };
+    agrees("seeded", 1).await;
+
+    // A chat claimed by Alice and handed to Bob, who answers: his now.
+    let (_vf, f) = app.pending_chat(&s.shop).await;
+    agrees("escalated", 1).await;
+    app.clock.advance_ms(10 * S);
+    act(&s.alice, &f, "claim", json!({})).await;
+    agrees("claimed", 1).await;
+    act(&s.alice, &f, "transfer", json!({"agent_id": s.bob.id})).await;
+    let state = s.bob.get(&app, &format!("/api/live-chats/{f}")).await.body["state"].as_str().unwrap().to_string();
+    if state == "transferred" {
+        act(&s.bob, &f, "claim", json!({})).await;
+    }
+    app.clock.advance_ms(5 * S);
+    act(&s.bob, &f, "messages", json!({"body": "Bob has it"})).await;
+    agrees("transferred and answered", 1).await;
+
+    // A reopens (no longer resolved) and is resolved again later.
+    act(&s.alice, &a, "reopen", json!({})).await;
+    agrees("reopened", 1).await;
+    app.clock.advance_ms(60 * S);
+    act(&s.alice, &a, "resolve", json!({})).await;
+    agrees("resolved again", 1).await;
+
+    // B's visitor is erased: B leaves the report.
+    let b_visitor = s.owner.get(&app, &format!("/api/live-chats/{b}")).await.body["visitor"]["id"].as_str().unwrap().to_string();
+    let r = s.owner.post(&app, &format!("/api/visitors/{b_visitor}/erase"), json!({"confirm": "erase"})).await;
+    assert!(r.status < 300, "{}", r.body);
+    agrees("erased", 1).await;
+
+    // The Help bot (C and D) is deleted with its chats.
+    assert_eq!(s.owner.delete(&app, &format!("/api/bots/{}", s.help)).await.status, 204);
+    s.owner.get(&app, &format!("/api/live-chats/{d}")).await.assert_error(404, "not_found");
+    agrees("bot deleted", 1).await;
+
+    // Retention deletes the resolved ones; the waiting and the active stay.
+    let r = s.owner.patch(&app, &format!("/api/teams/{}/settings", s.owner.team), json!({"retention_days": 1})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.clock.advance_ms(3 * 24 * 3600 * S);
+    app.sweep().await;
+    s.owner.get(&app, &format!("/api/live-chats/{a}")).await.assert_error(404, "not_found");
+    agrees("after retention", 1).await;
+    let left = get_report(&app, &s.owner, range).await;
+    assert_eq!(left["totals"]["conversations"], 2, "E waits and F is Bob's: {left}");
+}
+
+backend_tests!(reports_add_up_seeded_chats_to_known_answers, the_csv_export_and_who_may_read_reports, the_report_follows_every_change_to_its_chats);

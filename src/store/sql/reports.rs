@@ -1,23 +1,129 @@
-//! Reports: conversations that reached the team, added up per local day, bot and agent in one
-//! pass over the range (`conversations_reports` index), and the bot's own conversations per day
-//! and bot (`conversations_bot_only`). See [`crate::domain::report`] for what is measured.
+//! Reports: the quarter-hour tallies of a range (`report_tallies`, kept by the database's own
+//! triggers as conversations change; see migration 0018), added up per local day, bot and agent;
+//! and, for the CSV, the conversations themselves. See [`crate::domain::report`] for what is
+//! measured.
+//!
+//! The tallies are read as a scan ([`crate::store::db::Conn::scan`]): each row is added where
+//! it lies, ids copied once per distinct id.
 
-/// The local day of `$col` (0 = the range's first), given the zone's first offset (`$4`) and up
-/// to three later changes (`$5`/`$6`, `$7`/`$8`, `$9`/`$10`), from the first midnight `$11`.
-macro_rules! local_day {
-    ($col:literal) => {
-        concat!(
-            "((",
-            $col,
-            " + CASE WHEN ",
-            $col,
-            " >= $9 THEN $10 WHEN ",
-            $col,
-            " >= $7 THEN $8 WHEN ",
-            $col,
-            " >= $5 THEN $6 ELSE $4 END - $11) / 86400000)"
-        )
-    };
+/// Keyed by short ids and small integers many times per row: a fast hash (the keys are
+/// the store's own, not chosen by a client).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+use super::columns::TextColumn;
+use crate::domain::ids::{BotId, UserId};
+use crate::domain::report::{Group, Range, Tally};
+use crate::store::db::RowRef;
+use crate::store::{Result, StoreError};
+
+/// The tallies of a range, in this column order. Rows left at zero (every chat in them moved
+/// to another agent, or was deleted) are skipped; `agent_id` is '' for chats no agent had, and
+/// only those rows hold the bot's own chats, so asking for one agent (`$5`) leaves them out.
+pub(super) const TALLIES: &str = "SELECT t.bucket, t.bot_id, t.agent_id, t.conversations, t.claimed, t.claim_ms, t.answered, t.response_ms,
+            t.resolved, t.resolution_ms, t.abandoned, t.unanswered, t.waiting, t.rated, t.satisfied, t.star_ratings, t.star_sum, t.bot_only
+     FROM report_tallies t
+     WHERE t.team_id = $1 AND t.bucket >= $2 AND t.bucket < $3
+       AND ($4 IS NULL OR t.bot_id = $4) AND ($5 IS NULL OR t.agent_id = $5)
+       AND (t.conversations <> 0 OR t.bot_only <> 0)";
+
+/// Distinct ids of one column, each numbered the first time it is seen.
+#[derive(Default)]
+struct Seen(HashMap<Box<str>, u32>);
+
+impl Seen {
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.0.get(id) {
+            return *n;
+        }
+        let n = self.0.len() as u32;
+        self.0.insert(id.into(), n);
+        n
+    }
+
+    /// The ids by number, each parsed (one that does not parse fails the report).
+    fn ids<T: TextColumn>(self) -> Result<Vec<T>> {
+        let mut out: Vec<(u32, T)> = Vec::with_capacity(self.0.len());
+        for (text, n) in self.0 {
+            let id = T::from_text(&text).ok_or_else(|| StoreError::Corrupt(format!("not a valid {}: {text:?}", T::WHAT)))?;
+            out.push((n, id));
+        }
+        out.sort_unstable_by_key(|(n, _)| *n);
+        Ok(out.into_iter().map(|(_, id)| id).collect())
+    }
+}
+
+/// The sums of one report, filled row by row.
+pub(super) struct Sums<'r> {
+    range: &'r Range,
+    bots: Seen,
+    agents: Seen,
+    /// (local day, bot, agent + 1 or 0 for none).
+    chats: HashMap<(i64, u32, u32), Tally>,
+    /// (local day, bot).
+    bot_only: HashMap<(i64, u32), i64>,
+}
+
+fn missing(column: &str) -> StoreError {
+    StoreError::Corrupt(format!("{column} is missing from a report row"))
+}
+
+impl<'r> Sums<'r> {
+    pub(super) fn new(range: &'r Range) -> Self {
+        Self { range, bots: Seen::default(), agents: Seen::default(), chats: HashMap::default(), bot_only: HashMap::default() }
+    }
+
+    /// Adds one row of [`TALLIES`] in, on the local day its quarter hour falls on.
+    pub(super) fn tally(&mut self, r: &dyn RowRef) -> Result<()> {
+        let n = |i: usize, name: &str| r.int(i)?.ok_or_else(|| missing(name));
+        let day = self.range.day_of(n(0, "bucket")?);
+        let bot = self.bots.number(r.text(1)?.ok_or_else(|| missing("bot_id"))?);
+        let agent = match r.text(2)?.ok_or_else(|| missing("agent_id"))? {
+            "" => 0,
+            a => self.agents.number(a) + 1,
+        };
+        let tally = Tally {
+            conversations: n(3, "conversations")?,
+            claimed: n(4, "claimed")?,
+            claim_ms: n(5, "claim_ms")?,
+            answered: n(6, "answered")?,
+            response_ms: n(7, "response_ms")?,
+            resolved: n(8, "resolved")?,
+            resolution_ms: n(9, "resolution_ms")?,
+            abandoned: n(10, "abandoned")?,
+            unanswered: n(11, "unanswered")?,
+            waiting: n(12, "waiting")?,
+            rated: n(13, "rated")?,
+            satisfied: n(14, "satisfied")?,
+            star_ratings: n(15, "star_ratings")?,
+            star_sum: n(16, "star_sum")?,
+        };
+        if tally.conversations != 0 {
+            self.chats.entry((day, bot, agent)).or_default().add(&tally);
+        }
+        let only = n(17, "bot_only")?;
+        if only != 0 {
+            *self.bot_only.entry((day, bot)).or_default() += only;
+        }
+        Ok(())
+    }
+
+    /// The groups and bot-only counts, with their ids.
+    pub(super) fn finish(self) -> Result<(Vec<Group>, Vec<(i64, BotId, i64)>)> {
+        let bots: Vec<BotId> = self.bots.ids()?;
+        let agents: Vec<UserId> = self.agents.ids()?;
+        let groups = self
+            .chats
+            .into_iter()
+            .map(|((day, bot, agent), tally)| Group {
+                day,
+                bot: bots[bot as usize].clone(),
+                agent: agent.checked_sub(1).map(|a| agents[a as usize].clone()),
+                tally,
+            })
+            .collect();
+        let bot_only = self.bot_only.into_iter().map(|((day, bot), n)| (day, bots[bot as usize].clone(), n)).collect();
+        Ok((groups, bot_only))
+    }
 }
 
 macro_rules! report_store {
@@ -27,82 +133,20 @@ macro_rules! report_store {
             async fn report(&self, team: &TeamId, range: &$crate::domain::report::Range, bot: Option<&BotId>, agent: Option<&UserId>) -> $crate::store::Result<ReportRows> {
                 let team = team.clone();
                 let range = range.clone();
-                let (first, rest) = range.segments(3);
-                let (start, end) = (range.start_ms, range.end_ms);
-                // Local midnight of the first day, on the local clock.
-                let origin = range.local_origin;
                 let bot = bot.cloned();
                 let agent = agent.cloned();
                 run!(self.read, |c| {
-                    row! {
-                    struct ChatRow {
-                        escalated_at: i64,
-                        bot_id: BotId,
-                        assignee_id: Option<UserId>,
-                        state: ChatState,
-                        claimed_at: Option<i64>,
-                        first_response_at: Option<i64>,
-                        resolved_at: Option<i64>,
-                        rating_score: Option<i64>,
-                        rating_scale: Option<String>,
-                    }
-                    }
-                    // One pass over the covering index; added up here rather than by a GROUP BY,
-                    // which would sort every row of the range first.
-                    let rows: Vec<ChatRow> = query_as(
-                        "SELECT c.escalated_at, c.bot_id, c.assignee_id, c.state, c.claimed_at, c.first_response_at, c.resolved_at, c.rating_score, c.rating_scale
-                         FROM conversations c
-                         WHERE c.team_id = $1 AND c.escalated_at IS NOT NULL AND c.escalated_at >= $2 AND c.escalated_at < $3
-                           AND ($4 IS NULL OR c.bot_id = $4) AND ($5 IS NULL OR c.assignee_id = $5)",
-                    )
-                    .bind(&team)
-                    .bind(start)
-                    .bind(end)
-                    .bind(&bot)
-                    .bind(&agent)
-                    .fetch_all(&mut *c)
-                    .await?;
-                    let mut by: std::collections::HashMap<(i64, BotId, Option<UserId>), $crate::domain::report::Tally> = std::collections::HashMap::new();
-                    for r in rows {
-                        let fact = $crate::domain::report::Chat {
-                            escalated_at: r.escalated_at,
-                            state: r.state,
-                            claimed_at: r.claimed_at,
-                            first_response_at: r.first_response_at,
-                            resolved_at: r.resolved_at,
-                            rating: r.rating_score.map(|s| (s, r.rating_scale.as_deref() == Some("stars"))),
-                        };
-                        by.entry((range.day_of(r.escalated_at), r.bot_id, r.assignee_id)).or_default().count(&fact);
-                    }
-                    let groups = by.into_iter().map(|((day, bot, agent), tally)| $crate::domain::report::Group { day, bot, agent, tally }).collect();
-                    // The bot's own: not per agent, so none when one agent is asked for.
-                    let bot_only: Vec<(i64, BotId, i64)> = if agent.is_some() {
-                        Vec::new()
-                    } else {
-                        query_as(concat!(
-                            "SELECT ",
-                            local_day!("c.created_at"),
-                            " AS day, c.bot_id, COUNT(*) AS n FROM conversations c
-                             WHERE c.team_id = $1 AND c.escalated_at IS NULL AND c.created_at >= $2 AND c.created_at < $3 AND ($12 IS NULL OR c.bot_id = $12)
-                               AND $13 IS NULL
-                             GROUP BY 1, c.bot_id"
-                        ))
+                    use $crate::store::sql::reports::{Sums, TALLIES};
+                    let mut sums = Sums::new(&range);
+                    $crate::store::db::scan(TALLIES)
                         .bind(&team)
-                        .bind(start)
-                        .bind(end)
-                        .bind(first)
-                        .bind(rest[0].0)
-                        .bind(rest[0].1)
-                        .bind(rest[1].0)
-                        .bind(rest[1].1)
-                        .bind(rest[2].0)
-                        .bind(rest[2].1)
-                        .bind(origin)
+                        .bind(range.start_ms)
+                        .bind(range.end_ms)
                         .bind(&bot)
                         .bind(&agent)
-                        .fetch_all(&mut *c)
-                        .await?
-                    };
+                        .each(&mut *c, |r| sums.tally(r))
+                        .await?;
+                    let (groups, bot_only) = sums.finish()?;
                     Ok(ReportRows { groups, bot_only })
                 })
             }
