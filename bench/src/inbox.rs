@@ -143,5 +143,6 @@ fn seed(db: &std::path::Path, team: &str, bot: &str, conversations: usize) {
     // Baton's own writes are checkpointed into the database file as they go (every few hundred
     // commits); this one transaction would otherwise leave the whole history in the WAL, which
     // a running Baton never has.
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)).expect("checkpoint after seeding");
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0)).expect("checkpoint after seeding");
+    assert_eq!(busy, 0, "the checkpoint after seeding was blocked: the run would read the history from the WAL");
 }

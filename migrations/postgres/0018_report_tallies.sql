@@ -4,7 +4,11 @@
 -- same transaction as the change. A report adds up the quarter hours of its range, folded into
 -- the asker's local days (every zone's offset is a whole number of quarter hours). A subtraction
 -- only ever updates a row its addition made; rows left at zero are skipped by the report.
+-- A later migration that rebuilds the conversations table must create these triggers again,
+-- and can refill the table with this file's backfill (after DELETE FROM report_tallies).
 -- What each column counts is `Tally::count` in src/domain/report.rs; tests compare the two.
+LOCK TABLE conversations IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE report_tallies (
     team_id TEXT NOT NULL,
     -- The quarter hour (ms) the chat reached the team in, or began in if the bot kept it.
@@ -121,8 +125,9 @@ BEGIN
         PERFORM report_tally(NEW, 1);
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM report_tally(OLD, -1);
-    -- Two rows are locked in a fixed order (whichever key sorts first), so two chats moving
-    -- in opposite directions (a transfer each way) never wait on each other.
+    -- The two rows are locked in a fixed order (whichever key sorts first), so two chats moving
+    -- in opposite directions (a transfer each way) may queue behind each other but never
+    -- deadlock. Writes that change several chats lock them all first (see the store).
     ELSIF (OLD.team_id, OLD.bot_id, CASE WHEN OLD.escalated_at IS NOT NULL THEN OLD.escalated_at - OLD.escalated_at % 900000 ELSE OLD.created_at - OLD.created_at % 900000 END, CASE WHEN OLD.escalated_at IS NOT NULL THEN COALESCE(OLD.assignee_id, '') ELSE '' END)
         <= (NEW.team_id, NEW.bot_id, CASE WHEN NEW.escalated_at IS NOT NULL THEN NEW.escalated_at - NEW.escalated_at % 900000 ELSE NEW.created_at - NEW.created_at % 900000 END, CASE WHEN NEW.escalated_at IS NOT NULL THEN COALESCE(NEW.assignee_id, '') ELSE '' END) THEN
         PERFORM report_tally(OLD, -1);
@@ -144,7 +149,7 @@ CREATE TRIGGER conversations_tally_update AFTER UPDATE ON conversations
 CREATE FUNCTION report_tallies_forget() RETURNS TRIGGER LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'bots' THEN
-        DELETE FROM report_tallies WHERE bot_id = OLD.id;
+        DELETE FROM report_tallies WHERE team_id = OLD.team_id AND bot_id = OLD.id;
     ELSE
         DELETE FROM report_tallies WHERE team_id = OLD.id;
     END IF;

@@ -4,6 +4,8 @@
 -- same transaction as the change. A report adds up the quarter hours of its range, folded into
 -- the asker's local days (every zone's offset is a whole number of quarter hours). A subtraction
 -- only ever updates a row its addition made; rows left at zero are skipped by the report.
+-- A later migration that rebuilds the conversations table must create these triggers again,
+-- and can refill the table with this file's backfill (after DELETE FROM report_tallies).
 -- What each column counts is `Tally::count` in src/domain/report.rs; tests compare the two.
 CREATE TABLE report_tallies (
     team_id TEXT NOT NULL,
@@ -28,7 +30,7 @@ CREATE TABLE report_tallies (
     star_sum BIGINT NOT NULL DEFAULT 0,
     bot_only BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (team_id, bucket, bot_id, agent_id)
-);
+) WITHOUT ROWID;
 
 INSERT INTO report_tallies (team_id, bucket, bot_id, agent_id, conversations, claimed, claim_ms, answered, response_ms, resolved, resolution_ms, abandoned, unanswered, waiting, rated, satisfied, star_ratings, star_sum, bot_only)
 SELECT c.team_id AS team_id,
@@ -173,7 +175,7 @@ CREATE TRIGGER conversations_tally_delete AFTER DELETE ON conversations BEGIN
 END;
 
 CREATE TRIGGER bots_tally_delete AFTER DELETE ON bots BEGIN
-    DELETE FROM report_tallies WHERE bot_id = OLD.id;
+    DELETE FROM report_tallies WHERE team_id = OLD.team_id AND bot_id = OLD.id;
 END;
 
 CREATE TRIGGER teams_tally_delete AFTER DELETE ON teams BEGIN

@@ -61,10 +61,6 @@ const STATEMENT_CACHE: usize = 256;
 /// keeps the WAL around a thousand pages, SQLite's own default).
 const CHECKPOINT_EVERY: usize = 256;
 
-/// How much of the database file a reader maps into memory (address space, not memory: only
-/// the pages read are resident, and they are the OS's page cache).
-const READ_MMAP: i64 = 1 << 30;
-
 /// A handle on the engine; clones share it. The threads end when the last handle is gone.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -146,11 +142,6 @@ impl SqliteStore {
             let reader = Connection::open_with_flags(&path, flags).map_err(db_error)?;
             reader.busy_timeout(Duration::from_secs(10)).map_err(db_error)?;
             reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-            // Readers see the file through a memory map: pages come straight from the OS page
-            // cache, shared by all, instead of being copied by a read() into each connection's
-            // own small cache (a report scanning an index of 100,000 chats spent a tenth of its
-            // time in those copies).
-            reader.pragma_update(None, "mmap_size", READ_MMAP).map_err(db_error)?;
             let queue = read_queue.clone();
             let mut c = LiteConn { conn: reader, names: HashMap::new(), writer: false };
             std::thread::Builder::new()

@@ -1,6 +1,7 @@
 //! Reports on seeded chats with known answers: times to claim, first response and resolution,
 //! missed chats, CSAT, per day (in the asker's time zone), bot and agent; and the CSV export.
 
+use baton::clock::Clock;
 use baton::domain::chat::ChatState;
 use baton::domain::report::{Chat, Tally};
 use serde_json::{Value, json};
@@ -297,6 +298,21 @@ async fn the_report_follows_every_change_to_its_chats(app: TestApp) {
     };
     agrees("seeded", 1).await;
 
+    // Kathmandu is 5:45 ahead: its 3 January begins at 18:15 UTC on the 2nd, mid-hour. A chat a
+    // minute before is on the 2nd there, a minute after on the 3rd (in UTC both are on the 2nd).
+    let at = |iso: &str| iso.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    app.clock.advance_ms(at("2026-01-02T18:14:00Z") - app.clock.now_ms());
+    app.pending_chat(&s.shop).await;
+    app.clock.advance_ms(2 * 60 * S);
+    app.pending_chat(&s.shop).await;
+    let ktm = get_report(&app, &s.owner, "from=2026-01-02&to=2026-01-03&tz=Asia/Kathmandu").await;
+    let ktm_days: Vec<(&str, i64)> =
+        ktm["days"].as_array().unwrap().iter().map(|d| (d["date"].as_str().unwrap(), d["conversations"].as_i64().unwrap())).collect();
+    assert_eq!(ktm_days, [("2026-01-02", 2), ("2026-01-03", 1)], "E and the 18:14 chat, then the 18:16 one: {ktm}");
+    let utc = get_report(&app, &s.owner, "from=2026-01-02&to=2026-01-03").await;
+    assert_eq!((utc["days"][0]["conversations"].as_i64(), utc["days"][1]["conversations"].as_i64()), (Some(3), Some(0)));
+    agrees("two more waiting", 1).await;
+
     // A chat claimed by Alice and handed to Bob, who answers: his now.
     let (_vf, f) = app.pending_chat(&s.shop).await;
     agrees("escalated", 1).await;
@@ -311,6 +327,11 @@ async fn the_report_follows_every_change_to_its_chats(app: TestApp) {
     app.clock.advance_ms(5 * S);
     act(&s.bob, &f, "messages", json!({"body": "Bob has it"})).await;
     agrees("transferred and answered", 1).await;
+
+    // Bob leaves the team: F goes back to the queue, no agent's.
+    let r = s.owner.delete(&app, &format!("/api/teams/{}/members/{}", s.owner.team, s.bob.id)).await;
+    assert!(r.status < 300, "{}", r.body);
+    agrees("requeued when Bob left", 1).await;
 
     // A reopens (no longer resolved) and is resolved again later.
     act(&s.alice, &a, "reopen", json!({})).await;
@@ -338,7 +359,7 @@ async fn the_report_follows_every_change_to_its_chats(app: TestApp) {
     s.owner.get(&app, &format!("/api/live-chats/{a}")).await.assert_error(404, "not_found");
     agrees("after retention", 1).await;
     let left = get_report(&app, &s.owner, range).await;
-    assert_eq!(left["totals"]["conversations"], 2, "E waits and F is Bob's: {left}");
+    assert_eq!(left["totals"]["conversations"], 4, "E, F and the two Kathmandu chats wait: {left}");
 }
 
 backend_tests!(reports_add_up_seeded_chats_to_known_answers, the_csv_export_and_who_may_read_reports, the_report_follows_every_change_to_its_chats);

@@ -130,6 +130,9 @@ macro_rules! bot_store {
                 let id = id.clone();
                 run!(self.write, |c| {
                     let id = &id;
+                    // Its chats are locked before the cascade deletes them one by one, each also
+                    // locking its report tallies (see `remove_member`).
+                    query(concat!("SELECT id FROM conversations WHERE bot_id = $1 ORDER BY id", $lock)).bind(id).execute(&mut *c).await?;
                     let res = query("DELETE FROM bots WHERE id = $1").bind(id).execute(&mut *c).await?;
                     if res.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
                 })

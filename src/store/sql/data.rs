@@ -44,8 +44,12 @@ macro_rules! data_store {
                 let visitor = visitor.clone();
                 run!(self.write, |c| {
                     let visitor = &visitor;
-                    let conversations: Vec<ConversationId> =
-                        query_scalar("SELECT id FROM conversations WHERE visitor_id = $1").bind(visitor).fetch_all(&mut *c).await?;
+                    // Locked before the cascade deletes them one by one, each also locking its
+                    // report tallies (see `remove_member`).
+                    let conversations: Vec<ConversationId> = query_scalar(concat!("SELECT id FROM conversations WHERE visitor_id = $1 ORDER BY id", $lock))
+                        .bind(visitor)
+                        .fetch_all(&mut *c)
+                        .await?;
                     let messages: i64 = query_scalar("SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.visitor_id = $1")
                         .bind(visitor)
                         .fetch_one(&mut *c)

@@ -391,7 +391,12 @@ macro_rules! team_store {
                     if current == "owner" && Self::owners_in(&mut *c, team).await? <= 1 {
                         return Err(StoreError::Conflict("last_owner", "a team needs at least one owner".into()));
                     }
-                    let held: Vec<ConversationId> = query_scalar("SELECT id FROM conversations WHERE team_id = $1 AND assignee_id = $2 AND state IN ('active', 'transferred') ORDER BY id")
+                    // Every chat is locked before any is changed: each change also locks its report
+                    // tallies, and a chat locked midway could be held by someone waiting for those.
+                    let held: Vec<ConversationId> = query_scalar(concat!(
+                        "SELECT id FROM conversations WHERE team_id = $1 AND assignee_id = $2 AND state IN ('active', 'transferred') ORDER BY id",
+                        $lock
+                    ))
                         .bind(team)
                         .bind(user)
                         .fetch_all(&mut *c)
