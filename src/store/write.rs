@@ -20,6 +20,8 @@ pub(crate) struct EscalationFlags {
     pub human_escalation: bool,
     pub human_only: bool,
     pub auto_escalate_unanswered: bool,
+    /// Whether the team has a webhook turned on: without one, no event document is built.
+    pub webhooks: bool,
 }
 
 /// The statements the write path needs, inside one open transaction.
@@ -243,7 +245,7 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     // the bot's answers (agents want to see what the visitor asked).
     let said = written.iter().rev().find(|m| !matches!(m.author.kind, AuthorKind::System | AuthorKind::Bot));
     tx.save_conversation(&conversation, said).await?;
-    for m in &written {
+    for m in written.iter().filter(|_| flags.webhooks) {
         let event = match m.event {
             None => Event::MessageCreated,
             Some(kind) => match Event::of(kind) {
@@ -440,7 +442,7 @@ mod tests {
     #[async_trait]
     impl ChatTx for Memory {
         async fn lock_conversation(&mut self, id: &ConversationId) -> Result<Option<(Conversation, EscalationFlags)>> {
-            let flags = EscalationFlags { human_escalation: true, human_only: false, auto_escalate_unanswered: false };
+            let flags = EscalationFlags { human_escalation: true, human_only: false, auto_escalate_unanswered: false, webhooks: true };
             Ok(self.conv.clone().filter(|c| c.id == *id).map(|c| (c, flags)))
         }
         async fn message_by_client_id(&mut self, _: &ConversationId, author: &str, client_id: &str) -> Result<Option<Message>> {

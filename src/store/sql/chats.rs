@@ -75,20 +75,27 @@ macro_rules! chat_store {
                     human_escalation: bool,
                     human_only: bool,
                     auto_escalate_unanswered: bool,
+                    webhooks: bool,
                 }
                 }
                 let row: Option<Locked> = query_as(concat!(
                     "SELECT ", conversation_cols!(), ",
                         (SELECT b.human_escalation FROM bots b WHERE b.id = c.bot_id) AS human_escalation,
                         (SELECT b.human_only FROM bots b WHERE b.id = c.bot_id) AS human_only,
-                        (SELECT b.auto_escalate_unanswered FROM bots b WHERE b.id = c.bot_id) AS auto_escalate_unanswered
+                        (SELECT b.auto_escalate_unanswered FROM bots b WHERE b.id = c.bot_id) AS auto_escalate_unanswered,
+                        EXISTS (SELECT 1 FROM webhooks w WHERE w.team_id = c.team_id AND w.enabled) AS webhooks
                      FROM conversations c WHERE c.id = $1", $lock
                 ))
                 .bind(id)
                 .fetch_optional(&mut *self)
                 .await?;
                 Ok(row.map(|r| {
-                    let flags = $crate::store::write::EscalationFlags { human_escalation: r.human_escalation, human_only: r.human_only, auto_escalate_unanswered: r.auto_escalate_unanswered };
+                    let flags = $crate::store::write::EscalationFlags {
+                        human_escalation: r.human_escalation,
+                        human_only: r.human_only,
+                        auto_escalate_unanswered: r.auto_escalate_unanswered,
+                        webhooks: r.webhooks,
+                    };
                     (r.conv.into(), flags)
                 }))
             }
