@@ -245,20 +245,23 @@ pub(crate) async fn apply<T: ChatTx + ?Sized>(tx: &mut T, id: &ConversationId, a
     // the bot's answers (agents want to see what the visitor asked).
     let said = written.iter().rev().find(|m| !matches!(m.author.kind, AuthorKind::System | AuthorKind::Bot));
     tx.save_conversation(&conversation, said).await?;
-    for m in written.iter().filter(|_| flags.webhooks) {
-        let event = match m.event {
-            None => Event::MessageCreated,
-            Some(kind) => match Event::of(kind) {
-                Some(e) => e,
-                None => continue,
-            },
-        };
-        let event_id = uuid::Uuid::now_v7().to_string();
-        let data = match event {
-            Event::MessageCreated => serde_json::json!({"message": webhook_message(m)}),
-            _ => serde_json::json!({"previous_assignee_id": previous_assignee, "detail": m.detail}),
-        };
-        tx.enqueue_webhooks(&conversation, event, &event_id, &webhook_doc(event, &event_id, now, &conversation, data), now).await?;
+    // Event documents are built only for a team with a webhook turned on.
+    if flags.webhooks {
+        for m in &written {
+            let event = match m.event {
+                None => Event::MessageCreated,
+                Some(kind) => match Event::of(kind) {
+                    Some(e) => e,
+                    None => continue,
+                },
+            };
+            let event_id = uuid::Uuid::now_v7().to_string();
+            let data = match event {
+                Event::MessageCreated => serde_json::json!({"message": webhook_message(m)}),
+                _ => serde_json::json!({"previous_assignee_id": previous_assignee, "detail": m.detail}),
+            };
+            tx.enqueue_webhooks(&conversation, event, &event_id, &webhook_doc(event, &event_id, now, &conversation, data), now).await?;
+        }
     }
     Ok(Applied {
         conversation,
